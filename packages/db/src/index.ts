@@ -1,0 +1,36 @@
+export {
+  assertTenantQuery,
+  type CreateDbOptions,
+  createDb,
+  type Db,
+  type DbTransaction,
+  findUserForLogin,
+  isTenantModel,
+  type LoginUser,
+  scopedDb,
+  TENANT_MODELS,
+  TenantGuardError,
+  type TenantModel,
+} from "./client.ts";
+export * from "./generated/prisma/client.ts";
+export { migrateDatabase, runPrismaCli } from "./migrate.ts";
+export {
+  type AttemptRecord,
+  claimTrial,
+  completeTrial,
+  failTrial,
+  heartbeatTrial,
+  pruneTrial,
+  type ReapedTrial,
+  reapStaleTrials,
+  reportIntermediateValue,
+  type TrialResultData,
+} from "./trials.ts";
+export {
+  databaseUrl,
+  EMBEDDED_DEFAULTS,
+  embeddedUrl,
+  parseDatabaseUrl,
+  repoRoot,
+  withDatabase,
+} from "./url.ts";
