@@ -1,0 +1,35 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const schema = z.object({
+  RUNNER_NAME: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  RUNNER_CONCURRENCY: z.coerce
+    .number({ error: "RUNNER_CONCURRENCY must be a number" })
+    .int()
+    .min(1)
+    .max(64)
+    .default(1),
+  RUNNER_HTTP_PORT: z.coerce
+    .number({ error: "RUNNER_HTTP_PORT must be a number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9464),
+  ENGINE_BACKEND: z.enum(["tensorflow", "webgpu", "wasm", "cpu"]).optional(),
+  HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
+  STALE_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
+  REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
+});
+
+export type RunnerEnv = z.infer<typeof schema>;
+
+export function loadRunnerEnv(source: NodeJS.ProcessEnv = process.env): RunnerEnv {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid runner environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,67 @@
+import { redirect } from "next/navigation";
+import { AuthError } from "next-auth";
+import { signIn } from "@/auth";
+
+export const dynamic = "force-dynamic";
+
+async function signInWithPassword(formData: FormData) {
+  "use server";
+  try {
+    await signIn("credentials", {
+      email: String(formData.get("email") ?? ""),
+      password: String(formData.get("password") ?? ""),
+      redirectTo: "/",
+    });
+  } catch (err) {
+    if (err instanceof AuthError) redirect("/signin?error=credentials");
+    throw err;
+  }
+}
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
+  const { error } = await searchParams;
+  return (
+    <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+      <h1 className="mb-1 text-2xl font-semibold">HyperEnsemble</h1>
+      <p className="mb-6 text-sm text-slate-500">Sign in to your organization</p>
+      {error ? (
+        <p
+          role="alert"
+          className="mb-4 rounded bg-red-50 p-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
+        >
+          Wrong email or password.
+        </p>
+      ) : null}
+      <form action={signInWithPassword} className="space-y-4">
+        <label className="block text-sm" htmlFor="email">
+          Email
+          <input
+            id="email"
+            name="email"
+            type="email"
+            required
+            autoComplete="username"
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-800"
+          />
+        </label>
+        <label className="block text-sm" htmlFor="password">
+          Password
+          <input
+            id="password"
+            name="password"
+            type="password"
+            required
+            autoComplete="current-password"
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-800"
+          />
+        </label>
+        <button
+          type="submit"
+          className="w-full rounded bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700"
+        >
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

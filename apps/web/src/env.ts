@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+// The web app's environment, validated once. Production refuses the development secret.
+const DEV_SECRET = "hyperensemble-development-secret-change-me";
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  AUTH_SECRET: z
+    .string()
+    .min(16, { error: "AUTH_SECRET must be at least 16 characters" })
+    .default(DEV_SECRET),
+  DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  HENS_ALLOW_DEV_SECRET: z.string().optional(),
+  AUTH_GITHUB_ID: z.string().optional(),
+  AUTH_GITHUB_SECRET: z.string().optional(),
+  AUTH_GITLAB_ID: z.string().optional(),
+  AUTH_GITLAB_SECRET: z.string().optional(),
+  AUTH_OIDC_ISSUER: z.url({ error: "AUTH_OIDC_ISSUER must be a URL" }).optional(),
+  AUTH_OIDC_ID: z.string().optional(),
+  AUTH_OIDC_SECRET: z.string().optional(),
+  AUTH_OIDC_NAME: z.string().optional(),
+});
+
+function loadEnv() {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === "production" && env.AUTH_SECRET === DEV_SECRET && env.HENS_ALLOW_DEV_SECRET !== "1") {
+    throw new Error("AUTH_SECRET: set a real secret in production (the development default is refused)");
+  }
+  return env;
+}
+
+export const env = loadEnv();

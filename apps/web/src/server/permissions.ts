@@ -1,0 +1,30 @@
+// Role → permissions. VIEWER reads, MEMBER creates and runs, ADMIN manages members and tokens, OWNER all.
+export const PERMISSIONS = [
+  "study:read",
+  "study:write",
+  "dataset:read",
+  "dataset:write",
+  "member:read",
+  "member:manage",
+  "token:manage",
+  "audit:read",
+  "org:delete",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+export type Role = "OWNER" | "ADMIN" | "MEMBER" | "VIEWER";
+
+const VIEWER: Permission[] = ["study:read", "dataset:read", "member:read"];
+const MEMBER: Permission[] = [...VIEWER, "study:write", "dataset:write"];
+const ADMIN: Permission[] = [...MEMBER, "member:manage", "token:manage", "audit:read"];
+const OWNER: Permission[] = [...ADMIN, "org:delete"];
+
+const GRANTS: Record<Role, ReadonlySet<Permission>> = {
+  VIEWER: new Set(VIEWER),
+  MEMBER: new Set(MEMBER),
+  ADMIN: new Set(ADMIN),
+  OWNER: new Set(OWNER),
+};
+
+export function roleCan(role: Role, permission: Permission): boolean {
+  return GRANTS[role].has(permission);
+}

@@ -1,0 +1,28 @@
+import { TRPCError } from "@trpc/server";
+import { studyEventStream } from "../../events";
+import { orgProcedure, router } from "../../trpc";
+import { createStudyHandler } from "./create.handler";
+import { ZCreateStudy, ZListStudies, ZStudyRef } from "./create.schema";
+import { getStudyHandler, listStudiesHandler } from "./read.handler";
+
+export const studyRouter = router({
+  list: orgProcedure("study:read")
+    .input(ZListStudies)
+    .query(({ ctx, input }) => listStudiesHandler({ ctx, input })),
+  get: orgProcedure("study:read")
+    .input(ZStudyRef)
+    .query(({ ctx, input }) => getStudyHandler({ ctx, input })),
+  create: orgProcedure("study:write")
+    .input(ZCreateStudy)
+    .mutation(({ ctx, input }) => createStudyHandler({ ctx, input })),
+  onChange: orgProcedure("study:read")
+    .input(ZStudyRef)
+    .subscription(async function* ({ ctx, input, signal }) {
+      const exists = await ctx.orgDb.study.findFirst({
+        where: { id: input.studyId, orgId: ctx.org.id },
+        select: { id: true },
+      });
+      if (!exists) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
+      yield* studyEventStream(ctx.org.id, input.studyId, signal);
+    }),
+});

@@ -1,0 +1,22 @@
+import { type CreateStudySpec, createStudy } from "@hyperensemble/platform";
+import { TRPCError } from "@trpc/server";
+import type { OrgContext } from "../../context-types";
+
+export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; input: CreateStudySpec }) {
+  try {
+    const study = await createStudy(ctx.db, ctx.enqueuer, {
+      orgId: ctx.org.id,
+      ownerId: ctx.user.id,
+      spec: input,
+    });
+    await ctx.db.auditEvent.create({
+      data: { orgId: ctx.org.id, actorId: ctx.user.id, action: "study.create", target: study.id },
+    });
+    return { id: study.id };
+  } catch (err) {
+    if (err instanceof Error && err.name === "SearchSpaceError") {
+      throw new TRPCError({ code: "BAD_REQUEST", message: `searchSpace: ${err.message}`, cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,90 @@
+import { scopedDb } from "@hyperensemble/db";
+import { fieldErrors } from "@hyperensemble/platform/schema";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError, z } from "zod";
+import { auth } from "../auth";
+import { db } from "./db";
+import { type Permission, type Role, roleCan } from "./permissions";
+import { enqueuer } from "./queue";
+
+export interface Principal {
+  userId: string;
+  /** Token scopes when authenticated by API token; undefined for a browser session (role decides). */
+  scopes?: readonly string[];
+}
+
+export async function createContext(opts: { req: Request }) {
+  const session = await auth();
+  const principal: Principal | null = session?.user?.id ? { userId: session.user.id } : null;
+  return { db, enqueuer, principal, req: opts.req };
+}
+export type Context = Awaited<ReturnType<typeof createContext>>;
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: { ...shape.data, fieldErrors: cause instanceof ZodError ? fieldErrors(cause) : null },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure;
+
+export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  return next({ ctx: { ...ctx, principal: ctx.principal } });
+});
+
+/**
+ * The one place tenancy is enforced: resolve the org named by `input.org` (its slug), check the
+ * caller's membership and role, and hand the handler a database client scoped to that org.
+ * Non-members get NOT_FOUND, exactly as for an org that does not exist.
+ */
+export function orgProcedure(permission: Permission) {
+  return protectedProcedure
+    .input(z.object({ org: z.string({ error: "org is required" }).min(1, { error: "org is required" }) }))
+    .use(async ({ ctx, input, next }) => {
+      const org = await ctx.db.organization.findUnique({ where: { slug: input.org } });
+      const membership = org
+        ? await ctx.db.membership.findFirst({ where: { orgId: org.id, userId: ctx.principal.userId } })
+        : null;
+      if (!org || !membership) throw new TRPCError({ code: "NOT_FOUND", message: "organization not found" });
+      const role = membership.role as Role;
+      if (!roleCan(role, permission)) {
+        throw new TRPCError({ code: "FORBIDDEN", message: `your role ${role} cannot ${permission}` });
+      }
+      const scopes = ctx.principal.scopes;
+      if (scopes && !scopes.includes(scopeFor(permission))) {
+        throw new TRPCError({ code: "FORBIDDEN", message: `token lacks scope ${scopeFor(permission)}` });
+      }
+      return next({
+        ctx: {
+          ...ctx,
+          org: { id: org.id, slug: org.slug, name: org.name },
+          role,
+          user: { id: ctx.principal.userId },
+          orgDb: scopedDb(ctx.db, org.id),
+        },
+      });
+    });
+}
+
+// API-token scopes map onto permissions (tokens are intersected with the creator's role above).
+function scopeFor(permission: Permission): string {
+  switch (permission) {
+    case "study:read":
+      return "studies:read";
+    case "study:write":
+      return "studies:write";
+    case "dataset:write":
+      return "datasets:write";
+    default:
+      return permission;
+  }
+}

@@ -1,0 +1,6 @@
+export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
+export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
+export { hashPassword, verifyPassword } from "./password.ts";
+export * from "./schema.ts";
+export { createStudy, fillQueue, requeueWaitingTrials, type TrialEnqueuer, type TrialJob } from "./study.ts";
+export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";

@@ -1,0 +1,54 @@
+import { z } from "zod";
+
+// The study-creation input shared by the web form, the tRPC/REST API, the CLI and the quickstart.
+// Pure zod (no engine import) so client components can validate inline with the same rules.
+
+const int = (field: string, min: number, max: number) =>
+  z
+    .number({ error: `${field} must be a number` })
+    .int({ error: `${field} must be a whole number` })
+    .min(min, { error: `${field} must be at least ${min}` })
+    .max(max, { error: `${field} must be at most ${max}` });
+
+export const SAMPLERS = ["random", "sobol", "tpe", "gp", "cmaes"] as const;
+export const SCHEDULERS = ["none", "median", "asha"] as const;
+export const OBJECTIVES = ["L1", "L2", "L3"] as const;
+
+export const closureTaskSchema = z.object({
+  kind: z.literal("closure"),
+  level: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: "task.level must be 0, 1 or 2" }),
+});
+
+export const createStudyInputSchema = z.object({
+  name: z
+    .string({ error: "name is required" })
+    .trim()
+    .min(1, { error: "name is required" })
+    .max(120, { error: "name must be at most 120 characters" }),
+  task: closureTaskSchema.default({ kind: "closure", level: 2 }),
+  replicas: int("replicas", 1, 2000),
+  trials: int("trials", 1, 1000),
+  folds: int("folds", 1, 10).default(2),
+  maxEpochs: int("maxEpochs", 10, 100000).default(400),
+  parallelism: int("parallelism", 1, 64).default(2),
+  seed: int("seed", 0, 2147483647).optional(),
+  sampler: z.enum(SAMPLERS, { error: `sampler must be one of ${SAMPLERS.join(", ")}` }).default("random"),
+  scheduler: z
+    .enum(SCHEDULERS, { error: `scheduler must be one of ${SCHEDULERS.join(", ")}` })
+    .default("none"),
+  objective: z.enum(OBJECTIVES, { error: `objective must be one of ${OBJECTIVES.join(", ")}` }).default("L1"),
+  searchSpace: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type CreateStudyInput = z.input<typeof createStudyInputSchema>;
+export type CreateStudySpec = z.output<typeof createStudyInputSchema>;
+
+/** Field → first message, for forms and API error bodies. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join(".") || "_";
+    if (!(key in out)) out[key] = issue.message;
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import type { TrialSpec } from "@hyperensemble/engine";
+
+export interface StudyRow {
+  id: string;
+  orgId: string;
+  seed: number;
+  task: unknown;
+  ensemble: unknown;
+  training: unknown;
+}
+
+interface EnsembleSettings {
+  replicas: number;
+  folds: number;
+}
+interface TrainingSettings {
+  maxEpochs: number;
+  reportEvery: number;
+}
+
+/** What a runner trains for one trial: the study's fixed settings plus the trial's sampled params. */
+export function buildTrialSpec(
+  study: StudyRow,
+  trial: { number: number; params: unknown },
+  backend?: TrialSpec["backend"],
+): TrialSpec {
+  const ensemble = study.ensemble as EnsembleSettings;
+  const training = study.training as TrainingSettings;
+  const task = study.task as { kind: "closure"; level: 0 | 1 | 2 };
+  return {
+    task: { kind: "closure", level: task.level, seed: study.seed },
+    replicas: ensemble.replicas,
+    folds: ensemble.folds,
+    // Each trial gets its own replica seeds; the closure data (task.seed) is shared by the study.
+    seed: (study.seed * 1_000_003 + trial.number * 7_919) % 2_147_483_647,
+    maxEpochs: training.maxEpochs,
+    reportEvery: training.reportEvery,
+    params: trial.params as TrialSpec["params"],
+    ...(backend ? { backend } : {}),
+  };
+}
