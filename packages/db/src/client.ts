@@ -80,12 +80,16 @@ export interface CreateDbOptions {
   log?: Prisma.LogLevel[];
 }
 
-function guardedClient(url: string, options: CreateDbOptions) {
-  const client = new PrismaClient({
+function baseClient(url: string, options: CreateDbOptions) {
+  return new PrismaClient({
     adapter: pgAdapter(url, { max: options.max ?? 10 }),
     omit: OMIT_SECRETS,
     ...(options.log ? { log: options.log } : {}),
   });
+}
+type BaseClient = ReturnType<typeof baseClient>;
+
+function withTenantGuard(client: BaseClient) {
   return client.$extends({
     name: "tenant-guard",
     query: {
@@ -99,7 +103,9 @@ function guardedClient(url: string, options: CreateDbOptions) {
   });
 }
 
-export type Db = ReturnType<typeof guardedClient>;
+export type Db = ReturnType<typeof withTenantGuard>;
+/** The unextended client behind each Db, so scopedDb can put its scope in front of the guard. */
+const bases = new WeakMap<object, BaseClient>();
 /** The client inside `db.$transaction(async (tx) => ...)`. */
 export type DbTransaction = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
@@ -109,7 +115,10 @@ export type DbTransaction = Parameters<Parameters<Db["$transaction"]>[0]>[0];
  * (User.passwordHash, ApiToken.tokenHash) are omitted from every result.
  */
 export function createDb(url: string = databaseUrl(), options: CreateDbOptions = {}): Db {
-  return guardedClient(url, options);
+  const base = baseClient(url, options);
+  const db = withTenantGuard(base);
+  bases.set(db, base);
+  return db;
 }
 
 function scopeArgs(operation: string, args: Record<string, unknown>, orgId: string): Record<string, unknown> {
@@ -148,7 +157,11 @@ export function scopedDb(db: Db, orgId: string): Db {
   if (typeof orgId !== "string" || orgId.length === 0) {
     throw new TenantGuardError(`scopedDb: orgId must be a non-empty string, got ${String(orgId)}`);
   }
-  const scoped = db.$extends({
+  const base = bases.get(db);
+  if (!base)
+    throw new TenantGuardError("scopedDb: pass a client made by createDb (not an already scoped one)");
+  // Query extensions run in the order they were added: scope first, then the guard checks the result.
+  const scoped = base.$extends({
     name: "tenant-scope",
     query: {
       $allModels: {
@@ -159,8 +172,8 @@ export function scopedDb(db: Db, orgId: string): Db {
       },
     },
   });
-  // A query extension changes behaviour, not types: the scoped client has Db's API.
-  return scoped as unknown as Db;
+  // Query extensions change behaviour, not types: the scoped client has Db's API.
+  return withTenantGuard(scoped as unknown as BaseClient);
 }
 
 export interface LoginUser {
