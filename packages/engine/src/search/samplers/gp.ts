@@ -1,0 +1,93 @@
+/**
+ * Gaussian-process Bayesian optimisation: Matérn 5/2 ARD GP on the unit-cube encoding (log-scaled
+ * parameters on their log axis, categoricals one-hot), expected improvement or a lower confidence
+ * bound, Sobol initial design, and kriging believer for pending trials (their predicted mean is
+ * added as data, shrinking the variance there so parallel asks spread out).
+ */
+import { fitHyper, GaussianProcess } from "../gp.ts";
+import type { SearchSpace } from "../space.ts";
+import { normCdf, normLogPdf } from "../stats.ts";
+import { type AskOptions, isPending, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
+import { askRng } from "./common.ts";
+import { maximiseAcquisition, UnitEncoder } from "./encoding.ts";
+import { SobolSampler } from "./sobol.ts";
+
+export interface GpOptions {
+  acquisition?: "ei" | "ucb";
+  /** UCB exploration weight: minimise mean - kappa * sd. */
+  kappa?: number;
+  nStartupTrials?: number;
+  /** Rprop iterations for the hyperparameter fit. */
+  fitIterations?: number;
+  /** Fit on the most recent and best trials only, beyond this many (keeps asks O(maxPoints^3)). */
+  maxPoints?: number;
+}
+
+/** log EI for minimisation at standardised improvement z, stable far in the tail. */
+export function logExpectedImprovement(mean: number, sd: number, best: number): number {
+  const z = (best - mean) / sd;
+  if (z > -6) return Math.log(sd) + Math.log(Math.max(z * normCdf(z) + Math.exp(normLogPdf(z)), 1e-300));
+  return Math.log(sd) + normLogPdf(z) - 2 * Math.log(-z);
+}
+
+export class GpSampler implements Sampler {
+  readonly name: string = "gp";
+  protected readonly acquisition: "ei" | "ucb";
+  protected readonly kappa: number;
+  private readonly nStartup: number | undefined;
+  private readonly fitIterations: number;
+  private readonly maxPoints: number;
+
+  constructor(
+    protected readonly seed: number,
+    options: GpOptions = {},
+  ) {
+    this.acquisition = options.acquisition ?? "ei";
+    this.kappa = options.kappa ?? 1.96;
+    this.nStartup = options.nStartupTrials;
+    this.fitIterations = options.fitIterations ?? 40;
+    this.maxPoints = options.maxPoints ?? 200;
+  }
+
+  ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}) {
+    const encoder = new UnitEncoder(space);
+    const sign = minimiseSign(opts.direction);
+    let done = trials.filter(
+      (t) => t.state === "COMPLETE" && t.value !== undefined && Number.isFinite(t.value),
+    );
+    const nStartup = this.nStartup ?? Math.min(10, Math.max(5, encoder.dims + 1));
+    if (done.length < nStartup) return new SobolSampler(this.seed).ask(space, trials);
+    if (done.length > this.maxPoints) {
+      done = [...done].sort((a, b) => sign * (a.value! - b.value!)).slice(0, this.maxPoints);
+    }
+    const rng = askRng(this.seed, trials, 17);
+    const x = done.map((t) => encoder.encode(t.params));
+    const raw = done.map((t) => sign * t.value!);
+    const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
+    const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mean) ** 2, 0) / raw.length) || 1;
+    const y = raw.map((v) => (v - mean) / sd);
+    const hyper = fitHyper(x, y, encoder.dims, this.fitIterations);
+    let gp = new GaussianProcess(x, y, hyper);
+    const pending = trials.filter(isPending).map((t) => encoder.encode(t.params));
+    if (pending.length > 0) {
+      const believed = pending.map((p) => gp.predict(p)[0]);
+      gp = new GaussianProcess([...x, ...pending], [...y, ...believed], hyper);
+    }
+    const best = Math.min(...y);
+    const score =
+      this.acquisition === "ei"
+        ? (p: number[]) => {
+            const [m, v] = gp.predict(p);
+            return logExpectedImprovement(m, Math.sqrt(v), best);
+          }
+        : (p: number[]) => {
+            const [m, v] = gp.predict(p);
+            return -(m - this.kappa * Math.sqrt(v));
+          };
+    const incumbents = [...done]
+      .sort((a, b) => sign * (a.value! - b.value!))
+      .slice(0, 3)
+      .map((t) => t.params);
+    return maximiseAcquisition(encoder, score, incumbents, rng);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * NSGA-II (Deb et al. 2002) for multi-objective studies: parents are the best `populationSize`
+ * completed trials of the whole history by (non-domination rank, crowding distance), chosen by
+ * binary tournament; children take each parameter from either parent (uniform crossover) and are
+ * resampled from the prior with probability 1/d (mutation). Single-objective studies work too.
+ */
+
+import { crowdingDistance, lossVector, nonDominatedSort } from "../pareto.ts";
+import type { Rng } from "../rng.ts";
+import { assignActive, type ParamValue, type SearchSpace } from "../space.ts";
+import type { AskOptions, Sampler, StoredTrial } from "../types.ts";
+import { askRng, sampleFromPrior } from "./common.ts";
+
+export interface Nsga2Options {
+  populationSize?: number;
+  crossoverProb?: number;
+  mutationProb?: number;
+}
+
+interface Ranked {
+  trial: StoredTrial;
+  rank: number;
+  crowding: number;
+}
+
+export class Nsga2Sampler implements Sampler {
+  readonly name = "nsga2";
+  constructor(
+    private readonly seed: number,
+    private readonly options: Nsga2Options = {},
+  ) {}
+
+  ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}): Record<string, ParamValue> {
+    const rng = askRng(this.seed, trials);
+    const directions = opts.directions ?? [opts.direction ?? "minimize"];
+    const size = this.options.populationSize ?? 50;
+    const done = trials.flatMap((t) => {
+      const loss = lossVector(t, directions);
+      return loss ? [{ t, loss }] : [];
+    });
+    if (done.length < size) return sampleFromPrior(space, rng);
+    const population = survivors(done, size);
+    const a = tournament(population, rng);
+    const b = tournament(population, rng);
+    const crossover = rng.uniform() < (this.options.crossoverProb ?? 0.9);
+    const mutation = this.options.mutationProb ?? 1 / Math.max(1, Object.keys(space).length);
+    const fresh = sampleFromPrior(space, rng);
+    return assignActive(space, (name) => {
+      if (rng.uniform() < mutation) return fresh[name] ?? sampleFromPrior(space, rng)[name]!;
+      const fromA = a.trial.params[name];
+      const fromB = b.trial.params[name];
+      const pick = crossover && rng.uniform() < 0.5 ? (fromB ?? fromA) : (fromA ?? fromB);
+      if (pick === undefined) return fresh[name] ?? sampleFromPrior(space, rng)[name]!;
+      return pick;
+    });
+  }
+}
+
+/** Elitist survival: fill by fronts, the last front by descending crowding distance. */
+function survivors(done: Array<{ t: StoredTrial; loss: number[] }>, size: number): Ranked[] {
+  const points = done.map((d) => d.loss);
+  const fronts = nonDominatedSort(points);
+  const out: Ranked[] = [];
+  fronts.forEach((front, rank) => {
+    if (out.length >= size) return;
+    const crowd = crowdingDistance(points, front);
+    const ordered = [...front].sort(
+      (x, y) => crowd.get(y)! - crowd.get(x)! || done[x]!.t.number - done[y]!.t.number,
+    );
+    for (const i of ordered)
+      if (out.length < size) out.push({ trial: done[i]!.t, rank, crowding: crowd.get(i)! });
+  });
+  return out;
+}
+
+function tournament(population: Ranked[], rng: Rng): Ranked {
+  const a = population[rng.int(population.length)]!;
+  const b = population[rng.int(population.length)]!;
+  if (a.rank !== b.rank) return a.rank < b.rank ? a : b;
+  return a.crowding >= b.crowding ? a : b;
+}

@@ -1,0 +1,191 @@
+/**
+ * Tree-structured Parzen Estimator (Bergstra et al. 2011), modelled on Optuna 3.1's TPESampler:
+ * split observations into the best gamma(n) ("below") and the rest, fit a Parzen estimator to each,
+ * and propose the candidate from l(x) maximising l(x)/g(x). Independent (one parameter at a time) or
+ * multivariate (joint kernels), grouped for conditional spaces (parameters that are active in the
+ * same trials are modelled together), and constant liar: pending trials count as the worst result so
+ * parallel workers do not all propose the same region.
+ */
+import type { Rng } from "../rng.ts";
+import {
+  fromInternal,
+  internalBounds,
+  isActive,
+  orderedParamNames,
+  type ParamSpec,
+  type ParamValue,
+  type SearchSpace,
+  toInternal,
+} from "../space.ts";
+import { type AskOptions, isPending, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
+import { askRng, sampleFromPrior } from "./common.ts";
+import { type Dim, ParzenEstimator } from "./parzen.ts";
+
+export interface TpeOptions {
+  multivariate?: boolean;
+  /** Model parameters that are active in the same trials jointly (multivariate only). */
+  group?: boolean;
+  constantLiar?: boolean;
+  nStartupTrials?: number;
+  nEiCandidates?: number;
+  priorWeight?: number;
+  magicClip?: boolean;
+  /** Fraction of observations in the good group; Optuna's default is min(ceil(0.1 n), 25). */
+  gamma?: (n: number) => number;
+}
+
+export const defaultGamma = (n: number) => Math.min(Math.ceil(0.1 * n), 25);
+
+/** Optuna's default_weights: flat for the newest 25 observations, a linear ramp for older ones. */
+export function defaultWeights(n: number): number[] {
+  if (n === 0) return [];
+  if (n < 25) return new Array(n).fill(1);
+  const ramp =
+    n - 25 === 1 ? [1 / n] : Array.from({ length: n - 25 }, (_, i) => 1 / n + ((1 - 1 / n) * i) / (n - 26));
+  return [...ramp, ...new Array(25).fill(1)];
+}
+
+interface Observation {
+  trial: StoredTrial;
+  /** Sort key: [tier, loss]; tier 0 complete, 1 pruned, 2 pending (constant liar). */
+  tier: number;
+  loss: number;
+}
+
+export class TpeSampler implements Sampler {
+  readonly name = "tpe";
+  private readonly o: Required<Omit<TpeOptions, "gamma">> & { gamma: (n: number) => number };
+
+  constructor(
+    private readonly seed: number,
+    options: TpeOptions = {},
+  ) {
+    this.o = {
+      multivariate: options.multivariate ?? false,
+      group: options.group ?? true,
+      constantLiar: options.constantLiar ?? true,
+      nStartupTrials: options.nStartupTrials ?? 10,
+      nEiCandidates: options.nEiCandidates ?? 24,
+      priorWeight: options.priorWeight ?? 1,
+      magicClip: options.magicClip ?? true,
+      gamma: options.gamma ?? defaultGamma,
+    };
+  }
+
+  ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}): Record<string, ParamValue> {
+    const rng = askRng(this.seed, trials);
+    const finished = trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED");
+    if (finished.length < this.o.nStartupTrials) return sampleFromPrior(space, rng);
+    const observations = this.rankedObservations(trials, opts);
+    const groups = this.groups(space, observations);
+    const params: Record<string, ParamValue> = {};
+    for (const name of orderedParamNames(space)) {
+      if (name in params || !isActive(space[name]!, params)) continue;
+      const members = (groups.get(name) ?? [name]).filter(
+        (m) => !(m in params) && isActive(space[m]!, params),
+      );
+      if (!members.includes(name)) members.unshift(name);
+      Object.assign(params, this.sampleGroup(space, members, observations, rng));
+    }
+    return params;
+  }
+
+  /** Complete trials by loss, then pruned ones (deepest first), then pending ones as the worst. */
+  private rankedObservations(trials: readonly StoredTrial[], opts: AskOptions): Observation[] {
+    const sign = minimiseSign(opts.direction);
+    const out: Observation[] = [];
+    for (const t of trials) {
+      if (t.state === "COMPLETE" && t.value !== undefined && Number.isFinite(t.value)) {
+        out.push({ trial: t, tier: 0, loss: sign * t.value });
+      } else if (t.state === "PRUNED") {
+        const last = lastIntermediate(t);
+        out.push({
+          trial: t,
+          tier: 1,
+          loss: last ? -last[0] * 1e12 + sign * last[1] : Number.POSITIVE_INFINITY,
+        });
+      } else if (this.o.constantLiar && isPending(t)) {
+        out.push({ trial: t, tier: 2, loss: Number.POSITIVE_INFINITY });
+      }
+    }
+    return out.sort((a, b) => a.tier - b.tier || a.loss - b.loss || a.trial.number - b.trial.number);
+  }
+
+  /** Parameter -> the group it is modelled with. */
+  private groups(space: SearchSpace, observations: readonly Observation[]): Map<string, string[]> {
+    const names = orderedParamNames(space);
+    const map = new Map<string, string[]>();
+    if (!this.o.multivariate) {
+      for (const n of names) map.set(n, [n]);
+      return map;
+    }
+    const bySignature = new Map<string, string[]>();
+    for (const n of names) {
+      // Without grouping, Optuna models the parameters present in every trial jointly and the rest alone.
+      const signature = this.o.group
+        ? observations.map((ob) => (n in ob.trial.params ? "1" : "0")).join("")
+        : observations.every((ob) => n in ob.trial.params)
+          ? "all"
+          : `alone:${n}`;
+      const list = bySignature.get(signature) ?? [];
+      list.push(n);
+      bySignature.set(signature, list);
+    }
+    for (const list of bySignature.values()) for (const n of list) map.set(n, list);
+    return map;
+  }
+
+  private sampleGroup(
+    space: SearchSpace,
+    members: string[],
+    ranked: readonly Observation[],
+    rng: Rng,
+  ): Record<string, ParamValue> {
+    const specs = members.map((m) => space[m]!);
+    const dims: Dim[] = specs.map((s) =>
+      s.type === "categorical"
+        ? { kind: "categorical", n: s.choices.length }
+        : { kind: "numeric", low: internalBounds(s)[0], high: internalBounds(s)[1] },
+    );
+    const relevant = ranked.filter((ob) => members.every((m) => m in ob.trial.params));
+    const nBelow = Math.min(relevant.length, this.o.gamma(relevant.length));
+    const below = relevant.slice(0, nBelow).sort((a, b) => a.trial.number - b.trial.number);
+    const above = relevant.slice(nBelow).sort((a, b) => a.trial.number - b.trial.number);
+    const encode = (ob: Observation) => specs.map((s, d) => encodeValue(s, ob.trial.params[members[d]!]!));
+    const parzen = (obs: Observation[]) =>
+      new ParzenEstimator(dims, obs.map(encode), defaultWeights(obs.length), {
+        priorWeight: this.o.priorWeight,
+        magicClip: this.o.magicClip,
+        multivariate: this.o.multivariate,
+      });
+    const l = parzen(below);
+    const g = parzen(above);
+    let best: number[] | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.o.nEiCandidates; i++) {
+      const x = l.sample(rng);
+      const score = l.logPdf(x) - g.logPdf(x);
+      if (best === undefined || score > bestScore) {
+        best = x;
+        bestScore = score;
+      }
+    }
+    const out: Record<string, ParamValue> = {};
+    specs.forEach((s, d) => {
+      const x = best![d]!;
+      out[members[d]!] = s.type === "categorical" ? s.choices[x]! : fromInternal(s, x);
+    });
+    return out;
+  }
+}
+
+function encodeValue(spec: ParamSpec, value: ParamValue): number {
+  if (spec.type === "categorical") return Math.max(0, spec.choices.indexOf(value));
+  return toInternal(spec, value as number);
+}
+
+function lastIntermediate(t: StoredTrial): [number, number] | undefined {
+  let last: [number, number] | undefined;
+  for (const p of t.intermediate ?? []) if (!last || p[0] > last[0]) last = p;
+  return last;
+}
