@@ -1,0 +1,84 @@
+import { cholesky, invertLower, PointSet, type SquareMatrix, subMatrix } from "../linalg.ts";
+import { deriveSeed, Rng, Stream } from "../rng.ts";
+import type { Dataset } from "./dataset.ts";
+
+/** Monte-Carlo pseudo-data D_r = D + L z_r, z_r ~ N(0, 1), from replica r's own stream. */
+export function pseudoData(ds: Dataset, seed: number, replica: number): Float64Array {
+  const n = ds.nPoints;
+  const rng = new Rng(deriveSeed(seed, Stream.pseudoData, replica));
+  const z = Array.from({ length: n }, () => rng.normal());
+  const out = new Float64Array(n);
+  const l = ds.chol.data;
+  for (let i = 0; i < n; i++) {
+    let s = ds.central[i]!;
+    for (let k = 0; k <= i; k++) s += l[i * n + k]! * z[k]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+/**
+ * Replica r's training mask: within each sub-dataset, a seeded fraction of points is training and the
+ * rest validation (at least one of each when the sub-dataset has two points or more).
+ */
+export function trainingSplit(ds: Dataset, seed: number, replica: number, fraction = 0.75): Uint8Array {
+  const rng = new Rng(deriveSeed(seed, Stream.split, replica));
+  const mask = new Uint8Array(ds.nPoints);
+  for (const s of ds.subsets) {
+    const idx = rng.shuffle([...s.indices]);
+    let nTrain = Math.round(fraction * idx.length);
+    if (idx.length >= 2) nTrain = Math.min(idx.length - 1, Math.max(1, nTrain));
+    else nTrain = idx.length;
+    for (let a = 0; a < nTrain; a++) mask[idx[a]!] = 1;
+  }
+  return mask;
+}
+
+/**
+ * Partition the sub-datasets that are not always fitted into k folds (seeded shuffle, round-robin).
+ * Returns, per fold, the held-out sub-dataset indices. k = 1 means no held-out fold.
+ */
+export function assignFolds(ds: Dataset, k: number, seed: number): number[][] {
+  if (k <= 1) return [[]];
+  const foldable = ds.subsets.map((s, i) => (s.alwaysFitted ? -1 : i)).filter((i) => i >= 0);
+  if (foldable.length < k)
+    throw new Error(
+      `folds: ${k} folds need at least ${k} sub-datasets that are not always fitted (have ${foldable.length})`,
+    );
+  const order = new Rng(deriveSeed(seed, Stream.folds)).shuffle(foldable);
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  order.forEach((si, i) => {
+    folds[i % k]!.push(si);
+  });
+  for (const f of folds) f.sort((a, b) => a - b);
+  return folds;
+}
+
+/** Points of the held-out sub-datasets of a fold. */
+export function foldPoints(ds: Dataset, heldOut: number[]): number[] {
+  return heldOut.flatMap((si) => ds.subsets[si]!.indices).sort((a, b) => a - b);
+}
+
+/**
+ * Whitening matrix of a point set embedded in N × N: W = L_S⁻¹ on the rows and columns of S, zero
+ * elsewhere, so that ‖W (T − D)‖² = chi2 over S times N_S. Row-major, float64.
+ */
+export function whitening(cov: SquareMatrix, idx: number[]): Float64Array {
+  const n = cov.n;
+  const w = new Float64Array(n * n);
+  if (idx.length === 0) return w;
+  const inv = invertLower(cholesky(subMatrix(cov, idx)));
+  const m = idx.length;
+  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) w[idx[a]! * n + idx[b]!] = inv.data[a * m + b]!;
+  return w;
+}
+
+/** Whether the covariance is diagonal (then whitening is elementwise). */
+export function isDiagonal(cov: SquareMatrix): boolean {
+  const n = cov.n;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) if (i !== j && cov.data[i * n + j] !== 0) return false;
+  return true;
+}
+
+export { PointSet };

@@ -1,0 +1,42 @@
+export { type BackendName, backendPreference, selectBackend } from "./backend.ts";
+export {
+  buildDataset,
+  type Dataset,
+  DatasetError,
+  type DatasetJson,
+  datasetJsonSchema,
+} from "./data/dataset.ts";
+export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
+export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
+export {
+  averageBest,
+  closureEstimators,
+  type FoldStatistic,
+  foldEstimators,
+  foldStatistic,
+  phi2Spread,
+  selectConfiguration,
+  trialLosses,
+} from "./estimators/estimators.ts";
+export { cholesky, PointSet } from "./linalg.ts";
+export {
+  hyperparametersSchema,
+  type ParamValue,
+  parseTrialSpec,
+  type TrialSpec,
+  TrialSpecError,
+  trialSpecSchema,
+} from "./spec.ts";
+export { buildClosureTask } from "./tasks/closure.ts";
+export { buildTabularTask, csvToDatasetJson } from "./tasks/tabular.ts";
+export type { Task } from "./tasks/task.ts";
+export { TrialCancelledError, TrialPrunedError, trainEnsemble } from "./train/trainer.ts";
+export {
+  buildTask,
+  type PredictionBand,
+  type RunTrialOptions,
+  runTrial,
+  scoreEnsemble,
+  type TrialReport,
+  type TrialResult,
+} from "./trial.ts";

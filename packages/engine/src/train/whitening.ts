@@ -1,0 +1,109 @@
+import * as tf from "@tensorflow/tfjs";
+import { cholesky, invertLower, type SquareMatrix, subMatrix } from "../linalg.ts";
+
+/**
+ * Per-member chi2 in the training graph. Each stacked member s has its own point set S_s (training or
+ * validation points outside its held-out fold); chi2_s = ‖L_{S_s}⁻¹ (T_s − D_s)_{S_s}‖² / N_s.
+ * The covariance's block structure (independent sub-datasets) is used: whitening is block diagonal,
+ * so the cost is Σ_b n_b² per member instead of N². Masks are fixed-shape whitening matrices with
+ * zeros outside S_s, never boolean gathers.
+ */
+export interface Whitener {
+  /** Sum of squared whitened residuals per member, [S]; residual is [S, N]. */
+  apply(residual: tf.Tensor2D): tf.Tensor1D;
+  dispose(): void;
+}
+
+/** Connected components of the covariance's non-zero pattern, each sorted. */
+export function covarianceBlocks(cov: SquareMatrix): number[][] {
+  const n = cov.n;
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    while (parent[i] !== r) {
+      const next = parent[i]!;
+      parent[i] = r;
+      i = next;
+    }
+    return r;
+  };
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++)
+      if (cov.data[i * n + j] !== 0) {
+        const a = find(i);
+        const b = find(j);
+        if (a !== b) parent[a] = b;
+      }
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const g = groups.get(r);
+    if (g) g.push(i);
+    else groups.set(r, [i]);
+  }
+  return [...groups.values()];
+}
+
+export function buildWhitener(cov: SquareMatrix, sets: number[][]): Whitener {
+  const n = cov.n;
+  const S = sets.length;
+  const blocks = covarianceBlocks(cov);
+  const B = Math.max(...blocks.map((b) => b.length));
+  if (B === 1) {
+    const w = new Float32Array(S * n);
+    sets.forEach((set, s) => {
+      for (const i of set) w[s * n + i] = 1 / Math.sqrt(cov.data[i * n + i]!);
+    });
+    const wt = tf.tensor2d(w, [S, n]);
+    return {
+      apply: (r) => tf.sum(tf.square(tf.mul(r, wt)), 1) as tf.Tensor1D,
+      dispose: () => wt.dispose(),
+    };
+  }
+  const nb = blocks.length;
+  const slot = new Int32Array(n); // point → position within its block
+  const blockOf = new Int32Array(n);
+  const gatherIdx = new Int32Array(nb * B).fill(n); // n = the zero padding column
+  blocks.forEach((b, bi) => {
+    b.forEach((i, j) => {
+      slot[i] = j;
+      blockOf[i] = bi;
+      gatherIdx[bi * B + j] = i;
+    });
+  });
+  // Wᵀ per (member, block), so that the residual row times it gives (W r)ᵀ.
+  const w = new Float32Array(S * nb * B * B);
+  sets.forEach((set, s) => {
+    const byBlock: number[][] = Array.from({ length: nb }, () => []);
+    for (const i of [...set].sort((a, b) => a - b)) byBlock[blockOf[i]!]!.push(i);
+    byBlock.forEach((idx, bi) => {
+      if (idx.length === 0) return;
+      const inv = invertLower(cholesky(subMatrix(cov, idx)));
+      const m = idx.length;
+      const base = (s * nb + bi) * B * B;
+      for (let a = 0; a < m; a++)
+        for (let c = 0; c <= a; c++) w[base + slot[idx[c]!]! * B + slot[idx[a]!]!] = inv.data[a * m + c]!;
+    });
+  });
+  const wt = tf.tensor3d(w, [S * nb, B, B]);
+  const gi = tf.tensor1d(gatherIdx, "int32");
+  // Each point appears once in the padded layout, so the gather's gradient is the inverse gather
+  // (the wasm backend has no UnsortedSegmentSum for tfjs's generic gather gradient).
+  const inverse = tf.tensor1d(
+    Int32Array.from({ length: n }, (_, i) => blockOf[i]! * B + slot[i]!),
+    "int32",
+  );
+  const pad = tf.zeros([S, 1]);
+  const toBlocks = tf.customGrad(((r: tf.Tensor) => ({
+    value: tf.gather(tf.concat([r as tf.Tensor2D, pad], 1), gi, 1),
+    gradFunc: (dy: tf.Tensor) => tf.gather(dy, inverse, 1),
+  })) as Parameters<typeof tf.customGrad>[0]);
+  return {
+    apply: (r) => {
+      const g = (toBlocks(r) as tf.Tensor).reshape([S * nb, 1, B]) as tf.Tensor3D;
+      return tf.sum(tf.square(tf.matMul(g, wt)).reshape([S, nb * B]), 1) as tf.Tensor1D;
+    },
+    dispose: () => tf.dispose([wt, gi, inverse, pad]),
+  };
+}

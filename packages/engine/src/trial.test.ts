@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { demoSearchSpace, demoTrialDefaults, runTrial, TrialCancelledError, TrialPrunedError, trialSpecSchema } from "./index.ts";
+
+const small = {
+  task: { kind: "closure" as const, level: 1 as const, seed: 3 },
+  replicas: 3,
+  folds: 2,
+  seed: 11,
+  maxEpochs: 30,
+  reportEvery: 10,
+  params: { n_layers: 1, units_1: 8, learning_rate: 0.01 },
+  backend: "wasm" as const,
+};
+
+describe("runTrial", () => {
+  it("returns the contract's result shape with finite estimators", async () => {
+    const reports: number[] = [];
+    const res = await runTrial(small, { onReport: (r) => void reports.push(r.epoch) });
+    expect(reports).toEqual([10, 20, 30]);
+    expect(res.foldChi2).toHaveLength(2);
+    expect(res.replicaChi2).toHaveLength(3);
+    for (const v of [res.L1, res.L2, res.L3, res.phi2, res.durationSeconds]) expect(Number.isFinite(v)).toBe(true);
+    expect(res.L2).toBeGreaterThanOrEqual(res.L1);
+    expect(res.backend).toBe("wasm");
+    expect(res.closure?.ratio).toBeGreaterThan(0);
+    expect(res.predictions?.flavours).toHaveLength(3);
+  });
+
+  it("prunes when onReport returns true", async () => {
+    await expect(runTrial(small, { onReport: (r) => r.epoch >= 10 })).rejects.toBeInstanceOf(TrialPrunedError);
+  });
+
+  it("cancels promptly on abort", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(runTrial(small, { signal: ac.signal })).rejects.toBeInstanceOf(TrialCancelledError);
+  });
+
+  it("demo defaults form a valid spec and the search space is Optuna-shaped", () => {
+    const spec = { ...demoTrialDefaults, seed: 1, params: { n_layers: 2 } };
+    expect(trialSpecSchema.safeParse(spec).success).toBe(true);
+    expect(demoSearchSpace.learning_rate).toMatchObject({ type: "float", log: true });
+  });
+});

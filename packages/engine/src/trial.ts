@@ -1,0 +1,229 @@
+import { selectBackend } from "./backend.ts";
+import { assignFolds, foldPoints } from "./data/replicas.ts";
+import {
+  closureEstimators,
+  foldEstimators,
+  mean,
+  meanPrediction,
+  phi2Spread,
+  trialLosses,
+} from "./estimators/estimators.ts";
+import { PointSet } from "./linalg.ts";
+import type { ArchitectureConfig } from "./model/mlp.ts";
+import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts";
+import { buildClosureTask } from "./tasks/closure.ts";
+import { buildTabularTask } from "./tasks/tabular.ts";
+import type { Task } from "./tasks/task.ts";
+import { type EnsembleFit, type EnsembleSetup, trainEnsemble } from "./train/trainer.ts";
+
+export interface TrialReport {
+  epoch: number;
+  /** Mean validation chi2 over replicas and folds (best so far per replica). */
+  value: number;
+  activeReplicas: number;
+}
+
+export interface PredictionBand {
+  name: string;
+  mean: number[];
+  lower: number[];
+  upper: number[];
+  truth?: number[];
+}
+
+export interface TrialResult {
+  L1: number;
+  L2: number;
+  L3: number;
+  phi2: number;
+  foldChi2: number[];
+  foldPhi2: number[];
+  foldCentralChi2: number[];
+  replicaChi2: number[];
+  closure?: { bias: number; variance: number; ratio: number };
+  epochs: number;
+  backend: string;
+  durationSeconds: number;
+  predictions?: {
+    x: number[];
+    xLabel: string;
+    flavours: PredictionBand[];
+    data?: {
+      x: number[];
+      central: number[];
+      error: number[];
+      prediction: number[];
+      subsets: { name: string; start: number; end: number }[];
+    };
+  };
+}
+
+export interface RunTrialOptions {
+  // biome-ignore lint/suspicious/noConfusingVoidType: callers return nothing or true (prune)
+  onReport?: (r: TrialReport) => void | boolean | Promise<void | boolean>;
+  signal?: AbortSignal;
+}
+
+export function buildTask(spec: TrialSpec): Task {
+  return spec.task.kind === "closure"
+    ? buildClosureTask(spec.task.level, spec.task.seed)
+    : buildTabularTask(spec.task.dataset);
+}
+
+export function ensembleSetup(spec: TrialSpec, task: Task): { setup: EnsembleSetup; averageBest: boolean } {
+  const hp = parseHyperparameters(spec.params);
+  const arch: ArchitectureConfig = {
+    inputDim: task.modelInputs[0]!.length,
+    hidden: hp.hidden,
+    outputDim: task.nOutputs,
+    activation: hp.activation,
+    initializer: hp.initializer,
+    dropout: hp.dropout,
+    ...(task.preprocessing
+      ? { preprocessing: { alphaInit: task.preprocessing.alphaInit, betaInit: task.preprocessing.betaInit } }
+      : {}),
+  };
+  const setup: EnsembleSetup = {
+    task,
+    arch,
+    optimiser: {
+      name: hp.optimizer,
+      learningRate: hp.learningRate,
+      momentum: hp.momentum,
+      ...(hp.clipnorm !== undefined ? { clipnorm: hp.clipnorm } : {}),
+    },
+    seed: spec.seed,
+    replicaIds: Array.from({ length: spec.replicas }, (_, r) => r),
+    folds: assignFolds(task.dataset, spec.folds, spec.seed),
+    trainingFraction: hp.trainingFraction,
+    maxEpochs: spec.maxEpochs,
+    patienceEpochs: Math.max(1, Math.round(hp.stoppingPatience * spec.maxEpochs)),
+    reportEvery: spec.reportEvery,
+    ...(hp.positivity !== undefined ? { positivity: hp.positivity } : {}),
+  };
+  return { setup, averageBest: hp.averageBest };
+}
+
+/** Train a trial's ensemble(s) and score them with the estimators of METHOD.md §4. */
+export async function runTrial(specInput: TrialSpec, opts: RunTrialOptions = {}): Promise<TrialResult> {
+  const started = performance.now();
+  const spec = parseTrialSpec(specInput);
+  const backend = await selectBackend(spec.backend);
+  const task = buildTask(spec);
+  const { setup, averageBest } = ensembleSetup(spec, task);
+  const fit = await trainEnsemble(setup, opts);
+  return {
+    ...scoreEnsemble(task, setup, fit, averageBest),
+    epochs: fit.epochs,
+    backend,
+    durationSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Estimators of a fitted ensemble (float64, against the central data). */
+export function scoreEnsemble(
+  task: Task,
+  setup: EnsembleSetup,
+  fit: EnsembleFit,
+  averageBest = false,
+): Omit<TrialResult, "epochs" | "backend" | "durationSeconds"> {
+  const ds = task.dataset;
+  const R = setup.replicaIds.length;
+  const K = setup.folds.length;
+  const all = new PointSet(
+    Array.from({ length: ds.nPoints }, (_, i) => i),
+    ds.cov,
+  );
+  const folds = setup.folds.map((heldOut, k) => {
+    const preds = fit.predictions.slice(k * R, (k + 1) * R);
+    if (heldOut.length > 0) {
+      const set = new PointSet(foldPoints(ds, heldOut), ds.cov);
+      const est = foldEstimators(set, preds, ds.central, { averageBest });
+      const closure = ds.truth ? closureEstimators(set, preds, ds.truth) : undefined;
+      return { ...est, closure };
+    }
+    // No held-out fold: each replica is scored on its own validation points; the central chi2 and
+    // phi2 (spread identity) use all points, the only set common to every replica.
+    const replicaChi2 = fit.members
+      .slice(k * R, (k + 1) * R)
+      .map((m, i) =>
+        m.validation.length ? new PointSet(m.validation, ds.cov).chi2(preds[i]!, ds.central) : Number.NaN,
+      );
+    const valid = replicaChi2.filter(Number.isFinite);
+    const sorted = [...valid].sort((a, b) => a - b);
+    const meanChi2 = averageBest
+      ? mean(sorted.slice(0, Math.max(1, Math.round(0.9 * sorted.length))))
+      : mean(valid);
+    const centralChi2 = all.chi2(meanPrediction(preds), ds.central);
+    const closure = ds.truth ? closureEstimators(all, preds, ds.truth) : undefined;
+    return { replicaChi2, meanChi2, centralChi2, phi2: phi2Spread(all, preds), closure };
+  });
+  const losses = trialLosses(folds);
+  const replicaChi2 = Array.from({ length: R }, (_, r) => mean(folds.map((f) => f.replicaChi2[r]!)));
+  const result: Omit<TrialResult, "epochs" | "backend" | "durationSeconds"> = {
+    ...losses,
+    foldChi2: folds.map((f) => f.meanChi2),
+    foldPhi2: folds.map((f) => f.phi2),
+    foldCentralChi2: folds.map((f) => f.centralChi2),
+    replicaChi2,
+    predictions: ensemblePredictions(task, fit),
+  };
+  if (ds.truth) {
+    const bias = mean(folds.map((f) => f.closure!.bias));
+    const variance = mean(folds.map((f) => f.closure!.variance));
+    result.closure = { bias, variance, ratio: bias / variance };
+  }
+  void K;
+  return result;
+}
+
+/** Mean and one-sigma band of the model outputs over all members, at most ~100 abscissae. */
+export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["predictions"] {
+  const G = task.modelInputs.length;
+  const F = task.nOutputs;
+  const stride = Math.max(1, Math.ceil(G / 100));
+  const rows = Array.from({ length: G }, (_, g) => g)
+    .filter((g) => g % stride === 0)
+    .sort((a, b) => task.plot.x[a]! - task.plot.x[b]!);
+  const round = (v: number) => Number(v.toPrecision(6));
+  const flavours: PredictionBand[] = task.outputNames.map((name, f) => {
+    const m: number[] = [];
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (const g of rows) {
+      const vals = fit.outputs.map((o) => o[g * F + f]!);
+      const mu = mean(vals);
+      const sd = Math.sqrt(mean(vals.map((v) => (v - mu) ** 2)));
+      m.push(round(mu));
+      lo.push(round(mu - sd));
+      hi.push(round(mu + sd));
+    }
+    const band: PredictionBand = { name, mean: m, lower: lo, upper: hi };
+    if (task.plot.truth) band.truth = rows.map((g) => round(task.plot.truth![g]![f]!));
+    return band;
+  });
+  const ds = task.dataset;
+  const central = meanPrediction(fit.predictions);
+  const data =
+    ds.nPoints <= 400
+      ? {
+          x: ds.inputs.map((r) => round(r[0]!)),
+          central: Array.from(ds.central, round),
+          error: Array.from({ length: ds.nPoints }, (_, i) =>
+            round(Math.sqrt(ds.cov.data[i * ds.nPoints + i]!)),
+          ),
+          prediction: Array.from(central, round),
+          subsets: ds.subsets.map((s) => ({
+            name: s.name,
+            start: s.indices[0]!,
+            end: s.indices[s.indices.length - 1]! + 1,
+          })),
+        }
+      : undefined;
+  return {
+    x: rows.map((g) => round(task.plot.x[g]!)),
+    xLabel: task.plot.xLabel,
+    flavours,
+    ...(data ? { data } : {}),
+  };
+}
