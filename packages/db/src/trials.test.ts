@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedStudy } from "./fixtures.test-helpers.ts";
+import { createTestDatabase, type TestDatabase } from "./testing.ts";
+import {
+  type AttemptRecord,
+  claimTrial,
+  completeTrial,
+  failTrial,
+  heartbeatTrial,
+  reapStaleTrials,
+  reportIntermediateValue,
+  type TrialResultData,
+} from "./trials.ts";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase({ max: 8 });
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+const result: TrialResultData = {
+  value: 1.2,
+  L1: 1.2,
+  L2: 1.5,
+  L3: 0.9,
+  phi2: 0.1,
+  foldChi2: [1.1, 1.3],
+  foldPhi2: [0.1, 0.1],
+  foldCentralChi2: [1.0, 1.2],
+  replicaChi2: [1, 2, 3],
+  epochs: 10,
+  backend: "cpu",
+  durationSeconds: 2,
+};
+
+describe("claimTrial", () => {
+  it("moves WAITING→RUNNING once; a second delivery of the same attempt gets null", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    const trial = trials[0]!;
+    const claims = await Promise.all([
+      claimTrial(t.db, trial.id, 1, runner.id),
+      claimTrial(t.db, trial.id, 1, runner.id),
+      claimTrial(t.db, trial.id, 1, runner.id),
+    ]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(claims.find(Boolean)).toMatchObject({ state: "RUNNING", attempt: 1, runnerId: runner.id });
+  });
+
+  it("is fenced by attempt", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    expect(await claimTrial(t.db, trials[0]!.id, 2, runner.id)).toBeNull();
+    expect(await claimTrial(t.db, trials[0]!.id, 1, runner.id)).not.toBeNull();
+  });
+});
+
+describe("writes by the holding attempt only", () => {
+  it("completes once, with its result; stale attempts write nothing", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    const id = trials[0]!.id;
+    await claimTrial(t.db, id, 1, runner.id);
+    expect(await heartbeatTrial(t.db, id, 1)).toBe(true);
+    expect(await reportIntermediateValue(t.db, id, 1, 0, 3.5)).toBe(true);
+    expect(await reportIntermediateValue(t.db, id, 2, 1, 3.4)).toBe(false);
+    expect(await completeTrial(t.db, id, 2, result)).toBe(false);
+    expect(await t.db.trialResult.findUnique({ where: { trialId: id } })).toBeNull();
+
+    expect(await completeTrial(t.db, id, 1, result)).toBe(true);
+    expect(await completeTrial(t.db, id, 1, { ...result, value: 99 })).toBe(false);
+    expect(await heartbeatTrial(t.db, id, 1)).toBe(false);
+    const done = await t.db.trial.findUniqueOrThrow({ where: { id }, include: { result: true } });
+    expect(done).toMatchObject({ state: "COMPLETE", result: { value: 1.2, replicaChi2: [1, 2, 3] } });
+  });
+
+  it("failTrial with retry hands the trial back as the next attempt, then fails after maxAttempts", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    const id = trials[0]!.id;
+    for (const attempt of [1, 2]) {
+      expect(await claimTrial(t.db, id, attempt, runner.id)).not.toBeNull();
+      expect(await failTrial(t.db, id, attempt, `oom ${attempt}`, { retry: true })).toBe("WAITING");
+    }
+    expect(await claimTrial(t.db, id, 3, runner.id)).not.toBeNull();
+    expect(await failTrial(t.db, id, 3, "oom 3", { retry: true })).toBe("FAIL");
+    expect(await failTrial(t.db, id, 3, "again")).toBeNull();
+    const failed = await t.db.trial.findUniqueOrThrow({ where: { id } });
+    expect(failed).toMatchObject({ state: "FAIL", attempt: 3, error: "oom 3" });
+    expect((failed.attempts as unknown as AttemptRecord[]).map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, "released"],
+      [2, "released"],
+      [3, "released"],
+    ]);
+  });
+});
+
+describe("reapStaleTrials", () => {
+  it("returns a trial with a lapsed heartbeat to WAITING as the next attempt, with history", async () => {
+    const { trials, runner, study } = await seedStudy(t.db, 2);
+    const [stale, fresh] = [trials[0]!, trials[1]!];
+    const now = new Date("2030-01-01T00:00:00Z");
+    await claimTrial(t.db, stale.id, 1, runner.id, new Date(now.getTime() - 60_000));
+    await claimTrial(t.db, fresh.id, 1, runner.id, new Date(now.getTime() - 5_000));
+
+    // (Trials left RUNNING by earlier tests in this database are stale at `now` too.)
+    const reaped = (await reapStaleTrials(t.db, 30_000, now)).filter((r) => r.studyId === study.id);
+    expect(reaped).toEqual([expect.objectContaining({ id: stale.id, state: "WAITING", attempt: 2 })]);
+    const row = await t.db.trial.findUniqueOrThrow({ where: { id: stale.id } });
+    expect(row).toMatchObject({ state: "WAITING", attempt: 2, runnerId: null, heartbeatAt: null });
+    expect(row.attempts).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        outcome: "stale",
+        runnerId: runner.id,
+        endedAt: now.toISOString(),
+      }),
+    ]);
+    expect(await t.db.trial.findUniqueOrThrow({ where: { id: fresh.id } })).toMatchObject({
+      state: "RUNNING",
+    });
+
+    // The old attempt can no longer write; the new one claims and finishes exactly once.
+    expect(await completeTrial(t.db, stale.id, 1, result)).toBe(false);
+    expect(await claimTrial(t.db, stale.id, 2, runner.id)).not.toBeNull();
+    expect(await completeTrial(t.db, stale.id, 2, result)).toBe(true);
+  });
+
+  it("fails the trial once maxAttempts is used up", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    const id = trials[0]!.id;
+    await t.db.trial.update({ where: { id }, data: { maxAttempts: 1 } });
+    await claimTrial(t.db, id, 1, runner.id, new Date(Date.now() - 120_000));
+    expect(await reapStaleTrials(t.db, 30_000)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id, state: "FAIL", attempt: 1 })]),
+    );
+  });
+
+  it("two reapers racing on one stale trial: one transition, one retry", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    const id = trials[0]!.id;
+    await claimTrial(t.db, id, 1, runner.id, new Date(Date.now() - 120_000));
+    const [a, b] = await Promise.all([
+      reapStaleTrials(t.db, 30_000, new Date(), { trialId: id }),
+      reapStaleTrials(t.db, 30_000, new Date(), { trialId: id }),
+    ]);
+    expect(a.length + b.length).toBe(1);
+    const row = await t.db.trial.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ state: "WAITING", attempt: 2 });
+    expect(row.attempts).toHaveLength(1);
+  });
+
+  it("many reapers racing over many stale trials: each trial moves exactly once", async () => {
+    const { trials, runner, study } = await seedStudy(t.db, 20);
+    const old = new Date(Date.now() - 120_000);
+    await Promise.all(trials.map((trial) => claimTrial(t.db, trial.id, 1, runner.id, old)));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => reapStaleTrials(t.db, 30_000)));
+    const reapedIds = runs.flat().map((r) => r.id);
+    expect(new Set(reapedIds).size).toBe(reapedIds.length);
+    const rows = await t.db.trial.findMany({ where: { studyId: study.id } });
+    expect(rows.every((r) => r.state === "WAITING" && r.attempt === 2)).toBe(true);
+    expect(rows.every((r) => (r.attempts as unknown[]).length === 1)).toBe(true);
+  });
+});
