@@ -70,3 +70,7 @@ export function envSchemaKeys(rel: string): EnvSchemaKey[] | undefined {
   flush();
   return keys;
 }
+
+export function readJson(rel: string): unknown {
+  return JSON.parse(read(rel));
+}
