@@ -2,7 +2,7 @@
 // demo study end to end, print the best trial and the URL, and keep serving until Ctrl-C.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { createDb } from "@hyperensemble/db";
+import { createDb, databaseUrl } from "@hyperensemble/db";
 import {
   createStudy,
   createStudyInputSchema,
@@ -11,7 +11,7 @@ import {
   DEMO_USER,
   seedDemo,
 } from "@hyperensemble/platform";
-import { createQueueConnection, trialQueue } from "@hyperensemble/queue";
+import { createQueueConnection, enqueueTrial, trialQueue } from "@hyperensemble/queue";
 import { ensureServices, migrateDatabase, repoRootDir } from "./lib/services.ts";
 
 const exitWhenDone = process.argv.includes("--exit");
@@ -115,8 +115,7 @@ try {
   await waitForHttp(`http://localhost:${port}/api/health`, 120_000);
   say(`web is up at http://localhost:${port}`);
 
-  const connection = await createQueueConnection();
-  const queue = trialQueue(connection);
+  const queue = trialQueue(createQueueConnection({ databaseUrl: databaseUrl() }));
   const owner = await db.user.findUniqueOrThrow({ where: { email: DEMO_USER.email } });
   const spec = createStudyInputSchema.parse({
     ...DEMO_STUDY,
@@ -125,7 +124,7 @@ try {
   const submitted = Date.now();
   const study = await createStudy(
     db,
-    { enqueue: (job) => queue.enqueue(job) },
+    { enqueue: async (job) => void (await enqueueTrial(queue, job)) },
     { orgId: org.id, ownerId: owner.id, spec },
   );
   const url = `http://localhost:${port}/o/${DEMO_ORG.slug}/studies/${study.id}`;
@@ -158,7 +157,6 @@ try {
   }
   say(`open ${url}  (sign in as ${DEMO_USER.email} / ${DEMO_USER.password})`);
   await queue.close();
-  await connection.close();
   await db.$disconnect();
   if (exitWhenDone) await shutdown(services, 0);
   else say("serving; press Ctrl-C to stop");

@@ -1,18 +1,34 @@
 import { createServer } from "node:http";
 import os from "node:os";
-import { createDb, reapStaleTrials } from "@hyperensemble/db";
+import { createDb, databaseUrl, reapStaleTrials } from "@hyperensemble/db";
 import { selectBackend } from "@hyperensemble/engine";
 import { fillQueue, requeueWaitingTrials, type TrialJob } from "@hyperensemble/platform";
-import { createQueueConnection, createTrialWorker, trialQueue } from "@hyperensemble/queue";
+import {
+  createQueueConnection,
+  createTrialWorker,
+  enqueueTrial,
+  requeueTrial,
+  trialQueue,
+} from "@hyperensemble/queue";
 import { loadRunnerEnv } from "./env.ts";
 import { processTrialJob } from "./processTrial.ts";
 
 const env = loadRunnerEnv();
 const db = createDb();
 const backend = (await selectBackend(env.ENGINE_BACKEND)) as "tensorflow" | "webgpu" | "wasm" | "cpu";
-const connection = await createQueueConnection();
+const connection = createQueueConnection({ databaseUrl: databaseUrl() });
 const queue = trialQueue(connection);
-const enqueuer = { enqueue: (job: TrialJob) => queue.enqueue(job) };
+const enqueuer = {
+  enqueue: async (job: TrialJob) => {
+    await enqueueTrial(queue, job);
+  },
+};
+// A trial back in WAITING may still have a finished job under its id: requeue replaces that one.
+const requeuer = {
+  enqueue: async (job: TrialJob) => {
+    await requeueTrial(queue, job);
+  },
+};
 
 const runner = await db.runner.create({
   data: {
@@ -37,22 +53,33 @@ let trialsDone = 0;
 
 const worker = createTrialWorker(
   connection,
-  async (job) => {
+  async (job, cancelSignal) => {
     busy += 1;
     try {
       const outcome = await processTrialJob(
         { db, enqueuer, runnerId: runner.id, backend, heartbeatMs: env.HEARTBEAT_MS },
-        job,
+        job.data,
         shutdown.signal,
+        cancelSignal,
       );
       if (outcome.kind !== "skipped") trialsDone += 1;
-      log(`trial ${job.trialId}: ${JSON.stringify(outcome)}`);
+      log(`trial ${job.data.trialId}: ${JSON.stringify(outcome)}`);
       return outcome;
     } finally {
       busy -= 1;
     }
   },
-  { concurrency: env.RUNNER_CONCURRENCY },
+  {
+    concurrency: env.RUNNER_CONCURRENCY,
+    // Control channel: trials no longer RUNNING here (cancelled study, reaped attempt) are aborted.
+    cancelled: async (trialIds) => {
+      const rows = await db.$queryRaw<{ id: string }[]>`
+        SELECT t."id" FROM "Trial" t JOIN "Study" s ON s."id" = t."studyId"
+        WHERE t."id" = ANY(${trialIds}::text[])
+          AND (t."state" <> 'RUNNING' OR t."runnerId" IS DISTINCT FROM ${runner.id} OR s."state" = 'CANCELLED')`;
+      return rows.map((r) => r.id);
+    },
+  },
 );
 
 const heartbeat = setInterval(() => {
@@ -79,7 +106,7 @@ const reaper = setInterval(() => {
         log(`reaped trial ${t.id} → ${t.state} (attempt ${t.attempt})`);
       }
       // WAITING trials whose job is gone (enqueue failed after commit, or handed back) are re-added.
-      await requeueWaitingTrials(db, enqueuer, env.STALE_AFTER_MS, new Date());
+      await requeueWaitingTrials(db, requeuer, env.STALE_AFTER_MS, new Date());
     })
     .catch((e: unknown) => log(`reaper failed: ${String(e)}`));
 }, env.REAPER_INTERVAL_MS);
@@ -127,7 +154,6 @@ async function stop(signal: string) {
   http.close();
   await db.runner.update({ where: { id: runner.id }, data: { state: "OFFLINE" } }).catch(() => undefined);
   await queue.close();
-  await connection.close();
   await db.$disconnect();
   log("stopped");
   process.exit(0);

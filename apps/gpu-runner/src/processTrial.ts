@@ -42,6 +42,7 @@ export async function processTrialJob(
   deps: TrialProcessorDeps,
   job: TrialJob,
   shutdown: AbortSignal,
+  cancel?: AbortSignal,
 ): Promise<TrialOutcome> {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
@@ -64,7 +65,7 @@ export async function processTrialJob(
   await notifyStudy(db, { ...ref, kind: "trial" });
 
   const lost = new AbortController();
-  const abort = AbortSignal.any([shutdown, lost.signal]);
+  const abort = AbortSignal.any([shutdown, lost.signal, ...(cancel ? [cancel] : [])]);
   const heartbeat = setInterval(() => {
     heartbeatTrial(db, trial.id, attempt, now())
       .then((held) => {
@@ -123,7 +124,7 @@ export async function processTrialJob(
   } catch (err) {
     if (err instanceof TrialPrunedError) {
       const ok = await pruneTrial(db, trial.id, attempt, undefined, now());
-      return ok ? { kind: "pruned", step: err.step } : { kind: "skipped", reason: "lost the trial" };
+      return ok ? { kind: "pruned", step: err.epoch } : { kind: "skipped", reason: "lost the trial" };
     }
     if (shutdown.aborted) {
       // Graceful shutdown ran out of time: hand the trial back as a new attempt for another runner.
@@ -132,6 +133,11 @@ export async function processTrialJob(
         now: now(),
       });
       return { kind: "released" };
+    }
+    if (cancel?.aborted) {
+      // Cancelled (study cancelled): end this attempt for good, unless it was already taken from us.
+      const state = await failTrial(db, trial.id, attempt, "cancelled", { now: now() });
+      return state ? { kind: "failed", error: "cancelled" } : { kind: "released" };
     }
     if (err instanceof TrialCancelledError || lost.signal.aborted) return { kind: "released" };
     const message = err instanceof Error ? err.message : String(err);

@@ -1,29 +1,27 @@
+import { databaseUrl } from "@hyperensemble/db";
 import type { TrialEnqueuer, TrialJob } from "@hyperensemble/platform";
 import {
   createQueueConnection,
-  type QueueConnection,
+  enqueueTrial,
+  queueDepth,
   type TrialQueue,
   trialQueue,
 } from "@hyperensemble/queue";
 
-// One queue connection per web process, opened on first use (BullMQ on Redis, or on Postgres).
-const globalForQueue = globalThis as unknown as {
-  hensQueue?: Promise<{ conn: QueueConnection; queue: TrialQueue }>;
-};
+// One trial queue per web process, opened on first use (BullMQ on Redis, or on Postgres).
+const globalForQueue = globalThis as unknown as { hensQueue?: TrialQueue };
 
-function getQueue() {
-  globalForQueue.hensQueue ??= createQueueConnection().then((conn) => ({ conn, queue: trialQueue(conn) }));
+function getQueue(): TrialQueue {
+  globalForQueue.hensQueue ??= trialQueue(createQueueConnection({ databaseUrl: databaseUrl() }));
   return globalForQueue.hensQueue;
 }
 
 export const enqueuer: TrialEnqueuer = {
   async enqueue(job: TrialJob) {
-    const { queue } = await getQueue();
-    await queue.enqueue(job);
+    await enqueueTrial(getQueue(), job);
   },
 };
 
-export async function queueHealth(): Promise<void> {
-  const { queue } = await getQueue();
-  await queue.depth();
+export async function queueHealth() {
+  return queueDepth(getQueue());
 }
