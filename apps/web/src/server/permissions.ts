@@ -2,9 +2,12 @@
 export const PERMISSIONS = [
   "study:read",
   "study:write",
+  "trial:write",
+  "export:read",
   "dataset:read",
   "dataset:write",
   "member:read",
+  "token:create",
   "member:manage",
   "token:manage",
   "audit:read",
@@ -13,8 +16,9 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 export type Role = "OWNER" | "ADMIN" | "MEMBER" | "VIEWER";
 
-const VIEWER: Permission[] = ["study:read", "dataset:read", "member:read"];
-const MEMBER: Permission[] = [...VIEWER, "study:write", "dataset:write"];
+// token:create lets anyone create and revoke their own tokens; a token never exceeds its creator's role.
+const VIEWER: Permission[] = ["study:read", "export:read", "dataset:read", "member:read", "token:create"];
+const MEMBER: Permission[] = [...VIEWER, "study:write", "trial:write", "dataset:write"];
 const ADMIN: Permission[] = [...MEMBER, "member:manage", "token:manage", "audit:read"];
 const OWNER: Permission[] = [...ADMIN, "org:delete"];
 

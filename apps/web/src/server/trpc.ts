@@ -3,7 +3,7 @@ import { fieldErrors } from "@hyperensemble/platform/schema";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
-import { auth } from "../auth";
+import { authenticateBearer } from "./auth/token";
 import { db } from "./db";
 import { type Permission, type Role, roleCan } from "./permissions";
 import { enqueuer } from "./queue";
@@ -12,9 +12,18 @@ export interface Principal {
   userId: string;
   /** Token scopes when authenticated by API token; undefined for a browser session (role decides). */
   scopes?: readonly string[];
+  /** The org an API token belongs to: the token is refused (NOT_FOUND) for any other org. */
+  orgId?: string;
+  tokenId?: string;
 }
 
 export async function createContext(opts: { req: Request }) {
+  // `Authorization: Bearer hens_...` authenticates by API token (401/429 on a bad or throttled one);
+  // without it the browser session decides.
+  const tokenPrincipal = await authenticateBearer(db, opts.req);
+  if (tokenPrincipal) return { db, enqueuer, principal: tokenPrincipal as Principal | null, req: opts.req };
+  // Imported lazily: next-auth pulls in Next internals that plain Node (scripts, tests) cannot load.
+  const { auth } = await import("../auth");
   const session = await auth();
   const principal: Principal | null = session?.user?.id ? { userId: session.user.id } : null;
   return { db, enqueuer, principal, req: opts.req };
@@ -54,7 +63,10 @@ export function orgProcedure(permission: Permission) {
       const membership = org
         ? await ctx.db.membership.findFirst({ where: { orgId: org.id, userId: ctx.principal.userId } })
         : null;
-      if (!org || !membership) throw new TRPCError({ code: "NOT_FOUND", message: "organization not found" });
+      const otherOrgsToken = ctx.principal.orgId !== undefined && ctx.principal.orgId !== org?.id;
+      if (!org || !membership || otherOrgsToken) {
+        throw new TRPCError({ code: "NOT_FOUND", message: "organization not found" });
+      }
       const role = membership.role as Role;
       if (!roleCan(role, permission)) {
         throw new TRPCError({ code: "FORBIDDEN", message: `your role ${role} cannot ${permission}` });
@@ -76,14 +88,20 @@ export function orgProcedure(permission: Permission) {
 }
 
 // API-token scopes map onto permissions (tokens are intersected with the creator's role above).
+// Permissions without a scope here (members, tokens, audit) are never reachable with a token.
 function scopeFor(permission: Permission): string {
   switch (permission) {
     case "study:read":
+    case "dataset:read":
       return "studies:read";
     case "study:write":
       return "studies:write";
+    case "trial:write":
+      return "trials:write";
     case "dataset:write":
       return "datasets:write";
+    case "export:read":
+      return "exports:read";
     default:
       return permission;
   }

@@ -1,6 +1,23 @@
 import { router } from "../trpc";
+import { auditRouter } from "./audit/_router";
+import { datasetRouter } from "./dataset/_router";
+import { exportRouter } from "./export/_router";
+import { invitationRouter } from "./invitation/_router";
+import { memberRouter } from "./member/_router";
 import { orgRouter } from "./org/_router";
 import { studyRouter } from "./study/_router";
+import { tokenRouter } from "./token/_router";
+import { trialRouter } from "./trial/_router";
 
-export const appRouter = router({ org: orgRouter, study: studyRouter });
+export const appRouter = router({
+  org: orgRouter,
+  study: studyRouter,
+  trial: trialRouter,
+  export: exportRouter,
+  dataset: datasetRouter,
+  token: tokenRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
+  audit: auditRouter,
+});
 export type AppRouter = typeof appRouter;

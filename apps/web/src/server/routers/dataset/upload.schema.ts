@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+/** Uploads larger than this are refused before anything is parsed or stored. */
+export const MAX_DATASET_BYTES = 10 * 1024 * 1024;
+
+const name = z
+  .string({ error: "name is required" })
+  .trim()
+  .min(1, { error: "name is required" })
+  .max(120, { error: "name must be at most 120 characters" })
+  .regex(/^[\w .+-]+$/, { error: "name may use letters, digits, space and _ . + - only" });
+
+const columns = (field: string) =>
+  z
+    .array(z.string().min(1, { error: `${field}: column names cannot be empty` }), {
+      error: `${field} must be a list of column names`,
+    })
+    .min(1, { error: `${field}: name at least one column` });
+
+const finiteMatrix = z.array(
+  z.array(z.number().refine(Number.isFinite, { error: "must be a finite number" })),
+);
+
+/** JSON in the engine's dataset format (subsets with stat/sys errors, or a covariance). */
+export const ZJsonDataset = z.object({
+  format: z.literal("json"),
+  name,
+  data: z.unknown().superRefine((data, ctx) => {
+    if (data === undefined) ctx.addIssue({ code: "custom", message: "data is required" });
+    else if (JSON.stringify(data).length > MAX_DATASET_BYTES)
+      ctx.addIssue({ code: "custom", message: `data is larger than ${MAX_DATASET_BYTES} bytes` });
+  }),
+});
+
+/** CSV text with named feature/target/error columns, optionally with a full covariance. */
+export const ZCsvDataset = z.object({
+  format: z.literal("csv"),
+  name,
+  csv: z
+    .string({ error: "csv must be the CSV text" })
+    .min(1, { error: "csv is empty" })
+    .max(MAX_DATASET_BYTES, { error: `csv is larger than ${MAX_DATASET_BYTES} bytes` }),
+  inputs: columns("inputs"),
+  targets: columns("targets"),
+  errors: columns("errors"),
+  subset: z.string().min(1).optional(),
+  normalisation: z.number().min(0, { error: "normalisation must be >= 0" }).optional(),
+  /** Full covariance over all points (rows in file order, targets interleaved per row). */
+  covariance: finiteMatrix.optional(),
+});
+
+export const ZUploadDataset = z.discriminatedUnion("format", [ZJsonDataset, ZCsvDataset], {
+  error: 'format must be "json" or "csv"',
+});
+export type UploadDatasetInput = z.output<typeof ZUploadDataset>;
+
+export const ZDatasetRef = z.object({ datasetId: z.string({ error: "datasetId is required" }).min(1) });
+export type DatasetRefInput = z.output<typeof ZDatasetRef>;

@@ -1,0 +1,12 @@
+import { orgProcedure, router } from "../../trpc";
+import { exportStudyCsvHandler, exportStudyJsonHandler } from "./study.handler";
+import { ZExportStudy } from "./study.schema";
+
+export const exportRouter = router({
+  studyCsv: orgProcedure("export:read")
+    .input(ZExportStudy)
+    .query(({ ctx, input }) => exportStudyCsvHandler({ ctx, input })),
+  studyJson: orgProcedure("export:read")
+    .input(ZExportStudy)
+    .query(({ ctx, input }) => exportStudyJsonHandler({ ctx, input })),
+});

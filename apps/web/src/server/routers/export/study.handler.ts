@@ -1,0 +1,138 @@
+import { parseSearchSpace, toOptunaJson } from "@hyperensemble/engine/search";
+import type { OrgContext } from "../../context-types";
+import { assertStudyInOrg } from "../trial/list.handler";
+import type { ExportStudyInput } from "./study.schema";
+
+type ParamValue = string | number | boolean | null;
+
+interface ExportTrial {
+  number: number;
+  state: string;
+  params: Record<string, ParamValue>;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  result: { value: number; L1: number; L2: number; L3: number; phi2: number } | null;
+  intermediate: { step: number; value: number }[];
+}
+
+async function loadTrials(ctx: OrgContext, input: ExportStudyInput) {
+  const study = await assertStudyInOrg(ctx, input.studyId);
+  const rows = await ctx.orgDb.trial.findMany({
+    where: { orgId: ctx.org.id, studyId: study.id },
+    orderBy: { number: "asc" },
+    include: {
+      result: { select: { value: true, L1: true, L2: true, L3: true, phi2: true } },
+      intermediate: { select: { step: true, value: true }, orderBy: { step: "asc" } },
+    },
+  });
+  const trials: ExportTrial[] = rows.map((t) => ({
+    number: t.number,
+    state: t.state,
+    params: (t.params ?? {}) as Record<string, ParamValue>,
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
+    result: t.result,
+    intermediate: t.intermediate,
+  }));
+  return { study, trials };
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/** pandas' Timestamp as Optuna's trials_dataframe().to_csv() writes it (UTC, microseconds). */
+export function pandasDatetime(d: Date | null): string {
+  if (!d) return "";
+  return (
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}000`
+  );
+}
+
+/** pandas' Timedelta string: `0 days 00:01:02.345000`. */
+export function pandasDuration(start: Date | null, end: Date | null): string {
+  if (!start || !end) return "";
+  const ms = Math.max(0, end.getTime() - start.getTime());
+  const days = Math.floor(ms / 86_400_000);
+  const rest = ms % 86_400_000;
+  const h = Math.floor(rest / 3_600_000);
+  const m = Math.floor((rest % 3_600_000) / 60_000);
+  const s = Math.floor((rest % 60_000) / 1000);
+  return `${days} days ${pad(h)}:${pad(m)}:${pad(s)}.${pad(rest % 1000, 3)}000`;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "boolean" ? (value ? "True" : "False") : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The optuna-dashboard / trials_dataframe() column set, params sorted by name. */
+export function trialsCsv(trials: ExportTrial[]): string {
+  const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
+  const attrs = ["L1", "L2", "L3", "phi2"] as const;
+  const header = [
+    "number",
+    "value",
+    "datetime_start",
+    "datetime_complete",
+    "duration",
+    ...paramNames.map((p) => `params_${p}`),
+    ...attrs.map((a) => `user_attrs_${a}`),
+    "state",
+  ];
+  const lines = trials.map((t) =>
+    [
+      t.number,
+      t.result?.value,
+      pandasDatetime(t.startedAt),
+      pandasDatetime(t.finishedAt),
+      pandasDuration(t.startedAt, t.finishedAt),
+      ...paramNames.map((p) => t.params[p]),
+      ...attrs.map((a) => t.result?.[a]),
+      t.state,
+    ]
+      .map(csvCell)
+      .join(","),
+  );
+  return [header.join(","), ...lines].join("\n") + "\n";
+}
+
+export async function exportStudyCsvHandler({ ctx, input }: { ctx: OrgContext; input: ExportStudyInput }) {
+  const { study, trials } = await loadTrials(ctx, input);
+  return { filename: `${study.name.replace(/[^\w.-]+/g, "_")}-trials.csv`, csv: trialsCsv(trials) };
+}
+
+/**
+ * The study as Optuna-shaped JSON: each distribution as `distribution_to_json` writes it (loadable
+ * with `optuna.distributions.json_to_distribution`), trials as FrozenTrial fields.
+ */
+export async function exportStudyJsonHandler({ ctx, input }: { ctx: OrgContext; input: ExportStudyInput }) {
+  const { study, trials } = await loadTrials(ctx, input);
+  const distributions = toOptunaJson(parseSearchSpace(study.searchSpace));
+  return {
+    study_name: study.name,
+    study_id: study.id,
+    directions: ["MINIMIZE"],
+    objective: study.objective,
+    sampler: study.sampler,
+    scheduler: study.scheduler,
+    state: study.state,
+    distributions,
+    trials: trials.map((t) => ({
+      number: t.number,
+      state: t.state,
+      value: t.result?.value ?? null,
+      values: t.result ? [t.result.value] : null,
+      datetime_start: t.startedAt?.toISOString() ?? null,
+      datetime_complete: t.finishedAt?.toISOString() ?? null,
+      duration_seconds:
+        t.startedAt && t.finishedAt ? (t.finishedAt.getTime() - t.startedAt.getTime()) / 1000 : null,
+      params: t.params,
+      distributions: Object.fromEntries(
+        Object.keys(t.params).flatMap((p) => (distributions[p] ? [[p, distributions[p]]] : [])),
+      ),
+      user_attrs: t.result ? { L1: t.result.L1, L2: t.result.L2, L3: t.result.L3, phi2: t.result.phi2 } : {},
+      intermediate_values: Object.fromEntries(t.intermediate.map((iv) => [String(iv.step), iv.value])),
+    })),
+  };
+}
