@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedPostgres } from "../packages/db/src/embedded.ts";
+import { startEmbeddedPostgres, stopEmbeddedPostgres } from "../packages/db/src/embedded.ts";
 import { migrateDatabase } from "../packages/db/src/migrate.ts";
 import { withDatabase } from "../packages/db/src/url.ts";
 
@@ -70,9 +70,38 @@ async function startRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
+const TMP_PREFIX = "hens-test-";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Services left by a test run that was killed before its teardown (its owner pid is gone). */
+async function cleanUpAbandonedRuns(): Promise<void> {
+  const entries = await fs.readdir(os.tmpdir()).catch(() => [] as string[]);
+  for (const entry of entries.filter((e) => e.startsWith(TMP_PREFIX))) {
+    const dir = path.join(os.tmpdir(), entry);
+    const owner = await fs
+      .readFile(path.join(dir, "owner.json"), "utf8")
+      .then((text) => JSON.parse(text) as { pid: number; redisPid?: number })
+      .catch(() => undefined);
+    if (!owner || alive(owner.pid)) continue;
+    if (owner.redisPid && alive(owner.redisPid)) process.kill(owner.redisPid, "SIGKILL");
+    await stopEmbeddedPostgres(path.join(dir, "postgres")).catch(() => false);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function setup(project: TestProject) {
   const started = Date.now();
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "hens-test-"));
+  await cleanUpAbandonedRuns();
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), TMP_PREFIX));
+  await fs.writeFile(path.join(tmp, "owner.json"), JSON.stringify({ pid: process.pid }));
   const [pgPort, redisPort] = await Promise.all([freePort(), freePort()]);
   const postgres = await startEmbeddedPostgres({
     dataDir: path.join(tmp, "postgres"),
@@ -92,6 +121,10 @@ export default async function setup(project: TestProject) {
   if (existsSync(REDIS_SERVER)) {
     redis = await startRedis(redisPort);
     redisUrl = `redis://127.0.0.1:${redisPort}`;
+    await fs.writeFile(
+      path.join(tmp, "owner.json"),
+      JSON.stringify({ pid: process.pid, redisPid: redis.pid }),
+    );
   }
 
   project.provide("hensPostgresAdminUrl", postgres.url);
