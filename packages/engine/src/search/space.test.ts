@@ -54,7 +54,9 @@ describe("parseSearchSpace", () => {
     ]);
     expect(messages({ a: { type: "int", low: 0.5, high: 10 } })[0]).toMatch(/^a\.low: /);
     expect(messages({ a: { type: "categorical", choices: [] } })[0]).toMatch(/^a\.choices: /);
-    expect(messages({ a: { type: "categorical", choices: [1, 1] } })).toEqual(["a.choices.1: duplicate choice"]);
+    expect(messages({ a: { type: "categorical", choices: [1, 1] } })).toEqual([
+      "a.choices.1: duplicate choice",
+    ]);
     expect(messages({ a: { type: "float", low: 0, high: 1, lg: true } })[0]).toMatch(/^a: .*lg/);
     expect(messages({ a: { type: "normal", low: 0, high: 1 } })[0]).toMatch(/^a\.type: /);
   });
@@ -90,7 +92,10 @@ describe("Optuna JSON", () => {
       attributes: { step: null, low: 1e-5, high: 1e-2, log: true },
       when: [{ param: "optimizer", in: ["adam"] }],
     });
-    expect(json["n_layers"]).toEqual({ name: "IntDistribution", attributes: { log: false, step: 1, low: 1, high: 4 } });
+    expect(json["n_layers"]).toEqual({
+      name: "IntDistribution",
+      attributes: { log: false, step: 1, low: 1, high: 4 },
+    });
     expect(fromOptunaJson(JSON.parse(JSON.stringify(json)))).toEqual(space);
   });
 

@@ -6,9 +6,16 @@
  */
 import { symmetricEigen } from "../linalg.ts";
 import type { Rng } from "../rng.ts";
-import { fromUnit, type NumericParam, orderedParamNames, type SearchSpace, toUnit } from "../space.ts";
+import {
+  assignActive,
+  fromUnit,
+  type NumericParam,
+  orderedParamNames,
+  type SearchSpace,
+  toUnit,
+} from "../space.ts";
 import { type AskOptions, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
-import { askRng, sampleFromPrior } from "./common.ts";
+import { askRng, sampleFromPrior, sampleParam } from "./common.ts";
 
 export interface CmaEsOptions {
   /** Initial step size in the unit cube. */
@@ -41,15 +48,13 @@ export class CmaEsSampler implements Sampler {
       const s = space[n]!;
       return s.type !== "categorical" && !s.when;
     });
-    const params = sampleFromPrior(space, rng);
-    if (names.length === 0) return params;
+    if (names.length === 0) return sampleFromPrior(space, rng);
     const specs = names.map((n) => space[n] as NumericParam);
     const state = replay(specs, names, trials, minimiseSign(opts.direction), this.options);
     const x = sampleCandidate(state, rng);
-    names.forEach((n, d) => {
-      params[n] = fromUnit(specs[d]!, x[d]!);
-    });
-    return params;
+    const fromCma = new Map(names.map((n, d) => [n, fromUnit(specs[d]!, x[d]!)]));
+    // Parents before children: CMA-ES values are fixed first, so conditions see them.
+    return assignActive(space, (name, spec) => fromCma.get(name) ?? sampleParam(spec, rng));
   }
 }
 

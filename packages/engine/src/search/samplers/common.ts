@@ -1,14 +1,24 @@
 import { Rng } from "../rng.ts";
-import { assignActive, fromInternal, internalBounds, type ParamValue, type SearchSpace } from "../space.ts";
+import {
+  assignActive,
+  fromInternal,
+  internalBounds,
+  type ParamSpec,
+  type ParamValue,
+  type SearchSpace,
+} from "../space.ts";
 import type { StoredTrial } from "../types.ts";
 
 /** One random draw from the prior: uniform on each parameter's internal (log) scale. */
 export function sampleFromPrior(space: SearchSpace, rng: Rng): Record<string, ParamValue> {
-  return assignActive(space, (_name, spec) => {
-    if (spec.type === "categorical") return spec.choices[rng.int(spec.choices.length)]!;
-    const [lo, hi] = internalBounds(spec);
-    return fromInternal(spec, rng.uniformIn(lo, hi));
-  });
+  return assignActive(space, (_name, spec) => sampleParam(spec, rng));
+}
+
+/** One parameter drawn from its prior. */
+export function sampleParam(spec: ParamSpec, rng: Rng): ParamValue {
+  if (spec.type === "categorical") return spec.choices[rng.int(spec.choices.length)]!;
+  const [lo, hi] = internalBounds(spec);
+  return fromInternal(spec, rng.uniformIn(lo, hi));
 }
 
 /** The generator for one ask: a function of the sampler's seed and the history length only. */

@@ -12,7 +12,7 @@ import {
   type SearchSpace,
   toUnit,
 } from "../space.ts";
-import { sampleFromPrior } from "./common.ts";
+import { sampleFromPrior, sampleParam } from "./common.ts";
 
 export class UnitEncoder {
   readonly names: string[];
@@ -49,10 +49,9 @@ export class UnitEncoder {
 
   /** A neighbour: numeric values moved by N(0, scale) in the unit cube, categoricals flipped with probability scale. */
   mutate(params: Readonly<Record<string, ParamValue>>, rng: Rng, scale: number): Record<string, ParamValue> {
-    const fresh = sampleFromPrior(this.space, rng);
     return assignActive(this.space, (name, spec) => {
       const current = params[name];
-      if (current === undefined) return fresh[name] ?? sampleFromPrior(this.space, rng)[name]!;
+      if (current === undefined) return sampleParam(spec, rng);
       if (spec.type === "categorical") {
         return rng.uniform() < Math.min(0.5, scale) ? spec.choices[rng.int(spec.choices.length)]! : current;
       }

@@ -4,7 +4,7 @@
  * bound, Sobol initial design, and kriging believer for pending trials (their predicted mean is
  * added as data, shrinking the variance there so parallel asks spread out).
  */
-import { fitHyper, GaussianProcess } from "../gp.ts";
+import { fitHyper, GaussianProcess, type GpHyper } from "../gp.ts";
 import type { SearchSpace } from "../space.ts";
 import { normCdf, normLogPdf } from "../stats.ts";
 import { type AskOptions, isPending, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
@@ -19,8 +19,21 @@ export interface GpOptions {
   nStartupTrials?: number;
   /** Rprop iterations for the hyperparameter fit. */
   fitIterations?: number;
-  /** Fit on the most recent and best trials only, beyond this many (keeps asks O(maxPoints^3)). */
+  /** Fit on the best trials only, beyond this many (keeps asks O(maxPoints^3)). */
   maxPoints?: number;
+  /** Refit hyperparameters on every new result up to this many, then every `refitEvery`. */
+  refitAllUntil?: number;
+  refitEvery?: number;
+}
+
+/**
+ * Completed-trial counts at which hyperparameters are refitted; in between, the last fit is reused.
+ * The fit at count m uses the first m results (by trial number), so it is a function of the history
+ * and a resumed study recomputes exactly what the original cached.
+ */
+export function refitPoint(nDone: number, allUntil: number, every: number): number {
+  if (nDone <= allUntil) return nDone;
+  return allUntil + Math.floor((nDone - allUntil) / every) * every;
 }
 
 /** log EI for minimisation at standardised improvement z, stable far in the tail. */
@@ -37,6 +50,9 @@ export class GpSampler implements Sampler {
   private readonly nStartup: number | undefined;
   private readonly fitIterations: number;
   private readonly maxPoints: number;
+  private readonly refitAllUntil: number;
+  private readonly refitEvery: number;
+  private readonly hyperCache = new Map<string, GpHyper>();
 
   constructor(
     protected readonly seed: number,
@@ -47,6 +63,8 @@ export class GpSampler implements Sampler {
     this.nStartup = options.nStartupTrials;
     this.fitIterations = options.fitIterations ?? 40;
     this.maxPoints = options.maxPoints ?? 200;
+    this.refitAllUntil = options.refitAllUntil ?? 30;
+    this.refitEvery = options.refitEvery ?? 5;
   }
 
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}) {
@@ -66,7 +84,7 @@ export class GpSampler implements Sampler {
     const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
     const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mean) ** 2, 0) / raw.length) || 1;
     const y = raw.map((v) => (v - mean) / sd);
-    const hyper = fitHyper(x, y, encoder.dims, this.fitIterations);
+    const hyper = this.hyperFor(done, x, y, encoder.dims);
     let gp = new GaussianProcess(x, y, hyper);
     const pending = trials.filter(isPending).map((t) => encoder.encode(t.params));
     if (pending.length > 0) {
@@ -89,5 +107,29 @@ export class GpSampler implements Sampler {
       .slice(0, 3)
       .map((t) => t.params);
     return maximiseAcquisition(encoder, score, incumbents, rng);
+  }
+
+  private hyperFor(done: readonly StoredTrial[], x: number[][], y: number[], dims: number): GpHyper {
+    const m = refitPoint(done.length, this.refitAllUntil, this.refitEvery);
+    const order = done
+      .map((t, i) => i)
+      .sort((a, b) => done[a]!.number - done[b]!.number)
+      .slice(0, m);
+    const key = `${dims}:${order.map((i) => `${done[i]!.number}=${done[i]!.value}`).join(",")}`;
+    let hyper = this.hyperCache.get(key);
+    if (!hyper) {
+      const ys = order.map((i) => y[i]!);
+      const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+      const sd = Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length) || 1;
+      hyper = fitHyper(
+        order.map((i) => x[i]!),
+        ys.map((v) => (v - mean) / sd),
+        dims,
+        this.fitIterations,
+      );
+      if (this.hyperCache.size > 32) this.hyperCache.clear();
+      this.hyperCache.set(key, hyper);
+    }
+    return hyper;
   }
 }

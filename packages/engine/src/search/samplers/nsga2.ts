@@ -9,7 +9,7 @@ import { crowdingDistance, lossVector, nonDominatedSort } from "../pareto.ts";
 import type { Rng } from "../rng.ts";
 import { assignActive, type ParamValue, type SearchSpace } from "../space.ts";
 import type { AskOptions, Sampler, StoredTrial } from "../types.ts";
-import { askRng, sampleFromPrior } from "./common.ts";
+import { askRng, sampleFromPrior, sampleParam } from "./common.ts";
 
 export interface Nsga2Options {
   populationSize?: number;
@@ -44,13 +44,12 @@ export class Nsga2Sampler implements Sampler {
     const b = tournament(population, rng);
     const crossover = rng.uniform() < (this.options.crossoverProb ?? 0.9);
     const mutation = this.options.mutationProb ?? 1 / Math.max(1, Object.keys(space).length);
-    const fresh = sampleFromPrior(space, rng);
-    return assignActive(space, (name) => {
-      if (rng.uniform() < mutation) return fresh[name] ?? sampleFromPrior(space, rng)[name]!;
+    return assignActive(space, (name, spec) => {
+      if (rng.uniform() < mutation) return sampleParam(spec, rng);
       const fromA = a.trial.params[name];
       const fromB = b.trial.params[name];
       const pick = crossover && rng.uniform() < 0.5 ? (fromB ?? fromA) : (fromA ?? fromB);
-      if (pick === undefined) return fresh[name] ?? sampleFromPrior(space, rng)[name]!;
+      if (pick === undefined) return sampleParam(spec, rng);
       return pick;
     });
   }
