@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { demoSearchSpace, demoTrialDefaults, runTrial, TrialCancelledError, TrialPrunedError, trialSpecSchema } from "./index.ts";
+import {
+  demoSearchSpace,
+  demoTrialDefaults,
+  runTrial,
+  TrialCancelledError,
+  TrialPrunedError,
+  trialSpecSchema,
+} from "./index.ts";
 
 const small = {
   task: { kind: "closure" as const, level: 1 as const, seed: 3 },
@@ -19,7 +26,8 @@ describe("runTrial", () => {
     expect(reports).toEqual([10, 20, 30]);
     expect(res.foldChi2).toHaveLength(2);
     expect(res.replicaChi2).toHaveLength(3);
-    for (const v of [res.L1, res.L2, res.L3, res.phi2, res.durationSeconds]) expect(Number.isFinite(v)).toBe(true);
+    for (const v of [res.L1, res.L2, res.L3, res.phi2, res.durationSeconds])
+      expect(Number.isFinite(v)).toBe(true);
     expect(res.L2).toBeGreaterThanOrEqual(res.L1);
     expect(res.backend).toBe("wasm");
     expect(res.closure?.ratio).toBeGreaterThan(0);
@@ -27,7 +35,9 @@ describe("runTrial", () => {
   });
 
   it("prunes when onReport returns true", async () => {
-    await expect(runTrial(small, { onReport: (r) => r.epoch >= 10 })).rejects.toBeInstanceOf(TrialPrunedError);
+    await expect(runTrial(small, { onReport: (r) => r.epoch >= 10 })).rejects.toBeInstanceOf(
+      TrialPrunedError,
+    );
   });
 
   it("cancels promptly on abort", async () => {

@@ -111,6 +111,17 @@ export class StackedOptimiser {
     });
   }
 
+  /** Keep only the rows at these positions (stopped replicas leave the stack). */
+  select(positions: tf.Tensor1D): void {
+    this.slots.forEach((v, i) => {
+      const g = tf.gather(v, positions, 0);
+      const kept = tf.variable(g, false);
+      g.dispose();
+      v.dispose();
+      this.slots[i] = kept;
+    });
+  }
+
   dispose(): void {
     for (const v of this.slots) v.dispose();
   }

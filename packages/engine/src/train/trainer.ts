@@ -6,12 +6,13 @@ import {
   forward,
   initialParameters,
   type ModelConstants,
+  type ParameterLayout,
   parameterLayout,
 } from "../model/mlp.ts";
 import { deriveSeed, Rng, Stream } from "../rng.ts";
 import type { Task } from "../tasks/task.ts";
 import { type OptimiserConfig, StackedOptimiser } from "./optimisers.ts";
-import { buildWhitener, type Whitener } from "./whitening.ts";
+import { type Whitener, WhiteningFactors } from "./whitening.ts";
 
 export class TrialPrunedError extends Error {
   constructor(readonly epoch: number) {
@@ -143,109 +144,247 @@ function headFn(task: Task): { apply: (flat: tf.Tensor2D) => tf.Tensor2D; dispos
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Shrink the stack when at most this fraction of its members is still training. */
+const compactBelow = 0.6;
+
+interface Context {
+  setup: EnsembleSetup;
+  layout: ParameterLayout;
+  members: Member[];
+  head: ReturnType<typeof headFn>;
+  trainFactors: WhiteningFactors;
+  valFactors: WhiteningFactors;
+}
+
+/**
+ * The tensors of the members still in the stack (position p holds member `ids[p]`). Stopped members
+ * keep their frozen row until the stack is compacted, which only gathers rows: each remaining
+ * member's numbers are unchanged.
+ */
+class MemberStack {
+  readonly params: tf.Variable;
+  readonly best: tf.Variable;
+  readonly optimiser: StackedOptimiser;
+  private readonly parts: {
+    data: tf.Tensor2D;
+    consts: ModelConstants;
+    wTrain: Whitener;
+    wVal: Whitener;
+    invTrain: tf.Tensor1D;
+    invVal: tf.Tensor1D;
+  };
+  active: tf.Tensor2D;
+
+  constructor(
+    readonly ctx: Context,
+    readonly ids: number[],
+    params: tf.Tensor2D,
+    best: tf.Tensor2D,
+    optimiser?: StackedOptimiser,
+  ) {
+    const { setup, members } = ctx;
+    const S = ids.length;
+    const n = setup.task.dataset.nPoints;
+    this.params = tf.variable(params, true);
+    this.best = tf.variable(best, false);
+    this.optimiser = optimiser ?? new StackedOptimiser(setup.optimiser, [S, ctx.layout.size]);
+    const sel = ids.map((s) => members[s]!);
+    this.parts = {
+      data: tf.tensor2d(Float32Array.from(sel.flatMap((m) => Array.from(m.data))), [S, n]),
+      consts: modelConstants(setup.task, S),
+      wTrain: ctx.trainFactors.tensors(ids),
+      wVal: ctx.valFactors.tensors(ids),
+      invTrain: tf.tensor1d(sel.map((m) => 1 / Math.max(1, m.train.length))),
+      invVal: tf.tensor1d(sel.map((m) => 1 / Math.max(1, m.validation.length))),
+    };
+    this.active = tf.ones([S, 1]);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  predict(p: tf.Tensor2D, masks?: tf.Tensor3D[]): { out: tf.Tensor3D; pred: tf.Tensor2D } {
+    const { arch, task } = this.ctx.setup;
+    const out = forward(arch, this.ctx.layout, p, this.parts.consts, masks);
+    return {
+      out,
+      pred: this.ctx.head.apply(out.reshape([this.size, task.modelInputs.length * task.nOutputs])),
+    };
+  }
+
+  /** Loss and gradient at the current parameters, plus validation chi2 per position (pre-step). */
+  step(masks: tf.Tensor3D[]): { grad: tf.Tensor2D; val: tf.Tensor1D } {
+    const { data, wTrain, wVal, invTrain, invVal } = this.parts;
+    const positivity = this.ctx.setup.positivity;
+    let val: tf.Tensor1D | null = null;
+    const { grad } = tf.valueAndGrad((p: tf.Tensor2D) => {
+      const { out, pred } = this.predict(p, masks);
+      const resid = tf.sub(pred, data) as tf.Tensor2D;
+      if (masks.length === 0) val = tf.keep(whitenedChi2(resid, wVal, invVal));
+      let loss = tf.sum(whitenedChi2(resid, wTrain, invTrain));
+      if (positivity) loss = tf.add(loss, tf.mul(tf.sum(tf.relu(tf.neg(out))), positivity));
+      return loss as tf.Scalar;
+    })(this.params as unknown as tf.Tensor2D);
+    // with dropout the validation forward pass runs without the masks
+    if (val === null)
+      val = whitenedChi2(
+        tf.sub(this.predict(this.params as unknown as tf.Tensor2D).pred, data) as tf.Tensor2D,
+        wVal,
+        invVal,
+      );
+    return { grad: grad as tf.Tensor2D, val };
+  }
+
+  setActive(flags: boolean[]): void {
+    this.active.dispose();
+    this.active = tf.tensor2d(
+      Float32Array.from(flags, (a) => (a ? 1 : 0)),
+      [this.size, 1],
+    );
+  }
+
+  /** A new stack with only the given positions; this one is disposed (optimiser state moves over). */
+  compact(positions: number[]): MemberStack {
+    const pos = tf.tensor1d(positions, "int32");
+    const params = tf.gather(this.params, pos, 0) as tf.Tensor2D;
+    const best = tf.gather(this.best, pos, 0) as tf.Tensor2D;
+    this.optimiser.select(pos);
+    pos.dispose();
+    const next = new MemberStack(
+      this.ctx,
+      positions.map((p) => this.ids[p]!),
+      params,
+      best,
+      this.optimiser,
+    );
+    tf.dispose([params, best]);
+    this.dispose(false);
+    return next;
+  }
+
+  dispose(withOptimiser = true): void {
+    const p = this.parts;
+    p.wTrain.dispose();
+    p.wVal.dispose();
+    tf.dispose([this.params, this.best, this.active, p.data, p.invTrain, p.invVal, p.consts.inputs]);
+    if (p.consts.logX) tf.dispose([p.consts.logX, p.consts.log1mX!]);
+    if (withOptimiser) this.optimiser.dispose();
+  }
+}
+
+/** Per-member early-stopping bookkeeping (indexed by member, not by stack position). */
+class StoppingState {
+  readonly bestVal: number[];
+  readonly bestEpoch: number[];
+  readonly active: boolean[];
+  constructor(
+    private readonly members: Member[],
+    private readonly patience: number,
+  ) {
+    const S = members.length;
+    this.bestVal = new Array<number>(S).fill(Number.POSITIVE_INFINITY);
+    this.bestEpoch = new Array<number>(S).fill(0);
+    this.active = new Array<boolean>(S).fill(true);
+  }
+
+  /** Record this epoch's validation chi2; returns per position whether the member improved. */
+  observe(ids: number[], val: ArrayLike<number>, epoch: number): Uint8Array {
+    const improved = new Uint8Array(ids.length);
+    ids.forEach((s, p) => {
+      if (!this.active[s]) return;
+      const hasVal = this.members[s]!.validation.length > 0;
+      const cur = hasVal ? val[p]! : 0;
+      if (cur < this.bestVal[s]! || (epoch === 1 && !hasVal)) {
+        this.bestVal[s] = cur;
+        this.bestEpoch[s] = epoch;
+        improved[p] = 1;
+      }
+    });
+    return improved;
+  }
+
+  /** Stop members without improvement for `patience` epochs; true when any stopped now. */
+  stopStale(epoch: number): boolean {
+    let changed = false;
+    this.members.forEach((m, s) => {
+      // without validation points there is nothing to stop on: such a member trains to max epochs
+      if (this.active[s] && m.validation.length > 0 && epoch - this.bestEpoch[s]! >= this.patience) {
+        this.active[s] = false;
+        changed = true;
+      }
+    });
+    return changed;
+  }
+
+  get activeCount(): number {
+    return this.active.filter((a) => a).length;
+  }
+
+  meanBest(): number {
+    const finite = this.bestVal.filter(Number.isFinite);
+    return finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length);
+  }
+}
+
 /** Train K folds × R replicas stacked on one axis, with per-member early stopping. */
 export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions = {}): Promise<EnsembleFit> {
   const { task, arch } = setup;
   const members = buildMembers(setup);
   const S = members.length;
-  const n = task.dataset.nPoints;
-  const G = task.modelInputs.length;
-  const F = task.nOutputs;
   const layout = parameterLayout(arch);
   const P = layout.size;
-
+  const ctx: Context = {
+    setup,
+    layout,
+    members,
+    head: headFn(task),
+    trainFactors: new WhiteningFactors(
+      task.dataset.cov,
+      members.map((m) => m.train),
+    ),
+    valFactors: new WhiteningFactors(
+      task.dataset.cov,
+      members.map((m) => m.validation),
+    ),
+  };
   const init = new Float32Array(S * P);
   members.forEach((m, s) => {
     init.set(initialParameters(arch, layout, setup.seed, m.replica), s * P);
   });
-  const params = tf.variable(tf.tensor2d(init, [S, P]), true);
-  const best = tf.variable(params.clone(), false);
-  const optimiser = new StackedOptimiser(setup.optimiser, [S, P]);
-  const consts = modelConstants(task, S);
-  const head = headFn(task);
-  const dataT = tf.tensor2d(Float32Array.from(members.flatMap((m) => Array.from(m.data))), [S, n]);
-  const wTrain = buildWhitener(
-    task.dataset.cov,
-    members.map((m) => m.train),
+  const initT = tf.tensor2d(init, [S, P]);
+  let stack = new MemberStack(
+    ctx,
+    members.map((_, s) => s),
+    initT,
+    initT,
   );
-  const wVal = buildWhitener(
-    task.dataset.cov,
-    members.map((m) => m.validation),
-  );
-  const invTrain = tf.tensor1d(members.map((m) => 1 / Math.max(1, m.train.length)));
-  const invVal = tf.tensor1d(members.map((m) => 1 / Math.max(1, m.validation.length)));
-  const hasVal = members.map((m) => m.validation.length > 0);
+  initT.dispose();
+  const finalBest = new Float32Array(S * P);
   const dropoutRngs = members.map((m) => new Rng(deriveSeed(setup.seed, Stream.dropout, m.replica, m.fold)));
-  let activeT = tf.ones([S, 1]) as tf.Tensor2D;
-
-  const bestVal = new Array<number>(S).fill(Number.POSITIVE_INFINITY);
-  const bestEpoch = new Array<number>(S).fill(0);
-  const active = new Array<boolean>(S).fill(true);
+  const stop = new StoppingState(members, setup.patienceEpochs);
   let epoch = 0;
   let lastYield = performance.now();
-  const predict = (p: tf.Tensor2D, masks?: tf.Tensor3D[]) => {
-    const out = forward(arch, layout, p, consts, masks);
-    return { out, pred: head.apply(out.reshape([S, G * F])) };
-  };
 
   try {
-    while (epoch < setup.maxEpochs && active.some((a) => a)) {
+    while (epoch < setup.maxEpochs && stop.activeCount > 0) {
       if (opts.signal?.aborted) throw new TrialCancelledError(epoch);
       epoch += 1;
-      tf.tidy(() => {
-        const masks = dropoutMasks(arch, dropoutRngs, G);
-        let val: tf.Tensor1D | null = null;
-        const { value: _loss, grad } = tf.valueAndGrad((p: tf.Tensor2D) => {
-          const { out, pred } = predict(p, masks);
-          const resid = tf.sub(pred, dataT) as tf.Tensor2D;
-          if (masks.length === 0) val = tf.keep(whitenedChi2(resid, wVal, invVal));
-          let loss = tf.sum(whitenedChi2(resid, wTrain, invTrain));
-          if (setup.positivity) loss = tf.add(loss, tf.mul(tf.sum(tf.relu(tf.neg(out))), setup.positivity));
-          return loss as tf.Scalar;
-        })(params);
-        if (val === null)
-          val = whitenedChi2(tf.sub(predict(params).pred, dataT) as tf.Tensor2D, wVal, invVal);
-        const v: tf.Tensor1D = val;
-        const vData = v.dataSync();
-        const improved = new Uint8Array(S);
-        let anyImproved = false;
-        for (let s = 0; s < S; s++) {
-          if (!active[s]) continue;
-          const cur = hasVal[s] ? vData[s]! : 0;
-          if (cur < bestVal[s]! || (epoch === 1 && !hasVal[s])) {
-            bestVal[s] = cur;
-            bestEpoch[s] = epoch;
-            improved[s] = 1;
-            anyImproved = true;
-          }
-        }
-        if (anyImproved) {
-          const cond = tf.broadcastTo(tf.tensor2d(improved, [S, 1], "bool"), [S, P]);
-          best.assign(tf.where(cond, params, best));
-        }
-        optimiser.apply(params, grad as tf.Tensor2D, activeT);
-        tf.dispose(v);
-      });
-      let changed = false;
-      for (let s = 0; s < S; s++)
-        if (active[s] && (!hasVal[s] || epoch - bestEpoch[s]! >= setup.patienceEpochs)) {
-          // without validation points there is nothing to stop on: train to max epochs
-          if (hasVal[s]) {
-            active[s] = false;
-            changed = true;
-          }
-        }
-      if (changed) {
-        activeT.dispose();
-        activeT = tf.tensor2d(
-          Float32Array.from(active, (a) => (a ? 1 : 0)),
-          [S, 1],
-        );
+      trainEpoch(stack, stop, epoch, dropoutRngs);
+      if (stop.stopStale(epoch)) {
+        const flags = stack.ids.map((s) => stop.active[s]!);
+        const keep = flags.flatMap((a, p) => (a ? [p] : []));
+        if (keep.length > 0 && keep.length <= compactBelow * stack.size) {
+          saveBest(stack, finalBest, P, (p) => !flags[p]);
+          stack = stack.compact(keep);
+        } else stack.setActive(flags);
       }
       if (opts.onReport && (epoch % setup.reportEvery === 0 || epoch === setup.maxEpochs)) {
-        const finite = bestVal.filter(Number.isFinite);
-        const value = finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length);
-        const prune = await opts.onReport({ epoch, value, activeReplicas: active.filter((a) => a).length });
+        const prune = await opts.onReport({
+          epoch,
+          value: stop.meanBest(),
+          activeReplicas: stop.activeCount,
+        });
         if (prune === true) throw new TrialPrunedError(epoch);
       }
       if (performance.now() - lastYield > 25) {
@@ -254,33 +393,114 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
       }
     }
     if (opts.signal?.aborted) throw new TrialCancelledError(epoch);
-
-    let pd: Float32Array<ArrayBufferLike> = new Float32Array(0);
-    let od: Float32Array<ArrayBufferLike> = new Float32Array(0);
-    tf.tidy(() => {
-      const { out, pred } = predict(best as unknown as tf.Tensor2D);
-      pd = pred.dataSync() as Float32Array;
-      od = out.dataSync() as Float32Array;
-    });
-    const bd = best.dataSync() as Float32Array;
-    const predictions = members.map((_, s) => Float64Array.from(pd.subarray(s * n, (s + 1) * n)));
-    const outputs = members.map((_, s) => Float64Array.from(od.subarray(s * G * F, (s + 1) * G * F)));
-    const parameters = members.map((_, s) => Float32Array.from(bd.subarray(s * P, (s + 1) * P)));
+    saveBest(stack, finalBest, P, () => true);
     return {
       members,
-      predictions,
-      outputs,
-      bestValidationChi2: bestVal,
-      bestEpoch,
+      ...finalPredictions(ctx, finalBest),
+      bestValidationChi2: stop.bestVal,
+      bestEpoch: stop.bestEpoch,
       epochs: epoch,
-      parameters,
+      parameters: members.map((_, s) => finalBest.slice(s * P, (s + 1) * P)),
     };
   } finally {
-    wTrain.dispose();
-    wVal.dispose();
-    tf.dispose([params, best, dataT, invTrain, invVal, activeT, consts.inputs]);
-    if (consts.logX) tf.dispose([consts.logX, consts.log1mX!]);
-    head.dispose();
-    optimiser.dispose();
+    stack.dispose();
+    ctx.head.dispose();
+  }
+}
+
+function trainEpoch(stack: MemberStack, stop: StoppingState, epoch: number, rngs: Rng[]): void {
+  const { arch, task } = stack.ctx.setup;
+  tf.tidy(() => {
+    const masks = dropoutMasks(
+      arch,
+      stack.ids.map((s) => rngs[s]!),
+      task.modelInputs.length,
+    );
+    const { grad, val } = stack.step(masks);
+    const improved = stop.observe(stack.ids, val.dataSync(), epoch);
+    if (improved.some((v) => v === 1)) {
+      const cond = tf.broadcastTo(tf.tensor2d(improved, [stack.size, 1], "bool"), stack.best.shape);
+      stack.best.assign(tf.where(cond, stack.params, stack.best));
+    }
+    stack.optimiser.apply(stack.params, grad, stack.active);
+    tf.dispose(val);
+  });
+}
+
+/** Copy best parameters of the selected stack positions to the CPU store (indexed by member). */
+function saveBest(stack: MemberStack, store: Float32Array, P: number, which: (p: number) => boolean): void {
+  const bd = stack.best.dataSync();
+  stack.ids.forEach((s, p) => {
+    if (which(p)) store.set(bd.subarray(p * P, (p + 1) * P), s * P);
+  });
+}
+
+/** Predictions and model outputs of every member at its best weights (one full-size forward pass). */
+function finalPredictions(ctx: Context, best: Float32Array): Pick<EnsembleFit, "predictions" | "outputs"> {
+  const { task, arch } = ctx.setup;
+  const S = ctx.members.length;
+  const n = task.dataset.nPoints;
+  const GF = task.modelInputs.length * task.nOutputs;
+  let pd: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  let od: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  const consts = modelConstants(task, S);
+  tf.tidy(() => {
+    const out = forward(arch, ctx.layout, tf.tensor2d(best, [S, ctx.layout.size]), consts);
+    pd = ctx.head.apply(out.reshape([S, GF])).dataSync() as Float32Array;
+    od = out.dataSync() as Float32Array;
+  });
+  tf.dispose([consts.inputs, ...(consts.logX ? [consts.logX, consts.log1mX!] : [])]);
+  return {
+    predictions: ctx.members.map((_, s) => Float64Array.from(pd.subarray(s * n, (s + 1) * n))),
+    outputs: ctx.members.map((_, s) => Float64Array.from(od.subarray(s * GF, (s + 1) * GF))),
+  };
+}
+
+/**
+ * The batched training loss Σ_s chi2_train,s (+ positivity) and its gradient at given parameters
+ * ([S][P] rows, member order of buildMembers), through the same graph the trainer steps with.
+ */
+export function lossAndGradient(
+  setup: EnsembleSetup,
+  params: Float32Array,
+): { loss: number; grad: Float32Array } {
+  const members = buildMembers(setup);
+  const layout = parameterLayout(setup.arch);
+  const ctx: Context = {
+    setup,
+    layout,
+    members,
+    head: headFn(setup.task),
+    trainFactors: new WhiteningFactors(
+      setup.task.dataset.cov,
+      members.map((m) => m.train),
+    ),
+    valFactors: new WhiteningFactors(
+      setup.task.dataset.cov,
+      members.map((m) => m.validation),
+    ),
+  };
+  const p = tf.tensor2d(params, [members.length, layout.size]);
+  const stack = new MemberStack(
+    ctx,
+    members.map((_, s) => s),
+    p,
+    p,
+  );
+  p.dispose();
+  try {
+    return tf.tidy(() => {
+      const { data, wTrain, invTrain } = stack["parts"];
+      const { value, grad } = tf.valueAndGrad((q: tf.Tensor2D) => {
+        const { out, pred } = stack.predict(q, []);
+        let loss = tf.sum(whitenedChi2(tf.sub(pred, data) as tf.Tensor2D, wTrain, invTrain));
+        if (setup.positivity) loss = tf.add(loss, tf.mul(tf.sum(tf.relu(tf.neg(out))), setup.positivity));
+        return loss as tf.Scalar;
+      })(stack.params as unknown as tf.Tensor2D);
+      return { loss: value.dataSync()[0]!, grad: Float32Array.from(grad.dataSync()) };
+    }) as unknown as { loss: number; grad: Float32Array };
+  } finally {
+    stack.dispose();
+    ctx.head.dispose();
   }
 }

@@ -45,65 +45,97 @@ export function covarianceBlocks(cov: SquareMatrix): number[][] {
   return [...groups.values()];
 }
 
-export function buildWhitener(cov: SquareMatrix, sets: number[][]): Whitener {
-  const n = cov.n;
-  const S = sets.length;
-  const blocks = covarianceBlocks(cov);
-  const B = Math.max(...blocks.map((b) => b.length));
-  if (B === 1) {
-    const w = new Float32Array(S * n);
-    sets.forEach((set, s) => {
-      for (const i of set) w[s * n + i] = 1 / Math.sqrt(cov.data[i * n + i]!);
+/**
+ * Whitening factors of every member's point set, computed once in float64 and kept on the CPU;
+ * `tensors(positions)` uploads those of a subset of members (the stack shrinks as replicas stop).
+ */
+export class WhiteningFactors {
+  private readonly n: number;
+  private readonly diagonal: boolean;
+  private readonly nb: number;
+  private readonly B: number;
+  private readonly gatherIdx: Int32Array;
+  private readonly inverseIdx: Int32Array;
+  /** Per member: diagonal [N] or blocked [nb, B, B] (transposed whitening). */
+  private readonly perMember: Float32Array[];
+
+  constructor(cov: SquareMatrix, sets: number[][]) {
+    const n = cov.n;
+    this.n = n;
+    const blocks = covarianceBlocks(cov);
+    const B = Math.max(...blocks.map((b) => b.length));
+    this.diagonal = B === 1;
+    this.nb = blocks.length;
+    this.B = B;
+    const nb = blocks.length;
+    const slot = new Int32Array(n); // point → position within its block
+    const blockOf = new Int32Array(n);
+    this.gatherIdx = new Int32Array(nb * B).fill(n); // n = the zero padding column
+    blocks.forEach((b, bi) => {
+      b.forEach((i, j) => {
+        slot[i] = j;
+        blockOf[i] = bi;
+        this.gatherIdx[bi * B + j] = i;
+      });
     });
-    const wt = tf.tensor2d(w, [S, n]);
+    this.inverseIdx = Int32Array.from({ length: n }, (_, i) => blockOf[i]! * B + slot[i]!);
+    this.perMember = sets.map((set) => {
+      if (this.diagonal) {
+        const w = new Float32Array(n);
+        for (const i of set) w[i] = 1 / Math.sqrt(cov.data[i * n + i]!);
+        return w;
+      }
+      const w = new Float32Array(nb * B * B);
+      const byBlock: number[][] = Array.from({ length: nb }, () => []);
+      for (const i of [...set].sort((a, b) => a - b)) byBlock[blockOf[i]!]!.push(i);
+      byBlock.forEach((idx, bi) => {
+        if (idx.length === 0) return;
+        const inv = invertLower(cholesky(subMatrix(cov, idx)));
+        const m = idx.length;
+        for (let a = 0; a < m; a++)
+          for (let c = 0; c <= a; c++)
+            w[bi * B * B + slot[idx[c]!]! * B + slot[idx[a]!]!] = inv.data[a * m + c]!;
+      });
+      return w;
+    });
+  }
+
+  /** Tensors for the members at these indices, in this order. */
+  tensors(memberIdx: number[]): Whitener {
+    const S = memberIdx.length;
+    const per = this.perMember[0]!.length;
+    const w = new Float32Array(S * per);
+    memberIdx.forEach((m, p) => {
+      w.set(this.perMember[m]!, p * per);
+    });
+    if (this.diagonal) {
+      const wt = tf.tensor2d(w, [S, this.n]);
+      return {
+        apply: (r) => tf.sum(tf.square(tf.mul(r, wt)), 1) as tf.Tensor1D,
+        dispose: () => wt.dispose(),
+      };
+    }
+    const { nb, B } = this;
+    const wt = tf.tensor3d(w, [S * nb, B, B]);
+    const gi = tf.tensor1d(this.gatherIdx, "int32");
+    // Each point appears once in the padded layout, so the gather's gradient is the inverse gather
+    // (the wasm backend has no UnsortedSegmentSum for tfjs's generic gather gradient).
+    const inverse = tf.tensor1d(this.inverseIdx, "int32");
+    const pad = tf.zeros([S, 1]);
+    const toBlocks = tf.customGrad(((r: tf.Tensor) => ({
+      value: tf.gather(tf.concat([r as tf.Tensor2D, pad], 1), gi, 1),
+      gradFunc: (dy: tf.Tensor) => tf.gather(dy, inverse, 1),
+    })) as Parameters<typeof tf.customGrad>[0]);
     return {
-      apply: (r) => tf.sum(tf.square(tf.mul(r, wt)), 1) as tf.Tensor1D,
-      dispose: () => wt.dispose(),
+      apply: (r) => {
+        const g = (toBlocks(r) as tf.Tensor).reshape([S * nb, 1, B]) as tf.Tensor3D;
+        return tf.sum(tf.square(tf.matMul(g, wt)).reshape([S, nb * B]), 1) as tf.Tensor1D;
+      },
+      dispose: () => tf.dispose([wt, gi, inverse, pad]),
     };
   }
-  const nb = blocks.length;
-  const slot = new Int32Array(n); // point → position within its block
-  const blockOf = new Int32Array(n);
-  const gatherIdx = new Int32Array(nb * B).fill(n); // n = the zero padding column
-  blocks.forEach((b, bi) => {
-    b.forEach((i, j) => {
-      slot[i] = j;
-      blockOf[i] = bi;
-      gatherIdx[bi * B + j] = i;
-    });
-  });
-  // Wᵀ per (member, block), so that the residual row times it gives (W r)ᵀ.
-  const w = new Float32Array(S * nb * B * B);
-  sets.forEach((set, s) => {
-    const byBlock: number[][] = Array.from({ length: nb }, () => []);
-    for (const i of [...set].sort((a, b) => a - b)) byBlock[blockOf[i]!]!.push(i);
-    byBlock.forEach((idx, bi) => {
-      if (idx.length === 0) return;
-      const inv = invertLower(cholesky(subMatrix(cov, idx)));
-      const m = idx.length;
-      const base = (s * nb + bi) * B * B;
-      for (let a = 0; a < m; a++)
-        for (let c = 0; c <= a; c++) w[base + slot[idx[c]!]! * B + slot[idx[a]!]!] = inv.data[a * m + c]!;
-    });
-  });
-  const wt = tf.tensor3d(w, [S * nb, B, B]);
-  const gi = tf.tensor1d(gatherIdx, "int32");
-  // Each point appears once in the padded layout, so the gather's gradient is the inverse gather
-  // (the wasm backend has no UnsortedSegmentSum for tfjs's generic gather gradient).
-  const inverse = tf.tensor1d(
-    Int32Array.from({ length: n }, (_, i) => blockOf[i]! * B + slot[i]!),
-    "int32",
-  );
-  const pad = tf.zeros([S, 1]);
-  const toBlocks = tf.customGrad(((r: tf.Tensor) => ({
-    value: tf.gather(tf.concat([r as tf.Tensor2D, pad], 1), gi, 1),
-    gradFunc: (dy: tf.Tensor) => tf.gather(dy, inverse, 1),
-  })) as Parameters<typeof tf.customGrad>[0]);
-  return {
-    apply: (r) => {
-      const g = (toBlocks(r) as tf.Tensor).reshape([S * nb, 1, B]) as tf.Tensor3D;
-      return tf.sum(tf.square(tf.matMul(g, wt)).reshape([S, nb * B]), 1) as tf.Tensor1D;
-    },
-    dispose: () => tf.dispose([wt, gi, inverse, pad]),
-  };
+}
+
+export function buildWhitener(cov: SquareMatrix, sets: number[][]): Whitener {
+  return new WhiteningFactors(cov, sets).tensors(sets.map((_, i) => i));
 }

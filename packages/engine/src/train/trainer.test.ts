@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { selectBackend } from "../backend.ts";
+import { assignFolds } from "../data/replicas.ts";
+import { buildClosureTask } from "../tasks/closure.ts";
+import { referenceChi2 } from "../testing/reference.ts";
+import { type EnsembleSetup, trainEnsemble } from "./trainer.ts";
+
+const task = buildClosureTask(2, 8);
+
+function setupFor(replicaIds: number[], over: Partial<EnsembleSetup> = {}): EnsembleSetup {
+  return {
+    task,
+    arch: {
+      inputDim: 2,
+      hidden: [10, 8],
+      outputDim: 3,
+      activation: "tanh",
+      initializer: "glorot_uniform",
+      dropout: 0,
+      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5] },
+    },
+    optimiser: { name: "adam", learningRate: 5e-3, clipnorm: 10 },
+    seed: 21,
+    replicaIds,
+    folds: assignFolds(task.dataset, 2, 21),
+    trainingFraction: 0.75,
+    maxEpochs: 200,
+    patienceEpochs: 40,
+    reportEvery: 50,
+    ...over,
+  };
+}
+
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+  }
+  return diff / scale;
+}
+
+describe.each(["wasm", "cpu"])("trainEnsemble on %s", (backend) => {
+  beforeAll(async () => {
+    expect(await selectBackend(backend)).toBe(backend);
+  });
+
+  it("replica r of a batched run matches replica r trained alone after 200 epochs (1e-4)", async () => {
+    const batched = await trainEnsemble(setupFor([0, 1, 2, 3, 4, 5]));
+    const alone = await trainEnsemble(setupFor([4]));
+    for (const k of [0, 1]) {
+      const sb = batched.members.findIndex((m) => m.fold === k && m.replica === 4);
+      const sa = alone.members.findIndex((m) => m.fold === k && m.replica === 4);
+      expect(maxRelDiff(batched.predictions[sb]!, alone.predictions[sa]!)).toBeLessThan(1e-4);
+      expect(batched.bestEpoch[sb]).toBe(alone.bestEpoch[sa]);
+    }
+  });
+
+  it("is reproducible bit for bit with the same seed, and differs with another", async () => {
+    const a = await trainEnsemble(
+      setupFor([0, 1, 2], { maxEpochs: 60, arch: { ...setupFor([]).arch, dropout: 0.2 } }),
+    );
+    const b = await trainEnsemble(
+      setupFor([0, 1, 2], { maxEpochs: 60, arch: { ...setupFor([]).arch, dropout: 0.2 } }),
+    );
+    const c = await trainEnsemble(
+      setupFor([0, 1, 2], { maxEpochs: 60, seed: 22, arch: { ...setupFor([]).arch, dropout: 0.2 } }),
+    );
+    expect(a.predictions).toEqual(b.predictions);
+    expect(a.bestValidationChi2).toEqual(b.bestValidationChi2);
+    expect(a.predictions).not.toEqual(c.predictions);
+  });
+
+  it("keeps each replica's best weights: their validation chi2 is the best one recorded", async () => {
+    const fit = await trainEnsemble(setupFor([0, 1, 2], { maxEpochs: 150, patienceEpochs: 20 }));
+    const ds = task.dataset;
+    fit.members.forEach((m, s) => {
+      const chi2 = referenceChi2(ds.cov.data, ds.nPoints, m.validation, fit.predictions[s]!, m.data);
+      expect(Math.abs(chi2 - fit.bestValidationChi2[s]!) / chi2).toBeLessThan(1e-4);
+    });
+    // early stopping: someone stopped before max epochs or all hit the limit consistently
+    expect(fit.bestEpoch.every((e) => e >= 1 && e <= fit.epochs)).toBe(true);
+  });
+});
