@@ -80,6 +80,22 @@ describe("scopedDb", () => {
     expect(await t.db.auditEvent.count({ where: { orgId: a.org.id } })).toBe(3);
   });
 
+  it("cannot move a row to another org, and stays scoped inside transactions", async () => {
+    const a = await seedStudy(t.db, 1);
+    const b = await seedStudy(t.db, 1);
+    const asA = scopedDb(t.db, a.org.id);
+    await asA.study.update({ where: { id: a.study.id }, data: { orgId: b.org.id, name: "renamed" } });
+    expect(await t.db.study.findUniqueOrThrow({ where: { id: a.study.id } })).toMatchObject({
+      orgId: a.org.id,
+      name: "renamed",
+    });
+    const seen = await asA.$transaction(async (tx) => tx.trial.findMany({ where: { studyId: b.study.id } }));
+    expect(seen).toEqual([]);
+    await expect(
+      t.db.$transaction(async (tx) => tx.trial.deleteMany({ where: { orgId: undefined } })),
+    ).rejects.toThrow(TenantGuardError);
+  });
+
   it("refuses an empty org id", () => {
     expect(() => scopedDb(t.db, "")).toThrow(TenantGuardError);
     expect(() => scopedDb(t.db, undefined as unknown as string)).toThrow(TenantGuardError);

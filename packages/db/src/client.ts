@@ -141,6 +141,14 @@ function scopeArgs(operation: string, args: Record<string, unknown>, orgId: stri
     case "upsert":
       scoped["where"] = { ...(args["where"] as Where | undefined), orgId };
       scoped["create"] = withOrg(args["create"]);
+      scoped["update"] = withOrg(args["update"]);
+      break;
+    case "update":
+    case "updateMany":
+    case "updateManyAndReturn":
+      // An update cannot move a row to another org either.
+      scoped["where"] = { ...(args["where"] as Where | undefined), orgId };
+      scoped["data"] = withOrg(args["data"]);
       break;
     default:
       scoped["where"] = { ...(args["where"] as Where | undefined), orgId };

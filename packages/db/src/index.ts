@@ -15,7 +15,9 @@ export {
 export * from "./generated/prisma/client.ts";
 export { migrateDatabase, runPrismaCli } from "./migrate.ts";
 export {
+  type AcquireOutcome,
   type AttemptRecord,
+  acquireTrial,
   claimTrial,
   completeTrial,
   failTrial,

@@ -3,6 +3,7 @@ import { seedStudy } from "./fixtures.test-helpers.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 import {
   type AttemptRecord,
+  acquireTrial,
   claimTrial,
   completeTrial,
   failTrial,
@@ -158,5 +159,35 @@ describe("reapStaleTrials", () => {
     const rows = await t.db.trial.findMany({ where: { studyId: study.id } });
     expect(rows.every((r) => r.state === "WAITING" && r.attempt === 2)).toBe(true);
     expect(rows.every((r) => (r.attempts as unknown[]).length === 1)).toBe(true);
+  });
+});
+
+describe("acquireTrial (a redelivered job)", () => {
+  it("claims a WAITING trial, drops a duplicate while it is held, takes over once it is stale", async () => {
+    const { trials, runner } = await seedStudy(t.db);
+    const id = trials[0]!.id;
+    const start = new Date(Date.now() - 100_000);
+    expect(await acquireTrial(t.db, id, runner.id, 30_000, start)).toMatchObject({
+      acquired: true,
+      trial: { attempt: 1 },
+    });
+    expect(await acquireTrial(t.db, id, runner.id, 30_000, new Date(start.getTime() + 10_000))).toEqual({
+      acquired: false,
+      reason: "held",
+    });
+    // The first runner died: its heartbeat stopped at `start`; two redeliveries race to take over.
+    const later = new Date(start.getTime() + 60_000);
+    const outcomes = await Promise.all([
+      acquireTrial(t.db, id, runner.id, 30_000, later),
+      acquireTrial(t.db, id, runner.id, 30_000, later),
+    ]);
+    expect(outcomes.filter((o) => o.acquired)).toEqual([
+      expect.objectContaining({ trial: expect.objectContaining({ attempt: 2, state: "RUNNING" }) }),
+    ]);
+    expect(await completeTrial(t.db, id, 2, result)).toBe(true);
+    expect(await acquireTrial(t.db, id, runner.id, 30_000)).toEqual({ acquired: false, reason: "finished" });
+    const row = await t.db.trial.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ state: "COMPLETE", attempt: 2 });
+    expect(row.attempts).toHaveLength(1);
   });
 });

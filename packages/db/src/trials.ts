@@ -187,3 +187,37 @@ export async function reapStaleTrials(
       AND (${onlyTrial}::text IS NULL OR "id" = ${onlyTrial}::text)
     RETURNING "id", "orgId", "studyId", "state"::text AS "state", "attempt"`;
 }
+
+export type AcquireOutcome =
+  | { acquired: true; trial: Trial }
+  | { acquired: false; reason: "missing" | "held" | "finished" | "lost-race" };
+
+/**
+ * What a worker does with a (re)delivered trial job: claim the trial's current attempt if it is
+ * WAITING; if it is RUNNING under a heartbeat older than `staleMs` (its runner died and the queue
+ * redelivered the job before a reaper ran), reap it to the next attempt first, then claim that.
+ * A live RUNNING trial is `held` (a duplicate delivery: drop the job), a finished one `finished`.
+ */
+export async function acquireTrial(
+  db: Db,
+  trialId: string,
+  runnerId: string | null,
+  staleMs: number,
+  now: Date = new Date(),
+): Promise<AcquireOutcome> {
+  const trial = await db.trial.findUnique({ where: { id: trialId } });
+  if (!trial) return { acquired: false, reason: "missing" };
+  let attempt = trial.attempt;
+  if (trial.state === "RUNNING") {
+    const stale = trial.heartbeatAt === null || now.getTime() - trial.heartbeatAt.getTime() > staleMs;
+    if (!stale) return { acquired: false, reason: "held" };
+    const [reaped] = await reapStaleTrials(db, staleMs, now, { trialId });
+    if (!reaped) return { acquired: false, reason: "lost-race" };
+    if (reaped.state === "FAIL") return { acquired: false, reason: "finished" };
+    attempt = reaped.attempt;
+  } else if (trial.state !== "WAITING") {
+    return { acquired: false, reason: "finished" };
+  }
+  const claimed = await claimTrial(db, trialId, attempt, runnerId, now);
+  return claimed ? { acquired: true, trial: claimed } : { acquired: false, reason: "lost-race" };
+}
