@@ -17,7 +17,8 @@ WORKDIR /app
 ENV TURBO_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ARG NPM_INSTALL="npm install --no-audit --no-fund"
 COPY --from=manifests /out/ ./
-RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL}
+# --ignore-scripts: the root postinstall (prisma generate) needs the sources, so it runs in a later stage
+RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL} --ignore-scripts
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
@@ -27,7 +28,8 @@ RUN groupadd --system --gid 1001 hyperensemble \
 COPY --from=deps --chown=1001:1001 /app/ ./
 # the sources (scripts/db.ts, prisma/, packages/db) over the installed tree
 COPY --chown=1001:1001 . .
-RUN test -f scripts/db.ts && test -f prisma/schema.prisma
+RUN npm run postinstall --if-present \
+ && test -f scripts/db.ts && test -f prisma/schema.prisma
 USER 1001:1001
 # exits 0 when every migration is applied (re-running is a no-op); non-zero fails the Job
 CMD ["npm", "run", "db:migrate"]

@@ -16,11 +16,13 @@ WORKDIR /app
 ENV TURBO_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ARG NPM_INSTALL="npm install --no-audit --no-fund"
 COPY --from=manifests /out/ ./
-RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL}
+# --ignore-scripts: the root postinstall (prisma generate) needs the sources, so it runs in a later stage
+RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL} --ignore-scripts
 
 FROM deps AS build
 COPY . .
-RUN DATABASE_URL=postgresql://build:build@127.0.0.1:5432/build npm run db:generate --if-present \
+# the root postinstall: prisma generate (packages/db's client, gitignored)
+RUN npm run postinstall --if-present \
  && test -f apps/gpu-runner/src/main.ts
 
 FROM ${NODE_IMAGE} AS runtime

@@ -22,19 +22,21 @@ WORKDIR /app
 ENV TURBO_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ARG NPM_INSTALL="npm install --no-audit --no-fund"
 COPY --from=manifests /out/ ./
-RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL}
+# --ignore-scripts: the root postinstall (prisma generate) needs the sources, so it runs in a later stage
+RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL} --ignore-scripts
 # Optional layer: TensorFlow's native GPU backend (downloads libtensorflow in its install script,
 # which npm 11 does not run for dependencies unless asked: so run it explicitly).
 ARG WITH_TFJS_NODE_GPU=0
 ARG TFJS_NODE_GPU_VERSION=4.22.0
 RUN if [ "$WITH_TFJS_NODE_GPU" = "1" ]; then \
-      npm install --no-save --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}" \
+      npm install --no-save --no-audit --no-fund --ignore-scripts "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}" \
       && npm run install --prefix node_modules/@tensorflow/tfjs-node-gpu; \
     fi
 
 FROM deps AS build
 COPY . .
-RUN DATABASE_URL=postgresql://build:build@127.0.0.1:5432/build npm run db:generate --if-present \
+# the root postinstall: prisma generate (packages/db's client, gitignored)
+RUN npm run postinstall --if-present \
  && test -f apps/gpu-runner/src/main.ts
 
 FROM ${CUDA_IMAGE} AS runtime

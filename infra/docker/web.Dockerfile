@@ -20,13 +20,16 @@ ENV NEXT_TELEMETRY_DISABLED=1 TURBO_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 \
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ARG NPM_INSTALL="npm install --no-audit --no-fund"
 COPY --from=manifests /out/ ./
-RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL}
+# --ignore-scripts: the root postinstall (prisma generate) needs the sources, so it runs in a later stage
+RUN --mount=type=cache,target=/root/.npm ${NPM_INSTALL} --ignore-scripts
 
 # --- build: prisma client + next build (output: "standalone", outputFileTracingRoot = repo root)
 FROM deps AS build
 COPY . .
 # Prisma needs DATABASE_URL set (any value) to generate; it is not kept in the image.
-RUN DATABASE_URL=postgresql://build:build@127.0.0.1:5432/build npm run build --workspace @hyperensemble/web \
+# the root postinstall (prisma generate), then next build
+RUN npm run postinstall --if-present \
+ && DATABASE_URL=postgresql://build:build@127.0.0.1:5432/build npm run build --workspace @hyperensemble/web \
  && mkdir -p apps/web/public \
  && test -f apps/web/.next/standalone/apps/web/server.js
 

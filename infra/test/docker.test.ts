@@ -156,6 +156,18 @@ describe.each(dockerfiles)("%s", (file) => {
     }
   });
 
+  it("runs the root install scripts only once the sources are there", () => {
+    // the deps stage holds only package.json files: a root postinstall (prisma generate) would fail
+    // there, so it installs with --ignore-scripts and a stage with the sources runs the script.
+    const pkg = readJson("package.json") as { scripts?: Record<string, string> };
+    if (!pkg.scripts?.["postinstall"]) return;
+    const deps = stages.find((s) => s.alias === "deps") as Stage;
+    const install = of(deps, "RUN").find((r) => /NPM_INSTALL|npm (ci|install)/.test(content(r)));
+    expect(content(install as Instruction)).toMatch(/--ignore-scripts/);
+    const later = stages.slice(stages.indexOf(deps) + 1);
+    expect(later.some((s) => of(s, "RUN").some((r) => /npm run postinstall/.test(content(r))))).toBe(true);
+  });
+
   it("COPY sources from the context exist and are not excluded by its .dockerignore", () => {
     const patterns = ignorePatterns(file);
     for (const s of stages)
