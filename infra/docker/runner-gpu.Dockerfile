@@ -4,6 +4,7 @@
 #   docker build -f infra/docker/runner-gpu.Dockerfile -t hyperensemble/gpu-runner:0.1.0 .
 #   docker build -f infra/docker/runner-gpu.Dockerfile --build-arg WITH_TFJS_NODE_GPU=1 ...
 # tfjs-node-gpu 4.22 links libtensorflow 2.9 (CUDA 11.x, cuDNN 8): hence the CUDA 11.8 base.
+# Ubuntu 22.04's libstdc++ (GCC 12) provides the GLIBCXX_3.4.30 that webgpu's dawn.node needs.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 ARG CUDA_IMAGE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04
