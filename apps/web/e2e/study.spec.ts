@@ -37,7 +37,7 @@ test("wrong password is refused", async ({ page }) => {
   await page.locator("#email").fill(DEMO_USER.email);
   await page.locator("#password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toContainText("Wrong email or password");
+  await expect(page.getByRole("alert").filter({ hasText: "Wrong email or password" })).toBeVisible();
 });
 
 test("bad input on the form and the API names the field and stores nothing", async ({ page }) => {
