@@ -1,0 +1,10 @@
+import { createContext } from "../../../../server/trpc";
+import { handleRestRequest } from "../_lib/handler";
+
+export const dynamic = "force-dynamic";
+
+function handler(req: Request) {
+  return handleRestRequest(req, { createContext: (r) => createContext({ req: r }) });
+}
+
+export { handler as DELETE, handler as GET, handler as PATCH, handler as POST, handler as PUT };

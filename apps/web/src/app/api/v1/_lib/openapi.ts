@@ -1,0 +1,137 @@
+import { z } from "zod";
+import { TOKEN_SCOPES } from "../../../../server/auth/token";
+import { REST_ROUTES, type RestRoute } from "./routes";
+
+/** JSON Schema of a zod schema as the request sees it (defaults optional); refinements are not expressible. */
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io: "input",
+    unrepresentable: "any",
+  }) as Record<string, unknown>;
+  return rest;
+}
+
+const errorSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "fieldErrors"],
+      properties: {
+        code: { type: "string", examples: ["BAD_REQUEST", "NOT_FOUND", "TOO_MANY_REQUESTS"] },
+        message: { type: "string" },
+        fieldErrors: {
+          description: "Field path (dotted) → first message, for 400 validation failures; otherwise null.",
+          oneOf: [{ type: "object", additionalProperties: { type: "string" } }, { type: "null" }],
+        },
+      },
+    },
+  },
+};
+
+const errorResponses = {
+  "400": {
+    description: "Invalid input: `fieldErrors` names the field",
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  },
+  "401": { description: "Missing, unknown, revoked or expired token" },
+  "403": {
+    description: "Your role or the token's scopes do not allow this; or a cross-site browser request",
+  },
+  "404": {
+    description: "No such resource in this organization (also: not a member, or a token of another org)",
+  },
+  "429": {
+    description: "Rate limit exceeded for this token",
+    headers: {
+      "Retry-After": { schema: { type: "integer" }, description: "Seconds until a request is allowed" },
+      "RateLimit-Limit": { schema: { type: "integer" } },
+      "RateLimit-Remaining": { schema: { type: "integer" } },
+      "RateLimit-Reset": { schema: { type: "integer" } },
+    },
+  },
+};
+
+function operation(route: RestRoute) {
+  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+    ...(m[1] === "org" ? { description: "Organization slug" } : {}),
+  }));
+  const querySchema = route.query ? jsonSchema(route.query) : null;
+  const queryParams = querySchema
+    ? Object.entries((querySchema["properties"] ?? {}) as Record<string, Record<string, unknown>>).map(
+        ([name, schema]) => ({ name, in: "query", required: false, schema }),
+      )
+    : [];
+  const success =
+    route.respond === "csv"
+      ? {
+          description: "CSV (format=csv) or Optuna-shaped JSON (format=json)",
+          content: {
+            "text/csv": { schema: { type: "string" } },
+            "application/json": { schema: { type: "object" } },
+          },
+        }
+      : { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
+  return {
+    operationId: route.procedure.replace(".", "_"),
+    summary: route.summary,
+    tags: [route.tag],
+    description:
+      route.scope === "session only"
+        ? "Browser session only: API tokens cannot manage tokens."
+        : `Token scope: \`${route.scope}\` (and a role that allows it).`,
+    security: route.scope === "session only" ? [{ session: [] }] : [{ bearer: [] }, { session: [] }],
+    parameters: [...pathParams, ...queryParams],
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: jsonSchema(route.body) } },
+          },
+        }
+      : {}),
+    responses: { [String(route.successStatus ?? 200)]: success, ...errorResponses },
+  };
+}
+
+export function buildOpenApiDocument(serverUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {
+    "/me": {
+      get: {
+        operationId: "me",
+        summary: "Who the token (or session) is, and its organization(s)",
+        tags: ["auth"],
+        security: [{ bearer: [] }, { session: [] }],
+        responses: { "200": { description: "OK" }, "401": errorResponses["401"] },
+      },
+    },
+  };
+  for (const route of REST_ROUTES) {
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = operation(route);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "HyperEnsemble API",
+      version: "1",
+      description:
+        "REST API beside the tRPC API, for automation. Authenticate with `Authorization: Bearer hens_...`. " +
+        `Token scopes: ${TOKEN_SCOPES.join(", ")}. See docs/api.md.`,
+    },
+    servers: [{ url: `${serverUrl}/api/v1` }],
+    paths,
+    components: {
+      schemas: { Error: errorSchema },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "API token `hens_...`" },
+        session: { type: "apiKey", in: "cookie", name: "authjs.session-token" },
+      },
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import { z } from "zod";
+import type { TOKEN_SCOPES } from "../../../../server/auth/token";
+import { ZListAudit } from "../../../../server/routers/audit/list.schema";
+import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
+import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
+import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
+import { ZCreateToken } from "../../../../server/routers/token/create.schema";
+import { ZListTrials } from "../../../../server/routers/trial/list.schema";
+
+/**
+ * The REST surface: each route is a thin mapping from an HTTP request onto ONE tRPC procedure,
+ * called through a caller built on the same context, so tenancy, roles and token scopes are
+ * decided by orgProcedure exactly as for the browser. Bodies and queries are validated by the
+ * procedure's own zod schema; the schemas here only describe them for the OpenAPI document.
+ */
+export type HttpMethod = "GET" | "POST";
+
+export interface RestRequestParts {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+export interface RestRoute {
+  method: HttpMethod;
+  /** OpenAPI path template, below /api/v1. */
+  path: string;
+  /** The tRPC procedure (dotted path) this route calls. */
+  procedure: string;
+  kind: "query" | "mutation";
+  summary: string;
+  tag: string;
+  /** Token scope the call needs (documentation: orgProcedure enforces it). */
+  scope: (typeof TOKEN_SCOPES)[number] | "session only";
+  successStatus?: 200 | 201;
+  /** zod schema of the JSON body (POST) or of the query string (GET), for the document. */
+  body?: z.ZodType;
+  query?: z.ZodType;
+  input(parts: RestRequestParts): unknown;
+  /** How the result becomes a response: JSON by default. */
+  respond?: "csv" | "json";
+  /** Choose the procedure from the request (exports: by ?format). */
+  procedureFor?: (parts: RestRequestParts) => string;
+}
+
+/** Query-string values are text: whole numbers become numbers, anything else reaches zod as is. */
+function queryInput(query: URLSearchParams, numeric: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of query) {
+    out[key] = numeric.includes(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+  }
+  return out;
+}
+
+const bodyObject = (body: unknown): Record<string, unknown> =>
+  body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+
+export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
+
+export const REST_ROUTES: RestRoute[] = [
+  {
+    method: "GET",
+    path: "/orgs/{org}/studies",
+    procedure: "study.list",
+    kind: "query",
+    summary: "List studies (newest first, cursor-paginated)",
+    tag: "studies",
+    scope: "studies:read",
+    query: ZListStudies,
+    input: ({ params, query }) => ({ ...queryInput(query, ["take"]), org: params["org"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies",
+    procedure: "study.create",
+    kind: "mutation",
+    summary: "Create a study from a spec and queue its first trials",
+    tag: "studies",
+    scope: "studies:write",
+    successStatus: 201,
+    body: ZCreateStudy,
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/studies/{studyId}",
+    procedure: "study.get",
+    kind: "query",
+    summary: "A study with its trials, intermediate values and selected configuration",
+    tag: "studies",
+    scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/studies/{studyId}/trials",
+    procedure: "trial.list",
+    kind: "query",
+    summary: "A study's trials by number (paginate with ?after=<last number>)",
+    tag: "trials",
+    scope: "studies:read",
+    query: ZListTrials.omit({ studyId: true }),
+    input: ({ params, query }) => ({
+      ...queryInput(query, ["take", "after"]),
+      org: params["org"],
+      studyId: params["studyId"],
+    }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/studies/{studyId}/export",
+    procedure: "export.studyCsv",
+    procedureFor: ({ query }) => (query.get("format") === "json" ? "export.studyJson" : "export.studyCsv"),
+    kind: "query",
+    summary: "Export trials: CSV with optuna-dashboard's columns, or JSON with Optuna distributions",
+    tag: "exports",
+    scope: "exports:read",
+    query: ZExportQuery,
+    input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
+    respond: "csv",
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/datasets",
+    procedure: "dataset.list",
+    kind: "query",
+    summary: "Datasets of the org, plus the built-in closure task",
+    tag: "datasets",
+    scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/datasets",
+    procedure: "dataset.upload",
+    kind: "mutation",
+    summary:
+      "Upload a dataset (CSV or JSON; validated: finite values, shapes, positive-definite covariance; max 10 MB)",
+    tag: "datasets",
+    scope: "datasets:write",
+    successStatus: 201,
+    body: ZUploadDataset,
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/datasets/{datasetId}",
+    procedure: "dataset.get",
+    kind: "query",
+    summary: "One dataset with its data",
+    tag: "datasets",
+    scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"], datasetId: params["datasetId"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/tokens",
+    procedure: "token.list",
+    kind: "query",
+    summary: "Your API tokens (all of the org's for ADMIN and OWNER); never the token itself",
+    tag: "tokens",
+    scope: "session only",
+    input: ({ params }) => ({ org: params["org"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/tokens",
+    procedure: "token.create",
+    kind: "mutation",
+    summary: "Create an API token; the response is the only time the token is shown",
+    tag: "tokens",
+    scope: "session only",
+    successStatus: 201,
+    body: ZCreateToken,
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/tokens/{tokenId}/revoke",
+    procedure: "token.revoke",
+    kind: "mutation",
+    summary: "Revoke an API token (yours, or any with ADMIN)",
+    tag: "tokens",
+    scope: "session only",
+    input: ({ params }) => ({ org: params["org"], tokenId: params["tokenId"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/audit",
+    procedure: "audit.list",
+    kind: "query",
+    summary: "Audit events (ADMIN and OWNER)",
+    tag: "audit",
+    scope: "session only",
+    query: ZListAudit,
+    input: ({ params, query }) => ({ ...queryInput(query, ["take"]), org: params["org"] }),
+  },
+];
+
+/** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */
+export function matchPath(template: string, path: string): Record<string, string> | null {
+  const want = template.split("/").filter(Boolean);
+  const got = path.split("/").filter(Boolean);
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (w.startsWith("{") && w.endsWith("}")) {
+      let value: string;
+      try {
+        value = decodeURIComponent(g);
+      } catch {
+        return null;
+      }
+      params[w.slice(1, -1)] = value;
+    } else if (w !== g) return null;
+  }
+  return params;
+}

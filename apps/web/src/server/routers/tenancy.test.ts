@@ -1,0 +1,284 @@
+// Every tRPC procedure, for every role, against another org: nothing leaks. The procedure list is
+// read from the router itself, so a procedure added without an org check (or without an entry in
+// CROSS_TENANT_INPUT below) fails this test.
+import { scopedDb } from "@hyperensemble/db";
+import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateApiToken } from "../auth/token";
+import type { Principal } from "../trpc";
+import { appRouter } from "./_app";
+import { callerFor, ROLES, type SeededOrg, seedOrg, seedToken } from "./test-fixtures";
+
+/** Procedures that are not org procedures, each with the reason it is safe. */
+const NOT_ORG_SCOPED: Record<string, string> = {
+  "org.mine": "lists only the caller's own memberships",
+  "invitation.preview": "the secret invitation link is the capability",
+  "invitation.accept": "the secret link plus the signed-in user's matching email",
+};
+
+/** Mutations a VIEWER may call: managing their own API tokens (never beyond their role). */
+const VIEWER_MUTATIONS = new Set(["token.create", "token.revoke"]);
+
+let tdb: TestDatabase;
+let a: SeededOrg;
+let b: SeededOrg;
+const secretsOfB = {} as {
+  studyId: string;
+  trialId: string;
+  datasetId: string;
+  tokenId: string;
+  invitationId: string;
+  auditId: string;
+  studyName: string;
+  datasetName: string;
+};
+
+type Procedure = { _def: { type: "query" | "mutation" | "subscription" } };
+const procedures = Object.entries(
+  (appRouter._def as unknown as { procedures: Record<string, Procedure> }).procedures,
+);
+
+/** Inputs naming org A but B's rows: a member of A must not reach them through A. */
+function crossTenantInput(path: string, orgSlug: string): unknown {
+  const ids = secretsOfB;
+  const byProcedure: Record<string, unknown> = {
+    "study.list": {},
+    "study.get": { studyId: ids.studyId },
+    "study.create": { name: "tenancy-probe", replicas: 2, trials: 1 },
+    "study.onChange": { studyId: ids.studyId },
+    "trial.list": { studyId: ids.studyId },
+    "export.studyCsv": { studyId: ids.studyId },
+    "export.studyJson": { studyId: ids.studyId },
+    "dataset.list": {},
+    "dataset.get": { datasetId: ids.datasetId },
+    "dataset.upload": { format: "json", name: ids.datasetName, data: { subsets: [] } },
+    "dataset.delete": { datasetId: ids.datasetId },
+    "token.list": {},
+    "token.create": { name: "probe", scopes: ["studies:read"] },
+    "token.revoke": { tokenId: ids.tokenId },
+    "member.list": {},
+    "member.updateRole": { userId: b.users.OWNER.id, role: "VIEWER" },
+    "member.remove": { userId: b.users.OWNER.id },
+    "invitation.list": {},
+    "invitation.create": { email: "probe@example.test", role: "MEMBER" },
+    "invitation.revoke": { invitationId: ids.invitationId },
+    "audit.list": {},
+  };
+  if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
+  return { ...(byProcedure[path] as object), org: orgSlug };
+}
+
+async function call(principal: Principal | null, path: string, input: unknown): Promise<unknown> {
+  let target: unknown = callerFor(tdb.db, principal);
+  for (const part of path.split(".")) target = (target as Record<string, unknown>)[part];
+  const result = await (target as (i: unknown) => Promise<unknown>)(input);
+  if (result && typeof result === "object" && Symbol.asyncIterator in result) {
+    // A subscription: its checks run when it starts; read one event (or time out as "no data").
+    const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const first = await Promise.race([
+      iterator.next(),
+      new Promise<"idle">((resolve) => setTimeout(() => resolve("idle"), 300)),
+    ]);
+    await iterator.return?.();
+    return first;
+  }
+  return result;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "OK";
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  a = await seedOrg(tdb.db, "a");
+  b = await seedOrg(tdb.db, "b");
+  const db = tdb.db;
+  const study = await db.study.create({
+    data: {
+      orgId: b.org.id,
+      ownerId: b.users.OWNER.id,
+      name: `secret-study-${b.org.slug}`,
+      task: { kind: "closure", level: 2 },
+      searchSpace: { lr: { type: "float", low: 0.001, high: 0.1, log: true } },
+      ensemble: { replicas: 2 },
+      training: {},
+      seed: 1,
+      maxTrials: 1,
+    },
+  });
+  const trial = await db.trial.create({
+    data: { orgId: b.org.id, studyId: study.id, number: 0, params: { lr: 0.01 } },
+  });
+  const dataset = await db.dataset.create({
+    data: {
+      orgId: b.org.id,
+      name: `secret-data-${b.org.slug}`,
+      kind: "tabular",
+      nPoints: 1,
+      summary: {},
+      data: {},
+    },
+  });
+  const token = await seedToken(db, { orgId: b.org.id, userId: b.users.OWNER.id, scopes: ["studies:read"] });
+  const invitation = await db.invitation.create({
+    data: {
+      orgId: b.org.id,
+      email: "invitee@b.test",
+      role: "MEMBER",
+      tokenHash: generateApiToken().tokenHash,
+      invitedBy: b.users.OWNER.id,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    },
+  });
+  const audit = await db.auditEvent.create({
+    data: { orgId: b.org.id, action: "secret.action", target: "x" },
+  });
+  Object.assign(secretsOfB, {
+    studyId: study.id,
+    trialId: trial.id,
+    datasetId: dataset.id,
+    tokenId: token.id,
+    invitationId: invitation.id,
+    auditId: audit.id,
+    studyName: study.name,
+    datasetName: dataset.name,
+  });
+});
+
+afterAll(async () => {
+  await tdb?.drop();
+});
+
+describe("every procedure", () => {
+  const orgProcedures = procedures.filter(([path]) => !(path in NOT_ORG_SCOPED));
+
+  it("is listed (sanity: the router walk sees the procedures)", () => {
+    expect(procedures.length).toBeGreaterThan(15);
+    expect(orgProcedures.length).toBeGreaterThan(10);
+  });
+
+  it.each(orgProcedures.map(([path]) => path))("%s: a non-member of the org gets NOT_FOUND", async (path) => {
+    for (const role of ROLES) {
+      const principal = { userId: a.users[role].id };
+      expect(await codeOf(call(principal, path, crossTenantInput(path, b.org.slug))), `${role} of A`).toBe(
+        "NOT_FOUND",
+      );
+    }
+    // A missing org reads exactly the same.
+    expect(
+      await codeOf(call({ userId: a.users.OWNER.id }, path, crossTenantInput(path, "no-such-org"))),
+    ).toBe("NOT_FOUND");
+    // Signed out: UNAUTHORIZED before anything is looked up.
+    expect(await codeOf(call(null, path, crossTenantInput(path, b.org.slug)))).toBe("UNAUTHORIZED");
+  });
+
+  it.each(orgProcedures.map(([path]) => path))(
+    "%s: a token of one org is refused in another, even for a member of both",
+    async (path) => {
+      // B's OWNER joins A as MEMBER and holds a full-scope token for A.
+      const both = b.users.ADMIN;
+      await tdb.db.membership.upsert({
+        where: { orgId_userId: { orgId: a.org.id, userId: both.id } },
+        create: { orgId: a.org.id, userId: both.id, role: "MEMBER" },
+        update: {},
+      });
+      const principal: Principal = {
+        userId: both.id,
+        orgId: a.org.id,
+        tokenId: "t",
+        scopes: ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"],
+      };
+      expect(await codeOf(call(principal, path, crossTenantInput(path, b.org.slug)))).toBe("NOT_FOUND");
+    },
+  );
+
+  it.each(orgProcedures.filter(([, p]) => p._def.type === "mutation").map(([path]) => path))(
+    "%s: a VIEWER cannot write",
+    async (path) => {
+      const code = await codeOf(
+        call({ userId: a.users.VIEWER.id }, path, crossTenantInput(path, a.org.slug)),
+      );
+      if (VIEWER_MUTATIONS.has(path)) expect(code).not.toBe("FORBIDDEN");
+      else expect(code).toBe("FORBIDDEN");
+    },
+  );
+
+  it.each(orgProcedures.map(([path]) => path))(
+    "%s: every role of A, naming B's ids through A, sees none of B's rows",
+    async (path) => {
+      for (const role of ROLES) {
+        const outcome = await call(
+          { userId: a.users[role].id },
+          path,
+          crossTenantInput(path, a.org.slug),
+        ).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        if ("error" in outcome) {
+          expect(outcome.error, `${path} as ${role}`).toBeInstanceOf(TRPCError);
+          expect(["NOT_FOUND", "FORBIDDEN", "BAD_REQUEST", "CONFLICT"]).toContain(
+            (outcome.error as TRPCError).code,
+          );
+        } else {
+          const text = JSON.stringify(outcome.value) ?? "";
+          for (const [key, secret] of Object.entries(secretsOfB)) {
+            expect(text.includes(secret), `${path} as ${role} leaked B's ${key}`).toBe(false);
+          }
+        }
+      }
+    },
+  );
+
+  it("left B's rows untouched", async () => {
+    const db = scopedDb(tdb.db, b.org.id);
+    expect(await db.study.count({ where: { orgId: b.org.id } })).toBe(1);
+    expect(await db.dataset.count({ where: { orgId: b.org.id } })).toBe(1);
+    const token = await db.apiToken.findFirst({ where: { id: secretsOfB.tokenId } });
+    expect(token?.revokedAt).toBeNull();
+    const owner = await db.membership.findFirst({ where: { userId: b.users.OWNER.id } });
+    expect(owner?.role).toBe("OWNER");
+    expect(await db.invitation.count({ where: { orgId: b.org.id } })).toBe(1);
+  });
+});
+
+describe("API token scopes", () => {
+  it("a token without the scope is FORBIDDEN, and never exceeds its creator's role", async () => {
+    const readOnly: Principal = {
+      userId: a.users.OWNER.id,
+      orgId: a.org.id,
+      tokenId: "t",
+      scopes: ["studies:read"],
+    };
+    expect(await codeOf(call(readOnly, "study.list", { org: a.org.slug }))).toBe("OK");
+    expect(
+      await codeOf(call(readOnly, "study.create", { org: a.org.slug, name: "x", replicas: 2, trials: 1 })),
+    ).toBe("FORBIDDEN");
+    expect(await codeOf(call(readOnly, "export.studyCsv", { org: a.org.slug, studyId: "x" }))).toBe(
+      "FORBIDDEN",
+    );
+    // Full scopes on a VIEWER's token: the role still decides.
+    const viewerToken: Principal = {
+      userId: a.users.VIEWER.id,
+      orgId: a.org.id,
+      tokenId: "t",
+      scopes: ["studies:read", "studies:write", "datasets:write"],
+    };
+    expect(
+      await codeOf(call(viewerToken, "study.create", { org: a.org.slug, name: "x", replicas: 2, trials: 1 })),
+    ).toBe("FORBIDDEN");
+    // Tokens cannot manage tokens, members or invitations, whatever their scopes.
+    const ownerToken: Principal = { ...viewerToken, userId: a.users.OWNER.id };
+    for (const path of ["token.list", "member.list", "invitation.list", "audit.list"]) {
+      expect(await codeOf(call(ownerToken, path, { org: a.org.slug })), path).toBe("FORBIDDEN");
+    }
+  });
+});
