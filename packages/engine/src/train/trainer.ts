@@ -138,8 +138,21 @@ function headFn(task: Task): { apply: (flat: tf.Tensor2D) => tf.Tensor2D; dispos
     const t = tf.tensor2d(fkT, [gf, n]);
     return { apply: (flat) => tf.matMul(flat, t), dispose: () => t.dispose() };
   }
+  // Each model output feeds at most one point, so the gather's gradient is the inverse gather
+  // (the wasm backend lacks UnsortedSegmentSum, which tfjs's generic gather gradient needs).
+  const gf = task.modelInputs.length * task.nOutputs;
+  const inv = new Int32Array(gf).fill(n);
+  task.head.index.forEach((j, i) => {
+    if (inv[j] !== n) throw new Error(`head: model output ${j} feeds more than one point`);
+    inv[j] = i;
+  });
   const idx = tf.tensor1d(task.head.index, "int32");
-  return { apply: (flat) => tf.gather(flat, idx, 1) as tf.Tensor2D, dispose: () => idx.dispose() };
+  const invT = tf.tensor1d(inv, "int32");
+  const select = tf.customGrad(((flat: tf.Tensor) => ({
+    value: tf.gather(flat, idx, 1),
+    gradFunc: (dy: tf.Tensor) => tf.gather(tf.concat([dy, tf.zeros([dy.shape[0]!, 1])], 1), invT, 1),
+  })) as Parameters<typeof tf.customGrad>[0]);
+  return { apply: (flat) => select(flat) as tf.Tensor2D, dispose: () => tf.dispose([idx, invT]) };
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
