@@ -32,7 +32,12 @@ if (typeof objectGroupable["groupBy"] !== "function") {
 
 export default defineConfig({
   test: {
-    include: ["packages/**/src/**/*.test.ts", "apps/**/src/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: [
+      "packages/**/src/**/*.test.ts",
+      "apps/**/src/**/*.test.ts",
+      "scripts/**/*.test.ts",
+      "infra/test/**/*.test.ts",
+    ],
     exclude: ["**/node_modules/**", "**/e2e/**", "**/.next/**", "**/dist/**"],
     globalSetup: ["./test/global-setup.ts"],
     pool: "forks",

@@ -1,16 +1,17 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { withRequestMetrics } from "@/server/metrics";
 import { appRouter } from "@/server/routers/_app";
 import { createContext } from "@/server/trpc";
 
 export const dynamic = "force-dynamic";
 
-function handler(req: Request) {
-  return fetchRequestHandler({
+const handler = withRequestMetrics("trpc", async (req: Request) =>
+  fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
     router: appRouter,
     createContext: () => createContext({ req }),
-  });
-}
+  }),
+);
 
 export { handler as GET, handler as POST };
