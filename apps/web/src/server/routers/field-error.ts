@@ -1,5 +1,18 @@
 import { type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server";
-import { ZodError } from "zod";
+import { type ZodError, z } from "zod";
+
+/**
+ * A ZodError carrying `issues`. Made by a failing parse, not `new ZodError()`: zod 4's constructor
+ * alone does not produce an `Error` instance, and tRPC would then wrap it out of recognition.
+ */
+function zodErrorOf(issues: { path: (string | number)[]; message: string }[]): ZodError {
+  const failing = z.unknown().superRefine((_value, ctx) => {
+    for (const issue of issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+  });
+  const result = failing.safeParse(undefined);
+  if (result.success) throw new Error("zodErrorOf: no issues given");
+  return result.error;
+}
 
 /**
  * A TRPCError naming the field at fault. The cause is a ZodError so that the tRPC error formatter
@@ -17,9 +30,7 @@ export function fieldErrors(
   issues: { path: (string | number)[]; message: string }[],
   code: TRPC_ERROR_CODE_KEY = "BAD_REQUEST",
 ): TRPCError {
-  const cause = new ZodError(
-    issues.map((i) => ({ code: "custom" as const, path: i.path, message: i.message, input: undefined })),
-  );
+  const cause = zodErrorOf(issues);
   const first = issues[0];
   const message = first ? `${first.path.join(".") || "(input)"}: ${first.message}` : "invalid input";
   return new TRPCError({ code, message, cause });
