@@ -76,7 +76,8 @@ export function requestContext(
   principal: Principal | null,
   enqueuer = new RecordingEnqueuer(),
 ): Context {
-  return { db, enqueuer, principal, req: new Request("http://hens.test/api/trpc") } as Context;
+  const ctx = { db, enqueuer, requeuer: enqueuer, principal, req: new Request("http://hens.test/api/trpc") };
+  return ctx as unknown as Context;
 }
 
 const createCaller = createCallerFactory(appRouter);
@@ -86,10 +87,12 @@ export function callerFor(db: Db, principal: Principal | null) {
 
 /** A narrow handler context, as orgProcedure would hand it over. */
 export function orgContext(db: Db, seeded: SeededOrg, role: Role, orgDb: Db): OrgContext {
+  const enqueuer = new RecordingEnqueuer();
   return {
     db,
     orgDb,
-    enqueuer: new RecordingEnqueuer(),
+    enqueuer,
+    requeuer: enqueuer,
     org: seeded.org,
     user: { id: seeded.users[role].id },
     role,
