@@ -1,3 +1,12 @@
+export {
+  addTrials,
+  cancelStudy,
+  pauseStudy,
+  rerunFailedTrials,
+  resumeStudy,
+  type StudyRef,
+  StudyStateError,
+} from "./control.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export { hashPassword, verifyPassword } from "./password.ts";

@@ -7,6 +7,7 @@ export interface OrgContext {
   db: Db;
   orgDb: Db;
   enqueuer: TrialEnqueuer;
+  requeuer: TrialEnqueuer;
   org: { id: string; slug: string; name: string };
   user: { id: string };
   role: Role;

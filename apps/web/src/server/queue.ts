@@ -4,6 +4,7 @@ import {
   createQueueConnection,
   enqueueTrial,
   queueDepth,
+  requeueTrial,
   type TrialQueue,
   trialQueue,
 } from "@hyperensemble/queue";
@@ -19,6 +20,13 @@ function getQueue(): TrialQueue {
 export const enqueuer: TrialEnqueuer = {
   async enqueue(job: TrialJob) {
     await enqueueTrial(getQueue(), job);
+  },
+};
+
+/** For trials back in WAITING: a finished job under the same id is replaced, a live one kept. */
+export const requeuer: TrialEnqueuer = {
+  async enqueue(job: TrialJob) {
+    await requeueTrial(getQueue(), job);
   },
 };
 

@@ -6,7 +6,7 @@ import { ZodError, z } from "zod";
 import { authenticateBearer } from "./auth/token";
 import { db } from "./db";
 import { type Permission, type Role, roleCan } from "./permissions";
-import { enqueuer } from "./queue";
+import { enqueuer, requeuer } from "./queue";
 
 export interface Principal {
   userId: string;
@@ -21,12 +21,13 @@ export async function createContext(opts: { req: Request }) {
   // `Authorization: Bearer hens_...` authenticates by API token (401/429 on a bad or throttled one);
   // without it the browser session decides.
   const tokenPrincipal = await authenticateBearer(db, opts.req);
-  if (tokenPrincipal) return { db, enqueuer, principal: tokenPrincipal as Principal | null, req: opts.req };
+  if (tokenPrincipal)
+    return { db, enqueuer, requeuer, principal: tokenPrincipal as Principal | null, req: opts.req };
   // Imported lazily: next-auth pulls in Next internals that plain Node (scripts, tests) cannot load.
   const { auth } = await import("../auth");
   const session = await auth();
   const principal: Principal | null = session?.user?.id ? { userId: session.user.id } : null;
-  return { db, enqueuer, principal, req: opts.req };
+  return { db, enqueuer, requeuer, principal, req: opts.req };
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
 

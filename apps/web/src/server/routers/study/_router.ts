@@ -1,6 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { studyEventStream } from "../../events";
 import { orgProcedure, router } from "../../trpc";
+import { cloneStudyHandler, controlStudyHandler } from "./control.handler";
+import { ZAddTrials, ZCloneStudy } from "./control.schema";
 import { createStudyHandler } from "./create.handler";
 import { ZCreateStudy, ZListStudies, ZStudyRef } from "./create.schema";
 import { getStudyHandler, listStudiesHandler } from "./read.handler";
@@ -15,6 +17,24 @@ export const studyRouter = router({
   create: orgProcedure("study:write")
     .input(ZCreateStudy)
     .mutation(({ ctx, input }) => createStudyHandler({ ctx, input })),
+  pause: orgProcedure("study:write")
+    .input(ZStudyRef)
+    .mutation(({ ctx, input }) => controlStudyHandler({ ctx, input, action: "pause" })),
+  resume: orgProcedure("study:write")
+    .input(ZStudyRef)
+    .mutation(({ ctx, input }) => controlStudyHandler({ ctx, input, action: "resume" })),
+  cancel: orgProcedure("study:write")
+    .input(ZStudyRef)
+    .mutation(({ ctx, input }) => controlStudyHandler({ ctx, input, action: "cancel" })),
+  addTrials: orgProcedure("study:write")
+    .input(ZAddTrials)
+    .mutation(({ ctx, input }) => controlStudyHandler({ ctx, input, action: "addTrials" })),
+  rerunFailed: orgProcedure("study:write")
+    .input(ZStudyRef)
+    .mutation(({ ctx, input }) => controlStudyHandler({ ctx, input, action: "rerunFailed" })),
+  clone: orgProcedure("study:write")
+    .input(ZCloneStudy)
+    .mutation(({ ctx, input }) => cloneStudyHandler({ ctx, input })),
   onChange: orgProcedure("study:read")
     .input(ZStudyRef)
     .subscription(async function* ({ ctx, input, signal }) {

@@ -1,0 +1,95 @@
+import {
+  addTrials,
+  cancelStudy,
+  createStudy,
+  createStudyInputSchema,
+  pauseStudy,
+  rerunFailedTrials,
+  resumeStudy,
+  StudyStateError,
+} from "@hyperensemble/platform";
+import { TRPCError } from "@trpc/server";
+import type { OrgContext } from "../../context-types";
+
+type Action = "pause" | "resume" | "cancel" | "addTrials" | "rerunFailed";
+
+async function audit(ctx: OrgContext, action: string, target: string, data?: object) {
+  await ctx.orgDb.auditEvent.create({
+    data: { orgId: ctx.org.id, actorId: ctx.user.id, action, target, ...(data ? { data } : {}) },
+  });
+}
+
+async function ensureStudy(ctx: OrgContext, studyId: string) {
+  const study = await ctx.orgDb.study.findFirst({ where: { id: studyId, orgId: ctx.org.id } });
+  if (!study) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
+  return study;
+}
+
+/** Lifecycle actions; an action the study's state does not allow is a CONFLICT naming the state. */
+export async function controlStudyHandler({
+  ctx,
+  input,
+  action,
+}: {
+  ctx: OrgContext;
+  input: { studyId: string; count?: number };
+  action: Action;
+}) {
+  await ensureStudy(ctx, input.studyId);
+  const ref = { orgId: ctx.org.id, studyId: input.studyId };
+  try {
+    let affected: number | undefined;
+    switch (action) {
+      case "pause":
+        await pauseStudy(ctx.db, ref);
+        break;
+      case "resume":
+        await resumeStudy(ctx.db, ctx.enqueuer, ctx.requeuer, ref);
+        break;
+      case "cancel":
+        await cancelStudy(ctx.db, ref);
+        break;
+      case "addTrials":
+        await addTrials(ctx.db, ctx.enqueuer, ref, input.count ?? 1);
+        break;
+      case "rerunFailed":
+        affected = await rerunFailedTrials(ctx.db, ctx.requeuer, ref);
+        break;
+    }
+    await audit(ctx, `study.${action}`, input.studyId, input.count ? { count: input.count } : undefined);
+    const study = await ensureStudy(ctx, input.studyId);
+    return { state: study.state, maxTrials: study.maxTrials, affected: affected ?? null };
+  } catch (err) {
+    if (err instanceof StudyStateError) throw new TRPCError({ code: "CONFLICT", message: err.message });
+    throw err;
+  }
+}
+
+/** A new study with the same task, ensemble, training, space, sampler and budget. */
+export async function cloneStudyHandler({
+  ctx,
+  input,
+}: {
+  ctx: OrgContext;
+  input: { studyId: string; name?: string | undefined };
+}) {
+  const s = await ensureStudy(ctx, input.studyId);
+  const ensemble = s.ensemble as { replicas: number; folds: number };
+  const training = s.training as { maxEpochs: number };
+  const spec = createStudyInputSchema.parse({
+    name: input.name ?? `${s.name} (copy)`.slice(0, 120),
+    task: s.task,
+    replicas: ensemble.replicas,
+    folds: ensemble.folds,
+    maxEpochs: training.maxEpochs,
+    trials: s.maxTrials,
+    parallelism: s.parallelism,
+    sampler: s.sampler,
+    scheduler: s.scheduler,
+    objective: s.objective,
+    searchSpace: s.searchSpace,
+  });
+  const study = await createStudy(ctx.db, ctx.enqueuer, { orgId: ctx.org.id, ownerId: ctx.user.id, spec });
+  await audit(ctx, "study.clone", study.id, { from: s.id });
+  return { id: study.id };
+}

@@ -1,0 +1,122 @@
+import type { Db } from "@hyperensemble/db";
+import { notifyStudy } from "./events.ts";
+import { fillQueue, type TrialEnqueuer, type TrialJob } from "./study.ts";
+
+export interface StudyRef {
+  orgId: string;
+  studyId: string;
+}
+
+export class StudyStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StudyStateError";
+  }
+}
+
+/** Re-add jobs for every WAITING trial of a study (requeue semantics: a finished job is replaced). */
+async function requeueWaiting(db: Db, requeuer: TrialEnqueuer, ref: StudyRef) {
+  const waiting = await db.trial.findMany({
+    where: { orgId: ref.orgId, studyId: ref.studyId, state: "WAITING" },
+    select: { id: true },
+  });
+  for (const t of waiting) {
+    const job: TrialJob = { trialId: t.id, studyId: ref.studyId, orgId: ref.orgId };
+    await requeuer.enqueue(job);
+  }
+}
+
+async function transition(db: Db, ref: StudyRef, from: string[], to: string, extra: object = {}) {
+  const res = await db.study.updateMany({
+    where: { id: ref.studyId, orgId: ref.orgId, state: { in: from as never } },
+    data: { state: to as never, ...extra },
+  });
+  if (res.count !== 1) {
+    const s = await db.study.findFirst({
+      where: { id: ref.studyId, orgId: ref.orgId },
+      select: { state: true },
+    });
+    throw new StudyStateError(
+      `study is ${s?.state ?? "missing"}: cannot move to ${to} (allowed from ${from.join(", ")})`,
+    );
+  }
+}
+
+/** No new trials start; running ones finish. WAITING trials stay WAITING (runners skip them). */
+export async function pauseStudy(db: Db, ref: StudyRef) {
+  await transition(db, ref, ["QUEUED", "RUNNING"], "PAUSED");
+  await notifyStudy(db, { ...ref, kind: "study" });
+}
+
+export async function resumeStudy(db: Db, enqueuer: TrialEnqueuer, requeuer: TrialEnqueuer, ref: StudyRef) {
+  await transition(db, ref, ["PAUSED"], "RUNNING");
+  await requeueWaiting(db, requeuer, ref);
+  await fillQueue(db, enqueuer, ref);
+  await notifyStudy(db, { ...ref, kind: "study" });
+}
+
+/** Stop for good: WAITING trials fail as cancelled; runners abort RUNNING ones (control channel). */
+export async function cancelStudy(db: Db, ref: StudyRef, now: Date = new Date()) {
+  await db.$transaction(async (tx) => {
+    const res = await tx.study.updateMany({
+      where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["DRAFT", "QUEUED", "RUNNING", "PAUSED"] } },
+      data: { state: "CANCELLED", finishedAt: now },
+    });
+    if (res.count !== 1) throw new StudyStateError("study is already finished: cannot cancel");
+    await tx.trial.updateMany({
+      where: { orgId: ref.orgId, studyId: ref.studyId, state: "WAITING" },
+      data: { state: "FAIL", error: "study cancelled", finishedAt: now },
+    });
+  });
+  await notifyStudy(db, { ...ref, kind: "study" });
+}
+
+/** Raise the trial budget; a COMPLETED study runs again. */
+export async function addTrials(db: Db, enqueuer: TrialEnqueuer, ref: StudyRef, count: number) {
+  const res = await db.study.updateMany({
+    where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["QUEUED", "RUNNING", "PAUSED", "COMPLETED"] } },
+    data: { maxTrials: { increment: count } },
+  });
+  if (res.count !== 1)
+    throw new StudyStateError("only a queued, running, paused or completed study takes more trials");
+  await db.study.updateMany({
+    where: { id: ref.studyId, orgId: ref.orgId, state: "COMPLETED" },
+    data: { state: "RUNNING", finishedAt: null },
+  });
+  await fillQueue(db, enqueuer, ref);
+}
+
+/** Failed trials go back to WAITING as a fresh attempt (with a fresh retry allowance). */
+export async function rerunFailedTrials(db: Db, requeuer: TrialEnqueuer, ref: StudyRef) {
+  const failed = await db.trial.findMany({
+    where: { orgId: ref.orgId, studyId: ref.studyId, state: "FAIL" },
+    select: { id: true, attempt: true },
+  });
+  if (failed.length === 0) return 0;
+  const study = await db.study.findFirst({
+    where: { id: ref.studyId, orgId: ref.orgId },
+    select: { state: true },
+  });
+  if (!study || study.state === "CANCELLED")
+    throw new StudyStateError("a cancelled study cannot rerun trials");
+  for (const t of failed) {
+    await db.trial.updateMany({
+      where: { id: t.id, orgId: ref.orgId, state: "FAIL", attempt: t.attempt },
+      data: {
+        state: "WAITING",
+        attempt: t.attempt + 1,
+        maxAttempts: t.attempt + 3,
+        error: null,
+        finishedAt: null,
+        queuedAt: new Date(),
+      },
+    });
+  }
+  await db.study.updateMany({
+    where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["COMPLETED", "FAILED"] } },
+    data: { state: "RUNNING", finishedAt: null },
+  });
+  await requeueWaiting(db, requeuer, ref);
+  await notifyStudy(db, { ...ref, kind: "study" });
+  return failed.length;
+}
