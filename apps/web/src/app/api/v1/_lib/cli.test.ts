@@ -1,0 +1,178 @@
+// The CLI as a new automation user runs it (docs/api.md): HENS_URL + HENS_TOKEN, create a study from
+// YAML, follow it to completion, export CSV and JSON. Requests go through the real REST handler on a
+// real Postgres (fetch is routed in-process instead of over a socket); a simulated runner completes
+// trials between polls and the platform's fillQueue schedules the next ones.
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { main } from "@hyperensemble/cli/cli";
+import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
+import { fillQueue } from "@hyperensemble/platform";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
+import { authenticateBearer } from "../../../../server/auth/token";
+import {
+  RecordingEnqueuer,
+  requestContext,
+  type SeededOrg,
+  seedOrg,
+  seedToken,
+} from "../../../../server/routers/test-fixtures";
+import type { Context } from "../../../../server/trpc";
+import { handleRestRequest } from "./handler";
+
+let tdb: TestDatabase;
+let s: SeededOrg;
+const enqueuer = new RecordingEnqueuer();
+const limiter = new TokenBucketLimiter({ capacity: 10_000, refillPerSecond: 1000 });
+
+async function createContext(req: Request): Promise<Context> {
+  const principal = await authenticateBearer(tdb.db, req, { limiter });
+  return { ...requestContext(tdb.db, principal, enqueuer), req };
+}
+
+const inProcessFetch: typeof fetch = async (input, init) =>
+  handleRestRequest(new Request(input as string, init), { createContext });
+
+/** One runner step: every WAITING trial runs and completes, then the queue is refilled. */
+async function runnerStep(orgId: string, studyId: string) {
+  const waiting = await tdb.db.trial.findMany({ where: { orgId, studyId, state: "WAITING" } });
+  for (const trial of waiting) {
+    const start = new Date();
+    const value = 1 + trial.number / 10;
+    await tdb.db.trial.updateMany({
+      where: { id: trial.id, orgId, state: "WAITING" },
+      data: { state: "COMPLETE", startedAt: start, finishedAt: new Date(start.getTime() + 1500) },
+    });
+    await tdb.db.trialResult.create({
+      data: {
+        trialId: trial.id,
+        orgId,
+        value,
+        L1: value,
+        L2: value,
+        L3: value,
+        phi2: 0.2,
+        epochs: 10,
+        backend: "cpu",
+        durationSeconds: 1.5,
+      },
+    });
+  }
+  await fillQueue(tdb.db, enqueuer, { orgId, studyId });
+}
+
+function io(env: Record<string, string>, onSleep?: () => Promise<void>) {
+  let stdout = "";
+  let stderr = "";
+  return {
+    io: {
+      env,
+      stdout: { write: (c: string) => (stdout += c) },
+      stderr: { write: (c: string) => (stderr += c) },
+      fetch: inProcessFetch,
+      sleep: async () => {
+        await onSleep?.();
+      },
+    },
+    out: () => stdout,
+    err: () => stderr,
+  };
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  s = await seedOrg(tdb.db, "cli");
+});
+afterAll(async () => {
+  await tdb?.drop();
+});
+
+describe("hens CLI", () => {
+  it("creates a study from YAML, follows it to completion, exports CSV and JSON", async () => {
+    const { token } = await seedToken(tdb.db, {
+      orgId: s.org.id,
+      userId: s.users.MEMBER.id,
+      scopes: ["studies:read", "studies:write", "exports:read"],
+    });
+    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token };
+    const dir = await mkdtemp(path.join(tmpdir(), "hens-cli-"));
+    const specFile = path.join(dir, "study.yaml");
+    await writeFile(
+      specFile,
+      [
+        "name: cli study",
+        "replicas: 4",
+        "trials: 3",
+        "parallelism: 2",
+        "sampler: random",
+        "searchSpace:",
+        "  learning_rate: { type: float, low: 0.001, high: 0.03, log: true }",
+        "  activation: { type: categorical, choices: [tanh, sigmoid] }",
+        "",
+      ].join("\n"),
+    );
+
+    const create = io(env);
+    expect(await main(["study", "create", "-f", specFile], create.io), create.err()).toBe(0);
+    const studyId = create.out().trim();
+    expect(studyId).toMatch(/^c[a-z0-9]+$/);
+
+    const follow = io(env, () => runnerStep(s.org.id, studyId));
+    expect(await main(["study", "follow", studyId, "--interval", "0"], follow.io), follow.err()).toBe(0);
+    const lines = follow.out().trim().split("\n");
+    expect(lines.filter((l) => l.startsWith("trial "))).toHaveLength(3);
+    expect(lines.at(-1)).toBe("cli study: COMPLETED 3/3 done, 0 running, best 1.00000");
+
+    const csvFile = path.join(dir, "trials.csv");
+    const exportCsv = io(env);
+    expect(await main(["study", "export", studyId, "--format", "csv", "-o", csvFile], exportCsv.io)).toBe(0);
+    const csv = (await readFile(csvFile, "utf8")).trim().split("\n");
+    expect(csv[0]).toBe(
+      "number,value,datetime_start,datetime_complete,duration,params_activation,params_learning_rate,user_attrs_L1,user_attrs_L2,user_attrs_L3,user_attrs_phi2,state",
+    );
+    expect(csv).toHaveLength(4);
+    expect(csv[1]).toMatch(/,0 days 00:00:01\.500000,/);
+
+    const exportJson = io(env);
+    expect(await main(["study", "export", studyId, "--format", "json"], exportJson.io)).toBe(0);
+    const doc = JSON.parse(exportJson.out());
+    expect(doc.distributions.learning_rate).toEqual({
+      name: "FloatDistribution",
+      attributes: { step: null, low: 0.001, high: 0.03, log: true },
+    });
+    expect(doc.distributions.activation).toEqual({
+      name: "CategoricalDistribution",
+      attributes: { choices: ["tanh", "sigmoid"] },
+    });
+    expect(doc.trials.map((t: { state: string }) => t.state)).toEqual(["COMPLETE", "COMPLETE", "COMPLETE"]);
+  });
+
+  it("reports API errors with the field, and a missing token plainly", async () => {
+    const { token } = await seedToken(tdb.db, {
+      orgId: s.org.id,
+      userId: s.users.MEMBER.id,
+      scopes: ["studies:write", "studies:read"],
+    });
+    const dir = await mkdtemp(path.join(tmpdir(), "hens-cli-"));
+    const specFile = path.join(dir, "bad.json");
+    await writeFile(specFile, JSON.stringify({ name: "bad", replicas: 0, trials: 2 }));
+    const bad = io({ HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug });
+    expect(await main(["study", "create", "-f", specFile], bad.io)).toBe(2);
+    expect(bad.err()).toContain("error 400 BAD_REQUEST");
+    expect(bad.err()).toContain("replicas: replicas must be at least 1");
+    const noToken = io({ HENS_URL: "http://hens.test" });
+    expect(await main(["study", "list"], noToken.io)).toBe(2);
+    expect(noToken.err()).toContain("HENS_TOKEN is not set");
+  });
+
+  it("the installed `hens` binary starts", () => {
+    const result = spawnSync(process.execPath, [path.resolve("node_modules/.bin/hens"), "--help"], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.stdout).toContain("hens study create -f study.yaml");
+    expect(result.status).toBe(0);
+  });
+});
