@@ -1,0 +1,105 @@
+import type { Db } from "@hyperensemble/db";
+import { createTestDatabase } from "@hyperensemble/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cancelStudy, pauseStudy, resumeStudy, StudyStateError } from "./control.ts";
+import { seedDemo } from "./demo.ts";
+import { createStudyInputSchema, fieldErrors } from "./schema.ts";
+import { createStudy, fillQueue, type TrialJob } from "./study.ts";
+
+let db: Db;
+let drop: () => Promise<void>;
+let orgId: string;
+let ownerId: string;
+const jobs: TrialJob[] = [];
+const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
+
+beforeAll(async () => {
+  const t = await createTestDatabase();
+  db = t.db;
+  drop = t.drop;
+  const { org, user } = await seedDemo(db, {
+    email: "owner@test.local",
+    name: "Owner",
+    password: "pw-123456",
+  });
+  orgId = org.id;
+  ownerId = user.id;
+});
+afterAll(async () => drop());
+
+const spec = (over: object = {}) =>
+  createStudyInputSchema.parse({ name: "s", replicas: 4, trials: 6, parallelism: 2, seed: 7, ...over });
+
+describe("study creation input", () => {
+  it("names the field for missing, out-of-range and non-numeric values", () => {
+    const bad = createStudyInputSchema.safeParse({ replicas: 0, trials: "x" });
+    expect(bad.success).toBe(false);
+    if (bad.success) return;
+    expect(fieldErrors(bad.error)).toMatchObject({
+      name: "name is required",
+      replicas: "replicas must be at least 1",
+      trials: "trials must be a number",
+    });
+    const big = createStudyInputSchema.safeParse({ name: "x", replicas: 100000, trials: 1 });
+    expect(big.success || fieldErrors(big.error).replicas).toBe("replicas must be at most 2000");
+  });
+
+  it("a bad search space stores nothing", async () => {
+    const before = await db.study.count({ where: { orgId } });
+    await expect(
+      createStudy(db, enqueuer, {
+        orgId,
+        ownerId,
+        spec: spec({ searchSpace: { lr: { type: "float", low: 1, high: 0.1 } } }),
+      }),
+    ).rejects.toThrow(/lr/);
+    expect(await db.study.count({ where: { orgId } })).toBe(before);
+  });
+});
+
+describe("fillQueue", () => {
+  it("keeps parallelism, never exceeds the budget and numbers trials uniquely under concurrent calls", async () => {
+    jobs.length = 0;
+    const study = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec() });
+    expect(jobs.length).toBe(2);
+    // Many runners finishing at once: all call fillQueue concurrently after completing their trial.
+    for (let round = 0; round < 4; round += 1) {
+      await db.trial.updateMany({
+        where: { orgId, studyId: study.id, state: "WAITING" },
+        data: { state: "COMPLETE" },
+      });
+      await Promise.all(
+        Array.from({ length: 6 }, () => fillQueue(db, enqueuer, { orgId, studyId: study.id })),
+      );
+    }
+    const trials = await db.trial.findMany({
+      where: { orgId, studyId: study.id },
+      orderBy: { number: "asc" },
+    });
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(new Set(jobs.map((j) => j.trialId)).size).toBe(6);
+    const s = await db.study.findFirstOrThrow({ where: { id: study.id, orgId } });
+    expect(s.state).toBe("COMPLETED");
+    // Proposals are reproducible from (seed, history): the same study again proposes the same params.
+    const again = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec() });
+    const first = await db.trial.findFirstOrThrow({ where: { orgId, studyId: again.id, number: 0 } });
+    expect(first.params).toEqual(trials[0]?.params);
+  });
+
+  it("pause stops new trials, resume refills, cancel fails the waiting ones", async () => {
+    jobs.length = 0;
+    const study = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec() });
+    const ref = { orgId, studyId: study.id };
+    await pauseStudy(db, ref);
+    await db.trial.updateMany({ where: { orgId, studyId: study.id }, data: { state: "COMPLETE" } });
+    expect((await fillQueue(db, enqueuer, ref)).created).toBe(0);
+    await expect(pauseStudy(db, ref)).rejects.toBeInstanceOf(StudyStateError);
+    await resumeStudy(db, enqueuer, enqueuer, ref);
+    expect(await db.trial.count({ where: { orgId, studyId: study.id, state: "WAITING" } })).toBe(2);
+    await cancelStudy(db, ref);
+    expect(await db.trial.count({ where: { orgId, studyId: study.id, state: "WAITING" } })).toBe(0);
+    const s = await db.study.findFirstOrThrow({ where: { id: study.id, orgId } });
+    expect(s.state).toBe("CANCELLED");
+    expect((await fillQueue(db, enqueuer, ref)).created).toBe(0);
+  });
+});
