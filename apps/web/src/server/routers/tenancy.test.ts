@@ -47,6 +47,12 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "study.get": { studyId: ids.studyId },
     "study.create": { name: "tenancy-probe", replicas: 2, trials: 1 },
     "study.onChange": { studyId: ids.studyId },
+    "study.pause": { studyId: ids.studyId },
+    "study.resume": { studyId: ids.studyId },
+    "study.cancel": { studyId: ids.studyId },
+    "study.addTrials": { studyId: ids.studyId, count: 5 },
+    "study.rerunFailed": { studyId: ids.studyId },
+    "study.clone": { studyId: ids.studyId, name: "stolen" },
     "trial.list": { studyId: ids.studyId },
     "export.studyCsv": { studyId: ids.studyId },
     "export.studyJson": { studyId: ids.studyId },
@@ -240,7 +246,9 @@ describe("every procedure", () => {
 
   it("left B's rows untouched", async () => {
     const db = scopedDb(tdb.db, b.org.id);
-    expect(await db.study.count({ where: { orgId: b.org.id } })).toBe(1);
+    const studies = await db.study.findMany({ where: { orgId: b.org.id } });
+    expect(studies.map((st) => [st.id, st.state, st.maxTrials])).toEqual([[secretsOfB.studyId, "QUEUED", 1]]);
+    expect(await db.trial.count({ where: { orgId: b.org.id } })).toBe(1);
     expect(await db.dataset.count({ where: { orgId: b.org.id } })).toBe(1);
     const token = await db.apiToken.findFirst({ where: { id: secretsOfB.tokenId } });
     expect(token?.revokedAt).toBeNull();
