@@ -46,6 +46,51 @@ describe("runTrial", () => {
     await expect(runTrial(small, { signal: ac.signal })).rejects.toBeInstanceOf(TrialCancelledError);
   });
 
+  it("level-0 closure: the reference architecture fits the truth (held-out chi2 < 0.1)", async () => {
+    const res = await runTrial({
+      task: { kind: "closure", level: 0, seed: 2 },
+      replicas: 2,
+      folds: 3,
+      seed: 4,
+      maxEpochs: 300,
+      reportEvery: 100,
+      params: { n_layers: 2, units_1: 25, units_2: 20, learning_rate: 0.01, stopping_patience: 0.3 },
+      backend: "wasm",
+    });
+    for (const c of res.foldChi2) expect(c).toBeLessThan(0.1);
+  });
+
+  it("a tabular trial runs from CSV", async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => {
+      const x = i / 39;
+      return `${x},${Math.sin(3 * x)},0.05,${i < 4 || i > 35 ? "edge" : ["a", "b", "c"][i % 3]}`;
+    });
+    const res = await runTrial({
+      task: {
+        kind: "tabular",
+        dataset: {
+          format: "csv",
+          csv: ["x,y,dy,exp", ...rows].join("\n"),
+          inputs: ["x"],
+          targets: ["y"],
+          errors: ["dy"],
+          subset: "exp",
+          alwaysFitted: ["edge"],
+        },
+      },
+      replicas: 3,
+      folds: 3,
+      seed: 1,
+      maxEpochs: 60,
+      reportEvery: 20,
+      params: { n_layers: 1, units_1: 8, learning_rate: 0.02 },
+      backend: "wasm",
+    });
+    expect(res.foldChi2).toHaveLength(3);
+    expect(res.closure).toBeUndefined();
+    expect(res.predictions?.flavours[0]?.mean.length).toBeGreaterThan(10);
+  });
+
   it("demo defaults form a valid spec and the search space is Optuna-shaped", () => {
     const spec = { ...demoTrialDefaults, seed: 1, params: { n_layers: 2 } };
     expect(trialSpecSchema.safeParse(spec).success).toBe(true);

@@ -1,0 +1,73 @@
+/**
+ * Closure-test acceptance figures for the built-in task (issue 3): level-0 fit, level-2 closure with
+ * 100 replicas and 3 folds (L1, bias/variance), and L1 / phi2 across model sizes. Takes a few minutes
+ * on two cores. Usage: npm run bench:engine-closure [-- --replicas 100]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runTrial, type TrialResult } from "../packages/engine/src/index.ts";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const replicas = arg("replicas", 100);
+const sizeReplicas = arg("size-replicas", 30);
+const taskSeed = arg("task-seed", 7);
+const training = { learning_rate: 0.01, stopping_patience: 0.2 };
+
+async function trial(
+  level: 0 | 1 | 2,
+  R: number,
+  params: Record<string, number>,
+  maxEpochs: number,
+): Promise<TrialResult> {
+  return runTrial({
+    task: { kind: "closure", level, seed: taskSeed },
+    replicas: R,
+    folds: 3,
+    seed: 1,
+    maxEpochs,
+    reportEvery: 100,
+    params: { ...training, ...params },
+    backend: "wasm",
+  });
+}
+
+const reference = { n_layers: 2, units_1: 25, units_2: 20 };
+const rows: Record<string, unknown>[] = [];
+const show = (name: string, r: TrialResult) => {
+  const row = {
+    name,
+    L1: r.L1,
+    L2: r.L2,
+    phi2: r.phi2,
+    foldChi2: r.foldChi2,
+    bias: r.closure?.bias,
+    variance: r.closure?.variance,
+    ratio: r.closure?.ratio,
+    epochs: r.epochs,
+    seconds: r.durationSeconds,
+  };
+  rows.push(row);
+  console.log(
+    `${name.padEnd(44)} L1 ${r.L1.toFixed(4).padStart(8)}  phi2 ${r.phi2.toFixed(4).padStart(7)}  bias/var ${(r.closure?.ratio ?? Number.NaN).toFixed(3).padStart(6)}  folds [${r.foldChi2.map((c) => c.toFixed(3)).join(", ")}]  ${r.durationSeconds.toFixed(1)} s`,
+  );
+};
+
+show("level 0, 2-25-20-3, R=4", await trial(0, 4, reference, 600));
+show(`level 2, 2-25-20-3, R=${replicas}`, await trial(2, replicas, reference, 800));
+for (const [name, p] of [
+  ["1x2 (under-sized)", { n_layers: 1, units_1: 2 }],
+  ["8-6", { n_layers: 2, units_1: 8, units_2: 6 }],
+  ["25-20 (reference)", reference],
+  ["45-40", { n_layers: 2, units_1: 45, units_2: 40 }],
+] as const)
+  show(`level 2, ${name}, R=${sizeReplicas}`, await trial(2, sizeReplicas, p, 800));
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `engine-closure-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), taskSeed, training, rows }, null, 2));
+console.log(`wrote ${file}`);
