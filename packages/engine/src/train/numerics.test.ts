@@ -146,6 +146,36 @@ describe.each(["wasm", "cpu"])("numerics on the %s backend", (backend) => {
   });
 });
 
+describe("positivity penalty", () => {
+  it("adds λ Σ relu(−f) over the model outputs to the training loss", async () => {
+    await selectBackend("wasm");
+    const setup = setupFor([4], [0]);
+    const layout = parameterLayout(setup.arch);
+    const S = buildMembers(setup).length;
+    const p = new Float32Array(S * layout.size);
+    for (let s = 0; s < S; s++) p.set(initialParameters(setup.arch, layout, 2, s), s * layout.size);
+    const plain = lossAndGradient(setup, p).loss;
+    const penalised = lossAndGradient({ ...setup, positivity: 10 }, p).loss;
+    let negative = 0;
+    for (let s = 0; s < S; s++) {
+      const out = referenceForward(
+        p.subarray(s * layout.size, (s + 1) * layout.size),
+        layout.sizes,
+        "tanh",
+        task.modelInputs,
+        {
+          x: task.preprocessing!.x,
+          alpha: layout.alpha!,
+          beta: layout.beta!,
+        },
+      );
+      for (const row of out) for (const v of row) negative += Math.max(0, -v);
+    }
+    expect(negative).toBeGreaterThan(0);
+    expect(Math.abs(penalised - plain - 10 * negative) / (10 * negative)).toBeLessThan(1e-4);
+  });
+});
+
 describe("tabular head", () => {
   it("a diagonal covariance uses elementwise whitening with the same chi2", async () => {
     await selectBackend("wasm");

@@ -29,7 +29,11 @@ export class StackedOptimiser {
     shape: [number, number],
   ) {
     const nSlots = { adam: 2, nadam: 2, amsgrad: 3, rmsprop: 2, sgd: 1, adadelta: 2 }[config.name];
-    for (let i = 0; i < nSlots; i++) this.slots.push(tf.variable(tf.zeros(shape), false));
+    for (let i = 0; i < nSlots; i++) {
+      const zeros = tf.zeros(shape);
+      this.slots.push(tf.variable(zeros, false));
+      zeros.dispose();
+    }
   }
 
   /** Clip each replica's gradient row to norm ≤ clipnorm. */
