@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import {
   demoSearchSpace,
@@ -34,10 +35,13 @@ describe("runTrial", () => {
     expect(res.predictions?.flavours).toHaveLength(3);
   });
 
-  it("prunes when onReport returns true", async () => {
+  it("prunes when onReport returns true, leaking no tensors", async () => {
+    const before = tf.memory().numTensors;
     await expect(runTrial(small, { onReport: (r) => r.epoch >= 10 })).rejects.toBeInstanceOf(
       TrialPrunedError,
     );
+    await runTrial({ ...small, params: { ...small.params, dropout: 0.1, stopping_patience: 0.1 } });
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("cancels promptly on abort", async () => {
