@@ -32,7 +32,12 @@ function loadEnv() {
   const env = parsed.data;
   // Checked when the server starts, not while `next build` evaluates modules.
   const building = process.env.NEXT_PHASE === "phase-production-build";
-  if (!building && env.NODE_ENV === "production" && env.AUTH_SECRET === DEV_SECRET && env.HENS_ALLOW_DEV_SECRET !== "1") {
+  if (
+    !building &&
+    env.NODE_ENV === "production" &&
+    env.AUTH_SECRET === DEV_SECRET &&
+    env.HENS_ALLOW_DEV_SECRET !== "1"
+  ) {
     throw new Error("AUTH_SECRET: set a real secret in production (the development default is refused)");
   }
   return env;
