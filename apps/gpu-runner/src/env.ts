@@ -20,6 +20,17 @@ const schema = z.object({
   STALE_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
   REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
+  /** Sleep this long per trial instead of training (tests and the dispatch benchmark). */
+  RUNNER_SYNTHETIC_TRIAL_MS: z.coerce.number().int().min(0).optional(),
+  /** Append one JSON line of dispatch timings per trial here (the dispatch benchmark). */
+  RUNNER_TIMINGS_FILE: z.string().min(1).optional(),
+  /** The BullMQ namespace (Redis key prefix or PostgreSQL schema) and queue name. */
+  QUEUE_NAMESPACE: z.string().min(1).optional(),
+  QUEUE_NAME: z.string().min(1).default("trials"),
+  /** How often the queue depth gauge is refreshed. */
+  METRICS_QUEUE_POLL_MS: z.coerce.number().int().min(100).default(5_000),
+  /** BullMQ lock: a dead runner's job is redelivered after this (the reaper covers the trial row). */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
 });
 
 export type RunnerEnv = z.infer<typeof schema>;

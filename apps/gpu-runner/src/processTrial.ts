@@ -1,5 +1,5 @@
 import {
-  claimTrial,
+  acquireTrial,
   completeTrial,
   type Db,
   failTrial,
@@ -7,23 +7,54 @@ import {
   pruneTrial,
   reportIntermediateValue,
 } from "@hyperensemble/db";
-import { runTrial, TrialCancelledError, TrialPrunedError, type TrialResult } from "@hyperensemble/engine";
-import { createScheduler } from "@hyperensemble/engine/search";
+import type { TrialResult } from "@hyperensemble/engine";
+import { createScheduler, type ParamValue } from "@hyperensemble/engine/search";
 import {
   buildTrialSpec,
+  decentralizedProposal,
   fillQueue,
   notifyStudy,
+  readProposalHistory,
   type TrialEnqueuer,
   type TrialJob,
 } from "@hyperensemble/platform";
+import { runSyntheticTrial } from "./synthetic.ts";
 
 export interface TrialProcessorDeps {
   db: Db;
   enqueuer: TrialEnqueuer;
   runnerId: string;
+  /** Identifies this worker's own DBO sampler (and kappa) in decentralized studies. Default runnerId. */
+  workerId?: string;
   backend?: "tensorflow" | "webgpu" | "wasm" | "cpu";
   heartbeatMs: number;
+  /** A RUNNING trial whose heartbeat is older than this is taken over (its runner died). */
+  staleMs?: number;
   now?: () => Date;
+  /** The attempt started (after its claim) and ended: for busy-time accounting. */
+  onStart?: (trialId: string) => void;
+  onEnd?: (trialId: string) => void;
+  /** Synthetic mode: sleep this long per trial instead of training (tests, benchmark). */
+  syntheticTrialMs?: number;
+  /**
+   * Where the follow-up fill (the next trial of the study) goes. Default: awaited before returning.
+   * The runner hands it to a background tracker so the worker takes its next job meanwhile.
+   */
+  followUp?: (work: Promise<unknown>) => void;
+  /** Called once per claimed trial with its dispatch timings. */
+  onTiming?: (timing: TrialTiming) => void;
+}
+
+export interface TrialTiming {
+  trialId: string;
+  studyId: string;
+  mode: string;
+  /** When the job was added to the queue (ms since epoch), if known. */
+  enqueuedAt?: number;
+  /** When this attempt started training (after its claim). */
+  startedAt: number;
+  finishedAt: number;
+  outcome: TrialOutcome["kind"];
 }
 
 export type TrialOutcome =
@@ -32,6 +63,16 @@ export type TrialOutcome =
   | { kind: "pruned"; step: number }
   | { kind: "failed"; error: string }
   | { kind: "released" };
+
+type Engine = typeof import("@hyperensemble/engine");
+let engine: Promise<Engine> | undefined;
+/** TensorFlow.js loads only when a real trial runs (synthetic runners never pay for it). */
+export function loadEngine(): Promise<Engine> {
+  engine ??= import("@hyperensemble/engine");
+  return engine;
+}
+
+const errorName = (err: unknown) => (err instanceof Error ? err.name : "");
 
 /**
  * One delivery of a trial job. The queue delivers at least once, so the claim (WAITING → RUNNING,
@@ -43,6 +84,7 @@ export async function processTrialJob(
   job: TrialJob,
   shutdown: AbortSignal,
   cancel?: AbortSignal,
+  enqueuedAt?: number,
 ): Promise<TrialOutcome> {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
@@ -50,19 +92,39 @@ export async function processTrialJob(
     where: { id: job.trialId, orgId: job.orgId },
     include: { study: true },
   });
-  if (!found || found.state !== "WAITING")
+  if (!found || (found.state !== "WAITING" && found.state !== "RUNNING"))
     return { kind: "skipped", reason: `trial is ${found?.state ?? "missing"}` };
-  const { study, ...trial } = found;
+  const { study } = found;
+  // Paused studies keep their WAITING trials; resume re-enqueues them.
+  if (study.state !== "QUEUED" && study.state !== "RUNNING")
+    return { kind: "skipped", reason: `study is ${study.state}` };
+  // WAITING → claim; RUNNING with a lapsed heartbeat (the job was redelivered after its runner
+  // died, before any reaper ran) → reaped to the next attempt, then claimed.
+  const acquired = await acquireTrial(db, found.id, deps.runnerId, deps.staleMs ?? 30_000, now());
+  if (!acquired.acquired) return { kind: "skipped", reason: `not acquired: ${acquired.reason}` };
+  const trial = acquired.trial;
   const attempt = trial.attempt;
-  if (!(await claimTrial(db, trial.id, attempt, deps.runnerId, now()))) {
-    return { kind: "skipped", reason: "another delivery claimed this attempt first" };
-  }
+  const startedAt = Date.now();
+  deps.onStart?.(trial.id);
   const ref = { orgId: study.orgId, studyId: study.id };
-  await db.study.updateMany({
-    where: { id: study.id, orgId: study.orgId, state: "QUEUED" },
-    data: { state: "RUNNING", startedAt: now() },
-  });
+  if (study.state === "QUEUED") {
+    await db.study.updateMany({
+      where: { id: study.id, orgId: study.orgId, state: "QUEUED" },
+      data: { state: "RUNNING", startedAt: now() },
+    });
+  }
   await notifyStudy(db, { ...ref, kind: "trial" });
+
+  // Decentralized: this worker proposes its next configuration from the shared history while its
+  // trial runs (the trial itself is in that history as pending), as DeepHyper's workers do.
+  const proposal: Promise<Record<string, ParamValue> | undefined> =
+    study.mode === "decentralized"
+      ? readProposalHistory(db, ref)
+          .then((h) =>
+            h ? decentralizedProposal(h, deps.workerId ?? deps.runnerId, study.id).params : undefined,
+          )
+          .catch(() => undefined)
+      : Promise.resolve(undefined);
 
   const lost = new AbortController();
   const abort = AbortSignal.any([shutdown, lost.signal, ...(cancel ? [cancel] : [])]);
@@ -75,37 +137,28 @@ export async function processTrialJob(
   }, deps.heartbeatMs);
 
   const scheduler = createScheduler({ name: study.scheduler as "none" });
+  const onReport = async (report: { epoch: number; value: number }) => {
+    const written = await reportIntermediateValue(db, trial.id, attempt, report.epoch, report.value);
+    if (!written) {
+      lost.abort(new Error("trial was taken from this attempt"));
+      return false;
+    }
+    await notifyStudy(db, { ...ref, kind: "trial" });
+    if (study.scheduler === "none") return false;
+    return shouldPrune(db, scheduler, ref, trial.number, report);
+  };
+
+  let outcome: TrialOutcome = { kind: "released" };
   const started = performance.now();
   try {
-    const spec = buildTrialSpec(study, trial, deps.backend);
-    const result: TrialResult = await runTrial(spec, {
-      signal: abort,
-      onReport: async (report) => {
-        const written = await reportIntermediateValue(db, trial.id, attempt, report.epoch, report.value);
-        if (!written) {
-          lost.abort(new Error("trial was taken from this attempt"));
-          return false;
-        }
-        await notifyStudy(db, { ...ref, kind: "trial" });
-        const history = await db.trial.findMany({
-          where: { orgId: study.orgId, studyId: study.id },
-          select: {
-            number: true,
-            state: true,
-            params: true,
-            intermediate: { select: { step: true, value: true } },
-          },
-        });
-        const stored = history.map((h) => ({
-          number: h.number,
-          state: h.state,
-          params: h.params as Record<string, number | string | boolean>,
-          intermediate: h.intermediate.map((iv) => [iv.step, iv.value] as [number, number]),
-        }));
-        const self = stored.find((h) => h.number === trial.number);
-        return self ? scheduler.shouldPrune(self, report.epoch, report.value, stored) : false;
-      },
-    });
+    let result: TrialResult;
+    if (deps.syntheticTrialMs !== undefined) {
+      const params = trial.params as Record<string, unknown>;
+      result = await runSyntheticTrial(params, deps.syntheticTrialMs, { signal: abort, onReport });
+    } else {
+      const { runTrial } = await loadEngine();
+      result = await runTrial(buildTrialSpec(study, trial, deps.backend), { signal: abort, onReport });
+    }
     const seconds = (performance.now() - started) / 1000;
     const objective = study.objective as "L1" | "L2" | "L3";
     const ok = await completeTrial(
@@ -115,39 +168,99 @@ export async function processTrialJob(
       toResultRow(result, result[objective], seconds),
       now(),
     );
-    if (!ok) return { kind: "skipped", reason: "lost the trial before writing its result" };
+    if (!ok) {
+      outcome = { kind: "skipped", reason: "lost the trial before writing its result" };
+      return outcome;
+    }
     await db.study.updateMany({
       where: { id: study.id, orgId: study.orgId },
       data: { gpuSeconds: { increment: seconds } },
     });
-    return { kind: "complete", value: result[objective] };
+    outcome = { kind: "complete", value: result[objective] };
+    return outcome;
   } catch (err) {
-    if (err instanceof TrialPrunedError) {
-      const ok = await pruneTrial(db, trial.id, attempt, undefined, now());
-      return ok ? { kind: "pruned", step: err.epoch } : { kind: "skipped", reason: "lost the trial" };
-    }
-    if (shutdown.aborted) {
-      // Graceful shutdown ran out of time: hand the trial back as a new attempt for another runner.
-      await failTrial(db, trial.id, attempt, "runner shut down before the trial finished", {
-        retry: true,
-        now: now(),
-      });
-      return { kind: "released" };
-    }
-    if (cancel?.aborted) {
-      // Cancelled (study cancelled): end this attempt for good, unless it was already taken from us.
-      const state = await failTrial(db, trial.id, attempt, "cancelled", { now: now() });
-      return state ? { kind: "failed", error: "cancelled" } : { kind: "released" };
-    }
-    if (err instanceof TrialCancelledError || lost.signal.aborted) return { kind: "released" };
-    const message = err instanceof Error ? err.message : String(err);
-    const state = await failTrial(db, trial.id, attempt, message, { now: now() });
-    return state ? { kind: "failed", error: message } : { kind: "skipped", reason: "lost the trial" };
+    outcome = await endAttempt(db, trial.id, attempt, err, { shutdown, cancel, lost: lost.signal, now });
+    return outcome;
   } finally {
     clearInterval(heartbeat);
-    await notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
-    if (!shutdown.aborted) await fillQueue(db, deps.enqueuer, ref, now());
+    deps.onEnd?.(trial.id);
+    deps.onTiming?.({
+      trialId: trial.id,
+      studyId: study.id,
+      mode: study.mode,
+      ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
+      startedAt,
+      finishedAt: Date.now(),
+      outcome: outcome.kind,
+    });
+    if (!shutdown.aborted) {
+      const next = (async () => {
+        await notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
+        const proposed = await proposal;
+        await fillQueue(db, deps.enqueuer, ref, now(), proposed ? { proposed: [proposed] } : {});
+      })();
+      if (deps.followUp) deps.followUp(next);
+      else await next;
+    }
   }
+}
+
+async function shouldPrune(
+  db: Db,
+  scheduler: ReturnType<typeof createScheduler>,
+  ref: { orgId: string; studyId: string },
+  number: number,
+  report: { epoch: number; value: number },
+): Promise<boolean> {
+  const history = await db.trial.findMany({
+    where: { orgId: ref.orgId, studyId: ref.studyId },
+    select: {
+      number: true,
+      state: true,
+      params: true,
+      intermediate: { select: { step: true, value: true } },
+    },
+  });
+  const stored = history.map((h) => ({
+    number: h.number,
+    state: h.state,
+    params: h.params as Record<string, number | string | boolean>,
+    intermediate: h.intermediate.map((iv) => [iv.step, iv.value] as [number, number]),
+  }));
+  const self = stored.find((h) => h.number === number);
+  return self ? scheduler.shouldPrune(self, report.epoch, report.value, stored) : false;
+}
+
+/** How an attempt that did not complete ends: pruned, handed back, cancelled, lost, or failed. */
+async function endAttempt(
+  db: Db,
+  trialId: string,
+  attempt: number,
+  err: unknown,
+  s: { shutdown: AbortSignal; cancel: AbortSignal | undefined; lost: AbortSignal; now: () => Date },
+): Promise<TrialOutcome> {
+  if (errorName(err) === "TrialPrunedError") {
+    const epoch = (err as { epoch: number }).epoch;
+    const ok = await pruneTrial(db, trialId, attempt, undefined, s.now());
+    return ok ? { kind: "pruned", step: epoch } : { kind: "skipped", reason: "lost the trial" };
+  }
+  if (s.shutdown.aborted) {
+    // Graceful shutdown ran out of time: hand the trial back as a new attempt for another runner.
+    await failTrial(db, trialId, attempt, "runner shut down before the trial finished", {
+      retry: true,
+      now: s.now(),
+    });
+    return { kind: "released" };
+  }
+  if (s.cancel?.aborted) {
+    // Cancelled (study cancelled): end this attempt for good, unless it was already taken from us.
+    const state = await failTrial(db, trialId, attempt, "cancelled", { now: s.now() });
+    return state ? { kind: "failed", error: "cancelled" } : { kind: "released" };
+  }
+  if (errorName(err) === "TrialCancelledError" || s.lost.aborted) return { kind: "released" };
+  const message = err instanceof Error ? err.message : String(err);
+  const state = await failTrial(db, trialId, attempt, message, { now: s.now() });
+  return state ? { kind: "failed", error: message } : { kind: "skipped", reason: "lost the trial" };
 }
 
 function toResultRow(result: TrialResult, value: number, durationSeconds: number) {

@@ -7,9 +7,26 @@ export {
   type StudyRef,
   StudyStateError,
 } from "./control.ts";
+export {
+  decentralizedProposal,
+  type ProposalHistory,
+  readProposalHistory,
+} from "./decentralized.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
-export { createStudy, fillQueue, requeueWaitingTrials, type TrialEnqueuer, type TrialJob } from "./study.ts";
+export {
+  createStudy,
+  type EnqueueOptions,
+  type FillOptions,
+  type FillOutcome,
+  fillActiveStudies,
+  fillQueue,
+  orgActiveLimitFromEnv,
+  requeueWaitingTrials,
+  type SearchMode,
+  type TrialEnqueuer,
+  type TrialJob,
+} from "./study.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";

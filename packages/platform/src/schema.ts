@@ -13,6 +13,7 @@ const int = (field: string, min: number, max: number) =>
 export const SAMPLERS = ["random", "sobol", "tpe", "gp", "cmaes"] as const;
 export const SCHEDULERS = ["none", "median", "asha"] as const;
 export const OBJECTIVES = ["L1", "L2", "L3"] as const;
+export const SEARCH_MODES = ["centralised", "decentralized"] as const;
 
 export const closureTaskSchema = z.object({
   kind: z.literal("closure"),
@@ -36,6 +37,9 @@ export const createStudyInputSchema = z.object({
   scheduler: z
     .enum(SCHEDULERS, { error: `scheduler must be one of ${SCHEDULERS.join(", ")}` })
     .default("none"),
+  mode: z
+    .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
+    .default("centralised"),
   objective: z.enum(OBJECTIVES, { error: `objective must be one of ${OBJECTIVES.join(", ")}` }).default("L1"),
   searchSpace: z.record(z.string(), z.unknown()).optional(),
 });

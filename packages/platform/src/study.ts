@@ -1,6 +1,11 @@
 import type { Db } from "@hyperensemble/db";
-import { demoSearchSpace } from "@hyperensemble/engine";
-import { createSampler, parseSearchSpace, type StoredTrial } from "@hyperensemble/engine/search";
+import {
+  createSampler,
+  type ParamValue,
+  parseSearchSpace,
+  type SamplerConfig,
+  type StoredTrial,
+} from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
 import type { CreateStudySpec } from "./schema.ts";
 
@@ -10,10 +15,36 @@ export interface TrialJob {
   orgId: string;
 }
 
+export interface EnqueueOptions {
+  /**
+   * BullMQ priority (1 = first). fillQueue passes the trial's rank among its organisation's pending
+   * trials, so the k-th queued trial of every organisation is served before the (k+1)-th of any:
+   * round-robin between organisations on open-source BullMQ (no Pro groups).
+   */
+  priority?: number;
+}
+
 /** Where new trials go: the BullMQ trial queue in production, anything with the same shape in tests. */
 export interface TrialEnqueuer {
-  enqueue(job: TrialJob): Promise<void>;
+  enqueue(job: TrialJob, options?: EnqueueOptions): Promise<void>;
 }
+
+export type SearchMode = "centralised" | "decentralized";
+
+/**
+ * Per-organisation admission: at most this many WAITING or RUNNING trials per organisation, across
+ * its studies (HENS_ORG_MAX_ACTIVE_TRIALS; unset or 0 = no limit). With the rank priority above it
+ * keeps one organisation's 10,000-trial study from filling the queue ahead of everyone else.
+ */
+export function orgActiveLimitFromEnv(source: NodeJS.ProcessEnv = process.env): number {
+  const raw = Number(source["HENS_ORG_MAX_ACTIVE_TRIALS"] ?? "0");
+  return Number.isFinite(raw) && raw > 0 ? Math.floor(raw) : Number.POSITIVE_INFINITY;
+}
+
+const MAX_PRIORITY = 2_097_151; // BullMQ's largest priority (2^21 - 1)
+// Waiting for the advisory lock counts against an interactive transaction's timeout: under a burst of
+// finishing trials a fill may queue behind others for a while.
+const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
 const ACTIVE_STUDY_STATES = ["QUEUED", "RUNNING"] as const;
 const REPORTS_PER_TRIAL = 20;
@@ -25,7 +56,10 @@ export async function createStudy(
 ) {
   const { orgId, ownerId, spec } = args;
   // Parse the space before anything is written: a bad space stores nothing.
-  const searchSpace = parseSearchSpace(spec.searchSpace ?? demoSearchSpace);
+  // The demo space lives in the engine's root module (TensorFlow.js): loaded only when needed.
+  const searchSpace = parseSearchSpace(
+    spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace,
+  );
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);
   const study = await db.study.create({
     data: {
@@ -43,6 +77,7 @@ export async function createStudy(
       objective: spec.objective,
       sampler: spec.sampler,
       scheduler: spec.scheduler,
+      mode: spec.mode,
       seed,
       maxTrials: spec.trials,
       parallelism: spec.parallelism,
@@ -63,72 +98,149 @@ function toStoredTrial(t: {
   return stored;
 }
 
+export interface FillOptions {
+  /** See orgActiveLimitFromEnv. Default: HENS_ORG_MAX_ACTIVE_TRIALS. */
+  orgActiveLimit?: number;
+  /**
+   * Decentralized mode: configurations a runner proposed itself (its own surrogate and kappa, from
+   * the shared history). They are admitted first, under the same lock and budget as any trial.
+   */
+  proposed?: Record<string, ParamValue>[];
+}
+
+export interface FillOutcome {
+  created: number;
+  completed: boolean;
+  /** True when the organisation's admission limit stopped the study from filling to its parallelism. */
+  admissionLimited: boolean;
+}
+
+/** The sampler that fills a study's open slots when no runner proposal is at hand. */
+function fillSampler(study: { mode: string; sampler: string; seed: number }, total: number): SamplerConfig {
+  // Seeded per trial number: proposals are reproducible from (study seed, history).
+  const seed = (study.seed + total * 7_919) >>> 0;
+  // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
+  // sweeps) with a DBO worker of its own, which samples from the prior until there is history.
+  if (study.mode === "decentralized") return { name: "dbo", seed, workerId: `platform-${total}` };
+  return { name: study.sampler as "random", seed };
+}
+
 /**
  * Keep the study's queue filled to its parallelism, and complete it when its budget is spent.
- * Serialised per study by a transaction-scoped advisory lock, so any number of runners and web
- * processes may call it concurrently after each trial: trial numbers stay unique and the trial
- * budget is never exceeded. Jobs are enqueued after commit (jobId = trial id, so a repeat is a no-op).
+ * Serialised per organisation by a transaction-scoped advisory lock, so any number of runners and
+ * web processes may call it concurrently after each trial: trial numbers stay unique, the trial
+ * budget is never exceeded, and the organisation's admission limit holds across its studies. Jobs
+ * are enqueued after commit (jobId = trial id, so a repeat is a no-op), each with its rank among
+ * the organisation's pending trials as priority.
  */
 export async function fillQueue(
   db: Db,
   enqueuer: TrialEnqueuer,
   ref: { orgId: string; studyId: string },
   now: Date = new Date(),
-): Promise<{ created: number; completed: boolean }> {
+  options: FillOptions = {},
+): Promise<FillOutcome> {
   const { orgId, studyId } = ref;
+  const orgLimit = options.orgActiveLimit ?? orgActiveLimitFromEnv();
+  const proposed = [...(options.proposed ?? [])];
+  const admission = Number.isFinite(orgLimit);
   const outcome = await db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${studyId}))`;
+    // With an admission limit, the organisation's fills are serialised (the limit spans its studies);
+    // without, only the study's (numbers and budget are per study).
+    const lockKey = admission ? `dispatch:${orgId}` : `dispatch:${orgId}:${studyId}`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
+    const idle = { created: [] as { id: string; priority: number }[], completed: false, limited: false };
     const study = await tx.study.findFirst({ where: { id: studyId, orgId } });
-    if (!study || !(ACTIVE_STUDY_STATES as readonly string[]).includes(study.state)) {
-      return { created: [] as { id: string }[], completed: false };
-    }
-    const trials = await tx.trial.findMany({
+    if (!study || !(ACTIVE_STUDY_STATES as readonly string[]).includes(study.state)) return idle;
+    const counts = await tx.trial.groupBy({
+      by: ["state"],
       where: { orgId, studyId },
-      include: { result: { select: { value: true } } },
-      orderBy: { number: "asc" },
+      _count: { _all: true },
     });
-    const history = trials.map(toStoredTrial);
-    const pending = trials.filter((t) => t.state === "WAITING" || t.state === "RUNNING").length;
+    const total0 = counts.reduce((n, c) => n + c._count._all, 0);
+    const pending = counts
+      .filter((c) => c.state === "WAITING" || c.state === "RUNNING")
+      .reduce((n, c) => n + c._count._all, 0);
     const wallExpired =
       study.maxWallSeconds != null &&
       study.startedAt != null &&
       now.getTime() - study.startedAt.getTime() > study.maxWallSeconds * 1000;
     const gpuExpired = study.maxGpuSeconds != null && study.gpuSeconds >= study.maxGpuSeconds;
-    const space = parseSearchSpace(study.searchSpace);
-    const created: { id: string }[] = [];
-    let total = trials.length;
-    while (
-      !wallExpired &&
-      !gpuExpired &&
-      pending + created.length < study.parallelism &&
-      total < study.maxTrials
-    ) {
-      // Seeded per trial number: proposals are reproducible from (study seed, history).
-      const sampler = createSampler({
-        name: study.sampler as "random",
-        seed: (study.seed + total * 7_919) >>> 0,
-      });
-      const params = sampler.ask(space, history);
-      const trial = await tx.trial.create({ data: { orgId, studyId, number: total, params } });
-      history.push({ number: total, params, state: "WAITING" });
-      created.push({ id: trial.id });
-      total += 1;
+    const budgetLeft = !wallExpired && !gpuExpired && total0 < study.maxTrials;
+    let slots = budgetLeft ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
+    let orgPending = 0;
+    let limited = false;
+    if (slots > 0 && Number.isFinite(orgLimit)) {
+      orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
+      if (orgPending + slots > orgLimit) {
+        slots = Math.max(0, orgLimit - orgPending);
+        limited = true;
+      }
+    } else if (slots > 0) {
+      orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
     }
-    const budgetSpent = total >= study.maxTrials || wallExpired || gpuExpired;
+    const created: { id: string; priority: number }[] = [];
+    if (slots > 0) {
+      // The history only matters to samplers that model it; runner proposals need none here.
+      const needsHistory = proposed.length < slots;
+      const trials = needsHistory
+        ? await tx.trial.findMany({
+            where: { orgId, studyId },
+            include: { result: { select: { value: true } } },
+            orderBy: { number: "asc" },
+          })
+        : [];
+      const history = trials.map(toStoredTrial);
+      const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
+      let total = total0;
+      for (let i = 0; i < slots; i++) {
+        const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
+        const trial = await tx.trial.create({
+          data: { orgId, studyId, number: total, params, queuedAt: now },
+        });
+        history.push({ number: total, params, state: "WAITING" });
+        orgPending += 1;
+        created.push({ id: trial.id, priority: Math.min(orgPending, MAX_PRIORITY) });
+        total += 1;
+      }
+    }
     let completed = false;
-    if (created.length === 0 && pending === 0 && budgetSpent) {
+    const spent = !budgetLeft || total0 + created.length >= study.maxTrials;
+    if (created.length === 0 && pending === 0 && spent) {
       const res = await tx.study.updateMany({
         where: { id: studyId, orgId, state: { in: [...ACTIVE_STUDY_STATES] } },
         data: { state: "COMPLETED", finishedAt: now },
       });
       completed = res.count === 1;
     }
-    return { created, completed };
-  });
-  for (const trial of outcome.created) await enqueuer.enqueue({ trialId: trial.id, studyId, orgId });
+    return { created, completed, limited };
+  }, TX_OPTIONS);
+  for (const trial of outcome.created)
+    await enqueuer.enqueue({ trialId: trial.id, studyId, orgId }, { priority: trial.priority });
   if (outcome.created.length > 0 || outcome.completed)
     await notifyStudy(db, { orgId, studyId, kind: "study" });
-  return { created: outcome.created.length, completed: outcome.completed };
+  return { created: outcome.created.length, completed: outcome.completed, admissionLimited: outcome.limited };
+}
+
+/**
+ * Top up every active study (oldest first): a study held back by its organisation's admission
+ * limit, or whose follow-up fill was lost with a crashed runner, gets its slots when they free up.
+ * A system sweep across organisations, hence raw SQL past the tenant guard.
+ */
+export async function fillActiveStudies(db: Db, enqueuer: TrialEnqueuer, now: Date = new Date()) {
+  // Only studies with an open slot (or nothing pending: maybe complete) are worth a locked fill.
+  const studies = await db.$queryRaw<{ id: string; orgId: string }[]>`
+    SELECT s."id", s."orgId" FROM "Study" s
+    LEFT JOIN LATERAL (
+      SELECT count(*) AS total, count(*) FILTER (WHERE t."state" IN ('WAITING', 'RUNNING')) AS pending
+      FROM "Trial" t WHERE t."studyId" = s."id") c ON true
+    WHERE s."state" IN ('QUEUED', 'RUNNING')
+      AND ((c.pending < s."parallelism" AND c.total < s."maxTrials") OR c.pending = 0)
+    ORDER BY s."createdAt" ASC LIMIT 1000`;
+  let created = 0;
+  for (const s of studies)
+    created += (await fillQueue(db, enqueuer, { orgId: s.orgId, studyId: s.id }, now)).created;
+  return created;
 }
 
 /**
