@@ -1,0 +1,9 @@
+export { type DawnBackend, getWebGpu, type WebGpuContext, WebGpuUnavailableError } from "./device.ts";
+export {
+  compilePipelines,
+  type EnsembleLosses,
+  WebGpuEnsemble,
+  type WebGpuEnsembleSpec,
+} from "./ensemble.ts";
+export { ReferenceEnsemble, type ReferenceSpec } from "./reference.ts";
+export { type KernelLayout, kernelLayout, type MlpShape, optimiseShader, trainShader } from "./wgsl.ts";
