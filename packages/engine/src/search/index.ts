@@ -109,6 +109,8 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       nStartupTrials: z.number().int().min(0).optional(),
       nEiCandidates: z.number().int().min(1).max(10000).optional(),
       priorWeight: positive.optional(),
+      magicClip: z.boolean().optional(),
+      widthWeighted: z.boolean().optional(),
     })
     .strict(),
   z
@@ -121,6 +123,9 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       nStartupTrials: z.number().int().min(1).optional(),
       fitIterations: z.number().int().min(0).max(1000).optional(),
       maxPoints: z.number().int().min(5).max(2000).optional(),
+      refitAllUntil: z.number().int().min(1).optional(),
+      refitEvery: z.number().int().min(1).optional(),
+      outputWarping: z.enum(["none", "log", "rank"]).optional(),
     })
     .strict(),
   z

@@ -67,6 +67,11 @@ export interface AcquisitionSearch {
   /** Local-search starts (best random candidates and best observed configurations). */
   localStarts?: number;
   localSteps?: number;
+  /** Perturbations scored around each incumbent, and their scale range in the unit cube. */
+  perturbations?: number;
+  perturbScale?: [min: number, max: number];
+  /** Initial and largest hill-climbing step. */
+  climbScale?: number;
 }
 
 /**
@@ -89,19 +94,22 @@ export function maximiseAcquisition(
     scored.push({ params, score: Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s });
   };
   for (let i = 0; i < nRandom; i++) consider(sampleFromPrior(encoder.space, rng));
+  const [lo, hi] = search.perturbScale ?? [0.02, 0.12];
   for (const inc of incumbents)
-    for (let i = 0; i < 16; i++) consider(encoder.mutate(inc, rng, 0.02 + 0.1 * rng.uniform()));
+    for (let i = 0; i < (search.perturbations ?? 16); i++)
+      consider(encoder.mutate(inc, rng, lo + (hi - lo) * rng.uniform()));
   scored.sort((a, b) => b.score - a.score);
   let best = scored[0]!;
   for (const start of scored.slice(0, nStarts)) {
     let current = start;
-    let scale = 0.1;
+    const climb = search.climbScale ?? 0.1;
+    let scale = climb;
     for (let step = 0; step < nSteps; step++) {
       const params = encoder.mutate(current.params, rng, scale);
       const s = score(encoder.encode(params));
       if (s > current.score) {
         current = { params, score: s };
-        scale = Math.min(0.2, scale * 1.5);
+        scale = Math.min(2 * climb, scale * 1.5);
       } else {
         scale = Math.max(0.002, scale * 0.7);
       }

@@ -6,7 +6,7 @@
  */
 import { fitHyper, GaussianProcess, type GpHyper } from "../gp.ts";
 import type { SearchSpace } from "../space.ts";
-import { normCdf, normLogPdf } from "../stats.ts";
+import { normCdf, normLogPdf, normPpf } from "../stats.ts";
 import { type AskOptions, isPending, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
 import { askRng } from "./common.ts";
 import { maximiseAcquisition, UnitEncoder } from "./encoding.ts";
@@ -24,6 +24,34 @@ export interface GpOptions {
   /** Refit hyperparameters on every new result up to this many, then every `refitEvery`. */
   refitAllUntil?: number;
   refitEvery?: number;
+  /**
+   * Monotone transform of the objective before the GP sees it: "log" (log of the gap to the best
+   * value, so heavy-tailed objectives such as Rosenbrock stay modelable and the region near the
+   * optimum is magnified), "rank" (Gaussian copula of ranks), or "none" (standardise only).
+   */
+  outputWarping?: "none" | "log" | "rank";
+}
+
+/** Warps losses monotonically (smaller stays better), then standardises. */
+export function warpLosses(raw: readonly number[], kind: "none" | "log" | "rank"): number[] {
+  let y = raw.slice();
+  if (kind === "log") {
+    const min = Math.min(...y);
+    const sorted = [...y].sort((a, b) => a - b);
+    const spread = sorted[Math.floor(sorted.length / 2)]! - min;
+    const offset = spread > 0 ? 1e-3 * spread : 1e-9 + Math.abs(min) * 1e-9;
+    y = y.map((v) => Math.log(v - min + offset));
+  } else if (kind === "rank") {
+    const order = y.map((_, i) => i).sort((a, b) => y[a]! - y[b]!);
+    const ranked = new Array<number>(y.length);
+    order.forEach((i, r) => {
+      ranked[i] = normPpf((r + 0.5) / y.length);
+    });
+    y = ranked;
+  }
+  const mean = y.reduce((a, b) => a + b, 0) / y.length;
+  const sd = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length) || 1;
+  return y.map((v) => (v - mean) / sd);
 }
 
 /**
@@ -52,6 +80,7 @@ export class GpSampler implements Sampler {
   private readonly maxPoints: number;
   private readonly refitAllUntil: number;
   private readonly refitEvery: number;
+  private readonly outputWarping: "none" | "log" | "rank";
   private readonly hyperCache = new Map<string, GpHyper>();
 
   constructor(
@@ -65,6 +94,7 @@ export class GpSampler implements Sampler {
     this.maxPoints = options.maxPoints ?? 200;
     this.refitAllUntil = options.refitAllUntil ?? 30;
     this.refitEvery = options.refitEvery ?? 5;
+    this.outputWarping = options.outputWarping ?? "none";
   }
 
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}) {
@@ -80,10 +110,10 @@ export class GpSampler implements Sampler {
     }
     const rng = askRng(this.seed, trials, 17);
     const x = done.map((t) => encoder.encode(t.params));
-    const raw = done.map((t) => sign * t.value!);
-    const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
-    const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mean) ** 2, 0) / raw.length) || 1;
-    const y = raw.map((v) => (v - mean) / sd);
+    const y = warpLosses(
+      done.map((t) => sign * t.value!),
+      this.outputWarping,
+    );
     const hyper = this.hyperFor(done, x, y, encoder.dims);
     let gp = new GaussianProcess(x, y, hyper);
     const pending = trials.filter(isPending).map((t) => encoder.encode(t.params));
@@ -112,7 +142,7 @@ export class GpSampler implements Sampler {
   private hyperFor(done: readonly StoredTrial[], x: number[][], y: number[], dims: number): GpHyper {
     const m = refitPoint(done.length, this.refitAllUntil, this.refitEvery);
     const order = done
-      .map((t, i) => i)
+      .map((_, i) => i)
       .sort((a, b) => done[a]!.number - done[b]!.number)
       .slice(0, m);
     const key = `${dims}:${order.map((i) => `${done[i]!.number}=${done[i]!.value}`).join(",")}`;

@@ -30,6 +30,8 @@ export interface TpeOptions {
   nEiCandidates?: number;
   priorWeight?: number;
   magicClip?: boolean;
+  /** Score candidates with Optuna 3.1's width-weighted kernels (default true); false = true densities. */
+  widthWeighted?: boolean;
   /** Fraction of observations in the good group; Optuna's default is min(ceil(0.1 n), 25). */
   gamma?: (n: number) => number;
 }
@@ -68,6 +70,7 @@ export class TpeSampler implements Sampler {
       nEiCandidates: options.nEiCandidates ?? 24,
       priorWeight: options.priorWeight ?? 1,
       magicClip: options.magicClip ?? true,
+      widthWeighted: options.widthWeighted ?? true,
       gamma: options.gamma ?? defaultGamma,
     };
   }
@@ -157,6 +160,7 @@ export class TpeSampler implements Sampler {
         priorWeight: this.o.priorWeight,
         magicClip: this.o.magicClip,
         multivariate: this.o.multivariate,
+        widthWeighted: this.o.widthWeighted,
       });
     const l = parzen(below);
     const g = parzen(above);
