@@ -11,17 +11,25 @@ export const demoTrialDefaults = {
   reportEvery: 50,
 } as const;
 
+/** Active only when another parameter satisfies the condition (conditional spaces). */
+export interface Condition {
+  param: string;
+  in?: (string | number | boolean)[];
+  gte?: number;
+  lte?: number;
+}
+
 export type Distribution =
-  | { type: "int"; low: number; high: number; step?: number; log?: boolean }
-  | { type: "float"; low: number; high: number; step?: number; log?: boolean }
-  | { type: "categorical"; choices: (string | number | boolean)[] };
+  | { type: "int"; low: number; high: number; step?: number; log?: boolean; when?: Condition }
+  | { type: "float"; low: number; high: number; step?: number; log?: boolean; when?: Condition }
+  | { type: "categorical"; choices: (string | number | boolean)[]; when?: Condition };
 
 /** NNPDF's search space, scaled down for the demo (METHOD.md §5). */
 export const demoSearchSpace: Record<string, Distribution> = {
   n_layers: { type: "int", low: 1, high: 3 },
   units_1: { type: "int", low: 10, high: 45 },
-  units_2: { type: "int", low: 10, high: 45 },
-  units_3: { type: "int", low: 10, high: 45 },
+  units_2: { type: "int", low: 10, high: 45, when: { param: "n_layers", gte: 2 } },
+  units_3: { type: "int", low: 10, high: 45, when: { param: "n_layers", gte: 3 } },
   activation: { type: "categorical", choices: ["tanh", "sigmoid"] },
   initializer: { type: "categorical", choices: ["glorot_normal", "glorot_uniform"] },
   optimizer: { type: "categorical", choices: ["adam", "nadam", "amsgrad"] },

@@ -8,6 +8,7 @@ import {
   TrialPrunedError,
   trialSpecSchema,
 } from "./index.ts";
+import { parseSearchSpace } from "./search/space.ts";
 
 const small = {
   task: { kind: "closure" as const, level: 1 as const, seed: 3 },
@@ -99,5 +100,6 @@ describe("runTrial", () => {
     const spec = { ...demoTrialDefaults, seed: 1, params: { n_layers: 2 } };
     expect(trialSpecSchema.safeParse(spec).success).toBe(true);
     expect(demoSearchSpace.learning_rate).toMatchObject({ type: "float", log: true });
+    expect(() => parseSearchSpace(demoSearchSpace)).not.toThrow();
   });
 });

@@ -80,7 +80,13 @@ export function ensembleSetup(spec: TrialSpec, task: Task): { setup: EnsembleSet
     initializer: hp.initializer,
     dropout: hp.dropout,
     ...(task.preprocessing
-      ? { preprocessing: { alphaInit: task.preprocessing.alphaInit, betaInit: task.preprocessing.betaInit } }
+      ? {
+          preprocessing: {
+            alphaInit: task.preprocessing.alphaInit,
+            betaInit: task.preprocessing.betaInit,
+            trainable: task.preprocessing.trainable,
+          },
+        }
       : {}),
   };
   const setup: EnsembleSetup = {

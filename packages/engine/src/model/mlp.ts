@@ -12,7 +12,7 @@ export interface ArchitectureConfig {
   initializer: Initializer;
   dropout: number;
   /** Preprocessing exponents α, β per output, trained; initial values drawn per replica in ranges. */
-  preprocessing?: { alphaInit: [number, number]; betaInit: [number, number] };
+  preprocessing?: { alphaInit: [number, number]; betaInit: [number, number]; trainable: boolean };
 }
 
 /**

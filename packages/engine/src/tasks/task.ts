@@ -20,7 +20,13 @@ export interface Task {
   outputNames: string[];
   head: Head;
   /** Multiply outputs by x^α (1−x)^β (α, β trained per replica and output); needs x per row. */
-  preprocessing?: { x: Float64Array; alphaInit: [number, number]; betaInit: [number, number] };
+  preprocessing?: {
+    x: Float64Array;
+    alphaInit: [number, number];
+    betaInit: [number, number];
+    /** Fit α, β (NNPDF 4.0) or keep them at their initial values. */
+    trainable: boolean;
+  };
   /** Fresh Monte-Carlo pseudo-data per replica (level-2 closure, real fits). */
   pseudoData: boolean;
   /** For plots: abscissa per model row and, in closure tests, the true outputs (G × F). */

@@ -21,7 +21,7 @@ function setupFor(hidden: number[], replicaIds: number[]): EnsembleSetup {
       activation: "tanh",
       initializer: "glorot_normal",
       dropout: 0,
-      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5] },
+      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5], trainable: true },
     },
     optimiser: { name: "adam", learningRate: 1e-3 },
     seed: 5,

@@ -17,7 +17,7 @@ function setupFor(replicaIds: number[], over: Partial<EnsembleSetup> = {}): Ense
       activation: "tanh",
       initializer: "glorot_uniform",
       dropout: 0,
-      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5] },
+      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5], trainable: true },
     },
     optimiser: { name: "adam", learningRate: 5e-3, clipnorm: 10 },
     seed: 21,

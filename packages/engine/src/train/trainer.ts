@@ -167,6 +167,13 @@ interface Context {
   head: ReturnType<typeof headFn>;
   trainFactors: WhiteningFactors;
   valFactors: WhiteningFactors;
+  /** [1, P]: 0 on parameters kept fixed (preprocessing exponents when not trainable). */
+  frozenMask?: tf.Tensor2D;
+}
+
+function frozenMask(arch: ArchitectureConfig, layout: ParameterLayout): tf.Tensor2D | undefined {
+  if (!arch.preprocessing || arch.preprocessing.trainable || layout.alpha === undefined) return undefined;
+  return tf.tensor2d(new Float32Array(layout.size).fill(1).fill(0, layout.alpha), [1, layout.size]);
 }
 
 /**
@@ -360,6 +367,7 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
       task.dataset.cov,
       members.map((m) => m.validation),
     ),
+    frozenMask: frozenMask(arch, layout),
   };
   const init = new Float32Array(S * P);
   members.forEach((m, s) => {
@@ -418,6 +426,7 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
   } finally {
     stack.dispose();
     ctx.head.dispose();
+    ctx.frozenMask?.dispose();
   }
 }
 
@@ -435,7 +444,8 @@ function trainEpoch(stack: MemberStack, stop: StoppingState, epoch: number, rngs
       const cond = tf.broadcastTo(tf.tensor2d(improved, [stack.size, 1], "bool"), stack.best.shape);
       stack.best.assign(tf.where(cond, stack.params, stack.best));
     }
-    stack.optimiser.apply(stack.params, grad, stack.active);
+    const frozen = stack.ctx.frozenMask;
+    stack.optimiser.apply(stack.params, frozen ? (tf.mul(grad, frozen) as tf.Tensor2D) : grad, stack.active);
     tf.dispose(val);
   });
 }
