@@ -4,6 +4,7 @@ import {
   type Dataset,
   DatasetError,
   type DatasetJson,
+  datasetJsonSchema,
 } from "@hyperensemble/engine";
 import type { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
@@ -16,7 +17,9 @@ const CSV_FIELDS = new Set(["inputs", "targets", "errors", "subset"]);
 /** The engine's "a.b.0: message; c: message" into field errors under `root` (data, csv, ...). */
 function datasetErrorToFields(err: DatasetError, root: string, keepPaths: boolean): TRPCError {
   if (err.path.length > 0) {
-    const path = keepPaths ? [root, ...err.path] : [String(err.path.at(-1))];
+    // CSV uploads report under the CSV (or covariance) field: engine paths into the built JSON
+    // (`subsets`, ...) name nothing the uploader sent.
+    const path = keepPaths ? [root, ...err.path] : [root];
     return fieldError(path, err.message.replace(/^[^:]*: /, ""));
   }
   const issues = err.message.split("; ").map((part) => {
@@ -65,7 +68,11 @@ function validate(input: UploadDatasetInput, json: DatasetJson): Dataset {
   }
 }
 
-export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; input: UploadDatasetInput }) {
+/**
+ * Everything an upload is checked against, before the database: the dataset JSON to store and its
+ * summary, or a BAD_REQUEST naming the field. Pure (no I/O), so it can be fuzzed at volume.
+ */
+export function prepareDataset(input: UploadDatasetInput) {
   const json = toDatasetJson(input);
   const dataset = validate(input, json);
   const summary = {
@@ -77,6 +84,12 @@ export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; in
     uncertainty: json.covariance ? "covariance" : "stat+sys",
     hasTruth: dataset.truth !== undefined,
   };
+  // Store the validated shape only: unknown keys in an upload are dropped, not kept.
+  return { json: datasetJsonSchema.parse(json), dataset, summary };
+}
+
+export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; input: UploadDatasetInput }) {
+  const { json, dataset, summary } = prepareDataset(input);
   try {
     return await ctx.orgDb.$transaction(async (tx) => {
       const row = await tx.dataset.create({
