@@ -1,22 +1,31 @@
-import type { ReactNode } from "react";
+import Link from "next/link";
+import type { ButtonHTMLAttributes, ReactNode } from "react";
+
+// The shared component set: every page builds from these so spacing, colour and focus look alike.
 
 const STATE_COLOURS: Record<string, string> = {
-  QUEUED: "bg-slate-200 text-slate-800",
-  WAITING: "bg-slate-200 text-slate-800",
-  RUNNING: "bg-blue-100 text-blue-800",
-  COMPLETED: "bg-green-100 text-green-800",
-  COMPLETE: "bg-green-100 text-green-800",
-  PRUNED: "bg-amber-100 text-amber-800",
-  PAUSED: "bg-amber-100 text-amber-800",
-  FAIL: "bg-red-100 text-red-800",
-  FAILED: "bg-red-100 text-red-800",
-  CANCELLED: "bg-zinc-200 text-zinc-700",
+  DRAFT: "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100",
+  QUEUED: "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100",
+  WAITING: "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100",
+  RUNNING: "bg-blue-100 text-blue-900 dark:bg-blue-900 dark:text-blue-100",
+  BUSY: "bg-blue-100 text-blue-900 dark:bg-blue-900 dark:text-blue-100",
+  COMPLETED: "bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-100",
+  COMPLETE: "bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-100",
+  IDLE: "bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-100",
+  ONLINE: "bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-100",
+  PRUNED: "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
+  PAUSED: "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
+  FAIL: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100",
+  FAILED: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100",
+  LOST: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100",
+  CANCELLED: "bg-zinc-200 text-zinc-800 dark:bg-zinc-700 dark:text-zinc-100",
+  OFFLINE: "bg-zinc-200 text-zinc-800 dark:bg-zinc-700 dark:text-zinc-100",
 };
 
 export function StateBadge({ state }: { state: string }) {
   return (
     <span
-      className={`rounded px-2 py-0.5 text-xs font-medium ${STATE_COLOURS[state] ?? "bg-slate-100"}`}
+      className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${STATE_COLOURS[state] ?? "bg-slate-100 dark:bg-slate-800"}`}
       data-state={state}
     >
       {state}
@@ -24,18 +33,259 @@ export function StateBadge({ state }: { state: string }) {
   );
 }
 
-export function Card({ title, children }: { title?: string; children: ReactNode }) {
+export function Card({
+  title,
+  children,
+  actions,
+  className = "",
+  testId,
+}: {
+  title?: string;
+  children: ReactNode;
+  actions?: ReactNode;
+  className?: string;
+  testId?: string;
+}) {
   return (
-    <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-      {title ? (
-        <h2 className="mb-3 text-sm font-semibold uppercase tracking-wide text-slate-500">{title}</h2>
+    <section
+      className={`rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${className}`}
+      aria-label={title}
+      data-testid={testId}
+    >
+      {title || actions ? (
+        <div className="mb-3 flex items-center justify-between gap-2">
+          {title ? (
+            <h2 className="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300">
+              {title}
+            </h2>
+          ) : (
+            <span />
+          )}
+          {actions}
+        </div>
       ) : null}
       {children}
     </section>
   );
 }
 
+export function PageHeader({ title, children }: { title: ReactNode; children?: ReactNode }) {
+  return (
+    <div className="flex flex-wrap items-center justify-between gap-3">
+      <h1 className="text-2xl font-semibold">{title}</h1>
+      {children ? <div className="flex flex-wrap items-center gap-2">{children}</div> : null}
+    </div>
+  );
+}
+
+const BUTTON_KINDS = {
+  primary: "bg-indigo-700 text-white hover:bg-indigo-800 disabled:opacity-50",
+  secondary:
+    "border border-slate-300 bg-white text-slate-900 hover:bg-slate-50 disabled:opacity-50 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700",
+  danger: "bg-red-700 text-white hover:bg-red-800 disabled:opacity-50",
+} as const;
+
+export const focusRing =
+  "focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500";
+
+export function Button({
+  kind = "secondary",
+  className = "",
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { kind?: keyof typeof BUTTON_KINDS }) {
+  return (
+    <button
+      type="button"
+      {...props}
+      className={`rounded px-3 py-1.5 text-sm font-medium ${BUTTON_KINDS[kind]} ${focusRing} ${className}`}
+    />
+  );
+}
+
+export function LinkButton({
+  href,
+  children,
+  kind = "primary",
+}: {
+  href: string;
+  children: ReactNode;
+  kind?: keyof typeof BUTTON_KINDS;
+}) {
+  return (
+    <Link
+      href={href}
+      className={`rounded px-3 py-1.5 text-sm font-medium ${BUTTON_KINDS[kind]} ${focusRing}`}
+    >
+      {children}
+    </Link>
+  );
+}
+
+export const inputClass = `mt-1 w-full rounded border border-slate-400 bg-white px-3 py-2 text-sm dark:border-slate-600 dark:bg-slate-800 ${focusRing}`;
+export const linkClass = `text-indigo-700 underline underline-offset-2 hover:decoration-2 dark:text-indigo-300 ${focusRing}`;
+
+export function Field({
+  id,
+  label,
+  error,
+  hint,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+      </label>
+      {children}
+      {hint && !error ? (
+        <p id={`${id}-hint`} className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} role="alert" className="mt-1 text-sm text-red-700 dark:text-red-300">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** What is missing and what to do about it. */
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="rounded border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+      <p className="font-medium">{title}</p>
+      {children ? <div className="mt-2 text-sm text-slate-600 dark:text-slate-400">{children}</div> : null}
+    </div>
+  );
+}
+
+/** An error with the next step, never a bare stack: NOT_FOUND reads as "not here or not yours". */
+export function ErrorState({
+  error,
+  what,
+}: {
+  error: { message: string; data?: unknown } | null;
+  what: string;
+}) {
+  if (!error) return null;
+  const code = (error.data as { code?: string } | undefined)?.code;
+  const hint =
+    code === "NOT_FOUND"
+      ? `This ${what} does not exist, or it belongs to an organisation you are not a member of. Check the link or switch organisation.`
+      : code === "FORBIDDEN"
+        ? "Your role does not allow this. Ask an owner or admin of the organisation."
+        : code === "UNAUTHORIZED"
+          ? "Your session ended. Sign in again."
+          : "Try again in a moment; if it keeps failing, check that the server and database are running.";
+  return (
+    <div
+      role="alert"
+      data-testid="error-state"
+      className="rounded border border-red-300 bg-red-50 p-4 text-sm dark:border-red-800 dark:bg-red-950"
+    >
+      <p className="font-medium text-red-800 dark:text-red-200">
+        Could not load the {what}: {error.message}
+      </p>
+      <p className="mt-1 text-red-800 dark:text-red-200">{hint}</p>
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="text-sm text-slate-600 dark:text-slate-400" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
 export function fmt(value: number | null | undefined, digits = 4): string {
   if (value == null || !Number.isFinite(value)) return "–";
-  return Math.abs(value) >= 1000 || Math.abs(value) < 1e-3 ? value.toExponential(2) : value.toFixed(digits);
+  return Math.abs(value) >= 1000 || (Math.abs(value) < 1e-3 && value !== 0)
+    ? value.toExponential(2)
+    : value.toFixed(digits);
 }
+
+export function fmtSeconds(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds)) return "–";
+  if (seconds < 90) return `${seconds.toFixed(1)} s`;
+  if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+export function formatParams(params: unknown): string {
+  if (!params || typeof params !== "object") return "";
+  return Object.entries(params as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${typeof v === "number" ? Number(v.toPrecision(3)) : String(v)}`)
+    .join(" ");
+}
+
+/** A sortable column header: a real button, with aria-sort on the cell. */
+export function SortHeader<K extends string>({
+  label,
+  column,
+  sort,
+  dir,
+  onSort,
+}: {
+  label: string;
+  column: K;
+  sort: K;
+  dir: "asc" | "desc";
+  onSort: (column: K) => void;
+}) {
+  const active = sort === column;
+  return (
+    <th
+      scope="col"
+      className="py-2 pr-3"
+      aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : "none"}
+    >
+      <button type="button" className={`font-medium ${focusRing}`} onClick={() => onSort(column)}>
+        {label}
+        <span aria-hidden="true">{active ? (dir === "asc" ? " ▲" : " ▼") : ""}</span>
+      </button>
+    </th>
+  );
+}
+
+export function Pagination({
+  page,
+  pageSize,
+  total,
+  onPage,
+  label,
+}: {
+  page: number;
+  pageSize: number;
+  total: number;
+  onPage: (page: number) => void;
+  label: string;
+}) {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  return (
+    <nav aria-label={label} className="mt-3 flex items-center gap-3 text-sm">
+      <Button onClick={() => onPage(page - 1)} disabled={page <= 0}>
+        Previous
+      </Button>
+      <span>
+        Page {page + 1} of {pages} ({total} total)
+      </span>
+      <Button onClick={() => onPage(page + 1)} disabled={page + 1 >= pages}>
+        Next
+      </Button>
+    </nav>
+  );
+}
+
+export const tableClass = "w-full text-left text-sm";
+export const theadClass = "text-slate-600 dark:text-slate-300";
+export const rowClass = "border-t border-slate-100 align-top dark:border-slate-800";

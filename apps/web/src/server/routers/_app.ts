@@ -5,6 +5,7 @@ import { exportRouter } from "./export/_router";
 import { invitationRouter } from "./invitation/_router";
 import { memberRouter } from "./member/_router";
 import { orgRouter } from "./org/_router";
+import { runnerRouter } from "./runner/_router";
 import { studyRouter } from "./study/_router";
 import { tokenRouter } from "./token/_router";
 import { trialRouter } from "./trial/_router";
@@ -19,5 +20,6 @@ export const appRouter = router({
   member: memberRouter,
   invitation: invitationRouter,
   audit: auditRouter,
+  runner: runnerRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -2,6 +2,8 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { auth, signOut } from "@/auth";
+import { OrgNav, OrgSwitcher, ThemeToggle } from "@/components/shell";
+import { focusRing } from "@/components/ui";
 
 export const dynamic = "force-dynamic";
 
@@ -21,29 +23,39 @@ export default async function OrgLayout({
   }
   return (
     <div>
-      <header className="flex items-center justify-between border-b border-slate-200 bg-white px-6 py-3 dark:border-slate-800 dark:bg-slate-900">
-        <nav className="flex items-center gap-6 text-sm">
-          <Link href={`/o/${org}/studies`} className="text-base font-semibold">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"
+      >
+        Skip to content
+      </a>
+      <header className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 bg-white px-6 py-3 dark:border-slate-800 dark:bg-slate-900">
+        <nav aria-label="Main" className="flex flex-wrap items-center gap-6 text-sm">
+          <Link href={`/o/${org}/studies`} className={`text-base font-semibold ${focusRing}`}>
             HyperEnsemble
           </Link>
-          <span className="rounded bg-slate-100 px-2 py-0.5 text-xs dark:bg-slate-800" data-testid="org-slug">
+          <span className="sr-only" data-testid="org-slug">
             {org}
           </span>
-          <Link href={`/o/${org}/studies`} className="hover:underline">
-            Studies
-          </Link>
-          <Link href={`/o/${org}/studies/new`} className="hover:underline">
-            New study
-          </Link>
+          <OrgSwitcher org={org} />
+          <OrgNav org={org} />
         </nav>
-        <form action={doSignOut} className="flex items-center gap-3 text-sm">
-          <span className="text-slate-500">{session.user.email}</span>
-          <button type="submit" className="rounded border border-slate-300 px-2 py-1 dark:border-slate-700">
-            Sign out
-          </button>
-        </form>
+        <div className="flex items-center gap-3 text-sm">
+          <ThemeToggle />
+          <form action={doSignOut} className="flex items-center gap-3">
+            <span className="text-slate-600 dark:text-slate-400">{session.user.email}</span>
+            <button
+              type="submit"
+              className={`rounded border border-slate-400 px-2 py-1 dark:border-slate-600 ${focusRing}`}
+            >
+              Sign out
+            </button>
+          </form>
+        </div>
       </header>
-      <main className="mx-auto max-w-6xl p-6">{children}</main>
+      <main id="main" className="mx-auto max-w-7xl p-6">
+        {children}
+      </main>
     </div>
   );
 }

@@ -1,11 +1,16 @@
 import { TRPCError } from "@trpc/server";
 import { studyEventStream } from "../../events";
 import { orgProcedure, router } from "../../trpc";
+import { compareStudiesHandler } from "./compare.handler";
 import { cloneStudyHandler, controlStudyHandler } from "./control.handler";
 import { ZAddTrials, ZCloneStudy } from "./control.schema";
 import { createStudyHandler } from "./create.handler";
 import { ZCreateStudy, ZListStudies, ZStudyRef } from "./create.schema";
+import { studyOverviewHandler } from "./overview.handler";
+import { studyPlotsHandler } from "./plots.handler";
 import { getStudyHandler, listStudiesHandler } from "./read.handler";
+import { studyTrialHandler, studyTrialsHandler } from "./trials.handler";
+import { ZCompareStudies, ZStudyTrials, ZTrialRef } from "./view.schema";
 
 export const studyRouter = router({
   list: orgProcedure("study:read")
@@ -14,6 +19,21 @@ export const studyRouter = router({
   get: orgProcedure("study:read")
     .input(ZStudyRef)
     .query(({ ctx, input }) => getStudyHandler({ ctx, input })),
+  overview: orgProcedure("study:read")
+    .input(ZStudyRef)
+    .query(({ ctx, input }) => studyOverviewHandler({ ctx, input })),
+  trials: orgProcedure("study:read")
+    .input(ZStudyTrials)
+    .query(({ ctx, input }) => studyTrialsHandler({ ctx, input })),
+  trial: orgProcedure("study:read")
+    .input(ZTrialRef)
+    .query(({ ctx, input }) => studyTrialHandler({ ctx, input })),
+  plots: orgProcedure("study:read")
+    .input(ZStudyRef)
+    .query(({ ctx, input }) => studyPlotsHandler({ ctx, input })),
+  compare: orgProcedure("study:read")
+    .input(ZCompareStudies)
+    .query(({ ctx, input }) => compareStudiesHandler({ ctx, input })),
   create: orgProcedure("study:write")
     .input(ZCreateStudy)
     .mutation(({ ctx, input }) => createStudyHandler({ ctx, input })),

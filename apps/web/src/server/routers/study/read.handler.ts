@@ -1,52 +1,93 @@
+import { Prisma } from "@hyperensemble/db";
 import { selectConfiguration } from "@hyperensemble/engine";
 import { TRPCError } from "@trpc/server";
+import type { z } from "zod";
 import type { OrgContext } from "../../context-types";
+import type { ZListStudies } from "./create.schema";
+import { completedTrials, selectionOf } from "./overview.handler";
 
-export async function listStudiesHandler({
-  ctx,
-  input,
-}: {
-  ctx: OrgContext;
-  input: { state?: string | undefined; take: number; cursor?: string | undefined };
-}) {
-  const studies = await ctx.orgDb.study.findMany({
-    where: { orgId: ctx.org.id, ...(input.state ? { state: input.state as never } : {}) },
-    orderBy: { createdAt: "desc" },
-    take: input.take + 1,
-    ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-    include: { owner: { select: { name: true, email: true } } },
-  });
-  const page = studies.slice(0, input.take);
-  const ids = page.map((s) => s.id);
-  const counts = await ctx.orgDb.trial.groupBy({
-    by: ["studyId", "state"],
-    where: { orgId: ctx.org.id, studyId: { in: ids } },
-    _count: { _all: true },
-  });
-  const best = await ctx.orgDb.trialResult.findMany({
-    where: { orgId: ctx.org.id, trial: { studyId: { in: ids } } },
-    select: { value: true, trial: { select: { studyId: true } } },
-  });
+type ListStudiesInput = z.output<typeof ZListStudies>;
+
+const STUDY_SORT_SQL: Record<ListStudiesInput["sort"], string> = {
+  createdAt: 's."createdAt"',
+  name: 'lower(s."name")',
+  state: 's."state"',
+  bestL1: 'agg."bestL1"',
+  gpuSeconds: 's."gpuSeconds"',
+  trials: 'agg."done"',
+};
+
+interface StudyRow {
+  id: string;
+  name: string;
+  state: string;
+  sampler: string;
+  maxTrials: number;
+  gpuSeconds: number;
+  createdAt: Date;
+  owner: string;
+  done: number;
+  bestL1: number | null;
+}
+
+/**
+ * Studies of the org, sorted, filtered and paged in the database: trials done and best L1 are one
+ * aggregate per study; the selected configuration's phi2 is computed for the page's studies only.
+ */
+export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; input: ListStudiesInput }) {
+  const orgId = ctx.org.id;
+  let keyset = Prisma.empty;
+  if (input.cursor) {
+    const after = await ctx.orgDb.study.findFirst({
+      where: { id: input.cursor, orgId },
+      select: { id: true, createdAt: true },
+    });
+    if (after) keyset = Prisma.sql`AND (s."createdAt", s."id") < (${after.createdAt}, ${after.id})`;
+  }
+  const where = Prisma.sql`s."orgId" = ${orgId}
+    ${input.state ? Prisma.sql`AND s."state" = ${input.state}::"StudyState"` : Prisma.empty}
+    ${input.q ? Prisma.sql`AND s."name" ILIKE ${`%${input.q.replace(/[\\%_]/g, "\\$&")}%`}` : Prisma.empty}`;
+  const dir = input.dir === "asc" ? "ASC" : "DESC";
+  const order = Prisma.raw(
+    `${STUDY_SORT_SQL[input.sort]} ${dir} NULLS LAST, s."createdAt" DESC, s."id" DESC`,
+  );
+  const offset = input.cursor ? 0 : (input.page ?? 0) * input.take;
+  const [rows, total] = await Promise.all([
+    ctx.db.$queryRaw<StudyRow[]>`
+      SELECT s."id", s."name", s."state"::text AS "state", s."sampler", s."maxTrials", s."gpuSeconds",
+        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."bestL1"
+      FROM "Study" s
+      JOIN "User" u ON u."id" = s."ownerId"
+      LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE t."state" IN ('COMPLETE', 'PRUNED', 'FAIL'))::int AS "done",
+          min(r."L1") FILTER (WHERE t."state" = 'COMPLETE') AS "bestL1"
+        FROM "Trial" t LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${orgId}
+        WHERE t."orgId" = ${orgId} AND t."studyId" = s."id"
+      ) agg ON true
+      WHERE ${where} ${keyset}
+      ORDER BY ${order}
+      LIMIT ${input.take + 1} OFFSET ${offset}`,
+    ctx.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS "n" FROM "Study" s WHERE ${where}`,
+  ]);
+  const page = rows.slice(0, input.take);
+  const selections = await Promise.all(page.map(async (s) => selectionOf(await completedTrials(ctx, s.id))));
   return {
-    items: page.map((s) => {
-      const done = counts
-        .filter((c) => c.studyId === s.id && ["COMPLETE", "PRUNED", "FAIL"].includes(c.state))
-        .reduce((a, c) => a + c._count._all, 0);
-      const values = best.filter((b) => b.trial.studyId === s.id).map((b) => b.value);
-      return {
-        id: s.id,
-        name: s.name,
-        state: s.state,
-        sampler: s.sampler,
-        maxTrials: s.maxTrials,
-        trialsDone: done,
-        bestValue: values.length ? Math.min(...values) : null,
-        gpuSeconds: s.gpuSeconds,
-        owner: s.owner.name ?? s.owner.email,
-        createdAt: s.createdAt,
-      };
-    }),
-    nextCursor: studies.length > input.take ? (page.at(-1)?.id ?? null) : null,
+    items: page.map((s, i) => ({
+      id: s.id,
+      name: s.name,
+      state: s.state,
+      sampler: s.sampler,
+      maxTrials: s.maxTrials,
+      trialsDone: s.done ?? 0,
+      bestValue: s.bestL1,
+      bestL1: s.bestL1,
+      selectedPhi2: selections[i]?.selected.phi2 ?? null,
+      gpuSeconds: s.gpuSeconds,
+      owner: s.owner,
+      createdAt: s.createdAt,
+    })),
+    total: total[0]?.n ?? 0,
+    nextCursor: rows.length > input.take ? (page.at(-1)?.id ?? null) : null,
   };
 }
 

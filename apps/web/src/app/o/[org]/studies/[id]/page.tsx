@@ -2,34 +2,55 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { use } from "react";
-import { HistoryChart } from "@/components/charts";
-import { Card, fmt, StateBadge } from "@/components/ui";
+import { use, useEffect, useRef, useState } from "react";
+import { StudyControls } from "@/components/study/controls";
+import { StudyPlots } from "@/components/study/plots";
+import { TrialDetail } from "@/components/study/trial-detail";
+import { TrialsTable } from "@/components/study/trials-table";
+import { Card, ErrorState, fmt, fmtSeconds, formatParams, Loading, StateBadge } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
+
+/** Coalesces pushes: at most one refetch per `ms`, however fast the runners report. */
+function useThrottled(fn: () => void, ms: number) {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const latest = useRef(fn);
+  latest.current = fn;
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  return () => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, ms);
+  };
+}
 
 export default function StudyPage({ params }: { params: Promise<{ org: string; id: string }> }) {
   const { org, id } = use(params);
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const queryOptions = trpc.study.get.queryOptions({ org, studyId: id });
-  const study = useQuery({ ...queryOptions, refetchInterval: 30_000 });
-  // Live: the server pushes a hint on every trial/study change; we re-read the study.
+  const [open, setOpen] = useState<number | null>(null);
+  const overview = useQuery(trpc.study.overview.queryOptions({ org, studyId: id }));
+  // Live: the server pushes a hint on every trial/study change (LISTEN/NOTIFY); no polling.
+  const refresh = useThrottled(() => {
+    void queryClient.invalidateQueries({ queryKey: trpc.study.overview.queryKey({ org, studyId: id }) });
+    void queryClient.invalidateQueries({ queryKey: trpc.study.trials.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.study.plots.queryKey({ org, studyId: id }) });
+  }, 750);
   const live = useSubscription(
     trpc.study.onChange.subscriptionOptions(
       { org, studyId: id },
-      { onData: () => void queryClient.invalidateQueries({ queryKey: queryOptions.queryKey }) },
+      { onData: (e) => (e.kind === "heartbeat" ? undefined : refresh()) },
     ),
   );
 
-  if (study.isLoading) return <p>Loading…</p>;
-  if (study.error) return <p role="alert">{study.error.message}</p>;
-  if (!study.data) return null;
-  const { study: s, selection } = study.data;
-  const trials = s.trials;
-  const done = trials.filter((t) => ["COMPLETE", "PRUNED", "FAIL"].includes(t.state)).length;
-  const best = trials.find((t) => t.id === selection?.argmin);
-  const selected = trials.find((t) => t.id === selection?.selected);
+  if (overview.isLoading) return <Loading what="study" />;
+  if (overview.error) return <ErrorState error={overview.error} what="study" />;
+  if (!overview.data) return null;
+  const { study: s, selection, counts, done, etaSeconds, budget, avgTrialSeconds } = overview.data;
   const ensemble = s.ensemble as { replicas: number; folds: number };
+  const training = s.training as { maxEpochs: number };
+  const task = s.task as { kind: string; level?: number };
 
   return (
     <div className="space-y-4">
@@ -40,101 +61,118 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
         <span data-testid="study-state">
           <StateBadge state={s.state} />
         </span>
-        <span className="text-xs text-slate-500" data-testid="live-status">
-          {live.status === "pending" ? "● live" : live.status}
+        <span
+          className="text-xs text-slate-600 dark:text-slate-400"
+          data-testid="live-status"
+          aria-live="polite"
+        >
+          {live.status === "pending" ? "● live" : live.status === "connecting" ? "connecting…" : live.status}
         </span>
       </div>
-      <div className="grid gap-4 md:grid-cols-4">
+      <StudyControls org={org} studyId={id} name={s.name} state={s.state} failed={counts["FAIL"] ?? 0} />
+      <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
         <Card title="Progress">
           <p className="text-2xl font-semibold" data-testid="progress">
             {done} / {s.maxTrials}
           </p>
-          <div className="mt-2 h-2 rounded bg-slate-200 dark:bg-slate-800">
+          <div
+            className="mt-2 h-2 rounded bg-slate-200 dark:bg-slate-700"
+            role="progressbar"
+            aria-label="Trials finished"
+            aria-valuemin={0}
+            aria-valuemax={s.maxTrials}
+            aria-valuenow={done}
+          >
             <div
               className="h-2 rounded bg-indigo-600"
               style={{ width: `${(100 * done) / Math.max(1, s.maxTrials)}%` }}
             />
           </div>
+          <p className="mt-2 text-xs text-slate-600 dark:text-slate-400" data-testid="eta">
+            {counts["RUNNING"]} running, {counts["WAITING"]} waiting, {counts["PRUNED"]} pruned,{" "}
+            {counts["FAIL"]} failed
+            <br />
+            ETA {etaSeconds === null ? "–" : fmtSeconds(etaSeconds)} (mean trial {fmtSeconds(avgTrialSeconds)}
+            )
+          </p>
         </Card>
-        <Card title="Ensemble">
+        <Card title="Budget">
+          <p className="text-sm">Trials: {budget.trials}</p>
           <p className="text-sm">
-            {ensemble.replicas} replicas × {ensemble.folds} folds
+            Runner time: {fmtSeconds(budget.gpuSeconds)}
+            {budget.maxGpuSeconds ? ` of ${fmtSeconds(budget.maxGpuSeconds)}` : ""}
           </p>
           <p className="text-sm">
-            sampler {s.sampler}, objective {s.objective}
+            Wall time: {fmtSeconds(budget.wallSeconds)}
+            {budget.maxWallSeconds ? ` of ${fmtSeconds(budget.maxWallSeconds)}` : ""}
+          </p>
+          <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+            {ensemble.replicas} replicas × {ensemble.folds} folds, ≤ {training.maxEpochs} epochs; {s.sampler}{" "}
+            / {s.scheduler}, objective {s.objective}; task {task.kind}
+            {task.level !== undefined ? ` level ${task.level}` : ""}; owner {s.owner}
           </p>
         </Card>
         <Card title="Best L1 (argmin)">
           <p className="text-2xl font-semibold" data-testid="best-value">
-            {fmt(best?.result?.L1)}
+            {fmt(selection?.argmin.L1)}
           </p>
-          <p className="text-xs text-slate-500">
-            {best ? `trial #${best.number}` : "no completed trial yet"}
+          <p className="text-xs text-slate-600 dark:text-slate-400">
+            {selection
+              ? `trial #${selection.argmin.number}, φ² ${fmt(selection.argmin.phi2)}`
+              : "no completed trial yet"}
           </p>
         </Card>
         <Card title="Selected (best-χ²/worst-φ²)">
-          <p className="text-2xl font-semibold">{selected ? `#${selected.number}` : "–"}</p>
-          <p className="text-xs text-slate-500">
-            {selected ? `L1 ${fmt(selected.result?.L1)}, φ² ${fmt(selected.result?.phi2)}` : ""}
+          <p className="text-2xl font-semibold" data-testid="selected-trial">
+            {selection ? `#${selection.selected.number}` : "–"}
           </p>
+          <p className="text-xs text-slate-600 dark:text-slate-400">
+            {selection
+              ? `L1 ${fmt(selection.selected.L1)}, φ² ${fmt(selection.selected.phi2)}; window L1 ≤ ${fmt(selection.window[1])}; top 10: ${selection.top10.join(", ")}`
+              : "needs a completed trial"}
+          </p>
+          {selection ? (
+            <SelectedParams
+              org={org}
+              studyId={id}
+              number={selection.selected.number}
+              updatedAt={String(s.updatedAt)}
+            />
+          ) : null}
         </Card>
       </div>
-      <Card title="Optimisation history">
-        <HistoryChart
-          points={trials.filter((t) => t.result).map((t) => ({ x: t.number, y: t.result!.value }))}
+      <StudyPlots org={org} studyId={id} />
+      <Card title="Trials">
+        <TrialsTable
+          org={org}
+          studyId={id}
+          onOpen={setOpen}
+          highlight={{
+            selected: selection?.selected.number ?? null,
+            argmin: selection?.argmin.number ?? null,
+          }}
         />
       </Card>
-      <Card title="Trials">
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm" data-testid="trials-table">
-            <thead className="text-slate-500">
-              <tr>
-                <th className="py-2">#</th>
-                <th>State</th>
-                <th>L1</th>
-                <th>L2</th>
-                <th>L3</th>
-                <th>φ²</th>
-                <th>Fold χ²</th>
-                <th>Epochs</th>
-                <th>Duration</th>
-                <th>Runner</th>
-                <th>Params</th>
-              </tr>
-            </thead>
-            <tbody>
-              {trials.map((t) => (
-                <tr
-                  key={t.id}
-                  className="border-t border-slate-100 align-top dark:border-slate-800"
-                  data-testid="trial-row"
-                >
-                  <td className="py-2">{t.number}</td>
-                  <td>
-                    <StateBadge state={t.state} />
-                  </td>
-                  <td data-testid="trial-l1">{fmt(t.result?.L1)}</td>
-                  <td>{fmt(t.result?.L2)}</td>
-                  <td>{fmt(t.result?.L3)}</td>
-                  <td>{fmt(t.result?.phi2)}</td>
-                  <td>{t.result ? t.result.foldChi2.map((v) => fmt(v, 2)).join(", ") : "–"}</td>
-                  <td>{t.result?.epochs ?? "–"}</td>
-                  <td>{t.result ? `${t.result.durationSeconds.toFixed(1)} s` : "–"}</td>
-                  <td>{t.runner?.name ?? "–"}</td>
-                  <td className="max-w-xs font-mono text-xs">{formatParams(t.params)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </Card>
+      {open !== null ? (
+        <TrialDetail org={org} studyId={id} number={open} onClose={() => setOpen(null)} />
+      ) : null}
     </div>
   );
 }
 
-function formatParams(params: unknown): string {
-  if (!params || typeof params !== "object") return "";
-  return Object.entries(params as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${typeof v === "number" ? Number(v.toPrecision(3)) : String(v)}`)
-    .join(" ");
+function SelectedParams({
+  org,
+  studyId,
+  number,
+}: {
+  org: string;
+  studyId: string;
+  number: number;
+  updatedAt: string;
+}) {
+  const trpc = useTRPC();
+  const trial = useQuery(trpc.study.trial.queryOptions({ org, studyId, number }));
+  return trial.data ? (
+    <p className="mt-1 font-mono text-xs break-words">{formatParams(trial.data.params)}</p>
+  ) : null;
 }

@@ -1,0 +1,125 @@
+// The read-side pages on seeded studies (no training): compare, export, trial detail, sorting, runners,
+// accessibility (axe-core, light and dark) and the README's screenshots.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createDb } from "@hyperensemble/db";
+import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
+import { expect, test } from "@playwright/test";
+import { screenshotDir, seriousViolations, signIn } from "./helpers";
+import { seedStudy } from "./seed";
+
+const db = createDb(process.env.DATABASE_URL);
+let studyA = "";
+let studyB = "";
+
+test.beforeAll(async () => {
+  const { org, user } = await seedDemo(db);
+  studyA = (
+    await seedStudy(db, {
+      orgId: org.id,
+      ownerId: user.id,
+      name: "Seeded: TPE, 60 trials",
+      trials: 60,
+      seed: 3,
+      withPredictions: true,
+    })
+  ).id;
+  studyB = (
+    await seedStudy(db, {
+      orgId: org.id,
+      ownerId: user.id,
+      name: "Seeded: random, 40 trials",
+      trials: 40,
+      seed: 9,
+      withPredictions: true,
+    })
+  ).id;
+});
+test.afterAll(async () => {
+  await db.$disconnect();
+});
+
+test("compare two studies from the list", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  await page.getByLabel("Compare Seeded: TPE, 60 trials").check();
+  await page.getByLabel("Compare Seeded: random, 40 trials").check();
+  await page.getByRole("button", { name: /Compare selected \(2\)/ }).click();
+  await expect(page).toHaveURL(/\/compare\?ids=/);
+  await expect(page.getByTestId("compare-row")).toHaveCount(2);
+  await expect(page.getByTestId("compare-history").locator("path").first()).toBeVisible();
+  await expect(page.getByTestId("compare-table")).toContainText("Seeded: random, 40 trials");
+  await page.screenshot({ path: path.join(screenshotDir, "compare.png"), fullPage: true });
+});
+
+test("study page: sort trials, open a trial, export CSV", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  await page.goto(`/o/${DEMO_ORG.slug}/studies/${studyA}`);
+  await expect(page.getByTestId("study-state")).toContainText("COMPLETED");
+  await expect(page.getByTestId("progress")).toHaveText("60 / 60");
+  await expect(page.getByTestId("selection-scatter")).toBeVisible();
+  await expect(page.getByTestId("parallel-chart")).toBeVisible();
+  await expect(page.getByTestId("predictions-chart")).toBeVisible();
+
+  // Sort by L1 ascending on the server: the first row is the argmin.
+  const best = (await page.getByTestId("best-value").textContent())?.trim();
+  await page.getByTestId("trials-table").getByRole("button", { name: "L1", exact: true }).click();
+  await expect(page.getByTestId("trial-l1").first()).toHaveText(best ?? "");
+  // Filter by state.
+  await page.getByLabel("State").selectOption("FAIL");
+  await expect(page.getByTestId("trial-row")).toHaveCount(2);
+  await page.getByRole("button", { name: "Clear filters" }).click();
+  await expect(page.getByTestId("trial-row")).toHaveCount(25);
+  await page.screenshot({ path: path.join(screenshotDir, "study-page-seeded.png"), fullPage: true });
+
+  await page.getByTestId("trial-row").first().getByRole("button").first().click();
+  const dialog = page.getByTestId("trial-detail");
+  await expect(dialog.getByTestId("replica-histogram")).toBeVisible();
+  await page.screenshot({ path: path.join(screenshotDir, "trial-detail.png") });
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const file = await (await download).path();
+  const lines = readFileSync(file, "utf8").trim().split("\n");
+  expect(lines[0]).toMatch(/^number,value,datetime_start,datetime_complete,duration,params_activation/);
+  expect(lines).toHaveLength(61);
+});
+
+test("main pages have no serious accessibility violations, light and dark", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  const o = `/o/${DEMO_ORG.slug}`;
+  const pages: [string, string, string][] = [
+    ["studies", `${o}/studies`, "study-row"],
+    ["new-study", `${o}/studies/new`, "space-preview"],
+    ["study", `${o}/studies/${studyA}`, "parallel-chart"],
+    ["compare", `${o}/compare?ids=${studyA},${studyB}`, "compare-table"],
+    ["runners", `${o}/runners`, "runners-table"],
+    ["datasets", `${o}/datasets`, "datasets-table"],
+    ["members", `${o}/settings`, "members-table"],
+    ["tokens", `${o}/settings/tokens`, "new-token-form"],
+    ["audit", `${o}/settings/audit`, "audit-table"],
+  ];
+  const problems: string[] = [];
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((t) => localStorage.setItem("hens-theme", t), theme);
+    for (const [name, url, ready] of pages) {
+      await page.goto(url);
+      if (ready === "new-token-form")
+        await expect(page.getByRole("form", { name: "Create API token" })).toBeVisible();
+      else await expect(page.getByTestId(ready).first()).toBeVisible();
+      if (theme === "dark") await expect(page.locator("html")).toHaveClass(/dark/);
+      for (const v of await seriousViolations(page)) problems.push(`${theme} ${name}: ${v}`);
+      if (
+        theme === "light" &&
+        ["studies", "new-study", "runners", "members", "tokens", "datasets"].includes(name)
+      )
+        await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+    }
+  }
+  await page.goto(`${o}/studies/new`);
+  await page.getByRole("tab", { name: "YAML / JSON spec" }).click();
+  for (const v of await seriousViolations(page)) problems.push(`dark spec-editor: ${v}`);
+  await page.screenshot({ path: path.join(screenshotDir, "spec-editor-dark.png"), fullPage: true });
+  expect(problems).toEqual([]);
+});

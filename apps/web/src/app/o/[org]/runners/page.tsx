@@ -1,0 +1,148 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { use } from "react";
+import {
+  Card,
+  EmptyState,
+  ErrorState,
+  Loading,
+  linkClass,
+  PageHeader,
+  rowClass,
+  StateBadge,
+  tableClass,
+  theadClass,
+} from "@/components/ui";
+import { useTRPC } from "@/trpc/react";
+
+function ago(date: Date | string): string {
+  const s = Math.max(0, (Date.now() - new Date(date).getTime()) / 1000);
+  return s < 90
+    ? `${Math.round(s)} s ago`
+    : s < 5400
+      ? `${Math.round(s / 60)} min ago`
+      : `${Math.round(s / 3600)} h ago`;
+}
+
+function deviceText(d: Record<string, unknown>): string {
+  const gpu = d["gpu"] as Record<string, unknown> | null | undefined;
+  if (gpu && typeof gpu === "object")
+    return `${String(gpu["name"] ?? "GPU")}${gpu["memoryBytes"] ? `, ${Math.round(Number(gpu["memoryBytes"]) / 2 ** 30)} GiB` : ""}`;
+  const cpus = d["cpus"] ? `${String(d["cpus"])} CPUs` : "CPU";
+  const mem = d["memoryBytes"] ? `, ${Math.round(Number(d["memoryBytes"]) / 2 ** 30)} GiB` : "";
+  return `${cpus}${d["cpuModel"] ? ` (${String(d["cpuModel"])})` : ""}${mem}`;
+}
+
+export default function RunnersPage({ params }: { params: Promise<{ org: string }> }) {
+  const { org } = use(params);
+  const trpc = useTRPC();
+  // Heartbeats are seconds apart; a 10 s refresh is plenty for a status board.
+  const runners = useQuery({ ...trpc.runner.list.queryOptions({ org }), refetchInterval: 10_000 });
+  return (
+    <div className="space-y-4">
+      <PageHeader title="Runners" />
+      <Card>
+        {runners.isLoading ? <Loading what="runners" /> : null}
+        <ErrorState error={runners.error} what="runners" />
+        {runners.data && runners.data.items.length === 0 ? (
+          <EmptyState title="No runner has registered.">
+            Start one with <code>npm run -w @hyperensemble/gpu-runner start</code> (or scale the runner
+            deployment); studies wait in the queue until one connects.
+          </EmptyState>
+        ) : null}
+        {runners.data && runners.data.items.length > 0 ? (
+          <div className="overflow-x-auto">
+            <table className={tableClass} data-testid="runners-table">
+              <thead className={theadClass}>
+                <tr>
+                  <th scope="col" className="py-2 pr-3">
+                    Runner
+                  </th>
+                  <th scope="col" className="pr-3">
+                    State
+                  </th>
+                  <th scope="col" className="pr-3">
+                    Device
+                  </th>
+                  <th scope="col" className="pr-3">
+                    Backend
+                  </th>
+                  <th scope="col" className="pr-3">
+                    Slots busy
+                  </th>
+                  <th scope="col" className="pr-3">
+                    Utilisation
+                  </th>
+                  <th scope="col" className="pr-3">
+                    Your running trials
+                  </th>
+                  <th scope="col" className="pr-3">
+                    Last heartbeat
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {runners.data.items.map((r) => (
+                  <tr key={r.id} className={rowClass} data-testid="runner-row">
+                    <td className="py-2 pr-3 font-medium">
+                      {r.name}
+                      {r.shared ? (
+                        <span className="ml-1 text-xs text-slate-600 dark:text-slate-400">(shared)</span>
+                      ) : null}
+                    </td>
+                    <td className="pr-3">
+                      <StateBadge state={r.state} />
+                    </td>
+                    <td className="pr-3">{deviceText(r.device)}</td>
+                    <td className="pr-3 font-mono">{r.backend}</td>
+                    <td className="pr-3">
+                      {r.busySlots} / {r.concurrency}
+                    </td>
+                    <td className="pr-3">
+                      <div className="flex items-center gap-2">
+                        <div
+                          className="h-2 w-20 rounded bg-slate-200 dark:bg-slate-700"
+                          role="progressbar"
+                          aria-label={`Utilisation of ${r.name}`}
+                          aria-valuemin={0}
+                          aria-valuemax={100}
+                          aria-valuenow={Math.round(r.utilisation * 100)}
+                        >
+                          <div
+                            className="h-2 rounded bg-indigo-600"
+                            style={{ width: `${r.utilisation * 100}%` }}
+                          />
+                        </div>
+                        {Math.round(r.utilisation * 100)}%
+                      </div>
+                    </td>
+                    <td className="pr-3">
+                      {r.trials.length === 0
+                        ? "–"
+                        : r.trials.map((t) => (
+                            <div key={`${t.studyId}-${t.number}`}>
+                              <Link className={linkClass} href={`/o/${org}/studies/${t.studyId}`}>
+                                {t.studyName} #{t.number}
+                              </Link>
+                            </div>
+                          ))}
+                    </td>
+                    <td className="pr-3 whitespace-nowrap" title={new Date(r.heartbeatAt).toISOString()}>
+                      {ago(r.heartbeatAt)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+        <p className="mt-3 text-xs text-slate-600 dark:text-slate-400">
+          Utilisation: busy time over uptime × slots since the runner started. Shared runners also serve other
+          organisations; only your trials are listed.
+        </p>
+      </Card>
+    </div>
+  );
+}

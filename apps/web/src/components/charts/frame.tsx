@@ -1,0 +1,170 @@
+import type { ReactNode } from "react";
+
+// Hand-written SVG chart plumbing: scales, ticks and a framed plot area with labelled axes.
+
+export const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#db2777", "#059669", "#7c3aed"] as const;
+export const colour = (i: number) => PALETTE[i % PALETTE.length]!;
+
+export interface Scale {
+  (v: number): number;
+  ticks: number[];
+  domain: [number, number];
+  log: boolean;
+}
+
+function niceStep(span: number, count: number): number {
+  const raw = span / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / mag;
+  return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+}
+
+export function extent(values: number[], pad = 0.05): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [0, 1];
+  let lo = Math.min(...finite);
+  let hi = Math.max(...finite);
+  if (lo === hi) {
+    const d = Math.abs(lo) * 0.1 || 1;
+    lo -= d;
+    hi += d;
+  }
+  const p = (hi - lo) * pad;
+  return [lo - p, hi + p];
+}
+
+/** Maps [d0, d1] onto [r0, r1]; with `log`, in log10 (domain must be positive). */
+export function scale(domain: [number, number], range: [number, number], log = false, tickCount = 5): Scale {
+  const t = (v: number) => (log ? Math.log10(Math.max(v, 1e-300)) : v);
+  const [d0, d1] = [t(domain[0]), t(domain[1])];
+  const span = d1 - d0 || 1;
+  const f = ((v: number) => range[0] + ((t(v) - d0) / span) * (range[1] - range[0])) as Scale;
+  f.domain = domain;
+  f.log = log;
+  if (log) {
+    const ticks: number[] = [];
+    for (let e = Math.ceil(d0); e <= Math.floor(d1); e++) ticks.push(10 ** e);
+    f.ticks = ticks.length >= 2 ? ticks : [domain[0], domain[1]];
+  } else {
+    const step = niceStep(span, tickCount);
+    const ticks: number[] = [];
+    for (let v = Math.ceil(d0 / step) * step; v <= d1 + step * 1e-9; v += step)
+      ticks.push(Number(v.toPrecision(12)));
+    f.ticks = ticks;
+  }
+  return f;
+}
+
+export const tickLabel = (v: number) =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0)
+    ? v.toExponential(0)
+    : String(Number(v.toPrecision(3)));
+
+export interface Box {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+export const box = (width = 560, height = 260, left = 52, bottom = 36, top = 12, right = 16): Box => ({
+  width,
+  height,
+  left,
+  right,
+  top,
+  bottom,
+});
+
+export const xRange = (b: Box): [number, number] => [b.left, b.width - b.right];
+export const yRange = (b: Box): [number, number] => [b.height - b.bottom, b.top];
+
+/** The SVG with axes, grid lines, tick labels and axis titles; children draw the data. */
+export function Frame({
+  b,
+  x,
+  y,
+  xLabel,
+  yLabel,
+  label,
+  children,
+  xTickFormat = tickLabel,
+  testId,
+}: {
+  b: Box;
+  x: Scale;
+  y: Scale;
+  xLabel: string;
+  yLabel: string;
+  label: string;
+  children: ReactNode;
+  xTickFormat?: (v: number) => string;
+  testId?: string;
+}) {
+  const [x0, x1] = xRange(b);
+  const [y0, y1] = yRange(b);
+  return (
+    <svg
+      viewBox={`0 0 ${b.width} ${b.height}`}
+      className="w-full"
+      role="img"
+      aria-label={label}
+      data-testid={testId}
+    >
+      <title>{label}</title>
+      <g fontSize={10} fill="currentColor">
+        {y.ticks.map((t) => (
+          <g key={`y${t}`}>
+            <line x1={x0} x2={x1} y1={y(t)} y2={y(t)} stroke="currentColor" strokeOpacity={0.1} />
+            <text x={x0 - 4} y={y(t) + 3} textAnchor="end">
+              {tickLabel(t)}
+            </text>
+          </g>
+        ))}
+        {x.ticks.map((t) => (
+          <text key={`x${t}`} x={x(t)} y={y0 + 14} textAnchor="middle">
+            {xTickFormat(t)}
+          </text>
+        ))}
+        <line x1={x0} x2={x1} y1={y0} y2={y0} stroke="currentColor" strokeOpacity={0.4} />
+        <line x1={x0} x2={x0} y1={y0} y2={y1} stroke="currentColor" strokeOpacity={0.4} />
+        <text x={(x0 + x1) / 2} y={b.height - 4} textAnchor="middle">
+          {xLabel}
+        </text>
+        <text transform={`translate(12 ${(y0 + y1) / 2}) rotate(-90)`} textAnchor="middle">
+          {yLabel}
+        </text>
+      </g>
+      {children}
+    </svg>
+  );
+}
+
+export function Legend({ items }: { items: { name: string; colour: string; dashed?: boolean }[] }) {
+  return (
+    <ul className="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-xs" aria-label="Legend">
+      {items.map((it) => (
+        <li key={it.name} className="flex items-center gap-1">
+          <svg width="18" height="8" aria-hidden="true">
+            <line
+              x1="0"
+              x2="18"
+              y1="4"
+              y2="4"
+              stroke={it.colour}
+              strokeWidth="3"
+              strokeDasharray={it.dashed ? "4 2" : undefined}
+            />
+          </svg>
+          {it.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function NoData({ children }: { children: ReactNode }) {
+  return <p className="py-6 text-center text-sm text-slate-600 dark:text-slate-400">{children}</p>;
+}

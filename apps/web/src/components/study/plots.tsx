@@ -1,0 +1,95 @@
+"use client";
+
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "@/trpc/react";
+import {
+  FoldChi2Chart,
+  HistoryChart,
+  ImportanceBars,
+  LearningCurves,
+  ParallelCoordinates,
+  PredictionBands,
+  type Predictions,
+  SelectionScatter,
+  SliceChart,
+  type TrialPoint,
+} from "../charts";
+import { Card, ErrorState, inputClass, Loading } from "../ui";
+
+export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
+  const trpc = useTRPC();
+  const plots = useQuery({
+    ...trpc.study.plots.queryOptions({ org, studyId }),
+    placeholderData: keepPreviousData,
+  });
+  const [param, setParam] = useState<string | null>(null);
+  if (plots.isLoading) return <Loading what="charts" />;
+  if (plots.error) return <ErrorState error={plots.error} what="charts" />;
+  const d = plots.data;
+  if (!d) return null;
+  const points = d.points as TrialPoint[];
+  const sliceParam = param ?? d.paramNames[0] ?? "";
+  const thinned = d.points.length < d.total;
+  return (
+    <div className="space-y-4">
+      {thinned ? (
+        <p className="text-xs text-slate-600 dark:text-slate-400">
+          Charts show {d.points.length} of {d.total} finished trials (the 300 best and an even sample); the
+          table has them all.
+        </p>
+      ) : null}
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Card title="Optimisation history">
+          <HistoryChart points={points} history={d.history} />
+        </Card>
+        <Card title="L1 vs φ²: selection window">
+          <SelectionScatter
+            points={points}
+            window={d.selection?.window ?? null}
+            selected={d.selection?.selected.number ?? null}
+            argmin={d.selection?.argmin.number ?? null}
+          />
+        </Card>
+        <Card title="Parameter importance">
+          <ImportanceBars importance={d.importance} />
+        </Card>
+        <Card
+          title="Slice"
+          actions={
+            <label className="flex items-center gap-2 text-sm">
+              <span>Parameter</span>
+              <select
+                className={`${inputClass} !mt-0 w-auto py-1`}
+                value={sliceParam}
+                onChange={(e) => setParam(e.target.value)}
+              >
+                {d.paramNames.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
+          }
+        >
+          {sliceParam ? <SliceChart points={points} param={sliceParam} /> : null}
+        </Card>
+        <Card title="Learning curves">
+          <LearningCurves curves={d.curves} />
+        </Card>
+        <Card title="Per-fold χ² per trial">
+          <FoldChi2Chart points={points} />
+        </Card>
+      </div>
+      <Card title="Parallel coordinates">
+        <ParallelCoordinates points={points} params={d.paramNames} />
+      </Card>
+      <Card
+        title={`Ensemble predictions of the selected trial${d.selection ? ` (#${d.selection.selected.number})` : ""}`}
+      >
+        <PredictionBands predictions={d.predictions as Predictions | null} />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,233 @@
+"use client";
+
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "@/trpc/react";
+import {
+  Button,
+  EmptyState,
+  ErrorState,
+  fmt,
+  fmtSeconds,
+  focusRing,
+  formatParams,
+  inputClass,
+  Loading,
+  Pagination,
+  rowClass,
+  SortHeader,
+  StateBadge,
+  tableClass,
+  theadClass,
+} from "../ui";
+
+type Sort = "number" | "state" | "L1" | "L2" | "L3" | "phi2" | "duration";
+const STATES = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
+const PAGE_SIZE = 25;
+
+/** Trials, sorted, filtered and paged by the server: a 10k-trial study sends 25 rows. */
+export function TrialsTable({
+  org,
+  studyId,
+  onOpen,
+  highlight,
+}: {
+  org: string;
+  studyId: string;
+  onOpen: (n: number) => void;
+  highlight: { selected: number | null; argmin: number | null };
+}) {
+  const trpc = useTRPC();
+  const [sort, setSort] = useState<Sort>("number");
+  const [dir, setDir] = useState<"asc" | "desc">("asc");
+  const [state, setState] = useState<(typeof STATES)[number] | "">("");
+  const [param, setParam] = useState("");
+  const [paramDraft, setParamDraft] = useState("");
+  const [page, setPage] = useState(0);
+  const trials = useQuery({
+    ...trpc.study.trials.queryOptions({
+      org,
+      studyId,
+      sort,
+      dir,
+      page,
+      pageSize: PAGE_SIZE,
+      ...(state ? { state } : {}),
+      ...(param ? { param } : {}),
+    }),
+    placeholderData: keepPreviousData,
+  });
+  const onSort = (column: Sort) => {
+    setDir(column === sort && dir === "asc" ? "desc" : "asc");
+    setSort(column);
+    setPage(0);
+  };
+  const badParam = paramDraft !== "" && !/^[\w\-/]+=.+$/.test(paramDraft);
+  return (
+    <div>
+      <form
+        className="mb-3 flex flex-wrap items-end gap-3"
+        aria-label="Filter trials"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!badParam) {
+            setParam(paramDraft);
+            setPage(0);
+          }
+        }}
+      >
+        <div>
+          <label htmlFor="trial-state" className="block text-sm font-medium">
+            State
+          </label>
+          <select
+            id="trial-state"
+            value={state}
+            className={inputClass}
+            onChange={(e) => {
+              setState(e.target.value as typeof state);
+              setPage(0);
+            }}
+          >
+            <option value="">All</option>
+            {STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="trial-param" className="block text-sm font-medium">
+            Parameter equals
+          </label>
+          <input
+            id="trial-param"
+            placeholder="activation=tanh"
+            value={paramDraft}
+            aria-invalid={badParam}
+            aria-describedby="trial-param-hint"
+            onChange={(e) => setParamDraft(e.target.value)}
+            className={inputClass}
+          />
+          <p
+            id="trial-param-hint"
+            className={`text-xs ${badParam ? "text-red-700 dark:text-red-300" : "text-slate-600 dark:text-slate-400"}`}
+          >
+            {badParam ? "Write it as name=value" : "name=value, then Enter"}
+          </p>
+        </div>
+        <Button type="submit">Apply</Button>
+        {param || state ? (
+          <Button
+            onClick={() => {
+              setParam("");
+              setParamDraft("");
+              setState("");
+              setPage(0);
+            }}
+          >
+            Clear filters
+          </Button>
+        ) : null}
+      </form>
+      {trials.isLoading ? <Loading what="trials" /> : null}
+      <ErrorState error={trials.error} what="trials" />
+      {trials.data && trials.data.total === 0 ? (
+        param || state ? (
+          <EmptyState title="No trial matches these filters.">
+            Clear the filters to see every trial.
+          </EmptyState>
+        ) : (
+          <EmptyState title="No trials yet.">Trials appear here as soon as the study queues them.</EmptyState>
+        )
+      ) : null}
+      {trials.data && trials.data.total > 0 ? (
+        <>
+          <div className="overflow-x-auto">
+            <table className={tableClass} data-testid="trials-table">
+              <thead className={theadClass}>
+                <tr>
+                  <SortHeader label="#" column="number" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="State" column="state" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="L1" column="L1" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="L2" column="L2" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="L3" column="L3" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="φ²" column="phi2" sort={sort} dir={dir} onSort={onSort} />
+                  <th scope="col" className="py-2 pr-3">
+                    Fold χ²
+                  </th>
+                  <th scope="col" className="py-2 pr-3">
+                    Epochs
+                  </th>
+                  <SortHeader label="Duration" column="duration" sort={sort} dir={dir} onSort={onSort} />
+                  <th scope="col" className="py-2 pr-3">
+                    Runner
+                  </th>
+                  <th scope="col" className="py-2 pr-3">
+                    Params
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {trials.data.items.map((t) => {
+                  const seconds =
+                    t.startedAt && t.finishedAt
+                      ? (new Date(t.finishedAt).getTime() - new Date(t.startedAt).getTime()) / 1000
+                      : null;
+                  const mark =
+                    t.number === highlight.selected
+                      ? "selected"
+                      : t.number === highlight.argmin
+                        ? "argmin"
+                        : null;
+                  return (
+                    <tr
+                      key={t.id}
+                      className={`${rowClass} ${mark ? "bg-indigo-50 dark:bg-indigo-950" : ""}`}
+                      data-testid="trial-row"
+                    >
+                      <td className="py-2 pr-3">
+                        <button
+                          type="button"
+                          className={`text-indigo-700 underline dark:text-indigo-300 ${focusRing}`}
+                          onClick={() => onOpen(t.number)}
+                        >
+                          {t.number}
+                        </button>
+                        {mark ? <span className="ml-1 text-xs">({mark})</span> : null}
+                      </td>
+                      <td className="pr-3">
+                        <StateBadge state={t.state} />
+                      </td>
+                      <td className="pr-3" data-testid="trial-l1">
+                        {fmt(t.L1)}
+                      </td>
+                      <td className="pr-3">{fmt(t.L2)}</td>
+                      <td className="pr-3">{fmt(t.L3)}</td>
+                      <td className="pr-3">{fmt(t.phi2)}</td>
+                      <td className="pr-3">
+                        {t.foldChi2 ? t.foldChi2.map((v) => fmt(v, 2)).join(", ") : "–"}
+                      </td>
+                      <td className="pr-3">{t.epochs ?? "–"}</td>
+                      <td className="pr-3">{fmtSeconds(seconds)}</td>
+                      <td className="pr-3">{t.runner ?? "–"}</td>
+                      <td className="max-w-xs pr-3 font-mono text-xs">{formatParams(t.params)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <Pagination
+            page={page}
+            pageSize={PAGE_SIZE}
+            total={trials.data.total}
+            onPage={setPage}
+            label="Trial pages"
+          />
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,138 @@
+import {
+  createSampler,
+  isActive,
+  type ParamValue,
+  parseSearchSpace,
+  type SearchSpace,
+  SearchSpaceError,
+  type StoredTrial,
+} from "@hyperensemble/engine/search";
+import { type CreateStudySpec, createStudyInputSchema } from "@hyperensemble/platform/schema";
+import YAML, { isNode, LineCounter } from "yaml";
+
+// The spec editor's checks: the API's own schema (createStudyInputSchema) and the engine's
+// search-space parser, so a spec that passes here is accepted by the server and the CLI.
+
+export interface SpecIssue {
+  path: string;
+  message: string;
+  line?: number;
+}
+
+export const DEFAULT_SPACE: Record<string, unknown> = {
+  n_layers: { type: "int", low: 1, high: 3 },
+  units_1: { type: "int", low: 10, high: 45 },
+  units_2: { type: "int", low: 10, high: 45, when: { param: "n_layers", gte: 2 } },
+  units_3: { type: "int", low: 10, high: 45, when: { param: "n_layers", gte: 3 } },
+  activation: { type: "categorical", choices: ["tanh", "sigmoid"] },
+  optimizer: { type: "categorical", choices: ["adam", "nadam", "amsgrad"] },
+  learning_rate: { type: "float", low: 1e-3, high: 3e-2, log: true },
+  stopping_patience: { type: "float", low: 0.1, high: 0.3 },
+};
+
+export const EXAMPLE_SPEC = `# A study spec: the same document \`hens study create -f\` accepts.
+name: Closure study from YAML
+task: { kind: closure, level: 2 }
+replicas: 8
+trials: 4
+folds: 2
+maxEpochs: 150
+parallelism: 2
+sampler: random
+scheduler: none
+objective: L1
+searchSpace:
+  n_layers: { type: int, low: 1, high: 2 }
+  units_1: { type: int, low: 10, high: 30 }
+  units_2: { type: int, low: 10, high: 30, when: { param: n_layers, gte: 2 } }
+  activation: { type: categorical, choices: [tanh, sigmoid] }
+  learning_rate: { type: float, low: 0.001, high: 0.03, log: true }
+`;
+
+/** Parse a YAML/JSON spec and validate it exactly as the API does; issues carry their line. */
+export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecIssue[] } {
+  const lines = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      issues: doc.errors.map((e) => ({
+        path: "(document)",
+        message: `not valid YAML or JSON: ${e.message.split("\n")[0]}`,
+        line: e.linePos?.[0]?.line,
+      })),
+    };
+  }
+  const value = doc.toJS();
+  const lineOf = (path: (string | number)[]) => {
+    for (let n = path.length; n > 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const parsed = createStudyInputSchema.safeParse(value);
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    const issues: SpecIssue[] = [];
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join(".") || "(document)";
+      if (seen.has(path)) continue;
+      seen.add(path);
+      issues.push({ path, message: issue.message, line: lineOf(issue.path as (string | number)[]) });
+    }
+    return { issues };
+  }
+  if (parsed.data.searchSpace) {
+    const spaceIssues = checkSpace(parsed.data.searchSpace);
+    if (spaceIssues.length > 0) {
+      return {
+        issues: spaceIssues.map((i) => ({
+          ...i,
+          path: `searchSpace.${i.path}`,
+          line: lineOf(["searchSpace", ...i.path.split(".")]),
+        })),
+      };
+    }
+  }
+  return { spec: parsed.data, issues: [] };
+}
+
+/** The engine's search-space errors as {path, message} (its messages read "a.b: message"). */
+export function checkSpace(space: unknown): SpecIssue[] {
+  try {
+    parseSearchSpace(space);
+    return [];
+  } catch (err) {
+    if (!(err instanceof SearchSpaceError)) throw err;
+    return err.issues.map((text) => {
+      const at = text.indexOf(": ");
+      return at > 0
+        ? { path: text.slice(0, at), message: text.slice(at + 2) }
+        : { path: "(space)", message: text };
+    });
+  }
+}
+
+/** A few configurations the chosen sampler would propose first (random when it needs history). */
+export function previewSamples(space: SearchSpace, sampler: string, count: number, seed: number) {
+  const make = (name: string) => createSampler({ name, seed } as Parameters<typeof createSampler>[0]);
+  let s: ReturnType<typeof createSampler>;
+  try {
+    s = make(sampler);
+  } catch {
+    s = make("random");
+  }
+  const trials: StoredTrial[] = [];
+  for (let i = 0; i < count; i++) {
+    let params: Record<string, ParamValue>;
+    try {
+      params = s.ask(space, trials);
+    } catch {
+      params = make("random").ask(space, trials);
+    }
+    trials.push({ number: i, params, state: "RUNNING" });
+  }
+  return trials.map((t) => t.params);
+}
+
+export { isActive };

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { ZStudyRef } from "./create.schema";
+
+export const TRIAL_SORTS = ["number", "state", "L1", "L2", "L3", "phi2", "duration"] as const;
+export const TRIAL_STATE_FILTERS = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
+
+/** One page of a study's trials, sorted and filtered in the database (studies have 10k+ trials). */
+export const ZStudyTrials = ZStudyRef.extend({
+  sort: z.enum(TRIAL_SORTS, { error: `sort must be one of ${TRIAL_SORTS.join(", ")}` }).default("number"),
+  dir: z.enum(["asc", "desc"]).default("asc"),
+  state: z.enum(TRIAL_STATE_FILTERS).optional(),
+  /** `name=value` on one parameter (numbers compare exactly, strings as written). */
+  param: z
+    .string()
+    .max(200)
+    .regex(/^[\w\-/]+=.+$/, { error: "param filter must look like name=value" })
+    .optional(),
+  page: z.number().int().min(0).default(0),
+  pageSize: z.number().int().min(1).max(200).default(50),
+});
+export type StudyTrialsInput = z.output<typeof ZStudyTrials>;
+
+export const ZTrialRef = ZStudyRef.extend({ number: z.number().int().min(0) });
+export type TrialRefInput = z.output<typeof ZTrialRef>;
+
+export const ZCompareStudies = z.object({
+  studyIds: z
+    .array(z.string().min(1))
+    .min(2, { error: "studyIds: pick at least 2 studies" })
+    .max(6, { error: "studyIds: pick at most 6 studies" }),
+});
+export type CompareStudiesInput = z.output<typeof ZCompareStudies>;
