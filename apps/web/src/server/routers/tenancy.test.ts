@@ -47,6 +47,11 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "study.get": { studyId: ids.studyId },
     "study.create": { name: "tenancy-probe", replicas: 2, trials: 1 },
     "study.onChange": { studyId: ids.studyId },
+    "study.overview": { studyId: ids.studyId },
+    "study.trials": { studyId: ids.studyId },
+    "study.trial": { studyId: ids.studyId, number: 0 },
+    "study.plots": { studyId: ids.studyId },
+    "study.compare": { studyIds: [ids.studyId, ids.studyId] },
     "study.pause": { studyId: ids.studyId },
     "study.resume": { studyId: ids.studyId },
     "study.cancel": { studyId: ids.studyId },
@@ -70,6 +75,7 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "invitation.create": { email: "probe@example.test", role: "MEMBER" },
     "invitation.revoke": { invitationId: ids.invitationId },
     "audit.list": {},
+    "runner.list": {},
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };
