@@ -81,7 +81,9 @@ describe.each(backends)("dispatch on $name", (backend) => {
       spawnRunner(`${backend.name}-fleet-${i}`, runnerEnv({ RUNNER_SYNTHETIC_TRIAL_MS: "40" })),
     );
     runners.push(...fleet);
+    const t0 = Date.now();
     await Promise.all(fleet.map((r) => r.ready));
+    console.log(`fleet ready in ${Date.now() - t0} ms`);
     const studies = await Promise.all(
       [0, 1, 2, 3].map((i) =>
         seedStudy(database.db, owner.orgId, owner.userId, { trials: 50, parallelism: 6, seed: i + 1 }),
@@ -101,6 +103,7 @@ describe.each(backends)("dispatch on $name", (backend) => {
       120_000,
       250,
     );
+    console.log(`studies done in ${Date.now() - t0} ms`);
     for (const s of studies) {
       const ledger = await studyLedger(database.db, s.id);
       if (ledger.byState["COMPLETE"] !== 50) {

@@ -19,6 +19,8 @@ const schema = z.object({
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   STALE_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
   REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How often this runner tops up every active study (admission-held or orphaned fills). */
+  FILL_SWEEP_MS: z.coerce.number().int().min(100).default(30_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
   /** Sleep this long per trial instead of training (tests and the dispatch benchmark). */
   RUNNER_SYNTHETIC_TRIAL_MS: z.coerce.number().int().min(0).optional(),

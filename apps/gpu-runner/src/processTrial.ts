@@ -74,6 +74,15 @@ export function loadEngine(): Promise<Engine> {
 
 const errorName = (err: unknown) => (err instanceof Error ? err.name : "");
 
+const TRANSIENT =
+  /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|the database system is|Can't reach database|Server has closed the connection|Connection is closed|57P0[1-3]|08006|08003/i;
+/** Errors of the infrastructure (database connection lost), not of the trial. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return TRANSIENT.test(err.message) || (typeof code === "string" && TRANSIENT.test(code));
+}
+
 /**
  * One delivery of a trial job. The queue delivers at least once, so the claim (WAITING → RUNNING,
  * fenced by attempt) decides whether this delivery does the work; every later write names the
@@ -137,13 +146,18 @@ export async function processTrialJob(
   }, deps.heartbeatMs);
 
   const scheduler = createScheduler({ name: study.scheduler as "none" });
+  let lastNotify = Date.now();
   const onReport = async (report: { epoch: number; value: number }) => {
     const written = await reportIntermediateValue(db, trial.id, attempt, report.epoch, report.value);
     if (!written) {
       lost.abort(new Error("trial was taken from this attempt"));
       return false;
     }
-    await notifyStudy(db, { ...ref, kind: "trial" });
+    // Live updates are hints: at most one per second per trial from progress reports.
+    if (Date.now() - lastNotify >= 1000) {
+      lastNotify = Date.now();
+      await notifyStudy(db, { ...ref, kind: "trial" });
+    }
     if (study.scheduler === "none") return false;
     return shouldPrune(db, scheduler, ref, trial.number, report);
   };
@@ -259,6 +273,13 @@ async function endAttempt(
   }
   if (errorName(err) === "TrialCancelledError" || s.lost.aborted) return { kind: "released" };
   const message = err instanceof Error ? err.message : String(err);
+  if (isTransient(err)) {
+    // The database (or its connection) went away mid-trial: nothing was half-written (every write is
+    // one fenced statement or transaction), so the trial goes back as its next attempt. If even this
+    // fails, the job errors, BullMQ redelivers it, and the reaper covers the row.
+    await failTrial(db, trialId, attempt, `infrastructure: ${message}`, { retry: true, now: s.now() });
+    return { kind: "released" };
+  }
   const state = await failTrial(db, trialId, attempt, message, { now: s.now() });
   return state ? { kind: "failed", error: message } : { kind: "skipped", reason: "lost the trial" };
 }

@@ -173,6 +173,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
   // Every runner also reaps: a trial whose heartbeat lapsed goes back to WAITING as a new attempt and
   // is re-enqueued (a job BullMQ still holds is left to redeliver). Safe when reapers race.
   let reaping = false;
+  let lastSweep = Date.now();
   const reaper = setInterval(() => {
     if (reaping) return;
     reaping = true;
@@ -187,7 +188,10 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
         // WAITING trials whose job is gone (enqueue failed after commit, or handed back) are re-added;
         // studies held back by admission, or whose follow-up fill died with a runner, are topped up.
         await requeueWaitingTrials(db, requeuer, env.STALE_AFTER_MS, new Date());
-        await fillActiveStudies(db, enqueuer, new Date());
+        if (Date.now() - lastSweep >= env.FILL_SWEEP_MS) {
+          lastSweep = Date.now();
+          await fillActiveStudies(db, enqueuer, new Date());
+        }
       })
       .catch((e: unknown) => log(`reaper failed: ${String(e)}`))
       .finally(() => {

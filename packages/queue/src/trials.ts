@@ -35,10 +35,56 @@ export function trialQueue(conn: QueueConnection, options: TrialQueueOptions = {
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
-  return new conn.classes.Queue<TrialJob>(options.name ?? TRIAL_QUEUE_NAME, {
+  const queue = new conn.classes.Queue<TrialJob>(options.name ?? TRIAL_QUEUE_NAME, {
     ...conn.queueOptions(),
     defaultJobOptions,
   }) as TrialQueue;
+  targets.set(queue, conn.target);
+  // Errors surface on the producer's calls (QueueUnavailableError); an unhandled 'error' event
+  // would crash the process while the store is down.
+  queue.on("error", () => undefined);
+  return queue;
+}
+
+/** The queue's store (Redis or PostgreSQL) cannot be reached: the producer should report, not wait. */
+export class QueueUnavailableError extends Error {
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`trial queue unavailable (${target}): ${reason}`, { cause });
+    this.name = "QueueUnavailableError";
+  }
+}
+
+const targets = new WeakMap<object, string>();
+/** How long a producer waits for the queue store before giving up. */
+export const PRODUCER_TIMEOUT_MS = 5_000;
+
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|isn't writeable|Connection is closed|Connection terminated|connect|terminating connection|the database system is/i;
+
+/** Runs a producer call with a deadline; store outages become QueueUnavailableError at once. */
+async function produce<T>(queue: TrialQueue, call: () => Promise<T>): Promise<T> {
+  const target = targets.get(queue) ?? queue.name;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new QueueUnavailableError(target, `no answer within ${PRODUCER_TIMEOUT_MS} ms`)),
+      PRODUCER_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([call(), deadline]);
+  } catch (error) {
+    if (error instanceof QueueUnavailableError) throw error;
+    if (error instanceof Error && UNREACHABLE.test(error.message))
+      throw new QueueUnavailableError(target, error);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Enqueue one trial; a second call with the same trial id while its job exists adds nothing. */
@@ -48,17 +94,19 @@ export async function enqueueTrial(
   options: Pick<JobsOptions, "priority" | "delay"> = {},
 ): Promise<Job<TrialJob>> {
   const data = trialJobSchema.parse(job);
-  return queue.add(TRIAL_JOB_NAME, data, { ...options, jobId: data.trialId }) as Promise<Job<TrialJob>>;
+  return produce(
+    queue,
+    () => queue.add(TRIAL_JOB_NAME, data, { ...options, jobId: data.trialId }) as Promise<Job<TrialJob>>,
+  );
 }
 
 export async function enqueueTrials(queue: TrialQueue, jobs: TrialJob[]): Promise<void> {
   if (jobs.length === 0) return;
-  await queue.addBulk(
-    jobs.map((job) => {
-      const data = trialJobSchema.parse(job);
-      return { name: TRIAL_JOB_NAME, data, opts: { jobId: data.trialId } };
-    }),
-  );
+  const bulk = jobs.map((job) => {
+    const data = trialJobSchema.parse(job);
+    return { name: TRIAL_JOB_NAME, data, opts: { jobId: data.trialId } };
+  });
+  await produce(queue, () => queue.addBulk(bulk));
 }
 
 /**
@@ -67,7 +115,7 @@ export async function enqueueTrials(queue: TrialQueue, jobs: TrialJob[]): Promis
  * still waiting, delayed or active is left alone (it will claim the new attempt).
  */
 export async function requeueTrial(queue: TrialQueue, job: TrialJob): Promise<boolean> {
-  const existing = await queue.getJob(job.trialId);
+  const existing = await produce(queue, () => queue.getJob(job.trialId));
   if (existing) {
     const state = await existing.getState();
     if (state !== "completed" && state !== "failed") return false;
