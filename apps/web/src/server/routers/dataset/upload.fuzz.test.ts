@@ -37,7 +37,7 @@ const subset = fc
       {
         name: fc.oneof(fc.constantFrom("a", "b", "c"), fc.string({ maxLength: 2 })),
         inputs: vector(
-          fc.constant(Math.max(0, n + (jitter > 0 ? jitter : 0))),
+          fc.constant(n + Math.max(jitter, 0)),
           vector(fc.constantFrom(dim, dim, dim + 1), number),
         ),
         values: vector(fc.constant(n), number),
