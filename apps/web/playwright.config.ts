@@ -57,6 +57,8 @@ export default defineConfig({
       url: `http://localhost:${runnerPort}/healthz`,
       timeout: 120_000,
       reuseExistingServer: false,
+      // The runner's log (trial outcomes) goes to the test output.
+      stdout: "pipe",
       env: {
         ...serverEnv,
         RUNNER_NAME: "e2e-runner",

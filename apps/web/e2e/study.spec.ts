@@ -98,6 +98,13 @@ test("sign in, create a study in the form, watch it complete, see scores", async
   // Live: the page changes state without a reload while runners report.
   await expect(page.getByTestId("study-state")).toContainText("COMPLETED", { timeout: 240_000 });
   await expect(page.getByTestId("progress")).toHaveText("3 / 3");
+  const studyId = page.url().split("/").at(-1) ?? "";
+  const org = await db.organization.findUniqueOrThrow({ where: { slug: DEMO_ORG.slug } });
+  const trials = await db.trial.findMany({ where: { orgId: org.id, studyId }, orderBy: { number: "asc" } });
+  expect(
+    trials.map((t) => t.state),
+    `trials: ${JSON.stringify(trials.map((t) => ({ n: t.number, state: t.state, attempt: t.attempt, error: t.error })))}`,
+  ).toEqual(["COMPLETE", "COMPLETE", "COMPLETE"]);
   const l1 = page.getByTestId("trial-l1");
   await expect(l1).toHaveCount(3);
   for (const cell of await l1.all()) {
