@@ -3,6 +3,7 @@ import { fieldErrors } from "@hyperensemble/platform/schema";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
+import { isCrossSiteRequest } from "./auth/csrf";
 import { authenticateBearer } from "./auth/token";
 import { db } from "./db";
 import { type Permission, type Role, roleCan } from "./permissions";
@@ -26,6 +27,9 @@ export async function createContext(opts: { req: Request }) {
   // Imported lazily: next-auth pulls in Next internals that plain Node (scripts, tests) cannot load.
   const { auth } = await import("../auth");
   const session = await auth();
+  if (session?.user?.id && opts.req.method === "POST" && isCrossSiteRequest(opts.req)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "cross-site request refused" });
+  }
   const principal: Principal | null = session?.user?.id ? { userId: session.user.id } : null;
   return { db, enqueuer, requeuer, principal, req: opts.req };
 }

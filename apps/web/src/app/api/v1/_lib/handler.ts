@@ -2,6 +2,7 @@ import { fieldErrors as zodFieldErrors } from "@hyperensemble/platform/schema";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError } from "zod";
+import { isCrossSiteRequest } from "../../../../server/auth/csrf";
 import { rateLimitHeaders } from "../../../../server/auth/rate-limit";
 import { type TokenPrincipal, TokenRejection } from "../../../../server/auth/token";
 import { appRouter } from "../../../../server/routers/_app";
@@ -116,20 +117,6 @@ async function readJsonBody(req: Request): Promise<{ body: unknown } | Response>
   }
 }
 
-/**
- * Browser sessions (cookies) may only mutate from our own origin; API tokens are not sent by the
- * browser on its own, so requests with one are not exposed to cross-site forgery.
- */
-function crossSiteRefusal(req: Request, url: URL): Response | null {
-  const site = req.headers.get("sec-fetch-site");
-  const origin = req.headers.get("origin");
-  const crossSite =
-    (site !== null && site !== "same-origin" && site !== "none") ||
-    (origin !== null && origin !== url.origin);
-  if (!crossSite) return null;
-  return errorResponse(403, { code: "FORBIDDEN", message: "cross-site request refused", fieldErrors: null });
-}
-
 function findRoute(
   method: string,
   path: string,
@@ -228,8 +215,13 @@ export async function handleRestRequest(req: Request, deps: RestDeps): Promise<R
   let body: unknown;
   if (route.method === "POST") {
     if (!principal.tokenId) {
-      const refusal = crossSiteRefusal(req, url);
-      if (refusal) return refusal;
+      if (isCrossSiteRequest(req)) {
+        return errorResponse(403, {
+          code: "FORBIDDEN",
+          message: "cross-site request refused",
+          fieldErrors: null,
+        });
+      }
     }
     const read = await readJsonBody(req);
     if (read instanceof Response) return withHeaders(read, headers);
