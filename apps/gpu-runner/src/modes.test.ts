@@ -2,7 +2,12 @@
 // real trial processor on synthetic trials) on real Postgres and BullMQ/Redis.
 import { createTestDatabase, type TestDatabase, testRedisUrl } from "@hyperensemble/db/testing";
 import type { StoredTrial } from "@hyperensemble/engine/search";
-import { decentralizedProposal, fillQueue, readProposalHistory } from "@hyperensemble/platform";
+import {
+  admitProposal,
+  decentralizedProposal,
+  fillQueue,
+  readProposalHistory,
+} from "@hyperensemble/platform";
 import {
   createQueueConnection,
   createTrialWorker,
@@ -185,4 +190,25 @@ describe("decentralized mode", () => {
       duplicatedIntermediate: 0,
     });
   }, 120_000);
+
+  it("lock-free admission: 24 racing proposals for 10 slots admit exactly 10, numbers 0..9", async () => {
+    const db = database.db;
+    const { org, user } = await seedOrg(db);
+    const study = await seedStudy(db, org.id, user.id, {
+      trials: 10,
+      parallelism: 50,
+      mode: "decentralized",
+    });
+    const ref = { orgId: org.id, studyId: study.id };
+    const ids = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        admitProposal(db, ref, { learning_rate: 0.001 * (i + 1), units: 8, activation: "tanh" }),
+      ),
+    );
+    expect(ids.filter(Boolean)).toHaveLength(10);
+    const numbers = (await db.trial.findMany({ where: { studyId: study.id }, select: { number: true } }))
+      .map((t) => t.number)
+      .sort((a, b) => a - b);
+    expect(numbers).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
 });

@@ -10,10 +10,12 @@ import {
 import type { TrialResult } from "@hyperensemble/engine";
 import { createScheduler, type ParamValue } from "@hyperensemble/engine/search";
 import {
+  admitProposal,
   buildTrialSpec,
   decentralizedProposal,
   fillQueue,
   notifyStudy,
+  orgActiveLimitFromEnv,
   readProposalHistory,
   type TrialEnqueuer,
   type TrialJob,
@@ -53,6 +55,8 @@ export interface TrialTiming {
   enqueuedAt?: number;
   /** When this attempt started training (after its claim). */
   startedAt: number;
+  /** When training ended (before the result is written). */
+  trainedAt: number;
   finishedAt: number;
   outcome: TrialOutcome["kind"];
 }
@@ -113,7 +117,8 @@ export async function processTrialJob(
   if (!acquired.acquired) return { kind: "skipped", reason: `not acquired: ${acquired.reason}` };
   const trial = acquired.trial;
   const attempt = trial.attempt;
-  const startedAt = Date.now();
+  let startedAt = Date.now();
+  let trainedAt = 0;
   deps.onStart?.(trial.id);
   const ref = { orgId: study.orgId, studyId: study.id };
   if (study.state === "QUEUED") {
@@ -164,6 +169,7 @@ export async function processTrialJob(
 
   let outcome: TrialOutcome = { kind: "released" };
   const started = performance.now();
+  startedAt = Date.now();
   try {
     let result: TrialResult;
     if (deps.syntheticTrialMs !== undefined) {
@@ -173,6 +179,7 @@ export async function processTrialJob(
       const { runTrial } = await loadEngine();
       result = await runTrial(buildTrialSpec(study, trial, deps.backend), { signal: abort, onReport });
     }
+    trainedAt = Date.now();
     const seconds = (performance.now() - started) / 1000;
     const objective = study.objective as "L1" | "L2" | "L3";
     const ok = await completeTrial(
@@ -204,6 +211,7 @@ export async function processTrialJob(
       mode: study.mode,
       ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
       startedAt,
+      trainedAt: trainedAt || Date.now(),
       finishedAt: Date.now(),
       outcome: outcome.kind,
     });
@@ -211,6 +219,14 @@ export async function processTrialJob(
       const next = (async () => {
         await notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
         const proposed = await proposal;
+        // Decentralized, no admission limit: one lock-free insert admits this runner's proposal.
+        if (proposed && !Number.isFinite(orgActiveLimitFromEnv())) {
+          const id = await admitProposal(db, ref, proposed, now());
+          if (id) {
+            await deps.enqueuer.enqueue({ trialId: id, ...ref }, { priority: 1 });
+            return;
+          }
+        }
         await fillQueue(db, deps.enqueuer, ref, now(), proposed ? { proposed: [proposed] } : {});
       })();
       if (deps.followUp) deps.followUp(next);

@@ -31,7 +31,7 @@ export interface RunningRunner {
 }
 
 export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
-  const db = createDb();
+  const db = createDb(databaseUrl(), { max: env.RUNNER_DB_POOL });
   const synthetic = env.RUNNER_SYNTHETIC_TRIAL_MS;
   const backend =
     synthetic === undefined

@@ -3,6 +3,7 @@
 // worker id), reads the study's whole history from Postgres, and proposes its next configuration
 // itself, outside any lock, while its current trial still runs. Only the admission of the proposal
 // (number, budget, parallelism) is serialised, by fillQueue.
+import { randomUUID } from "node:crypto";
 import type { Db } from "@hyperensemble/db";
 import {
   createSampler,
@@ -13,6 +14,7 @@ import {
   type StoredTrial,
   workerKappa,
 } from "@hyperensemble/engine/search";
+import { isNumberClash } from "./study.ts";
 
 export interface ProposalHistory {
   space: SearchSpace;
@@ -69,4 +71,47 @@ export function decentralizedProposal(
     params: sampler.ask(history.space, history.trials),
     kappa: workerKappa(history.seed >>> 0, workerId),
   };
+}
+
+/**
+ * Admit a runner's proposal as the study's next trial in ONE statement, without the study lock:
+ * its number is the study's trial count, taken in the same statement that checks the budget,
+ * parallelism and study state. Two runners racing compute the same number, and the unique
+ * (studyId, number) index lets one insert win; the loser retries on a fresh count. Numbers stay
+ * dense and unique and the budget exact; the serialised part is one index insert, not a locked
+ * transaction, which is what lets the decentralized mode scale past the centralised sampler.
+ * Returns the new trial's id, or null when there is no slot (the caller falls back to fillQueue,
+ * which also completes a finished study).
+ */
+export async function admitProposal(
+  db: Db,
+  ref: { orgId: string; studyId: string },
+  params: Record<string, ParamValue>,
+  now: Date = new Date(),
+): Promise<string | null> {
+  const json = JSON.stringify(params);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const id = randomUUID();
+    try {
+      const rows = await db.$queryRaw<{ id: string }[]>`
+        INSERT INTO "Trial" ("id", "orgId", "studyId", "number", "params", "queuedAt")
+        SELECT ${id}, s."orgId", s."id", c.total, ${json}::jsonb, ${now}::timestamp(3)
+        FROM "Study" s
+        CROSS JOIN LATERAL (
+          SELECT count(*)::int AS total,
+                 (count(*) FILTER (WHERE t."state" IN ('WAITING', 'RUNNING')))::int AS pending
+          FROM "Trial" t WHERE t."studyId" = s."id") c
+        WHERE s."id" = ${ref.studyId} AND s."orgId" = ${ref.orgId}
+          AND s."state" IN ('QUEUED', 'RUNNING')
+          AND c.total < s."maxTrials" AND c.pending < s."parallelism"
+          AND (s."maxGpuSeconds" IS NULL OR s."gpuSeconds" < s."maxGpuSeconds")
+          AND (s."maxWallSeconds" IS NULL OR s."startedAt" IS NULL
+               OR s."startedAt" + s."maxWallSeconds" * interval '1 second' > ${now}::timestamp(3))
+        RETURNING "id"`;
+      return rows[0]?.id ?? null;
+    } catch (error) {
+      if (!isNumberClash(error)) throw error;
+    }
+  }
+  return null;
 }

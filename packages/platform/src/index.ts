@@ -8,6 +8,7 @@ export {
   StudyStateError,
 } from "./control.ts";
 export {
+  admitProposal,
   decentralizedProposal,
   type ProposalHistory,
   readProposalHistory,
@@ -23,6 +24,7 @@ export {
   type FillOutcome,
   fillActiveStudies,
   fillQueue,
+  isNumberClash,
   orgActiveLimitFromEnv,
   requeueWaitingTrials,
   type SearchMode,

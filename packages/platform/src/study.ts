@@ -144,82 +144,101 @@ export async function fillQueue(
   const orgLimit = options.orgActiveLimit ?? orgActiveLimitFromEnv();
   const proposed = [...(options.proposed ?? [])];
   const admission = Number.isFinite(orgLimit);
-  const outcome = await db.$transaction(async (tx) => {
-    // With an admission limit, the organisation's fills are serialised (the limit spans its studies);
-    // without, only the study's (numbers and budget are per study).
-    const lockKey = admission ? `dispatch:${orgId}` : `dispatch:${orgId}:${studyId}`;
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
-    const idle = { created: [] as { id: string; priority: number }[], completed: false, limited: false };
-    const study = await tx.study.findFirst({ where: { id: studyId, orgId } });
-    if (!study || !(ACTIVE_STUDY_STATES as readonly string[]).includes(study.state)) return idle;
-    const counts = await tx.trial.groupBy({
-      by: ["state"],
-      where: { orgId, studyId },
-      _count: { _all: true },
-    });
-    const total0 = counts.reduce((n, c) => n + c._count._all, 0);
-    const pending = counts
-      .filter((c) => c.state === "WAITING" || c.state === "RUNNING")
-      .reduce((n, c) => n + c._count._all, 0);
-    const wallExpired =
-      study.maxWallSeconds != null &&
-      study.startedAt != null &&
-      now.getTime() - study.startedAt.getTime() > study.maxWallSeconds * 1000;
-    const gpuExpired = study.maxGpuSeconds != null && study.gpuSeconds >= study.maxGpuSeconds;
-    const budgetLeft = !wallExpired && !gpuExpired && total0 < study.maxTrials;
-    let slots = budgetLeft ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
-    let orgPending = 0;
-    let limited = false;
-    if (slots > 0 && Number.isFinite(orgLimit)) {
-      orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
-      if (orgPending + slots > orgLimit) {
-        slots = Math.max(0, orgLimit - orgPending);
-        limited = true;
-      }
-    } else if (slots > 0) {
-      orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
-    }
-    const created: { id: string; priority: number }[] = [];
-    if (slots > 0) {
-      // The history only matters to samplers that model it; runner proposals need none here.
-      const needsHistory = proposed.length < slots;
-      const trials = needsHistory
-        ? await tx.trial.findMany({
-            where: { orgId, studyId },
-            include: { result: { select: { value: true } } },
-            orderBy: { number: "asc" },
-          })
-        : [];
-      const history = trials.map(toStoredTrial);
-      const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
-      let total = total0;
-      for (let i = 0; i < slots; i++) {
-        const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
-        const trial = await tx.trial.create({
-          data: { orgId, studyId, number: total, params, queuedAt: now },
-        });
-        history.push({ number: total, params, state: "WAITING" });
-        orgPending += 1;
-        created.push({ id: trial.id, priority: Math.min(orgPending, MAX_PRIORITY) });
-        total += 1;
-      }
-    }
-    let completed = false;
-    const spent = !budgetLeft || total0 + created.length >= study.maxTrials;
-    if (created.length === 0 && pending === 0 && spent) {
-      const res = await tx.study.updateMany({
-        where: { id: studyId, orgId, state: { in: [...ACTIVE_STUDY_STATES] } },
-        data: { state: "COMPLETED", finishedAt: now },
+  // A decentralized study's runners admit proposals without the lock (admitProposal): a fill that
+  // races one for the same number loses on the unique index and simply runs again.
+  const outcome = await retryOnNumberClash(() =>
+    db.$transaction(async (tx) => {
+      // With an admission limit, the organisation's fills are serialised (the limit spans its studies);
+      // without, only the study's (numbers and budget are per study).
+      const lockKey = admission ? `dispatch:${orgId}` : `dispatch:${orgId}:${studyId}`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
+      const idle = { created: [] as { id: string; priority: number }[], completed: false, limited: false };
+      const study = await tx.study.findFirst({ where: { id: studyId, orgId } });
+      if (!study || !(ACTIVE_STUDY_STATES as readonly string[]).includes(study.state)) return idle;
+      const counts = await tx.trial.groupBy({
+        by: ["state"],
+        where: { orgId, studyId },
+        _count: { _all: true },
       });
-      completed = res.count === 1;
-    }
-    return { created, completed, limited };
-  }, TX_OPTIONS);
+      const total0 = counts.reduce((n, c) => n + c._count._all, 0);
+      const pending = counts
+        .filter((c) => c.state === "WAITING" || c.state === "RUNNING")
+        .reduce((n, c) => n + c._count._all, 0);
+      const wallExpired =
+        study.maxWallSeconds != null &&
+        study.startedAt != null &&
+        now.getTime() - study.startedAt.getTime() > study.maxWallSeconds * 1000;
+      const gpuExpired = study.maxGpuSeconds != null && study.gpuSeconds >= study.maxGpuSeconds;
+      const budgetLeft = !wallExpired && !gpuExpired && total0 < study.maxTrials;
+      let slots = budgetLeft ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
+      let orgPending = 0;
+      let limited = false;
+      if (slots > 0 && Number.isFinite(orgLimit)) {
+        orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
+        if (orgPending + slots > orgLimit) {
+          slots = Math.max(0, orgLimit - orgPending);
+          limited = true;
+        }
+      } else if (slots > 0) {
+        orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
+      }
+      const created: { id: string; priority: number }[] = [];
+      if (slots > 0) {
+        // The history only matters to samplers that model it; runner proposals need none here.
+        const needsHistory = proposed.length < slots;
+        const trials = needsHistory
+          ? await tx.trial.findMany({
+              where: { orgId, studyId },
+              include: { result: { select: { value: true } } },
+              orderBy: { number: "asc" },
+            })
+          : [];
+        const history = trials.map(toStoredTrial);
+        const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
+        let total = total0;
+        for (let i = 0; i < slots; i++) {
+          const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
+          const trial = await tx.trial.create({
+            data: { orgId, studyId, number: total, params, queuedAt: now },
+          });
+          history.push({ number: total, params, state: "WAITING" });
+          orgPending += 1;
+          created.push({ id: trial.id, priority: Math.min(orgPending, MAX_PRIORITY) });
+          total += 1;
+        }
+      }
+      let completed = false;
+      const spent = !budgetLeft || total0 + created.length >= study.maxTrials;
+      if (created.length === 0 && pending === 0 && spent) {
+        const res = await tx.study.updateMany({
+          where: { id: studyId, orgId, state: { in: [...ACTIVE_STUDY_STATES] } },
+          data: { state: "COMPLETED", finishedAt: now },
+        });
+        completed = res.count === 1;
+      }
+      return { created, completed, limited };
+    }, TX_OPTIONS),
+  );
   for (const trial of outcome.created)
     await enqueuer.enqueue({ trialId: trial.id, studyId, orgId }, { priority: trial.priority });
   if (outcome.created.length > 0 || outcome.completed)
     await notifyStudy(db, { orgId, studyId, kind: "study" });
   return { created: outcome.created.length, completed: outcome.completed, admissionLimited: outcome.limited };
+}
+
+export function isNumberClash(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "P2002" || /23505|Unique constraint/i.test(String(error));
+}
+
+async function retryOnNumberClash<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isNumberClash(error) || attempt >= 5) throw error;
+    }
+  }
 }
 
 /**
