@@ -13,6 +13,7 @@ hens_...), optionally HENS_ORG (an organization slug; default: the token's organ
   hens study list
   hens study follow <id> [--interval 2]    print trials as they finish until the study ends
   hens study export <id> --format csv|json [-o file]
+  hens study pause|resume|cancel <id>
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset list
@@ -127,6 +128,14 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     case "study follow":
       if (!id) throw new UsageError("hens study follow <id>");
       return follow(client, org, id, Number(values.interval ?? "2"), io);
+    case "study pause":
+    case "study resume":
+    case "study cancel": {
+      if (!id) throw new UsageError(`hens study ${verb} <id>`);
+      const result = await client.controlStudy(org, id, verb as "pause" | "resume" | "cancel");
+      out(`${id}  ${result.state}`);
+      return 0;
+    }
     case "study export": {
       if (!id) throw new UsageError("hens study export <id> --format csv|json");
       const format = values.format ?? "csv";

@@ -233,6 +233,26 @@ export class HensClient {
     return this.json("GET", `/orgs/${enc(org)}/studies/${enc(studyId)}`);
   }
 
+  /** pause | resume | cancel | rerun-failed: a state the study cannot leave that way answers 409. */
+  controlStudy(org: string, studyId: string, action: "pause" | "resume" | "cancel" | "rerun-failed") {
+    return this.json<{ state: StudyState; maxTrials: number; affected: number | null }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/${action}`,
+    );
+  }
+
+  addTrials(org: string, studyId: string, count: number) {
+    return this.json<{ state: StudyState; maxTrials: number }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/add-trials`,
+      { count },
+    );
+  }
+
+  cloneStudy(org: string, studyId: string, name?: string): Promise<{ id: string }> {
+    return this.json("POST", `/orgs/${enc(org)}/studies/${enc(studyId)}/clone`, name ? { name } : {});
+  }
+
   listTrials(org: string, studyId: string, opts: { after?: number; take?: number; state?: TrialState } = {}) {
     return this.json<TrialPage>("GET", `/orgs/${enc(org)}/studies/${enc(studyId)}/trials${query(opts)}`);
   }
@@ -267,6 +287,13 @@ export class HensClient {
 
   getDataset(org: string, datasetId: string): Promise<DatasetInfo & { data: unknown }> {
     return this.json("GET", `/orgs/${enc(org)}/datasets/${enc(datasetId)}`);
+  }
+
+  deleteDataset(org: string, datasetId: string) {
+    return this.json<{ id: string; deleted: boolean }>(
+      "POST",
+      `/orgs/${enc(org)}/datasets/${enc(datasetId)}/delete`,
+    );
   }
 
   listTokens(org: string) {

@@ -376,4 +376,35 @@ describe("studies through REST", () => {
       (await rest("GET", `/orgs/${a.org.slug}/studies/${id}/export`, { token: noExport.token })).status,
     ).toBe(403);
   });
+
+  it("pause, resume, add trials, clone and cancel through REST", async () => {
+    const t = await seedToken(tdb.db, { orgId: a.org.id, userId: a.users.MEMBER.id, scopes: ALL_SCOPES });
+    const base = `/orgs/${a.org.slug}/studies`;
+    const { id } = await json(
+      await rest("POST", base, { token: t.token, body: { name: "ctl", replicas: 2, trials: 2 } }),
+    );
+    const pause = await rest("POST", `${base}/${id}/pause`, { token: t.token });
+    expect(pause.status).toBe(200);
+    expect((await json(pause))["state"]).toBe("PAUSED");
+    expect((await json(await rest("POST", `${base}/${id}/resume`, { token: t.token })))["state"]).not.toBe(
+      "PAUSED",
+    );
+    const more = await json(
+      await rest("POST", `${base}/${id}/add-trials`, { token: t.token, body: { count: 3 } }),
+    );
+    expect(more["maxTrials"]).toBe(5);
+    const badCount = await rest("POST", `${base}/${id}/add-trials`, { token: t.token, body: { count: 0 } });
+    expect((await json(badCount))["error"]["fieldErrors"]).toHaveProperty("count");
+    const clone = await rest("POST", `${base}/${id}/clone`, { token: t.token, body: { name: "ctl copy" } });
+    expect(clone.status).toBe(201);
+    expect((await json(await rest("POST", `${base}/${id}/cancel`, { token: t.token })))["state"]).toBe(
+      "CANCELLED",
+    );
+    const readOnly = await seedToken(tdb.db, {
+      orgId: a.org.id,
+      userId: a.users.MEMBER.id,
+      scopes: ["studies:read"],
+    });
+    expect((await rest("POST", `${base}/${id}/pause`, { token: readOnly.token })).status).toBe(403);
+  });
 });

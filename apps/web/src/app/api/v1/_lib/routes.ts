@@ -3,6 +3,7 @@ import type { TOKEN_SCOPES } from "../../../../server/auth/token";
 import { ZListAudit } from "../../../../server/routers/audit/list.schema";
 import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
 import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
+import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/control.schema";
 import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
@@ -91,6 +92,51 @@ export const REST_ROUTES: RestRoute[] = [
     scope: "studies:read",
     input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
   },
+  ...(["pause", "resume", "cancel"] as const).map(
+    (action): RestRoute => ({
+      method: "POST",
+      path: `/orgs/{org}/studies/{studyId}/${action}`,
+      procedure: `study.${action}`,
+      kind: "mutation",
+      summary: `${action[0]?.toUpperCase()}${action.slice(1)} a study`,
+      tag: "studies",
+      scope: "studies:write",
+      input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
+    }),
+  ),
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/rerun-failed",
+    procedure: "study.rerunFailed",
+    kind: "mutation",
+    summary: "Queue the study's failed trials again",
+    tag: "studies",
+    scope: "studies:write",
+    input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/add-trials",
+    procedure: "study.addTrials",
+    kind: "mutation",
+    summary: "Raise the study's trial budget by `count`",
+    tag: "studies",
+    scope: "studies:write",
+    body: ZAddTrials.omit({ studyId: true }),
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"], studyId: params["studyId"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/clone",
+    procedure: "study.clone",
+    kind: "mutation",
+    summary: "A new study with the same spec (optionally a new name)",
+    tag: "studies",
+    scope: "studies:write",
+    successStatus: 201,
+    body: ZCloneStudy.omit({ studyId: true }),
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"], studyId: params["studyId"] }),
+  },
   {
     method: "GET",
     path: "/orgs/{org}/studies/{studyId}/trials",
@@ -150,6 +196,16 @@ export const REST_ROUTES: RestRoute[] = [
     summary: "One dataset with its data",
     tag: "datasets",
     scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"], datasetId: params["datasetId"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/datasets/{datasetId}/delete",
+    procedure: "dataset.delete",
+    kind: "mutation",
+    summary: "Delete a dataset no study uses",
+    tag: "datasets",
+    scope: "datasets:write",
     input: ({ params }) => ({ org: params["org"], datasetId: params["datasetId"] }),
   },
   {
