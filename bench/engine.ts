@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   const demoWall = (performance.now() - t0) / 1000;
 
   console.log(
-    `\nbackend ${backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}\n`,
+    `\nbackend ${backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
   console.log(
     `${"workload".padEnd(52)} ${"implementation".padEnd(34)} ${"R".padStart(5)} ${"ms/step".padStart(10)} ${"replica-steps/s".padStart(16)}`,
@@ -211,6 +211,7 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         backend,
         cpus: cpus().length,
+        loadAverage: loadavg(),
         quick,
         rows,
         demoTrial: { seconds: demoWall, epochs: demo.epochs, L1: demo.L1 },

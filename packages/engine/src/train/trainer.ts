@@ -400,7 +400,9 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
           stack = stack.compact(keep);
         } else stack.setActive(flags);
       }
-      if (opts.onReport && (epoch % setup.reportEvery === 0 || epoch === setup.maxEpochs)) {
+      // report every n epochs, and once more when early stopping ends training between reports
+      const last = epoch === setup.maxEpochs || stop.activeCount === 0;
+      if (opts.onReport && (epoch % setup.reportEvery === 0 || last)) {
         const prune = await opts.onReport({
           epoch,
           value: stop.meanBest(),
