@@ -96,6 +96,17 @@ describe("runTrial", () => {
     expect(res.predictions?.flavours[0]?.mean.length).toBeGreaterThan(10);
   });
 
+  it("folds = 1 scores replicas on their validation points; average_best never exceeds the mean", async () => {
+    const spec = { ...small, folds: 1, replicas: 4 };
+    const plain = await runTrial(spec);
+    const best = await runTrial({ ...spec, params: { ...spec.params, average_best: true } });
+    expect(plain.foldChi2).toHaveLength(1);
+    expect(plain.replicaChi2).toHaveLength(4);
+    expect(plain.L1).toBeCloseTo(plain.replicaChi2.reduce((a, b) => a + b, 0) / 4, 12);
+    expect(best.L1).toBeLessThanOrEqual(plain.L1);
+    expect(best.phi2).toBe(plain.phi2);
+  });
+
   it("demo defaults form a valid spec and the search space is Optuna-shaped", () => {
     const spec = { ...demoTrialDefaults, seed: 1, params: { n_layers: 2 } };
     expect(trialSpecSchema.safeParse(spec).success).toBe(true);
