@@ -41,6 +41,11 @@ export function formatResult(spec: TrialSpec, r: TrialResult): string {
     "",
     `L1 = ${r.L1.toFixed(4)}   L2 = ${r.L2.toFixed(4)}   L3 = ${r.L3.toFixed(4)}   phi2 = ${r.phi2.toFixed(4)}`,
   ];
+  const fs = r.foldStats;
+  if (fs)
+    lines.push(
+      `fold statistics: <chi2> average ${fs.chi2.average.toFixed(4)}, best_worst ${fs.chi2.best_worst.toFixed(4)}, std ${fs.chi2.std.toFixed(4)}; phi2 std ${fs.phi2.std.toFixed(4)}`,
+    );
   if (r.closure)
     lines.push(
       `closure: bias ${r.closure.bias.toFixed(4)}  variance ${r.closure.variance.toFixed(4)}  bias/variance ${r.closure.ratio.toFixed(3)}`,

@@ -39,4 +39,5 @@ export {
   scoreEnsemble,
   type TrialReport,
   type TrialResult,
+  trainTrial,
 } from "./trial.ts";

@@ -31,6 +31,8 @@ describe("runTrial", () => {
     for (const v of [res.L1, res.L2, res.L3, res.phi2, res.durationSeconds])
       expect(Number.isFinite(v)).toBe(true);
     expect(res.L2).toBeGreaterThanOrEqual(res.L1);
+    expect(res.foldStats?.chi2.average).toBeCloseTo(res.L1, 12);
+    expect(res.foldStats?.chi2.best_worst).toBe(res.L2);
     expect(res.backend).toBe("wasm");
     expect(res.closure?.ratio).toBeGreaterThan(0);
     expect(res.predictions?.flavours).toHaveLength(3);

@@ -2,7 +2,9 @@ import { selectBackend } from "./backend.ts";
 import { assignFolds, foldPoints } from "./data/replicas.ts";
 import {
   closureEstimators,
+  type FoldStatistic,
   foldEstimators,
+  foldStatistic,
   mean,
   meanPrediction,
   phi2Spread,
@@ -41,6 +43,8 @@ export interface TrialResult {
   foldCentralChi2: number[];
   replicaChi2: number[];
   closure?: { bias: number; variance: number; ratio: number };
+  /** Fold statistics of ⟨chi2_k⟩_rep and phi2_k: average, best_worst (max), std. */
+  foldStats?: Record<"chi2" | "phi2", Record<FoldStatistic, number>>;
   epochs: number;
   backend: string;
   durationSeconds: number;
@@ -172,6 +176,10 @@ export function scoreEnsemble(
     foldPhi2: folds.map((f) => f.phi2),
     foldCentralChi2: folds.map((f) => f.centralChi2),
     replicaChi2,
+    foldStats: {
+      chi2: statistics(folds.map((f) => f.meanChi2)),
+      phi2: statistics(folds.map((f) => f.phi2)),
+    },
     predictions: ensemblePredictions(task, fit),
   };
   if (ds.truth) {
@@ -182,6 +190,17 @@ export function scoreEnsemble(
   void K;
   return result;
 }
+
+function statistics(values: number[]): Record<FoldStatistic, number> {
+  return {
+    average: foldStatistic(values, "average"),
+    best_worst: foldStatistic(values, "best_worst"),
+    std: foldStatistic(values, "std"),
+  };
+}
+
+/** The name for the entry point. */
+export const trainTrial = runTrial;
 
 /** Mean and one-sigma band of the model outputs over all members, at most ~100 abscissae. */
 export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["predictions"] {
