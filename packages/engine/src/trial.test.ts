@@ -38,6 +38,21 @@ describe("runTrial", () => {
     expect(res.predictions?.flavours).toHaveLength(3);
   });
 
+  it("reports once more when early stopping ends training between report epochs", async () => {
+    const epochs: number[] = [];
+    const res = await runTrial(
+      {
+        ...small,
+        maxEpochs: 400,
+        reportEvery: 1000,
+        params: { ...small.params, learning_rate: 0.2, stopping_patience: 0.02 },
+      },
+      { onReport: (r) => void epochs.push(r.epoch) },
+    );
+    expect(res.epochs).toBeLessThan(400);
+    expect(epochs).toEqual([res.epochs]);
+  });
+
   it("prunes when onReport returns true, leaking no tensors", async () => {
     const before = tf.memory().numTensors;
     await expect(runTrial(small, { onReport: (r) => r.epoch >= 10 })).rejects.toBeInstanceOf(
