@@ -1,0 +1,55 @@
+// The read-only queue view for platform admins (operators, not organisation members): queue depth
+// and the most recent jobs per state. Nothing here changes a job. Job payloads are identifiers only.
+import { type QueueDepth, queueDepth, type TrialQueue } from "@hyperensemble/queue";
+
+/** Platform admins: the emails listed in HENS_PLATFORM_ADMINS (comma or space separated). */
+export function isPlatformAdmin(email: string | null | undefined, admins: string | undefined): boolean {
+  if (!email || !admins) return false;
+  const list = admins
+    .split(/[\s,]+/)
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  return list.includes(email.trim().toLowerCase());
+}
+
+const STATES = ["active", "waiting", "prioritized", "delayed", "failed", "completed"] as const;
+
+export interface JobView {
+  id: string | undefined;
+  trialId: string;
+  studyId: string;
+  orgId: string;
+  attemptsMade: number;
+  enqueuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  failedReason: string | null;
+}
+
+export interface QueueSnapshot {
+  queue: string;
+  depth: QueueDepth;
+  jobs: Record<(typeof STATES)[number], JobView[]>;
+}
+
+export async function queueSnapshot(queue: TrialQueue, perState = 50): Promise<QueueSnapshot> {
+  const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
+  const jobs = {} as QueueSnapshot["jobs"];
+  for (const state of STATES) {
+    const list = await queue.getJobs([state], 0, perState - 1, false);
+    jobs[state] = list
+      .filter((j) => j !== undefined && j !== null)
+      .map((j) => ({
+        id: j.id,
+        trialId: j.data.trialId,
+        studyId: j.data.studyId,
+        orgId: j.data.orgId,
+        attemptsMade: j.attemptsMade,
+        enqueuedAt: new Date(j.timestamp).toISOString(),
+        startedAt: iso(j.processedOn),
+        finishedAt: iso(j.finishedOn),
+        failedReason: j.failedReason ?? null,
+      }));
+  }
+  return { queue: queue.name, depth: await queueDepth(queue), jobs };
+}
