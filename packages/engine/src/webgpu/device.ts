@@ -69,6 +69,12 @@ function describe(info: GPUAdapterInfo | undefined): string {
 }
 
 const contexts = new Map<string, Promise<WebGpuContext>>();
+const cpuDevices = new WeakSet<GPUDevice>();
+
+/** True when the device was opened by getWebGpu on a CPU rasteriser (llvmpipe): kernels pick their shape. */
+export function isCpuDevice(device: GPUDevice): boolean {
+  return cpuDevices.has(device);
+}
 
 async function open(backend: "vulkan" | "opengles"): Promise<WebGpuContext> {
   const mod = await loadDawn();
@@ -97,6 +103,7 @@ async function open(backend: "vulkan" | "opengles"): Promise<WebGpuContext> {
   });
   const description = describe(adapter.info);
   const isCpu = /llvmpipe|lavapipe|swiftshader|software|cpu/i.test(description);
+  if (isCpu) cpuDevices.add(device);
   return { device, adapter, backend, description, isCpu, gpu };
 }
 

@@ -11,6 +11,7 @@
 
 import type { Activation } from "../model/mlp.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
+import { isCpuDevice } from "./device.ts";
 import {
   type KernelLayout,
   kernelLayout,
@@ -18,6 +19,7 @@ import {
   OPT_CODE,
   optimiseShader,
   trainShader,
+  trainShaderCpu,
   UNIFORM_BYTES,
 } from "./wgsl.ts";
 
@@ -41,11 +43,23 @@ export interface WebGpuEnsembleSpec {
   mask?: Float32Array;
   /** Point blocks per replica processed in parallel (C). Default: enough to give ≥ ~1024 workgroups. */
   blocksPerReplica?: number;
+  /** Kernel shape; default "cpu" on a CPU rasteriser (llvmpipe), else "fused". */
+  kernel?: TrainKernel;
   /** Override the device's maxStorageBufferBindingSize (tests force chunking with this). */
   maxBindingBytes?: number;
 }
 
+/**
+ * "fused": one workgroup per (point block, replica) with workgroup memory (GPUs). "cpu": one
+ * invocation per (point block, replica), no barriers (llvmpipe, ~30× faster there).
+ */
+export type TrainKernel = "fused" | "cpu";
+
+/** SIMD width of llvmpipe's compute (8 × f32 with AVX2): one CPU-kernel workgroup. */
+const CPU_LANES = 8;
+
 interface Pipelines {
+  kernel: TrainKernel;
   layout: KernelLayout;
   train: GPUComputePipeline;
   optimise: GPUComputePipeline;
@@ -58,13 +72,14 @@ export function compilePipelines(
   device: GPUDevice,
   sizes: number[],
   activation: Activation,
+  kernel: TrainKernel,
 ): Promise<Pipelines> {
   let m = pipelineCache.get(device);
   if (!m) {
     m = new Map();
     pipelineCache.set(device, m);
   }
-  const key = `${sizes.join(",")}:${activation}`;
+  const key = `${sizes.join(",")}:${activation}:${kernel}`;
   let p = m.get(key);
   if (!p) {
     p = (async () => {
@@ -88,10 +103,15 @@ export function compilePipelines(
         });
       };
       const [train, optimise] = await Promise.all([
-        mk(trainShader({ sizes, activation }, layout), "hyperensemble-train"),
-        mk(optimiseShader(layout), "hyperensemble-optimise"),
+        mk(
+          kernel === "cpu"
+            ? trainShaderCpu({ sizes, activation }, layout, CPU_LANES)
+            : trainShader({ sizes, activation }, layout),
+          `hyperensemble-train-${kernel}`,
+        ),
+        mk(optimiseShader(layout, kernel === "cpu" ? "rpc" : "rcp"), `hyperensemble-optimise-${kernel}`),
       ]);
-      return { layout, train, optimise };
+      return { kernel, layout, train, optimise };
     })();
     m.set(key, p);
     p.catch(() => m.delete(key));
@@ -127,6 +147,8 @@ export class WebGpuEnsemble {
   /** Point blocks per replica (C). */
   readonly C: number;
   readonly chunks: readonly Chunk[];
+  readonly kernel: TrainKernel;
+  private readonly groupsPerReplica: number;
   private destroyed = false;
 
   private constructor(
@@ -143,10 +165,13 @@ export class WebGpuEnsemble {
     this.P = pipes.layout.P;
     this.C = C;
     this.chunks = chunks;
+    this.kernel = pipes.kernel;
+    this.groupsPerReplica = pipes.kernel === "cpu" ? Math.ceil(C / CPU_LANES) : C;
   }
 
   static async create(device: GPUDevice, spec: WebGpuEnsembleSpec): Promise<WebGpuEnsemble> {
-    const pipes = await compilePipelines(device, spec.sizes, spec.activation);
+    const kernel = spec.kernel ?? (isCpuDevice(device) ? "cpu" : "fused");
+    const pipes = await compilePipelines(device, spec.sizes, spec.activation, kernel);
     const { P, WG } = pipes.layout;
     const R = spec.replicas;
     const D = spec.sizes[0]!;
@@ -164,7 +189,12 @@ export class WebGpuEnsemble {
 
     const tiles = Math.ceil(N / WG);
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-    const C = Math.max(1, Math.min(tiles, maxGroups, spec.blocksPerReplica ?? Math.ceil(1024 / R)));
+    // Fused: enough (point block, replica) workgroups to fill a GPU. CPU: one SIMD-wide workgroup per
+    // replica (measured fastest on 2 cores at R = 1 and 10).
+    const C =
+      kernel === "cpu"
+        ? Math.max(1, Math.min(N, spec.blocksPerReplica ?? CPU_LANES))
+        : Math.max(1, Math.min(tiles, maxGroups, spec.blocksPerReplica ?? Math.ceil(1024 / R)));
 
     const limit = Math.min(
       spec.maxBindingBytes ?? Number.POSITIVE_INFINITY,
@@ -193,11 +223,10 @@ export class WebGpuEnsemble {
       const count = Math.min(perChunk, R - first);
       const u = new ArrayBuffer(UNIFORM_BYTES);
       new Uint32Array(u, 0, 4).set([count, N, C, opt]);
-      new Float32Array(u, 16, 4).set([
+      new Float32Array(u, 16, 3).set([
         spec.optimiser.learningRate,
         spec.optimiser.clipnorm ?? 0,
         spec.optimiser.momentum ?? 0,
-        0,
       ]);
       const ub = make(UNIFORM_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, "uniforms");
       device.queue.writeBuffer(ub, 0, u);
@@ -272,7 +301,7 @@ export class WebGpuEnsemble {
       pass.setPipeline(this.pipes.train);
       for (const ch of this.chunks) {
         pass.setBindGroup(0, ch.trainGroup);
-        pass.dispatchWorkgroups(this.C, ch.count, 1);
+        pass.dispatchWorkgroups(this.groupsPerReplica, ch.count, 1);
       }
       pass.setPipeline(this.pipes.optimise);
       for (const ch of this.chunks) {

@@ -1,4 +1,10 @@
-export { type DawnBackend, getWebGpu, type WebGpuContext, WebGpuUnavailableError } from "./device.ts";
+export {
+  type DawnBackend,
+  getWebGpu,
+  isCpuDevice,
+  type WebGpuContext,
+  WebGpuUnavailableError,
+} from "./device.ts";
 export {
   compilePipelines,
   type EnsembleLosses,
@@ -6,4 +12,11 @@ export {
   type WebGpuEnsembleSpec,
 } from "./ensemble.ts";
 export { ReferenceEnsemble, type ReferenceSpec } from "./reference.ts";
-export { type KernelLayout, kernelLayout, type MlpShape, optimiseShader, trainShader } from "./wgsl.ts";
+export {
+  type KernelLayout,
+  kernelLayout,
+  type MlpShape,
+  optimiseShader,
+  trainShader,
+  trainShaderCpu,
+} from "./wgsl.ts";

@@ -12,7 +12,7 @@ import { type ArchitectureConfig, forward, initialParameters, parameterLayout } 
 import { Rng } from "../rng.ts";
 import { type OptimiserConfig, StackedOptimiser } from "../train/optimisers.ts";
 import { getWebGpu, type WebGpuContext } from "./device.ts";
-import { WebGpuEnsemble, type WebGpuEnsembleSpec } from "./ensemble.ts";
+import { type TrainKernel, WebGpuEnsemble, type WebGpuEnsembleSpec } from "./ensemble.ts";
 import { ReferenceEnsemble } from "./reference.ts";
 
 const sizes = [2, 25, 20, 8];
@@ -20,6 +20,7 @@ const F = 8;
 const P = 2 * 25 + 25 + 25 * 20 + 20 + 20 * 8 + 8;
 
 let ctx: WebGpuContext;
+const kernels: TrainKernel[] = ["cpu", "fused"];
 
 beforeAll(async () => {
   try {
@@ -114,13 +115,16 @@ async function compare(
 }
 
 describe("WebGPU ensemble kernels on llvmpipe", () => {
-  it("Adam: 12 steps at R=4, N=100 (a partial point tile, train/validation mask) match float64", async () => {
-    const e = await compare({ name: "adam", learningRate: 1e-2 }, 4, 100, 12);
-    console.log("adam vs float64", e);
-    expect(e.lossRel).toBeLessThan(5e-5);
-    expect(e.valRel).toBeLessThan(5e-5);
-    expect(e.paramRel).toBeLessThan(1e-3);
-  });
+  it.each(kernels)(
+    "Adam (%s kernel): 12 steps at R=4, N=100 (partial point tile, train/validation mask) match float64",
+    async (kernel) => {
+      const e = await compare({ name: "adam", learningRate: 1e-2 }, 4, 100, 12, { kernel });
+      console.log(`adam (${kernel}) vs float64`, e);
+      expect(e.lossRel).toBeLessThan(5e-5);
+      expect(e.valRel).toBeLessThan(5e-5);
+      expect(e.paramRel).toBeLessThan(1e-3);
+    },
+  );
 
   it("Nadam, Amsgrad, RMSprop, SGD-momentum, Adadelta with per-replica clipnorm match float64 over 10 steps", async () => {
     const cases: OptimiserConfig[] = [
@@ -131,53 +135,58 @@ describe("WebGPU ensemble kernels on llvmpipe", () => {
       { name: "adadelta", learningRate: 1 },
     ];
     for (const o of cases) {
-      const e = await compare(o, 2, 64, 10);
-      console.log(`${o.name} vs float64`, e);
+      const kernel = o.name === "nadam" ? "fused" : "cpu";
+      const e = await compare(o, 2, 64, 10, { kernel });
+      console.log(`${o.name} (${kernel}) vs float64`, e);
       expect(e.lossRel, o.name).toBeLessThan(5e-5);
       expect(e.paramRel, o.name).toBeLessThan(2e-3);
     }
   });
 
-  it("chunking replicas by binding size gives the same numbers as one chunk", async () => {
-    const R = 5;
-    const N = 64;
-    const data = problem(R, N, 11, false);
-    const base = {
-      sizes,
-      activation: "tanh" as const,
-      optimiser: { name: "adam" as const, learningRate: 1e-2, clipnorm: 1 },
-      replicas: R,
-      ...data,
-      blocksPerReplica: 1,
-    };
-    const one = await WebGpuEnsemble.create(ctx.device, base);
-    // Per replica the largest binding is the partial gradients (C·P·4 = 3052 B): 6200 B gives 2 per chunk.
-    const many = await WebGpuEnsemble.create(ctx.device, { ...base, maxBindingBytes: 6200 });
-    const alone = await WebGpuEnsemble.create(ctx.device, {
-      ...base,
-      replicas: 1,
-      inputs: data.inputs,
-      targets: data.targets.slice(3 * N * F, 4 * N * F),
-      params: data.params.slice(3 * P, 4 * P),
-    });
-    try {
-      expect(one.chunks.length).toBe(1);
-      expect(many.chunks.map((c) => c.count)).toEqual([2, 2, 1]);
-      one.step(10);
-      many.step(10);
-      alone.step(10);
-      const [a, b, c] = [await one.parameters(), await many.parameters(), await alone.parameters()];
-      expect(Array.from(b)).toEqual(Array.from(a));
-      // Replica 3 in the stack follows the same trajectory as replica 3 trained alone.
-      expect(Array.from(c)).toEqual(Array.from(a.subarray(3 * P, 4 * P)));
-      const [la, lb] = [await one.losses(), await many.losses()];
-      expect(Array.from(lb.train)).toEqual(Array.from(la.train));
-    } finally {
-      one.destroy();
-      many.destroy();
-      alone.destroy();
-    }
-  });
+  it.each(kernels)(
+    "chunking replicas by binding size gives the same numbers as one chunk (%s kernel)",
+    async (kernel) => {
+      const R = 5;
+      const N = 64;
+      const data = problem(R, N, 11, false);
+      const base = {
+        sizes,
+        activation: "tanh" as const,
+        optimiser: { name: "adam" as const, learningRate: 1e-2, clipnorm: 1 },
+        replicas: R,
+        ...data,
+        blocksPerReplica: 1,
+        kernel,
+      };
+      const one = await WebGpuEnsemble.create(ctx.device, base);
+      // Per replica the largest binding is the partial gradients (C·P·4 = 3052 B): 6200 B gives 2 per chunk.
+      const many = await WebGpuEnsemble.create(ctx.device, { ...base, maxBindingBytes: 6200 });
+      const alone = await WebGpuEnsemble.create(ctx.device, {
+        ...base,
+        replicas: 1,
+        inputs: data.inputs,
+        targets: data.targets.slice(3 * N * F, 4 * N * F),
+        params: data.params.slice(3 * P, 4 * P),
+      });
+      try {
+        expect(one.chunks.length).toBe(1);
+        expect(many.chunks.map((c) => c.count)).toEqual([2, 2, 1]);
+        one.step(10);
+        many.step(10);
+        alone.step(10);
+        const [a, b, c] = [await one.parameters(), await many.parameters(), await alone.parameters()];
+        expect(Array.from(b)).toEqual(Array.from(a));
+        // Replica 3 in the stack follows the same trajectory as replica 3 trained alone.
+        expect(Array.from(c)).toEqual(Array.from(a.subarray(3 * P, 4 * P)));
+        const [la, lb] = [await one.losses(), await many.losses()];
+        expect(Array.from(lb.train)).toEqual(Array.from(la.train));
+      } finally {
+        one.destroy();
+        many.destroy();
+        alone.destroy();
+      }
+    },
+  );
 
   it("matches the TF.js trainer numerics (mlp.ts forward, StackedOptimiser Adam, cpu backend, same init)", async () => {
     const R = 3;

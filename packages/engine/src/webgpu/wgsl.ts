@@ -54,7 +54,7 @@ export const META = {
   lossValidation: 7,
 } as const;
 
-/** Uniform block: u32 R, N, C, opt; f32 lr, clipnorm, momentum, pad. */
+/** Uniform block: u32 R, N, C, opt; f32 lr, clipnorm, momentum; u32 zero (always 0, see trainShaderCpu). */
 export const UNIFORM_BYTES = 32;
 
 export function kernelLayout(shape: MlpShape, maxSharedBytes: number, maxInvocations = 256): KernelLayout {
@@ -102,7 +102,7 @@ function activationCode(act: Activation): { fwd: string; deriv: string } {
 }
 
 const UNIFORMS = `
-struct U { R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, pad: f32 };
+struct U { R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32 };
 @group(0) @binding(0) var<uniform> u: U;
 `;
 
@@ -243,8 +243,13 @@ ${bwd}
 `;
 }
 
-export function optimiseShader(k: KernelLayout): string {
+/**
+ * `partLayout`: "rcp" — part[r][c][p] (fused GPU kernel: a workgroup writes a contiguous row);
+ * "rpc" — part[r][p][c] (CPU kernel: neighbouring SIMD lanes are neighbouring blocks c).
+ */
+export function optimiseShader(k: KernelLayout, partLayout: "rcp" | "rpc" = "rcp"): string {
   const { P, WG2 } = k;
+  const partIndex = partLayout === "rcp" ? "(r * C + c) * P + p" : "(r * P + p) * C + c";
   const PPT = Math.ceil(P / WG2);
   return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> part: array<f32>;        // [R][C][${P}]
@@ -275,7 +280,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let p = lid + q * WG;
     var s = 0.0;
     if (p < P) {
-      for (var c = 0u; c < C; c++) { s += part[(r * C + c) * P + p]; }
+      for (var c = 0u; c < C; c++) { s += part[${partIndex}]; }
     }
     g[q] = s;
     ss += s * s;
@@ -347,6 +352,97 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     Meta[m0 + 6u] = lt * invT;
     Meta[m0 + 7u] = lv * invV;
   }
+}
+`;
+}
+
+/**
+ * `train` for CPU rasterisers (Mesa llvmpipe), where the fused kernel is ~30× slower: no workgroup
+ * memory and no barriers (llvmpipe runs barrier shaders as coroutines). One invocation per (point
+ * block c, replica r), one workgroup = `lanes` blocks of one replica = one SIMD register on the CPU.
+ * Each invocation walks points c, c+C, c+2C…, keeps activations and deltas in private arrays and
+ * accumulates its partial gradient in place in part[r][p][c] (lanes contiguous: vector loads/stores).
+ * Loop bounds carry `+ u.zero` (0 at run time) so Mesa cannot unroll them fully: fully unrolled, the
+ * shader took > 40 s to compile on llvmpipe; as written it takes ~1 s. Same bindings as `train`.
+ */
+export function trainShaderCpu(shape: MlpShape, k: KernelLayout, lanes = 8): string {
+  const { sizes, layers, P } = k;
+  const L = layers.length;
+  const D = sizes[0]!;
+  const F = sizes[L]!;
+  const act = activationCode(shape.activation);
+  let decl = "";
+  for (let l = 0; l <= L; l++) decl += `  var a${l}: array<f32, ${sizes[l]}>;\n`;
+  for (let l = 1; l <= L; l++) decl += `  var d${l}: array<f32, ${sizes[l]}>;\n`;
+  let body = "";
+  for (let l = 0; l < L; l++) {
+    const { kernel, bias, fanIn, fanOut } = layers[l]!;
+    const last = l === L - 1;
+    body += `
+    for (var j = 0u; j < ${fanOut}u + z0; j++) {
+      var z = W[pb + ${bias}u + j];
+      for (var i = 0u; i < ${fanIn}u + z0; i++) { z += a${l}[i] * W[pb + ${kernel}u + i * ${fanOut}u + j]; }
+${
+  last
+    ? `      let e = z - Y[yBase + j];
+      lTrain += w * e * e;
+      lVal += (1.0 - w) * e * e;
+      d${l + 1}[j] = gScale * w * e;`
+    : `      a${l + 1}[j] = ${act.fwd};`
+}
+    }`;
+  }
+  for (let l = L - 1; l >= 0; l--) {
+    const { kernel, bias, fanIn, fanOut } = layers[l]!;
+    body += `
+    for (var j = 0u; j < ${fanOut}u + z0; j++) {
+      let dj = d${l + 1}[j];
+      part[(pr + ${bias}u + j) * Cs + c] += dj;
+      for (var i = 0u; i < ${fanIn}u + z0; i++) { part[(pr + ${kernel}u + i * ${fanOut}u + j) * Cs + c] += a${l}[i] * dj; }
+    }`;
+    if (l > 0)
+      body += `
+    for (var i = 0u; i < ${fanIn}u + z0; i++) {
+      var s = 0.0;
+      for (var j = 0u; j < ${fanOut}u + z0; j++) { s += W[pb + ${kernel}u + i * ${fanOut}u + j] * d${l + 1}[j]; }
+      let a = a${l}[i];
+      d${l}[i] = s * ${act.deriv};
+    }`;
+  }
+  return `${UNIFORMS}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read> M: array<f32>;
+@group(0) @binding(4) var<storage, read> W: array<f32>;
+@group(0) @binding(5) var<storage, read> Meta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> part: array<f32>;
+@group(0) @binding(7) var<storage, read_write> lpart: array<f32>;
+
+const P = ${P}u;
+
+@compute @workgroup_size(${lanes})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let c = gid.x;
+  let r = wid.y;
+  if (c >= u.C) { return; }
+  let N = u.N;
+  let z0 = u.zero;
+  let pb = r * P;
+  let gScale = 2.0 * Meta[r * 8u + 4u];
+  let Cs = u.C;
+  let pr = r * P;
+  for (var p = 0u; p < P + z0; p++) { part[(pr + p) * Cs + c] = 0.0; }
+${decl}
+  var lTrain = 0.0;
+  var lVal = 0.0;
+  for (var n = c; n < N; n += u.C) {
+    let w = M[r * N + n];
+    let yBase = (r * N + n) * ${F}u;
+    for (var i = 0u; i < ${D}u + z0; i++) { a0[i] = X[n * ${D}u + i]; }
+${body}
+  }
+  lpart[(r * u.C + c) * 2u] = lTrain;
+  lpart[(r * u.C + c) * 2u + 1u] = lVal;
 }
 `;
 }
