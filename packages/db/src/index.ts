@@ -19,6 +19,7 @@ export {
   type AttemptRecord,
   acquireTrial,
   claimTrial,
+  claimWaitingTrial,
   completeTrial,
   failTrial,
   heartbeatTrial,

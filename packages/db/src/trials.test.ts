@@ -5,6 +5,7 @@ import {
   type AttemptRecord,
   acquireTrial,
   claimTrial,
+  claimWaitingTrial,
   completeTrial,
   failTrial,
   heartbeatTrial,
@@ -189,5 +190,26 @@ describe("acquireTrial (a redelivered job)", () => {
     const row = await t.db.trial.findUniqueOrThrow({ where: { id } });
     expect(row).toMatchObject({ state: "COMPLETE", attempt: 2 });
     expect(row.attempts).toHaveLength(1);
+  });
+});
+
+describe("claimWaitingTrial (the dispatch fast path)", () => {
+  it("claims once among racing deliveries, only in the trial's own org, only while the study is active", async () => {
+    const { trials, runner, org, study } = await seedStudy(t.db, 2);
+    const [a, b] = [trials[0]!, trials[1]!];
+    expect(await claimWaitingTrial(t.db, a.id, "another-org", runner.id)).toBeNull();
+    const claims = await Promise.all([1, 2, 3].map(() => claimWaitingTrial(t.db, a.id, org.id, runner.id)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(claims.find(Boolean)).toMatchObject({
+      id: a.id,
+      state: "RUNNING",
+      attempt: 1,
+      runnerId: runner.id,
+    });
+    await t.db.study.update({ where: { id: study.id }, data: { state: "PAUSED" } });
+    expect(await claimWaitingTrial(t.db, b.id, org.id, runner.id)).toBeNull();
+    expect((await t.db.trial.findUniqueOrThrow({ where: { id: b.id } })).state).toBe("WAITING");
+    await t.db.study.update({ where: { id: study.id }, data: { state: "RUNNING" } });
+    expect(await claimWaitingTrial(t.db, b.id, org.id, runner.id)).toMatchObject({ state: "RUNNING" });
   });
 });
