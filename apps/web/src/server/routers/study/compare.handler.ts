@@ -1,14 +1,41 @@
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
-import { completedTrials, selectionOf } from "./overview.handler";
+import { cachedStudyRead } from "./cache";
+import { bestSoFar, studySelection } from "./selection";
 import type { CompareStudiesInput } from "./view.schema";
 
+/** Distributions are drawn from at most this many completed trials per study (an even sample). */
 const MAX_VALUES = 2000;
 
-function sample(values: number[]): number[] {
-  if (values.length <= MAX_VALUES) return values;
-  const stride = values.length / MAX_VALUES;
-  return Array.from({ length: MAX_VALUES }, (_, i) => values[Math.floor(i * stride)]!);
+async function studySide(ctx: OrgContext, studyId: string) {
+  const [values, history, selection] = await Promise.all([
+    ctx.db.$queryRaw<{ L1: number; phi2: number; seconds: number; n: number }[]>`
+      SELECT "L1", "phi2", "seconds", "n" FROM (
+        SELECT r."L1", r."phi2", r."durationSeconds" AS "seconds",
+          row_number() OVER (ORDER BY t."number") AS "rn", count(*) OVER () AS "n"
+        FROM "Trial" t JOIN "TrialResult" r ON r."trialId" = t."id"
+        WHERE t."orgId" = ${ctx.org.id} AND r."orgId" = ${ctx.org.id} AND t."studyId" = ${studyId}
+          AND t."state" = 'COMPLETE'
+      ) x
+      WHERE "n" <= ${MAX_VALUES} OR "rn" % ceil("n"::float8 / ${MAX_VALUES})::int = 0`,
+    bestSoFar(ctx, studyId),
+    studySelection(ctx, studyId),
+  ]);
+  const selected = selection
+    ? await ctx.orgDb.trial.findFirst({
+        where: { orgId: ctx.org.id, id: selection.selected.id },
+        select: { params: true },
+      })
+    : null;
+  return {
+    completed: Number(values[0]?.n ?? 0),
+    history,
+    L1: values.map((v) => v.L1),
+    phi2: values.map((v) => v.phi2),
+    seconds: values.map((v) => v.seconds),
+    selected: selection && selected ? { ...selection.selected, params: selected.params } : null,
+    argmin: selection?.argmin ?? null,
+  };
 }
 
 /** 2–6 studies of this org side by side: best-so-far, loss distributions, selected configurations. */
@@ -32,37 +59,10 @@ export async function compareStudiesHandler({ ctx, input }: { ctx: OrgContext; i
   studies.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   return {
     studies: await Promise.all(
-      studies.map(async (s) => {
-        const rows = await completedTrials(ctx, s.id);
-        const selection = selectionOf(rows);
-        let best = Number.POSITIVE_INFINITY;
-        const history: { number: number; value: number }[] = [];
-        for (const r of rows) {
-          if (r.value < best) {
-            best = r.value;
-            history.push({ number: r.number, value: r.value });
-          }
-        }
-        const last = rows.at(-1);
-        if (last && history.at(-1)?.number !== last.number)
-          history.push({ number: last.number, value: best });
-        const selected = selection
-          ? await ctx.orgDb.trial.findFirst({
-              where: { orgId: ctx.org.id, id: selection.selected.id },
-              select: { number: true, params: true },
-            })
-          : null;
-        return {
-          ...s,
-          completed: rows.length,
-          history,
-          L1: sample(rows.map((r) => r.L1)),
-          phi2: sample(rows.map((r) => r.phi2)),
-          seconds: sample(rows.map((r) => r.durationSeconds)),
-          selected: selection && selected ? { ...selection.selected, params: selected.params } : null,
-          argmin: selection?.argmin ?? null,
-        };
-      }),
+      studies.map(async (s) => ({
+        ...s,
+        ...(await cachedStudyRead(ctx.org.id, s.id, "compare", () => studySide(ctx, s.id))),
+      })),
     ),
   };
 }

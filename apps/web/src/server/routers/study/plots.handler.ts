@@ -1,13 +1,14 @@
 import { paramImportance, parseSearchSpace, type StoredTrial } from "@hyperensemble/engine/search";
 import type { OrgContext } from "../../context-types";
-import { completedTrials, selectionOf } from "./overview.handler";
+import { cachedStudyRead } from "./cache";
+import { bestSoFar, studySelection } from "./selection";
 import { assertStudy } from "./trials.handler";
 
 /** Points beyond this are thinned (the best are always kept): a chart of 10k dots helps nobody. */
 const MAX_POINTS = 1500;
 const KEEP_BEST = 300;
 const MAX_CURVES = 40;
-const IMPORTANCE_TRIALS = 400;
+const IMPORTANCE_TRIALS = 250;
 
 interface PointRow {
   number: number;
@@ -20,49 +21,35 @@ interface PointRow {
   seconds: number | null;
 }
 
-function thin<T extends { number: number; value: number | null }>(rows: T[]): T[] {
-  if (rows.length <= MAX_POINTS) return rows;
-  const best = new Set(
-    [...rows]
-      .filter((r) => r.value !== null)
-      .sort((a, b) => (a.value ?? 0) - (b.value ?? 0))
-      .slice(0, KEEP_BEST)
-      .map((r) => r.number),
-  );
-  const stride = rows.length / (MAX_POINTS - KEEP_BEST);
-  const picked = new Set<number>();
-  for (let i = 0; i < rows.length; i += stride) picked.add(rows[Math.floor(i)]!.number);
-  return rows.filter((r) => best.has(r.number) || picked.has(r.number));
-}
-
-/** Best-so-far as a step function: only the trials that improved it. */
-function bestSoFar(rows: { number: number; value: number }[]) {
-  const steps: { number: number; value: number }[] = [];
-  let best = Number.POSITIVE_INFINITY;
-  for (const r of rows) {
-    if (r.value < best) {
-      best = r.value;
-      steps.push({ number: r.number, value: r.value });
-    }
-  }
-  return steps;
-}
-
-/** Everything the study page's charts draw, aggregated and thinned on the server. */
+/** Everything the study page's charts draw, aggregated and thinned on the server (and cached). */
 export async function studyPlotsHandler({ ctx, input }: { ctx: OrgContext; input: { studyId: string } }) {
   const study = await assertStudy(ctx, input.studyId);
-  const [rows, completed] = await Promise.all([
+  return cachedStudyRead(ctx.org.id, study.id, "plots", () => loadPlots(ctx, study));
+}
+
+async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unknown }) {
+  // Thinned in SQL: the KEEP_BEST best by objective plus an even sample by trial number.
+  const [points, totals, history, selection] = await Promise.all([
     ctx.db.$queryRaw<PointRow[]>`
-      SELECT t."number", t."state"::text AS "state", t."params", r."value", r."L1", r."phi2", r."foldChi2",
-        extract(epoch FROM (t."finishedAt" - t."startedAt"))::float8 AS "seconds"
-      FROM "Trial" t LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${ctx.org.id}
-      WHERE t."orgId" = ${ctx.org.id} AND t."studyId" = ${study.id}
-        AND t."state" IN ('COMPLETE', 'PRUNED', 'FAIL')
-      ORDER BY t."number"`,
-    completedTrials(ctx, study.id),
+      SELECT "number", "state", "params", "value", "L1", "phi2", "foldChi2", "seconds" FROM (
+        SELECT t."number", t."state"::text AS "state", t."params", r."value", r."L1", r."phi2", r."foldChi2",
+          extract(epoch FROM (t."finishedAt" - t."startedAt"))::float8 AS "seconds",
+          row_number() OVER (ORDER BY t."number") AS "rn",
+          rank() OVER (ORDER BY r."value" ASC NULLS LAST) AS "rk",
+          count(*) OVER () AS "n"
+        FROM "Trial" t LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${ctx.org.id}
+        WHERE t."orgId" = ${ctx.org.id} AND t."studyId" = ${study.id}
+          AND t."state" IN ('COMPLETE', 'PRUNED', 'FAIL')
+      ) x
+      WHERE "n" <= ${MAX_POINTS} OR "rk" <= ${KEEP_BEST}
+        OR "rn" % ceil("n"::float8 / ${MAX_POINTS - KEEP_BEST})::int = 0
+      ORDER BY "number"`,
+    ctx.db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS "n" FROM "Trial"
+      WHERE "orgId" = ${ctx.org.id} AND "studyId" = ${study.id} AND "state" IN ('COMPLETE', 'PRUNED', 'FAIL')`,
+    bestSoFar(ctx, study.id),
+    studySelection(ctx, study.id),
   ]);
-  const points = thin(rows);
-  const selection = selectionOf(completed);
 
   // Learning curves: the most recent trials that reported (running ones included).
   const recent = await ctx.orgDb.trial.findMany({
@@ -85,7 +72,7 @@ export async function studyPlotsHandler({ ctx, input }: { ctx: OrgContext; input
   let importance: Record<string, number> = {};
   try {
     const space = parseSearchSpace(study.searchSpace);
-    const stored: StoredTrial[] = thin(rows)
+    const stored: StoredTrial[] = points
       .filter((r) => r.state === "COMPLETE" && r.value !== null)
       .slice(-IMPORTANCE_TRIALS)
       .map((r) => ({ number: r.number, params: r.params, state: "COMPLETE", value: r.value! }));
@@ -103,9 +90,9 @@ export async function studyPlotsHandler({ ctx, input }: { ctx: OrgContext; input
 
   return {
     paramNames: Object.keys((study.searchSpace ?? {}) as object),
-    total: rows.length,
+    total: totals[0]?.n ?? 0,
     points,
-    history: bestSoFar(completed.map((c) => ({ number: c.number, value: c.value }))),
+    history,
     selection,
     curves,
     importance,

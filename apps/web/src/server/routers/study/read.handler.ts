@@ -3,8 +3,9 @@ import { selectConfiguration } from "@hyperensemble/engine";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import type { OrgContext } from "../../context-types";
+import { cachedStudyRead } from "./cache";
 import type { ZListStudies } from "./create.schema";
-import { completedTrials, selectionOf } from "./overview.handler";
+import { studySelection } from "./selection";
 
 type ListStudiesInput = z.output<typeof ZListStudies>;
 
@@ -70,7 +71,9 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
     ctx.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS "n" FROM "Study" s WHERE ${where}`,
   ]);
   const page = rows.slice(0, input.take);
-  const selections = await Promise.all(page.map(async (s) => selectionOf(await completedTrials(ctx, s.id))));
+  const selections = await Promise.all(
+    page.map((s) => cachedStudyRead(orgId, s.id, "selection", () => studySelection(ctx, s.id))),
+  );
   return {
     items: page.map((s, i) => ({
       id: s.id,

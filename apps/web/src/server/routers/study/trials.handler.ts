@@ -1,6 +1,7 @@
 import { Prisma } from "@hyperensemble/db";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
+import { cachedStudyRead } from "./cache";
 import type { StudyTrialsInput, TrialRefInput } from "./view.schema";
 
 // Whitelisted sort columns (never interpolate user text into SQL).
@@ -34,13 +35,16 @@ interface TrialRow {
   durationSeconds: number | null;
 }
 
-export async function assertStudy(ctx: OrgContext, studyId: string) {
-  const study = await ctx.orgDb.study.findFirst({
-    where: { id: studyId, orgId: ctx.org.id },
-    select: { id: true, name: true, searchSpace: true, state: true, maxTrials: true },
+/** The study (this org's only; NOT_FOUND otherwise), cached like the aggregates read with it. */
+export function assertStudy(ctx: OrgContext, studyId: string) {
+  return cachedStudyRead(ctx.org.id, studyId, "study", async () => {
+    const study = await ctx.orgDb.study.findFirst({
+      where: { id: studyId, orgId: ctx.org.id },
+      select: { id: true, name: true, searchSpace: true, state: true, maxTrials: true },
+    });
+    if (!study) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
+    return study;
   });
-  if (!study) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
-  return study;
 }
 
 function paramFilter(param: string | undefined): Prisma.Sql {
@@ -58,33 +62,55 @@ function paramFilter(param: string | undefined): Prisma.Sql {
 /** One sorted, filtered page of trials with their scores; the count is of the filtered set. */
 export async function studyTrialsHandler({ ctx, input }: { ctx: OrgContext; input: StudyTrialsInput }) {
   const study = await assertStudy(ctx, input.studyId);
-  const where = Prisma.sql`t."orgId" = ${ctx.org.id} AND t."studyId" = ${study.id}
+  const { org: _org, ...key } = input as StudyTrialsInput & { org?: string };
+  const page = await cachedStudyRead(ctx.org.id, study.id, `trials:${JSON.stringify(key)}`, () =>
+    trialsPage(ctx, study.id, input),
+  );
+  return {
+    ...page,
+    page: input.page,
+    pageSize: input.pageSize,
+    paramNames: Object.keys((study.searchSpace ?? {}) as object),
+  };
+}
+
+async function trialsPage(ctx: OrgContext, studyId: string, input: StudyTrialsInput) {
+  const where = Prisma.sql`t."orgId" = ${ctx.org.id} AND t."studyId" = ${studyId}
     ${input.state ? Prisma.sql`AND t."state" = ${input.state}::"TrialState"` : Prisma.empty}
     ${paramFilter(input.param)}`;
+  const dir = input.dir === "desc" ? "DESC" : "ASC";
+  // Trial number is never null: a plain ORDER BY lets Postgres walk the (studyId, number) index.
   const order = Prisma.raw(
-    `${SORT_SQL[input.sort]} ${input.dir === "desc" ? "DESC" : "ASC"} NULLS LAST, t."number" ASC`,
+    input.sort === "number"
+      ? `t."number" ${dir}`
+      : `${SORT_SQL[input.sort]} ${dir} NULLS LAST, t."number" ASC`,
   );
-  const [rows, total] = await Promise.all([
-    ctx.db.$queryRaw<TrialRow[]>`
+  const byResult = input.sort !== "number" && input.sort !== "state" && input.sort !== "duration";
+  // Phase 1 picks the page's ids with only the join the sort needs; phase 2 reads those rows in full.
+  const [ids, total] = await Promise.all([
+    ctx.db.$queryRaw<{ id: string }[]>`
+      SELECT t."id" FROM "Trial" t
+      ${byResult ? Prisma.sql`LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${ctx.org.id}` : Prisma.empty}
+      WHERE ${where}
+      ORDER BY ${order}
+      LIMIT ${input.pageSize} OFFSET ${input.page * input.pageSize}`,
+    ctx.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS "n" FROM "Trial" t WHERE ${where}`,
+  ]);
+  const list = ids.map((r) => r.id);
+  const rows =
+    list.length === 0
+      ? []
+      : await ctx.db.$queryRaw<TrialRow[]>`
       SELECT t."id", t."number", t."state"::text AS "state", t."params", t."attempt", t."error",
         t."startedAt", t."finishedAt", ru."name" AS "runner",
         r."value", r."L1", r."L2", r."L3", r."phi2", r."foldChi2", r."epochs", r."durationSeconds"
       FROM "Trial" t
       LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${ctx.org.id}
       LEFT JOIN "Runner" ru ON ru."id" = t."runnerId"
-      WHERE ${where}
-      ORDER BY ${order}
-      LIMIT ${input.pageSize} OFFSET ${input.page * input.pageSize}`,
-    ctx.db.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS "n" FROM "Trial" t WHERE ${where}`,
-  ]);
-  return {
-    items: rows,
-    total: total[0]?.n ?? 0,
-    page: input.page,
-    pageSize: input.pageSize,
-    paramNames: Object.keys((study.searchSpace ?? {}) as object),
-  };
+      WHERE t."orgId" = ${ctx.org.id} AND t."id" IN (${Prisma.join(list)})`;
+  const position = new Map(list.map((id, i) => [id, i]));
+  rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+  return { items: rows, total: total[0]?.n ?? 0 };
 }
 
 /** Everything about one trial: scores, per-replica chi2, predictions, learning curve, attempts. */

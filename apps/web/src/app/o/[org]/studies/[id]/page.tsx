@@ -25,6 +25,17 @@ function useThrottled(fn: () => void, ms: number) {
   };
 }
 
+/** True from the next macrotask on: queries started then go in their own request batch, so the
+ * charts (heavier) never hold back the header and the first page of trials. */
+function useLater() {
+  const [later, setLater] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setLater(true), 50);
+    return () => clearTimeout(t);
+  }, []);
+  return later;
+}
+
 export default function StudyPage({ params }: { params: Promise<{ org: string; id: string }> }) {
   const { org, id } = use(params);
   const trpc = useTRPC();
@@ -44,9 +55,29 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
     ),
   );
 
-  if (overview.isLoading) return <Loading what="study" />;
+  const later = useLater();
+  // The trials table mounts with the header so both queries leave in the first request batch.
+  const table = (
+    <Card title="Trials">
+      <TrialsTable
+        org={org}
+        studyId={id}
+        onOpen={setOpen}
+        highlight={{
+          selected: overview.data?.selection?.selected.number ?? null,
+          argmin: overview.data?.selection?.argmin.number ?? null,
+        }}
+      />
+    </Card>
+  );
   if (overview.error) return <ErrorState error={overview.error} what="study" />;
-  if (!overview.data) return null;
+  if (!overview.data)
+    return (
+      <div className="space-y-4">
+        <Loading what="study" />
+        {table}
+      </div>
+    );
   const { study: s, selection, counts, done, etaSeconds, budget, avgTrialSeconds } = overview.data;
   const ensemble = s.ensemble as { replicas: number; folds: number };
   const training = s.training as { maxEpochs: number };
@@ -131,7 +162,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
               ? `L1 ${fmt(selection.selected.L1)}, φ² ${fmt(selection.selected.phi2)}; window L1 ≤ ${fmt(selection.window[1])}; top 10: ${selection.top10.join(", ")}`
               : "needs a completed trial"}
           </p>
-          {selection ? (
+          {selection && later ? (
             <SelectedParams
               org={org}
               studyId={id}
