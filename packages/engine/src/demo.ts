@@ -7,8 +7,8 @@ export const demoTrialDefaults = {
   task: { kind: "closure", level: 2, seed: 7 },
   replicas: 16,
   folds: 2,
-  maxEpochs: 600,
-  reportEvery: 50,
+  maxEpochs: 400,
+  reportEvery: 40,
 } as const;
 
 /** Active only when another parameter satisfies the condition (conditional spaces). */
@@ -27,9 +27,9 @@ export type Distribution =
 /** NNPDF's search space, scaled down for the demo (METHOD.md §5). */
 export const demoSearchSpace: Record<string, Distribution> = {
   n_layers: { type: "int", low: 1, high: 3 },
-  units_1: { type: "int", low: 10, high: 45 },
-  units_2: { type: "int", low: 10, high: 45, when: { param: "n_layers", gte: 2 } },
-  units_3: { type: "int", low: 10, high: 45, when: { param: "n_layers", gte: 3 } },
+  units_1: { type: "int", low: 10, high: 40 },
+  units_2: { type: "int", low: 10, high: 40, when: { param: "n_layers", gte: 2 } },
+  units_3: { type: "int", low: 10, high: 40, when: { param: "n_layers", gte: 3 } },
   activation: { type: "categorical", choices: ["tanh", "sigmoid"] },
   initializer: { type: "categorical", choices: ["glorot_normal", "glorot_uniform"] },
   optimizer: { type: "categorical", choices: ["adam", "nadam", "amsgrad"] },

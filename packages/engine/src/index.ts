@@ -19,6 +19,7 @@ export {
   trialLosses,
 } from "./estimators/estimators.ts";
 export { cholesky, PointSet } from "./linalg.ts";
+export { deriveSeed, Rng } from "./rng.ts";
 export {
   hyperparametersSchema,
   type ParamValue,
