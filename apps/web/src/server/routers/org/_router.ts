@@ -13,6 +13,10 @@ export const orgRouter = router({
         },
       },
     });
-    return (user?.memberships ?? []).map((m) => ({ slug: m.org.slug, name: m.org.name, role: m.role }));
+    // An API token belongs to one org: it sees only that one.
+    const tokenOrg = ctx.principal.orgId;
+    return (user?.memberships ?? [])
+      .filter((m) => tokenOrg === undefined || m.orgId === tokenOrg)
+      .map((m) => ({ slug: m.org.slug, name: m.org.name, role: m.role }));
   }),
 });
