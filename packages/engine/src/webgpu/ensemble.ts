@@ -13,8 +13,11 @@ import type { Activation } from "../model/mlp.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
 import { isCpuDevice } from "./device.ts";
 import {
+  cpuPointsPerInvocation,
+  fusedTilesPerWorkgroup,
   type KernelLayout,
   kernelLayout,
+  LOOP_ITERATION_BUDGET,
   META,
   OPT_CODE,
   optimiseShader,
@@ -190,11 +193,21 @@ export class WebGpuEnsemble {
     const tiles = Math.ceil(N / WG);
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     // Fused: enough (point block, replica) workgroups to fill a GPU. CPU: one SIMD-wide workgroup per
-    // replica (measured fastest on 2 cores at R = 1 and 10).
-    const C =
+    // replica where the loop budget allows (llvmpipe truncates longer loops: wgsl.ts
+    // LOOP_ITERATION_BUDGET), else as few SIMD-wide groups as keep each invocation under it.
+    const minC =
       kernel === "cpu"
-        ? Math.max(1, Math.min(N, spec.blocksPerReplica ?? CPU_LANES))
-        : Math.max(1, Math.min(tiles, maxGroups, spec.blocksPerReplica ?? Math.ceil(1024 / R)));
+        ? Math.ceil(Math.ceil(N / cpuPointsPerInvocation(pipes.layout)) / CPU_LANES) * CPU_LANES
+        : Math.ceil(tiles / fusedTilesPerWorkgroup(pipes.layout));
+    const wantC = spec.blocksPerReplica ?? (kernel === "cpu" ? CPU_LANES : Math.ceil(1024 / R));
+    const C = Math.min(kernel === "cpu" ? N : tiles, Math.max(minC, wantC));
+    if (C > maxGroups * (kernel === "cpu" ? CPU_LANES : 1))
+      throw new Error(`N = ${N} needs ${C} point blocks per replica, more than one dispatch allows`);
+    const optimiserIterations = Math.ceil(P / pipes.layout.WG2) * (1 + C) + 2 * C + 16;
+    if (optimiserIterations > LOOP_ITERATION_BUDGET)
+      throw new Error(
+        `N = ${N} gives ${C} partial gradients per replica: too many for one optimiser invocation`,
+      );
 
     const limit = Math.min(
       spec.maxBindingBytes ?? Number.POSITIVE_INFINITY,
@@ -256,8 +269,8 @@ export class WebGpuEnsemble {
       }
       const metaBuf = upload(meta, "meta", GPUBufferUsage.COPY_SRC);
       const slots = [0, 1, 2].map(() => make(count * P * 4, S, "slot"));
-      const part = make(count * C * P * 4, S, "partial-gradients");
-      const lpart = make(count * C * 2 * 4, S, "partial-losses");
+      const part = make(count * C * P * 4, S | GPUBufferUsage.COPY_SRC, "partial-gradients");
+      const lpart = make(count * C * 2 * 4, S | GPUBufferUsage.COPY_SRC, "partial-losses");
       const readParams = make(
         count * P * 4,
         GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,

@@ -8,6 +8,7 @@ export {
 export {
   compilePipelines,
   type EnsembleLosses,
+  type TrainKernel,
   WebGpuEnsemble,
   type WebGpuEnsembleSpec,
 } from "./ensemble.ts";

@@ -126,6 +126,21 @@ describe("WebGPU ensemble kernels on llvmpipe", () => {
     },
   );
 
+  it.each(kernels)(
+    "long point loops stay under llvmpipe's loop-iteration cap (%s kernel, N=3000, C forced to 1)",
+    async (kernel) => {
+      // llvmpipe silently stops a shader invocation's loops after 65,535 iterations; an invocation that
+      // walked all 3000 points would return a truncated gradient and loss. The ensemble raises C instead.
+      const e = await compare({ name: "adam", learningRate: 1e-3 }, 1, 3000, 3, {
+        kernel,
+        blocksPerReplica: 1,
+      });
+      console.log(`N=3000 (${kernel}) vs float64`, e);
+      expect(e.lossRel).toBeLessThan(1e-5);
+      expect(e.paramRel).toBeLessThan(1e-3);
+    },
+  );
+
   it("Nadam, Amsgrad, RMSprop, SGD-momentum, Adadelta with per-replica clipnorm match float64 over 10 steps", async () => {
     const cases: OptimiserConfig[] = [
       { name: "nadam", learningRate: 1e-2 },
@@ -159,8 +174,12 @@ describe("WebGPU ensemble kernels on llvmpipe", () => {
         kernel,
       };
       const one = await WebGpuEnsemble.create(ctx.device, base);
-      // Per replica the largest binding is the partial gradients (C·P·4 = 3052 B): 6200 B gives 2 per chunk.
-      const many = await WebGpuEnsemble.create(ctx.device, { ...base, maxBindingBytes: 6200 });
+      // Per replica the largest binding is the partial gradients (C·P floats): room for 2 per chunk.
+      const perReplica = 4 * Math.max(N * F, one.C * P);
+      const many = await WebGpuEnsemble.create(ctx.device, {
+        ...base,
+        maxBindingBytes: 2 * perReplica + 100,
+      });
       const alone = await WebGpuEnsemble.create(ctx.device, {
         ...base,
         replicas: 1,

@@ -374,14 +374,19 @@ export function trainShaderCpu(shape: MlpShape, k: KernelLayout, lanes = 8): str
   let decl = "";
   for (let l = 0; l <= L; l++) decl += `  var a${l}: array<f32, ${sizes[l]}>;\n`;
   for (let l = 1; l <= L; l++) decl += `  var d${l}: array<f32, ${sizes[l]}>;\n`;
+  // Outer loops stay loops (compile time); inner ones are unrolled into sums of fanIn / fanOut terms,
+  // so a point costs ~2·Σfo + Σfi loop iterations instead of ~3·P (llvmpipe's loop overhead and
+  // budget, see LOOP_ITERATION_BUDGET).
+  const sum = (n: number, term: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => term(i)).join(" + ");
   let body = "";
   for (let l = 0; l < L; l++) {
     const { kernel, bias, fanIn, fanOut } = layers[l]!;
     const last = l === L - 1;
     body += `
     for (var j = 0u; j < ${fanOut}u + z0; j++) {
-      var z = W[pb + ${bias}u + j];
-      for (var i = 0u; i < ${fanIn}u + z0; i++) { z += a${l}[i] * W[pb + ${kernel}u + i * ${fanOut}u + j]; }
+      let wb = pb + ${kernel}u + j;
+      let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `a${l}[${i}] * W[wb + ${i * fanOut}u]`)};
 ${
   last
     ? `      let e = z - Y[yBase + j];
@@ -397,16 +402,16 @@ ${
     body += `
     for (var j = 0u; j < ${fanOut}u + z0; j++) {
       let dj = d${l + 1}[j];
+      let gb = pr + ${kernel}u + j;
       part[(pr + ${bias}u + j) * Cs + c] += dj;
-      for (var i = 0u; i < ${fanIn}u + z0; i++) { part[(pr + ${kernel}u + i * ${fanOut}u + j) * Cs + c] += a${l}[i] * dj; }
+${Array.from({ length: fanIn }, (_, i) => `      part[(gb + ${i * fanOut}u) * Cs + c] += a${l}[${i}] * dj;`).join("\n")}
     }`;
     if (l > 0)
       body += `
     for (var i = 0u; i < ${fanIn}u + z0; i++) {
-      var s = 0.0;
-      for (var j = 0u; j < ${fanOut}u + z0; j++) { s += W[pb + ${kernel}u + i * ${fanOut}u + j] * d${l + 1}[j]; }
+      let wb = pb + ${kernel}u + i * ${fanOut}u;
       let a = a${l}[i];
-      d${l}[i] = s * ${act.deriv};
+      d${l}[i] = (${sum(fanOut, (j) => `W[wb + ${j}u] * d${l + 1}[${j}]`)}) * ${act.deriv};
     }`;
   }
   return `${UNIFORMS}
@@ -438,11 +443,59 @@ ${decl}
   for (var n = c; n < N; n += u.C) {
     let w = M[r * N + n];
     let yBase = (r * N + n) * ${F}u;
-    for (var i = 0u; i < ${D}u + z0; i++) { a0[i] = X[n * ${D}u + i]; }
+${Array.from({ length: D }, (_, i) => `    a0[${i}] = X[n * ${D}u + ${i}u];`).join("\n")}
 ${body}
   }
   lpart[(r * u.C + c) * 2u] = lTrain;
   lpart[(r * u.C + c) * 2u + 1u] = lVal;
 }
 `;
+}
+
+/**
+ * Mesa llvmpipe (gallivm) silently ends a shader invocation's loops after 65,535 loop iterations in
+ * total (LP_MAX_TGSI_LOOP_ITERATIONS): a kernel that walks too many points per invocation returns a
+ * truncated sum there, with no error. The ensemble keeps every invocation under this budget by giving
+ * each fewer points (a larger C), on every device.
+ */
+export const LOOP_ITERATION_BUDGET = 60_000;
+
+function mlpLoopIterations(sizes: number[]): {
+  forward: number;
+  backward: number;
+  outer: number;
+  backwardOuter: number;
+} {
+  let forward = 0;
+  let backward = 0;
+  let outer = 0;
+  let backwardOuter = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const fi = sizes[l]!;
+    const fo = sizes[l + 1]!;
+    forward += fo + fi * fo;
+    outer += fo;
+    if (l > 0) {
+      backward += fi + fi * fo;
+      backwardOuter += fi;
+    }
+  }
+  return { forward, backward, outer, backwardOuter };
+}
+
+/** Most points one invocation of trainShaderCpu may walk within LOOP_ITERATION_BUDGET. */
+export function cpuPointsPerInvocation(k: KernelLayout): number {
+  const it = mlpLoopIterations(k.sizes);
+  // per point (inner loops unrolled): forward and gradient over outputs, backward over inputs
+  const perPoint = 2 * it.outer + it.backwardOuter + 1;
+  return Math.max(1, Math.floor((LOOP_ITERATION_BUDGET - k.P - 1) / perPoint));
+}
+
+/** Most point tiles one workgroup of trainShader may walk within LOOP_ITERATION_BUDGET. */
+export function fusedTilesPerWorkgroup(k: KernelLayout): number {
+  const it = mlpLoopIterations(k.sizes);
+  const PPT = Math.ceil(k.P / k.WG);
+  const perTile = k.sizes[0]! + it.forward + it.backward + PPT * (1 + k.WG) + 1;
+  const overhead = Math.ceil(k.P / k.WG) + 3 * PPT + 2 * k.WG + 4;
+  return Math.max(1, Math.floor((LOOP_ITERATION_BUDGET - overhead) / perTile));
 }
