@@ -10,7 +10,8 @@
  *
  * Usage: npm run bench:webgpu -- [--R=1,10,100] [--backend=auto|vulkan|opengles]
  *        [--torch=cpu|gpu_graph|gpu_eager|gpu_compile_graph|none] [--budget=2] [--soak=1000]
- *        [--machine=name] [--python=/usr/bin/python3]
+ *        [--kernels=cpu,fused] [--soak-R=1000] [--machine=name] [--python=/usr/bin/python3]
+ * Kernels: "fused" (default on a GPU) and "cpu" (default on llvmpipe), see packages/engine/src/webgpu/wgsl.ts.
  * Writes bench/results/webgpu-<machine>.json.
  */
 import { spawnSync } from "node:child_process";
@@ -19,7 +20,13 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "../packages/engine/src/rng.ts";
-import { type DawnBackend, getWebGpu, WebGpuEnsemble } from "../packages/engine/src/webgpu/index.ts";
+import {
+  type DawnBackend,
+  getWebGpu,
+  ReferenceEnsemble,
+  type TrainKernel,
+  WebGpuEnsemble,
+} from "../packages/engine/src/webgpu/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string): string | undefined =>
@@ -107,65 +114,101 @@ async function main() {
     `limits: maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}, workgroup storage ${limits.maxComputeWorkgroupStorageSize}`,
   );
 
-  const rows: Row[] = [];
-  for (const R of Rs) {
-    const data = workload(R);
-    const c0 = performance.now();
-    const e = await WebGpuEnsemble.create(ctx.device, {
+  const kernels = (arg("kernels") ?? (ctx.isCpu ? "cpu" : "fused")).split(",") as TrainKernel[];
+  // Correctness on this device first: 3 Adam steps at R=2 on the full workload against float64.
+  const check: Record<string, number> = {};
+  {
+    const data = workload(2);
+    const spec = {
       sizes,
-      activation: "tanh",
-      optimiser: { name: "adam", learningRate: 1e-3 },
-      replicas: R,
+      activation: "tanh" as const,
+      optimiser: { name: "adam" as const, learningRate: 1e-3 },
+      replicas: 2,
       ...data,
-    });
-    const setupMs = performance.now() - c0;
-    try {
-      // Warm-up (first dispatches on llvmpipe JIT-compile the shaders).
-      e.step(1);
-      const lossFirst = (await e.losses()).train.reduce((a, b) => a + b, 0);
-      e.step(2);
-      await e.sync();
-      const synced: number[] = [];
-      const tEnd = performance.now() + (budget * 1e3) / 2;
-      while (synced.length < 3 || (performance.now() < tEnd && synced.length < 200)) {
-        const a = performance.now();
-        e.step(1);
-        await e.sync();
-        synced.push(performance.now() - a);
-        await yieldLoop();
+    };
+    const ref = new ReferenceEnsemble(spec);
+    const refLoss = [ref.step(), ref.step(), ref.step()].map((l) => l.train);
+    for (const kernel of kernels) {
+      const e = await WebGpuEnsemble.create(ctx.device, { ...spec, kernel });
+      let err = 0;
+      try {
+        for (const rl of refLoss) {
+          e.step(1);
+          const l = (await e.losses()).train;
+          for (let r = 0; r < 2; r++) err = Math.max(err, Math.abs(l[r]! - rl[r]!) / rl[r]!);
+        }
+      } finally {
+        e.destroy();
       }
-      const ms = median(synced);
-      const K = Math.max(1, Math.min(500, Math.floor((budget * 1e3) / 2 / ms)));
-      const a = performance.now();
-      e.step(K);
-      await e.sync();
-      const pip = (performance.now() - a) / K;
-      const lossLast = (await e.losses()).train.reduce((x, y) => x + y, 0);
-      const best = Math.min(ms, pip);
-      rows.push({
-        path: "ours-webgpu",
-        device,
-        R,
-        msPerStep: round(best),
-        replicaStepsPerS: round(R / (best / 1e3), 1),
-        gflops: round((flopsPerReplicaStep * R) / (best / 1e3) / 1e9, 2),
-        msSynced: round(ms),
-        msPipelined: round(pip),
-        stepsPerSubmit: K,
-        lossFirst: round(lossFirst, 6),
-        lossLast: round(lossLast, 6),
-        setupMs: round(setupMs, 1),
-        compileMs: undefined,
-      });
+      check[kernel] = err;
       console.log(
-        `ours R=${R}: ${best.toFixed(3)} ms/step (synced ${ms.toFixed(3)}, ${K} steps/submit ${pip.toFixed(3)}), ` +
-          `${(R / (best / 1e3)).toFixed(1)} replica-steps/s; loss ${lossFirst.toPrecision(5)} → ${lossLast.toPrecision(5)}`,
+        `check (${kernel} kernel): max relative loss error vs float64 over 3 steps at R=2, N=${N}: ${err.toExponential(2)}`,
       );
-    } finally {
-      e.destroy();
+      if (!(err < 1e-4)) throw new Error(`${kernel} kernel disagrees with the float64 reference (${err})`);
     }
-    await yieldLoop();
   }
+
+  const rows: Row[] = [];
+  for (const kernel of kernels)
+    for (const R of Rs) {
+      const data = workload(R);
+      const c0 = performance.now();
+      const e = await WebGpuEnsemble.create(ctx.device, {
+        sizes,
+        activation: "tanh",
+        optimiser: { name: "adam", learningRate: 1e-3 },
+        replicas: R,
+        ...data,
+        kernel,
+      });
+      const setupMs = performance.now() - c0;
+      try {
+        // Warm-up (first dispatches on llvmpipe JIT-compile the shaders).
+        e.step(1);
+        const lossFirst = (await e.losses()).train.reduce((a, b) => a + b, 0);
+        e.step(2);
+        await e.sync();
+        const synced: number[] = [];
+        const tEnd = performance.now() + (budget * 1e3) / 2;
+        while (synced.length < 3 || (performance.now() < tEnd && synced.length < 200)) {
+          const a = performance.now();
+          e.step(1);
+          await e.sync();
+          synced.push(performance.now() - a);
+          await yieldLoop();
+        }
+        const ms = median(synced);
+        const K = Math.max(1, Math.min(500, Math.floor((budget * 1e3) / 2 / ms)));
+        const a = performance.now();
+        e.step(K);
+        await e.sync();
+        const pip = (performance.now() - a) / K;
+        const lossLast = (await e.losses()).train.reduce((x, y) => x + y, 0);
+        const best = Math.min(ms, pip);
+        rows.push({
+          path: `ours-webgpu-${kernel}`,
+          device,
+          R,
+          msPerStep: round(best),
+          replicaStepsPerS: round(R / (best / 1e3), 1),
+          gflops: round((flopsPerReplicaStep * R) / (best / 1e3) / 1e9, 2),
+          msSynced: round(ms),
+          msPipelined: round(pip),
+          stepsPerSubmit: K,
+          lossFirst: round(lossFirst, 6),
+          lossLast: round(lossLast, 6),
+          setupMs: round(setupMs, 1),
+          compileMs: undefined,
+        });
+        console.log(
+          `ours (${kernel} kernel) R=${R}: ${best.toFixed(3)} ms/step (synced ${ms.toFixed(3)}, ${K} steps/submit ${pip.toFixed(3)}), ` +
+            `${(R / (best / 1e3)).toFixed(1)} replica-steps/s; loss ${lossFirst.toPrecision(5)} → ${lossLast.toPrecision(5)}`,
+        );
+      } finally {
+        e.destroy();
+      }
+      await yieldLoop();
+    }
 
   // Soak: many report-point readbacks (the issue's stability check; 1,000 at R=1000 on a GPU).
   const soakN = Number(arg("soak") ?? (ctx.isCpu ? 50 : 1000));
@@ -206,9 +249,12 @@ async function main() {
   // PyTorch in the same run.
   let torchHeader: string | undefined;
   if (torchVariant !== "none" && existsSync(python) && existsSync(torchScript)) {
+    // PyTorch gets every core, as llvmpipe does (torch defaults to 1 thread in some environments).
+    const threads = process.env.OMP_NUM_THREADS ?? String(cpus().length);
     const res = spawnSync(python, [torchScript, torchVariant, Rs.join(","), String(budget)], {
       encoding: "utf8",
       timeout: 600_000,
+      env: { ...process.env, OMP_NUM_THREADS: threads },
     });
     const out = `${res.stdout ?? ""}`;
     torchHeader = out.split("\n")[0];
@@ -242,8 +288,8 @@ async function main() {
   } else if (torchVariant !== "none") console.log(`PyTorch skipped: ${python} or ${torchScript} missing`);
 
   for (const r of rows)
-    if (r.path === "ours-webgpu") {
-      const t = rows.find((x) => x.path !== "ours-webgpu" && x.R === r.R);
+    if (r.path.startsWith("ours-")) {
+      const t = rows.find((x) => !x.path.startsWith("ours-") && x.R === r.R);
       if (t) r.vsTorch = round(r.replicaStepsPerS / t.replicaStepsPerS, 3);
     }
 
@@ -278,6 +324,7 @@ async function main() {
         note: ctx.isCpu
           ? "No GPU: ours on Mesa llvmpipe (OpenGL ES) vs PyTorch CPU; not the issue's GPU comparison."
           : undefined,
+        checkMaxRelLossError: check,
         soak,
         rows,
       },
