@@ -98,6 +98,23 @@ export interface ModelConstants {
   /** ln x and ln(1 − x) per row, [1, G, 1] (preprocessing only). */
   logX?: tf.Tensor3D;
   log1mX?: tf.Tensor3D;
+  /** x^α (1−x)^β per replica, [R, G, F], when the exponents are fixed (computed once). */
+  prefactor?: tf.Tensor3D;
+}
+
+/** The preprocessing factor x^α (1−x)^β from the exponents in params: [R, G, F]. */
+export function preprocessingFactor(
+  a: ArchitectureConfig,
+  layout: ParameterLayout,
+  params: tf.Tensor2D,
+  logX: tf.Tensor3D,
+  log1mX: tf.Tensor3D,
+): tf.Tensor3D {
+  const R = params.shape[0];
+  const F = a.outputDim;
+  const alpha = tf.slice(params, [0, layout.alpha!], [R, F]).reshape([R, 1, F]);
+  const beta = tf.slice(params, [0, layout.beta!], [R, F]).reshape([R, 1, F]);
+  return tf.exp(tf.add(tf.mul(alpha, logX), tf.mul(beta, log1mX))) as tf.Tensor3D;
 }
 
 /**
@@ -123,12 +140,9 @@ export function forward(
       if (m) h = tf.mul(h, m);
     }
   });
-  if (layout.alpha !== undefined && layout.beta !== undefined && c.logX && c.log1mX) {
-    const F = a.outputDim;
-    const alpha = tf.slice(params, [0, layout.alpha], [R, F]).reshape([R, 1, F]);
-    const beta = tf.slice(params, [0, layout.beta], [R, F]).reshape([R, 1, F]);
-    h = tf.mul(h, tf.exp(tf.add(tf.mul(alpha, c.logX), tf.mul(beta, c.log1mX))));
-  }
+  if (c.prefactor) h = tf.mul(h, c.prefactor);
+  else if (layout.alpha !== undefined && c.logX && c.log1mX)
+    h = tf.mul(h, preprocessingFactor(a, layout, params, c.logX, c.log1mX));
   return h as tf.Tensor3D;
 }
 

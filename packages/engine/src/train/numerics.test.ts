@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import { buildDataset } from "../data/dataset.ts";
 import { assignFolds } from "../data/replicas.ts";
-import { forward, initialParameters, parameterLayout } from "../model/mlp.ts";
+import { forward, initialParameters, parameterLayout, preprocessingFactor } from "../model/mlp.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
 import { randomSpd, referenceChi2, referenceForward, testRandom } from "../testing/reference.ts";
 import { buildMembers, type EnsembleSetup, lossAndGradient } from "./trainer.ts";
@@ -97,6 +97,33 @@ describe.each(["wasm", "cpu"])("numerics on the %s backend", (backend) => {
         });
       });
     });
+  });
+
+  it("a precomputed fixed preprocessing factor gives the same outputs as computing it", () => {
+    const setup = setupFor([5], [0, 1]);
+    const layout = parameterLayout(setup.arch);
+    const G = task.modelInputs.length;
+    const x = task.preprocessing!.x;
+    const [a, b] = tf.tidy(() => {
+      const p = tf.tensor2d(
+        [0, 1].flatMap((r) => Array.from(initialParameters(setup.arch, layout, 4, r))),
+        [2, layout.size],
+      );
+      const c = {
+        inputs: tf.tile(tf.tensor3d(task.modelInputs.flat(), [1, G, 2]), [2, 1, 1]) as tf.Tensor3D,
+        logX: tf.tensor3d(Array.from(x, Math.log), [1, G, 1]),
+        log1mX: tf.tensor3d(
+          Array.from(x, (v) => Math.log(1 - v)),
+          [1, G, 1],
+        ),
+      };
+      const prefactor = preprocessingFactor(setup.arch, layout, p, c.logX, c.log1mX);
+      return [
+        forward(setup.arch, layout, p, c).dataSync(),
+        forward(setup.arch, layout, p, { ...c, prefactor }).dataSync(),
+      ];
+    });
+    expect(Array.from(b!)).toEqual(Array.from(a!));
   });
 
   it("the batched loss and its gradient match float64 (value) and finite differences (gradient)", () => {

@@ -8,6 +8,7 @@ import {
   type ModelConstants,
   type ParameterLayout,
   parameterLayout,
+  preprocessingFactor,
 } from "../model/mlp.ts";
 import { deriveSeed, Rng, Stream } from "../rng.ts";
 import type { Task } from "../tasks/task.ts";
@@ -108,7 +109,15 @@ function whitenedChi2(residual: tf.Tensor2D, w: Whitener, invCount: tf.Tensor1D)
   return tf.mul(w.apply(residual), invCount) as tf.Tensor1D;
 }
 
-function modelConstants(task: Task, S: number): ModelConstants {
+/**
+ * Model constants for S members. With fixed preprocessing exponents the factor x^α (1−x)^β is
+ * computed once from `params` instead of every epoch.
+ */
+function modelConstants(
+  task: Task,
+  S: number,
+  fixed?: { ctx: Context; params: tf.Tensor2D },
+): ModelConstants {
   const G = task.modelInputs.length;
   const d = task.modelInputs[0]!.length;
   const rows = tf.tensor3d(Float32Array.from(task.modelInputs.flat()), [1, G, d]);
@@ -124,8 +133,23 @@ function modelConstants(task: Task, S: number): ModelConstants {
       Float32Array.from(x, (v) => Math.log(1 - v)),
       [1, G, 1],
     );
+    const { arch } = fixed?.ctx.setup ?? {};
+    if (fixed && arch?.preprocessing && !arch.preprocessing.trainable)
+      c.prefactor = tf.tidy(() =>
+        preprocessingFactor(
+          arch,
+          fixed.ctx.layout,
+          fixed.params,
+          c.logX as tf.Tensor3D,
+          c.log1mX as tf.Tensor3D,
+        ),
+      );
   }
   return c;
+}
+
+function disposeConstants(c: ModelConstants): void {
+  tf.dispose([c.inputs, ...[c.logX, c.log1mX, c.prefactor].filter((t): t is tf.Tensor3D => t !== undefined)]);
 }
 
 /** Head: model outputs [S, G·F] → predictions [S, N]. */
@@ -211,7 +235,7 @@ class MemberStack {
     const sel = ids.map((s) => members[s]!);
     this.parts = {
       data: tf.tensor2d(Float32Array.from(sel.flatMap((m) => Array.from(m.data))), [S, n]),
-      consts: modelConstants(setup.task, S),
+      consts: modelConstants(setup.task, S, { ctx, params }),
       wTrain: ctx.trainFactors.tensors(ids),
       wVal: ctx.valFactors.tensors(ids),
       invTrain: tf.tensor1d(sel.map((m) => 1 / Math.max(1, m.train.length))),
@@ -287,8 +311,8 @@ class MemberStack {
     const p = this.parts;
     p.wTrain.dispose();
     p.wVal.dispose();
-    tf.dispose([this.params, this.best, this.active, p.data, p.invTrain, p.invVal, p.consts.inputs]);
-    if (p.consts.logX) tf.dispose([p.consts.logX, p.consts.log1mX!]);
+    tf.dispose([this.params, this.best, this.active, p.data, p.invTrain, p.invVal]);
+    disposeConstants(p.consts);
     if (withOptimiser) this.optimiser.dispose();
   }
 }
@@ -443,8 +467,9 @@ function trainEpoch(stack: MemberStack, stop: StoppingState, epoch: number, rngs
     const { grad, val } = stack.step(masks);
     const improved = stop.observe(stack.ids, val.dataSync(), epoch);
     if (improved.some((v) => v === 1)) {
-      const cond = tf.broadcastTo(tf.tensor2d(improved, [stack.size, 1], "bool"), stack.best.shape);
-      stack.best.assign(tf.where(cond, stack.params, stack.best));
+      // m ∈ {0, 1} per member: p·m + b·(1 − m) copies exactly and broadcasts without a Tile
+      const m = tf.tensor2d(Float32Array.from(improved), [stack.size, 1]);
+      stack.best.assign(tf.add(tf.mul(stack.params, m), tf.mul(stack.best, tf.sub(1, m))));
     }
     const frozen = stack.ctx.frozenMask;
     stack.optimiser.apply(stack.params, frozen ? (tf.mul(grad, frozen) as tf.Tensor2D) : grad, stack.active);
@@ -468,13 +493,15 @@ function finalPredictions(ctx: Context, best: Float32Array): Pick<EnsembleFit, "
   const GF = task.modelInputs.length * task.nOutputs;
   let pd: Float32Array<ArrayBufferLike> = new Float32Array(0);
   let od: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  const consts = modelConstants(task, S);
+  const bestT = tf.tensor2d(best, [S, ctx.layout.size]);
+  const consts = modelConstants(task, S, { ctx, params: bestT });
   tf.tidy(() => {
-    const out = forward(arch, ctx.layout, tf.tensor2d(best, [S, ctx.layout.size]), consts);
+    const out = forward(arch, ctx.layout, bestT, consts);
     pd = ctx.head.apply(out.reshape([S, GF])).dataSync() as Float32Array;
     od = out.dataSync() as Float32Array;
   });
-  tf.dispose([consts.inputs, ...(consts.logX ? [consts.logX, consts.log1mX!] : [])]);
+  disposeConstants(consts);
+  bestT.dispose();
   return {
     predictions: ctx.members.map((_, s) => Float64Array.from(pd.subarray(s * n, (s + 1) * n))),
     outputs: ctx.members.map((_, s) => Float64Array.from(od.subarray(s * GF, (s + 1) * GF))),
