@@ -42,3 +42,4 @@ export {
   type TrialResult,
   trainTrial,
 } from "./trial.ts";
+export { getWebGpu, WebGpuEnsemble, type WebGpuEnsembleSpec } from "./webgpu/index.ts";
