@@ -48,7 +48,23 @@ const MIN_NOISE = 1e-6;
 const JITTER = 1e-8;
 
 /** Weak priors keep the fit sane on few points: lengthscale ~ LogNormal(log 0.5, 1), etc. */
-const PRIOR = { lengthscale: [Math.log(0.5), 1], signal: [0, 1], noise: [Math.log(1e-3), 2] } as const;
+export interface GpPriors {
+  /** [mean, sd] of log lengthscale (unit-cube inputs). */
+  lengthscale: readonly [number, number];
+  /** [mean, sd] of log signal variance (standardised targets). */
+  signal: readonly [number, number];
+  /** [mean, sd] of log noise variance. */
+  noise: readonly [number, number];
+}
+
+export const DEFAULT_PRIORS: GpPriors = {
+  lengthscale: [Math.log(0.5), 1],
+  signal: [0, 1],
+  noise: [Math.log(1e-3), 2],
+};
+
+/** For deterministic objectives (benchmarks, simulators): noise pinned near zero. */
+export const NOISELESS_PRIORS: GpPriors = { ...DEFAULT_PRIORS, noise: [Math.log(1e-6), 1] };
 
 function logNormalPrior(x: number, [mu, sd]: readonly [number, number]): [number, number] {
   return [-0.5 * ((x - mu) / sd) ** 2, -(x - mu) / (sd * sd)];
@@ -59,10 +75,26 @@ export function logPosteriorAndGrad(
   x: readonly number[][],
   y: readonly number[],
   h: GpHyper,
+  priors: GpPriors = DEFAULT_PRIORS,
 ): [number, number[]] {
   const n = x.length;
   const dims = h.logLengthscales.length;
-  const kf = kernelMatrix(x, h);
+  const invL2 = h.logLengthscales.map((v) => Math.exp(-2 * v));
+  const sf = Math.exp(h.logSignalVar);
+  // One pass for the kernel and the pieces its lengthscale derivative reuses.
+  const kf = new Float64Array(n * n);
+  const dShape = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    kf[i * n + i] = sf;
+    for (let j = 0; j < i; j++) {
+      const r = scaledDistance(x[i]!, x[j]!, invL2);
+      const e = Math.exp(-SQRT5 * r);
+      const v = sf * (1 + SQRT5 * r + (5 / 3) * r * r) * e;
+      kf[i * n + j] = v;
+      kf[j * n + i] = v;
+      dShape[i * n + j] = (5 / 3) * sf * (1 + SQRT5 * r) * e;
+    }
+  }
   const noise = Math.exp(h.logNoiseVar) + MIN_NOISE;
   const k = kf.slice();
   for (let i = 0; i < n; i++) k[i * n + i]! += noise + JITTER;
@@ -74,19 +106,18 @@ export function logPosteriorAndGrad(
   const kinv = choleskyInverse(l, n);
   // W = alpha alpha^T - K^{-1}; dLML/dtheta = 0.5 tr(W dK/dtheta).
   const grad = new Array<number>(dims + 2).fill(0);
-  const invL2 = h.logLengthscales.map((v) => Math.exp(-2 * v));
-  const sf = Math.exp(h.logSignalVar);
   let trW = 0;
   for (let i = 0; i < n; i++) {
     trW += alpha[i]! * alpha[i]! - kinv[i * n + i]!;
+    const xi = x[i]!;
     for (let j = 0; j < i; j++) {
       const w = alpha[i]! * alpha[j]! - kinv[i * n + j]!;
       // Off-diagonal pairs appear twice in the trace.
       grad[dims]! += w * kf[i * n + j]!;
-      const r = scaledDistance(x[i]!, x[j]!, invL2);
-      const common = (5 / 3) * sf * (1 + SQRT5 * r) * Math.exp(-SQRT5 * r) * w;
+      const common = dShape[i * n + j]! * w;
+      const xj = x[j]!;
       for (let d = 0; d < dims; d++) {
-        const diff = x[i]![d]! - x[j]![d]!;
+        const diff = xi[d]! - xj[d]!;
         grad[d]! += common * diff * diff * invL2[d]!;
       }
     }
@@ -94,12 +125,12 @@ export function logPosteriorAndGrad(
   }
   grad[dims + 1] = 0.5 * (noise - MIN_NOISE) * trW;
   h.logLengthscales.forEach((v, d) => {
-    const [p, g] = logNormalPrior(v, PRIOR.lengthscale);
+    const [p, g] = logNormalPrior(v, priors.lengthscale);
     value += p;
     grad[d]! += g;
   });
-  const [ps, gs] = logNormalPrior(h.logSignalVar, PRIOR.signal);
-  const [pn, gn] = logNormalPrior(h.logNoiseVar, PRIOR.noise);
+  const [ps, gs] = logNormalPrior(h.logSignalVar, priors.signal);
+  const [pn, gn] = logNormalPrior(h.logNoiseVar, priors.noise);
   value += ps + pn;
   grad[dims]! += gs;
   grad[dims + 1]! += gn;
@@ -118,8 +149,9 @@ export function fitHyper(
   y: readonly number[],
   dims: number,
   iterations = 40,
+  priors: GpPriors = DEFAULT_PRIORS,
 ): GpHyper {
-  const theta = [...new Array<number>(dims).fill(Math.log(0.5)), 0, Math.log(1e-3)];
+  const theta = [...new Array<number>(dims).fill(priors.lengthscale[0]), priors.signal[0], priors.noise[0]];
   const lower = [...new Array<number>(dims).fill(BOUNDS.logL[0]), BOUNDS.logS[0], BOUNDS.logN[0]];
   const upper = [...new Array<number>(dims).fill(BOUNDS.logL[1]), BOUNDS.logS[1], BOUNDS.logN[1]];
   const step = theta.map(() => 0.2);
@@ -135,7 +167,7 @@ export function fitHyper(
     let value: number;
     let grad: number[];
     try {
-      [value, grad] = logPosteriorAndGrad(x, y, unpack(theta));
+      [value, grad] = logPosteriorAndGrad(x, y, unpack(theta), priors);
     } catch {
       break;
     }

@@ -31,9 +31,20 @@ export {
   scalarize,
 } from "./pareto.ts";
 export { mixSeed, Rng } from "./rng.ts";
-export { workerKappa } from "./samplers/dbo.ts";
+export type { CmaEsOptions } from "./samplers/cmaes.ts";
+export { type DecentralizedBoOptions, workerKappa } from "./samplers/dbo.ts";
+export type { AcquisitionSearch } from "./samplers/encoding.ts";
+export type { GpOptions } from "./samplers/gp.ts";
+export type { GridOptions } from "./samplers/grid.ts";
+export type { MultiFidelityOptions } from "./samplers/multifidelity.ts";
 export { rungView } from "./samplers/multifidelity.ts";
+export type { Nsga2Options } from "./samplers/nsga2.ts";
 export { sobolPoint } from "./samplers/sobol.ts";
+export type { TpeOptions } from "./samplers/tpe.ts";
+export type { AshaOptions } from "./schedulers/asha.ts";
+export type { HyperbandOptions } from "./schedulers/hyperband.ts";
+export type { MedianStoppingOptions } from "./schedulers/median.ts";
+export type { SuccessiveHalvingOptions } from "./schedulers/sha.ts";
 export {
   type CategoricalParam,
   type Condition,
@@ -82,7 +93,11 @@ const seed = z.number().int().min(0).max(0xffffffff);
 const direction = z.enum(["minimize", "maximize"]);
 const positive = z.number().positive();
 const multiFidelity = z
-  .object({ rungs: z.array(positive).min(1), minPoints: z.number().int().min(1).optional() })
+  .object({
+    rungs: z.array(positive).min(1),
+    minPoints: z.number().int().min(1).optional(),
+    randomFraction: z.number().min(0).max(1).optional(),
+  })
   .strict()
   .optional();
 
@@ -126,6 +141,18 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       refitAllUntil: z.number().int().min(1).optional(),
       refitEvery: z.number().int().min(1).optional(),
       outputWarping: z.enum(["none", "log", "rank"]).optional(),
+      noiseless: z.boolean().optional(),
+      search: z
+        .object({
+          randomCandidates: z.number().int().min(0).max(100000).optional(),
+          localStarts: z.number().int().min(0).max(100).optional(),
+          localSteps: z.number().int().min(0).max(10000).optional(),
+          perturbations: z.number().int().min(0).max(10000).optional(),
+          perturbScale: z.tuple([positive, positive]).optional(),
+          climbScale: positive.optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
   z
@@ -244,7 +271,7 @@ export function createSampler(config: SamplerConfig): Sampler {
       sampler = new DecentralizedBoSampler(s, c);
       break;
   }
-  return mf ? new MultiFidelitySampler(sampler, mf) : sampler;
+  return mf ? new MultiFidelitySampler(sampler, { ...mf, seed: s }) : sampler;
 }
 
 /** Builds a scheduler (pruner) from its configuration. */
@@ -265,18 +292,22 @@ export function createScheduler(config: SchedulerConfig): Scheduler {
 }
 
 /**
- * ASHA + BO: an ASHA scheduler and a sampler that models the highest rung with at least
- * `minPoints` results (the rungs plus maxT).
+ * ASHA + BO: an ASHA scheduler and a sampler that models the highest rung (the rungs plus maxT)
+ * with at least `minPoints` results, a `randomFraction` of proposals (1/3) drawn at random.
  */
 export function createAshaBo(
   sampler: SamplerConfig,
   asha: { gracePeriod?: number; eta?: number; maxT?: number; direction?: "minimize" | "maximize" },
-  minPoints = 10,
+  options: { minPoints?: number; randomFraction?: number } = {},
 ): { sampler: Sampler; scheduler: AshaScheduler } {
   const scheduler = new AshaScheduler(asha);
   const inner = createSampler(sampler);
   return {
     scheduler,
-    sampler: new MultiFidelitySampler(inner, { rungs: [...scheduler.rungs, asha.maxT ?? 100], minPoints }),
+    sampler: new MultiFidelitySampler(inner, {
+      rungs: [...scheduler.rungs, asha.maxT ?? 100],
+      seed: sampler.seed,
+      ...options,
+    }),
   };
 }

@@ -203,7 +203,7 @@ export function parseSearchSpace(input: unknown): SearchSpace {
   let doc = input;
   if (typeof input === "string") {
     try {
-      doc = YAML.parse(input);
+      doc = YAML.parse(input, { logLevel: "error" });
     } catch (err) {
       throw new SearchSpaceError([
         `(document): not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`,

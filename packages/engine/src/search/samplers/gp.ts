@@ -4,12 +4,12 @@
  * bound, Sobol initial design, and kriging believer for pending trials (their predicted mean is
  * added as data, shrinking the variance there so parallel asks spread out).
  */
-import { fitHyper, GaussianProcess, type GpHyper } from "../gp.ts";
+import { DEFAULT_PRIORS, fitHyper, GaussianProcess, type GpHyper, NOISELESS_PRIORS } from "../gp.ts";
 import type { SearchSpace } from "../space.ts";
 import { normCdf, normLogPdf, normPpf } from "../stats.ts";
 import { type AskOptions, isPending, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
 import { askRng } from "./common.ts";
-import { maximiseAcquisition, UnitEncoder } from "./encoding.ts";
+import { type AcquisitionSearch, maximiseAcquisition, UnitEncoder } from "./encoding.ts";
 import { SobolSampler } from "./sobol.ts";
 
 export interface GpOptions {
@@ -30,6 +30,10 @@ export interface GpOptions {
    * optimum is magnified), "rank" (Gaussian copula of ranks), or "none" (standardise only).
    */
   outputWarping?: "none" | "log" | "rank";
+  /** Treat the objective as deterministic (noise variance pinned near zero). */
+  noiseless?: boolean;
+  /** Acquisition maximiser effort (random candidates, perturbations of the incumbents, hill climbing). */
+  search?: AcquisitionSearch;
 }
 
 /** Warps losses monotonically (smaller stays better), then standardises. */
@@ -81,6 +85,8 @@ export class GpSampler implements Sampler {
   private readonly refitAllUntil: number;
   private readonly refitEvery: number;
   private readonly outputWarping: "none" | "log" | "rank";
+  private readonly noiseless: boolean;
+  private readonly search: AcquisitionSearch | undefined;
   private readonly hyperCache = new Map<string, GpHyper>();
 
   constructor(
@@ -95,6 +101,8 @@ export class GpSampler implements Sampler {
     this.refitAllUntil = options.refitAllUntil ?? 30;
     this.refitEvery = options.refitEvery ?? 5;
     this.outputWarping = options.outputWarping ?? "none";
+    this.noiseless = options.noiseless ?? false;
+    this.search = options.search;
   }
 
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}) {
@@ -136,7 +144,7 @@ export class GpSampler implements Sampler {
       .sort((a, b) => sign * (a.value! - b.value!))
       .slice(0, 3)
       .map((t) => t.params);
-    return maximiseAcquisition(encoder, score, incumbents, rng);
+    return maximiseAcquisition(encoder, score, incumbents, rng, this.search);
   }
 
   private hyperFor(done: readonly StoredTrial[], x: number[][], y: number[], dims: number): GpHyper {
@@ -156,6 +164,7 @@ export class GpSampler implements Sampler {
         ys.map((v) => (v - mean) / sd),
         dims,
         this.fitIterations,
+        this.noiseless ? NOISELESS_PRIORS : DEFAULT_PRIORS,
       );
       if (this.hyperCache.size > 32) this.hyperCache.clear();
       this.hyperCache.set(key, hyper);

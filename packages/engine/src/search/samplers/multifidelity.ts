@@ -1,17 +1,24 @@
 /**
  * ASHA + BO (BOHB-style): the inner sampler models only the highest rung that holds enough results,
  * treating each trial's value at that rung as its objective. Trials that never reached it are left
- * out; pending trials stay pending so constant liar / kriging believer still see them.
+ * out; pending trials stay pending so constant liar / kriging believer still see them. As in BOHB,
+ * a fraction of proposals are drawn at random, because low rungs can rank configurations
+ * differently from the full budget and a model fitted to them alone can lock onto the wrong region.
  */
 import { valueAtMilestone } from "../schedulers/common.ts";
 import type { SearchSpace } from "../space.ts";
 import { type AskOptions, isPending, type Sampler, type StoredTrial } from "../types.ts";
+import { askRng, sampleFromPrior } from "./common.ts";
 
 export interface MultiFidelityOptions {
   /** Rung milestones (epochs), e.g. the scheduler's rungs plus maxT. */
   rungs: number[];
-  /** Results a rung needs before the model uses it. */
+  /** Results a rung needs before the model uses it (default: number of parameters + 2). */
   minPoints?: number;
+  /** Fraction of proposals drawn from the prior (BOHB's rho, default 1/3). */
+  randomFraction?: number;
+  /** Seed for the random fraction (default 0). */
+  seed?: number;
 }
 
 /** The history as the inner sampler should see it: values at the chosen rung. */
@@ -48,6 +55,9 @@ export class MultiFidelitySampler implements Sampler {
   }
 
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts?: AskOptions) {
-    return this.inner.ask(space, rungView(trials, this.options.rungs, this.options.minPoints ?? 10), opts);
+    const rng = askRng(this.options.seed ?? 0, trials, 41);
+    if (rng.uniform() < (this.options.randomFraction ?? 1 / 3)) return sampleFromPrior(space, rng);
+    const minPoints = this.options.minPoints ?? Object.keys(space).length + 2;
+    return this.inner.ask(space, rungView(trials, this.options.rungs, minPoints), opts);
   }
 }

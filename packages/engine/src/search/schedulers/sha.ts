@@ -33,9 +33,11 @@ export class SuccessiveHalvingScheduler implements Scheduler {
   }
 
   shouldPrune(trial: StoredTrial, step: number, value: number, all: readonly StoredTrial[]): boolean {
+    const crossed = crossedMilestones(trial, step, this.rungs);
+    if (crossed.length === 0) return false;
     const bracket = this.options.sameBracket;
     const peers = bracket ? all.filter((t) => bracket(t, trial)) : all;
-    for (const rung of crossedMilestones(trial, step, this.rungs)) {
+    for (const rung of crossed) {
       const loss = asLoss(value, this.direction);
       const values = competitorValues(peers, trial, rung).map((v) => asLoss(v, this.direction));
       values.push(loss);
