@@ -196,7 +196,10 @@ describe.each(backends)("dispatch on $name", (backend) => {
 
   it("pause holds new trials, resume finishes the study, cancel aborts running trials", async () => {
     const pair = [0, 1].map((i) =>
-      spawnRunner(`${backend.name}-ctl-${i}`, runnerEnv({ RUNNER_SYNTHETIC_TRIAL_MS: "400" })),
+      spawnRunner(
+        `${backend.name}-ctl-${i}`,
+        runnerEnv({ RUNNER_SYNTHETIC_TRIAL_MS: "1200", CANCEL_POLL_MS: "200" }),
+      ),
     );
     runners.push(...pair);
     await Promise.all(pair.map((r) => r.ready));

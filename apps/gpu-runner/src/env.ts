@@ -29,6 +29,8 @@ const schema = z.object({
   /** The BullMQ namespace (Redis key prefix or PostgreSQL schema) and queue name. */
   QUEUE_NAMESPACE: z.string().min(1).optional(),
   QUEUE_NAME: z.string().min(1).default("trials"),
+  /** How often running trials are checked against cancellation (cancelled study, lost attempt). */
+  CANCEL_POLL_MS: z.coerce.number().int().min(50).default(1_000),
   /** Postgres connections per runner process (a fleet of N runners opens up to N times this). */
   RUNNER_DB_POOL: z.coerce.number().int().min(1).max(100).default(5),
   /** How often the queue depth gauge is refreshed. */

@@ -5,6 +5,7 @@ import type { StoredTrial } from "@hyperensemble/engine/search";
 import {
   admitProposal,
   decentralizedProposal,
+  enqueueConfigurations,
   fillQueue,
   readProposalHistory,
 } from "@hyperensemble/platform";
@@ -210,5 +211,43 @@ describe("decentralized mode", () => {
       .map((t) => t.number)
       .sort((a, b) => a - b);
     expect(numbers).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe("given configurations", () => {
+  it("are enqueued on top of the budget and run as given; a bad one stores nothing", async () => {
+    const db = database.db;
+    const { name, queue } = freshQueue();
+    const { org, user } = await seedOrg(db);
+    const study = await seedStudy(db, org.id, user.id, { trials: 2, parallelism: 2 });
+    const ref = { orgId: org.id, studyId: study.id };
+    await expect(
+      enqueueConfigurations(db, queueEnqueuer(queue), ref, [
+        { learning_rate: 0.01, units: 8, activation: "tanh" },
+        { learning_rate: 0.01, units: 8, activation: "softmax" },
+      ]),
+    ).rejects.toThrow(/configurations\[1\]: activation/);
+    expect(await db.trial.count({ where: { studyId: study.id } })).toBe(0);
+    await fillQueue(db, queueEnqueuer(queue), ref);
+    const given = [
+      { learning_rate: 0.001, units: 16, activation: "relu" },
+      { learning_rate: 0.05, units: 32, activation: "tanh" },
+    ];
+    const ids = await enqueueConfigurations(db, queueEnqueuer(queue), ref, given);
+    expect(ids).toHaveLength(2);
+    inProcessRunner(name, queue, "given", 5);
+    await waitFor(
+      "the study to complete",
+      async () => (await db.study.findUniqueOrThrow({ where: { id: study.id } })).state === "COMPLETED",
+      60_000,
+      100,
+    );
+    expect(await studyLedger(db, study.id)).toMatchObject({
+      total: 4,
+      byState: { COMPLETE: 4 },
+      uniqueNumbers: 4,
+    });
+    const rows = await db.trial.findMany({ where: { id: { in: ids } }, orderBy: { number: "asc" } });
+    expect(rows.map((r) => r.params)).toEqual(given);
   });
 });

@@ -1,5 +1,6 @@
 import {
   acquireTrial,
+  claimWaitingTrial,
   completeTrial,
   type Db,
   failTrial,
@@ -76,6 +77,20 @@ export function loadEngine(): Promise<Engine> {
   return engine;
 }
 
+type StudyRow = NonNullable<Awaited<ReturnType<Db["study"]["findFirst"]>>>;
+const studies = new Map<string, { row: StudyRow; at: number }>();
+const STUDY_CACHE_MS = 5_000;
+
+/** A study's settings change only through its state: a few seconds of caching is safe (the claim checks the state). */
+async function studyRow(db: Db, studyId: string, orgId: string): Promise<StudyRow> {
+  const cached = studies.get(studyId);
+  if (cached && Date.now() - cached.at < STUDY_CACHE_MS) return cached.row;
+  const row = await db.study.findFirstOrThrow({ where: { id: studyId, orgId } });
+  if (studies.size > 1000) studies.clear();
+  studies.set(studyId, { row, at: Date.now() });
+  return row;
+}
+
 const errorName = (err: unknown) => (err instanceof Error ? err.name : "");
 
 const TRANSIENT =
@@ -101,25 +116,29 @@ export async function processTrialJob(
 ): Promise<TrialOutcome> {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
-  const found = await db.trial.findFirst({
-    where: { id: job.trialId, orgId: job.orgId },
-    include: { study: true },
-  });
-  if (!found || (found.state !== "WAITING" && found.state !== "RUNNING"))
-    return { kind: "skipped", reason: `trial is ${found?.state ?? "missing"}` };
-  const { study } = found;
-  // Paused studies keep their WAITING trials; resume re-enqueues them.
-  if (study.state !== "QUEUED" && study.state !== "RUNNING")
-    return { kind: "skipped", reason: `study is ${study.state}` };
-  // WAITING → claim; RUNNING with a lapsed heartbeat (the job was redelivered after its runner
-  // died, before any reaper ran) → reaped to the next attempt, then claimed.
-  const acquired = await acquireTrial(db, found.id, deps.runnerId, deps.staleMs ?? 30_000, now());
-  if (!acquired.acquired) return { kind: "skipped", reason: `not acquired: ${acquired.reason}` };
-  const trial = acquired.trial;
+  // Fast path, one statement: WAITING → RUNNING while the study is active.
+  let trial = await claimWaitingTrial(db, job.trialId, job.orgId, deps.runnerId, now());
+  if (!trial) {
+    const found = await db.trial.findFirst({
+      where: { id: job.trialId, orgId: job.orgId },
+      include: { study: { select: { state: true } } },
+    });
+    if (!found || (found.state !== "WAITING" && found.state !== "RUNNING"))
+      return { kind: "skipped", reason: `trial is ${found?.state ?? "missing"}` };
+    // Paused studies keep their WAITING trials; resume re-enqueues them.
+    if (found.study.state !== "QUEUED" && found.study.state !== "RUNNING")
+      return { kind: "skipped", reason: `study is ${found.study.state}` };
+    // RUNNING with a lapsed heartbeat (the job was redelivered after its runner died, before any
+    // reaper ran) → reaped to the next attempt, then claimed; a live one is a duplicate delivery.
+    const acquired = await acquireTrial(db, found.id, deps.runnerId, deps.staleMs ?? 30_000, now());
+    if (!acquired.acquired) return { kind: "skipped", reason: `not acquired: ${acquired.reason}` };
+    trial = acquired.trial;
+  }
   const attempt = trial.attempt;
   let startedAt = Date.now();
   let trainedAt = 0;
   deps.onStart?.(trial.id);
+  const study = await studyRow(db, trial.studyId, trial.orgId);
   const ref = { orgId: study.orgId, studyId: study.id };
   if (study.state === "QUEUED") {
     await db.study.updateMany({
@@ -127,7 +146,8 @@ export async function processTrialJob(
       data: { state: "RUNNING", startedAt: now() },
     });
   }
-  await notifyStudy(db, { ...ref, kind: "trial" });
+  // A hint for live pages; not on the path to the trial's start.
+  notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
 
   // Decentralized: this worker proposes its next configuration from the shared history while its
   // trial runs (the trial itself is in that history as pending), as DeepHyper's workers do.
@@ -223,7 +243,7 @@ export async function processTrialJob(
         if (proposed && !Number.isFinite(orgActiveLimitFromEnv())) {
           const id = await admitProposal(db, ref, proposed, now());
           if (id) {
-            await deps.enqueuer.enqueue({ trialId: id, ...ref }, { priority: 1 });
+            await deps.enqueuer.enqueue({ trialId: id, ...ref });
             return;
           }
         }

@@ -140,6 +140,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
       concurrency: env.RUNNER_CONCURRENCY,
       lockDurationMs: env.QUEUE_LOCK_MS,
       stalledIntervalMs: env.QUEUE_LOCK_MS,
+      cancelPollMs: env.CANCEL_POLL_MS,
       // Control channel: trials no longer RUNNING here (cancelled study, reaped attempt) are aborted.
       cancelled: async (jobIds) => {
         // Only trials this runner has claimed: a job still before its claim reads as WAITING.

@@ -1,6 +1,7 @@
 import type { Db } from "@hyperensemble/db";
+import { type ParamValue, parseSearchSpace, validateParams } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
-import { fillQueue, type TrialEnqueuer, type TrialJob } from "./study.ts";
+import { fillQueue, isNumberClash, type TrialEnqueuer, type TrialJob } from "./study.ts";
 
 export interface StudyRef {
   orgId: string;
@@ -119,4 +120,69 @@ export async function rerunFailedTrials(db: Db, requeuer: TrialEnqueuer, ref: St
   await requeueWaiting(db, requeuer, ref);
   await notifyStudy(db, { ...ref, kind: "study" });
   return failed.length;
+}
+
+/**
+ * Enqueue given configurations (a user's own points, a warm start from another study's best): each
+ * becomes a WAITING trial at once, on top of the budget (maxTrials grows by their number), numbered
+ * under the same lock as every fill. Returns the new trials' ids.
+ */
+export async function enqueueConfigurations(
+  db: Db,
+  enqueuer: TrialEnqueuer,
+  ref: StudyRef,
+  configurations: Record<string, ParamValue>[],
+  now: Date = new Date(),
+): Promise<string[]> {
+  if (configurations.length === 0) return [];
+  const study = await db.study.findFirst({
+    where: { id: ref.studyId, orgId: ref.orgId },
+    select: { searchSpace: true, state: true },
+  });
+  if (!study) throw new StudyStateError("study is missing");
+  if (!["QUEUED", "RUNNING", "PAUSED", "COMPLETED"].includes(study.state))
+    throw new StudyStateError(`study is ${study.state}: it takes no configurations`);
+  // Invalid points are rejected whole, with the parameter named, before anything is stored.
+  const space = parseSearchSpace(study.searchSpace);
+  configurations.forEach((params, i) => {
+    const problems = validateParams(space, params);
+    if (problems.length > 0) throw new StudyStateError(`configurations[${i}]: ${problems.join("; ")}`);
+  });
+  const insert = () =>
+    db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`dispatch:${ref.orgId}:${ref.studyId}`}))`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`dispatch:${ref.orgId}`}))`;
+      let number = await tx.trial.count({ where: { orgId: ref.orgId, studyId: ref.studyId } });
+      const created: string[] = [];
+      for (const params of configurations) {
+        const trial = await tx.trial.create({
+          data: { orgId: ref.orgId, studyId: ref.studyId, number: number++, params, queuedAt: now },
+        });
+        created.push(trial.id);
+      }
+      await tx.study.updateMany({
+        where: { id: ref.studyId, orgId: ref.orgId },
+        data: { maxTrials: { increment: configurations.length } },
+      });
+      await tx.study.updateMany({
+        where: { id: ref.studyId, orgId: ref.orgId, state: "COMPLETED" },
+        data: { state: "RUNNING", finishedAt: null },
+      });
+      return created;
+    });
+  let ids: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      ids = await insert();
+      break;
+    } catch (error) {
+      // A decentralized runner's lock-free admission took the same number first: count again.
+      if (!isNumberClash(error) || attempt >= 5) throw error;
+    }
+  }
+  if (study.state !== "PAUSED") {
+    for (const trialId of ids) await enqueuer.enqueue({ trialId, studyId: ref.studyId, orgId: ref.orgId });
+  }
+  await notifyStudy(db, { ...ref, kind: "study" });
+  return ids;
 }

@@ -1,6 +1,7 @@
 export {
   addTrials,
   cancelStudy,
+  enqueueConfigurations,
   pauseStudy,
   rerunFailedTrials,
   resumeStudy,

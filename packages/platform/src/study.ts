@@ -179,8 +179,6 @@ export async function fillQueue(
           slots = Math.max(0, orgLimit - orgPending);
           limited = true;
         }
-      } else if (slots > 0) {
-        orgPending = await tx.trial.count({ where: { orgId, state: { in: ["WAITING", "RUNNING"] } } });
       }
       const created: { id: string; priority: number }[] = [];
       if (slots > 0) {
@@ -203,7 +201,8 @@ export async function fillQueue(
           });
           history.push({ number: total, params, state: "WAITING" });
           orgPending += 1;
-          created.push({ id: trial.id, priority: Math.min(orgPending, MAX_PRIORITY) });
+          // Rank priority only under admission control (fairness); else FIFO, the fastest path.
+          created.push({ id: trial.id, priority: admission ? Math.min(orgPending, MAX_PRIORITY) : 0 });
           total += 1;
         }
       }
@@ -220,7 +219,10 @@ export async function fillQueue(
     }, TX_OPTIONS),
   );
   for (const trial of outcome.created)
-    await enqueuer.enqueue({ trialId: trial.id, studyId, orgId }, { priority: trial.priority });
+    await enqueuer.enqueue(
+      { trialId: trial.id, studyId, orgId },
+      trial.priority > 0 ? { priority: trial.priority } : {},
+    );
   if (outcome.created.length > 0 || outcome.completed)
     await notifyStudy(db, { orgId, studyId, kind: "study" });
   return { created: outcome.created.length, completed: outcome.completed, admissionLimited: outcome.limited };
