@@ -71,12 +71,16 @@ test("study page: sort trials, open a trial, export CSV", async ({ page }) => {
   await expect(page.getByTestId("trial-row")).toHaveCount(25);
   await page.screenshot({ path: path.join(screenshotDir, "study-page-seeded.png"), fullPage: true });
 
-  await page.getByTestId("trial-row").first().getByRole("button").first().click();
+  // Keyboard: the trial's number is a button; Enter opens the dialog, Escape closes it.
+  const opener = page.getByTestId("trial-row").first().getByRole("button").first();
+  await opener.focus();
+  await page.keyboard.press("Enter");
   const dialog = page.getByTestId("trial-detail");
   await expect(dialog.getByTestId("replica-histogram")).toBeVisible();
   await page.screenshot({ path: path.join(screenshotDir, "trial-detail.png") });
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
 
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Export CSV" }).click();
@@ -84,6 +88,11 @@ test("study page: sort trials, open a trial, export CSV", async ({ page }) => {
   const lines = readFileSync(file, "utf8").trim().split("\n");
   expect(lines[0]).toMatch(/^number,value,datetime_start,datetime_complete,duration,params_activation/);
   expect(lines).toHaveLength(61);
+
+  // The first Tab on a page lands on the skip link.
+  await page.goto(`/o/${DEMO_ORG.slug}/runners`);
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
 });
 
 test("main pages have no serious accessibility violations, light and dark", async ({ page }) => {

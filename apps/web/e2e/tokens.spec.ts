@@ -1,7 +1,16 @@
 // API tokens from the settings page: shown once, usable against the REST API, revocable; audit log.
-import { DEMO_ORG, DEMO_USER } from "@hyperensemble/platform";
+import { createDb } from "@hyperensemble/db";
+import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
 import { expect, test } from "@playwright/test";
 import { signIn } from "./helpers";
+
+const db = createDb(process.env.DATABASE_URL);
+test.beforeAll(async () => {
+  await seedDemo(db);
+});
+test.afterAll(async () => {
+  await db.$disconnect();
+});
 
 test("manage a token: create (shown once), use it, revoke it", async ({ page, playwright, baseURL }) => {
   await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);

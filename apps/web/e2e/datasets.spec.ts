@@ -1,0 +1,47 @@
+// Dataset upload: a preview before sending, then the server's validation result (stored, or the
+// field at fault), and keyboard use of the study page's trial dialog.
+import { createDb } from "@hyperensemble/db";
+import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+const db = createDb(process.env.DATABASE_URL);
+test.beforeAll(async () => {
+  await seedDemo(db);
+});
+test.afterAll(async () => {
+  await db.$disconnect();
+});
+
+test("upload a CSV: preview, validation message, stored", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  await page.getByRole("link", { name: "Datasets" }).click();
+  const preview = page.getByTestId("dataset-preview");
+  await expect(preview).toContainText("Preview: 8 rows × 3 columns");
+
+  // A non-numeric cell is flagged in the preview, and the server names the problem.
+  const csv = page.getByLabel("CSV text (or load a file)");
+  const good = await csv.inputValue();
+  await csv.fill(good.replace("1.25", "oops"));
+  await expect(preview).toContainText("(1 not numeric)");
+  await page.getByLabel("Name").fill("e2e-bad");
+  await page.getByRole("button", { name: "Validate and store" }).click();
+  await expect(
+    page
+      .getByRole("alert")
+      .filter({ hasText: /oops|number|finite/i })
+      .first(),
+  ).toBeVisible();
+
+  // A target column that is not in the header names the field.
+  await csv.fill(good);
+  await page.getByLabel("Target columns").fill("nope");
+  await page.getByRole("button", { name: "Validate and store" }).click();
+  await expect(page.locator("#ds-targets-error")).toContainText('"nope"');
+
+  await page.getByLabel("Target columns").fill("y");
+  await page.getByLabel("Name").fill("e2e-good");
+  await page.getByRole("button", { name: "Validate and store" }).click();
+  await expect(page.getByTestId("dataset-ok")).toContainText("8 points");
+  await expect(page.getByTestId("datasets-table")).toContainText("e2e-good");
+});
