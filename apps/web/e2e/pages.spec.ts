@@ -131,6 +131,12 @@ test("main pages have no serious accessibility violations, light and dark", asyn
   await page.goto(`${o}/studies/new`);
   await page.getByRole("tab", { name: "YAML / JSON spec" }).click();
   for (const v of await seriousViolations(page)) problems.push(`dark spec-editor: ${v}`);
+  const editor = page.getByLabel("Study spec (YAML or JSON)");
+  await editor.fill(
+    (await editor.inputValue()).replace("replicas: 8", "replicas: 0").replace("high: 0.03", "high: 0.0001"),
+  );
+  await expect(page.getByTestId("spec-errors")).toContainText("replicas must be at least 1");
+  for (const v of await seriousViolations(page)) problems.push(`dark spec-editor with errors: ${v}`);
   await page.screenshot({ path: path.join(screenshotDir, "spec-editor-dark.png"), fullPage: true });
   expect(problems).toEqual([]);
 });

@@ -274,17 +274,15 @@ export function SpaceBuilder({
         Add parameter
       </Button>
       {issues.length > 0 ? (
-        <ul
-          role="alert"
-          className="list-inside list-disc text-sm text-red-700 dark:text-red-300"
-          data-testid="space-errors"
-        >
-          {issues.map((i) => (
-            <li key={`${i.path}:${i.message}`}>
-              <code>{i.path}</code>: {i.message}
-            </li>
-          ))}
-        </ul>
+        <div role="alert" data-testid="space-errors">
+          <ul className="list-inside list-disc text-sm text-red-700 dark:text-red-300">
+            {issues.map((i) => (
+              <li key={`${i.path}:${i.message}`}>
+                <code>{i.path}</code>: {i.message}
+              </li>
+            ))}
+          </ul>
+        </div>
       ) : (
         <div data-testid="space-preview">
           <div className="flex items-center gap-3">

@@ -94,18 +94,16 @@ export function SpecEditor({
       </div>
       <div id="spec-status" aria-live="polite">
         {issues.length > 0 ? (
-          <ul
-            role="alert"
-            className="space-y-1 text-sm text-red-700 dark:text-red-300"
-            data-testid="spec-errors"
-          >
-            {issues.map((i) => (
-              <li key={`${i.path}:${i.message}`} data-path={i.path}>
-                {i.line ? <span className="mr-2 font-mono">line {i.line}</span> : null}
-                <code className="font-semibold">{i.path}</code>: {i.message}
-              </li>
-            ))}
-          </ul>
+          <div role="alert" data-testid="spec-errors">
+            <ul className="space-y-1 text-sm text-red-700 dark:text-red-300">
+              {issues.map((i) => (
+                <li key={`${i.path}:${i.message}`} data-path={i.path}>
+                  {i.line ? <span className="mr-2 font-mono">line {i.line}</span> : null}
+                  <code className="font-semibold">{i.path}</code>: {i.message}
+                </li>
+              ))}
+            </ul>
+          </div>
         ) : (
           <p className="text-sm text-green-800 dark:text-green-300" data-testid="spec-ok">
             Valid spec: {check.spec?.name}, {check.spec?.trials} trials × {check.spec?.replicas} replicas.

@@ -71,29 +71,28 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
     return undefined;
   };
   const parsed = createStudyInputSchema.safeParse(value);
+  const issues: SpecIssue[] = [];
   if (!parsed.success) {
     const seen = new Set<string>();
-    const issues: SpecIssue[] = [];
     for (const issue of parsed.error.issues) {
       const path = issue.path.map(String).join(".") || "(document)";
       if (seen.has(path)) continue;
       seen.add(path);
       issues.push({ path, message: issue.message, line: lineOf(issue.path as (string | number)[]) });
     }
-    return { issues };
   }
-  if (parsed.data.searchSpace) {
-    const spaceIssues = checkSpace(parsed.data.searchSpace);
-    if (spaceIssues.length > 0) {
-      return {
-        issues: spaceIssues.map((i) => ({
-          ...i,
-          path: `searchSpace.${i.path}`,
-          line: lineOf(["searchSpace", ...i.path.split(".")]),
-        })),
-      };
+  // The space is checked even when other fields fail, so every problem shows at once.
+  const space = (value as { searchSpace?: unknown } | null)?.searchSpace;
+  if (space && typeof space === "object" && !issues.some((i) => i.path.startsWith("searchSpace"))) {
+    for (const i of checkSpace(space)) {
+      issues.push({
+        ...i,
+        path: `searchSpace.${i.path}`,
+        line: lineOf(["searchSpace", ...i.path.split(".")]),
+      });
     }
   }
+  if (!parsed.success || issues.length > 0) return { issues };
   return { spec: parsed.data, issues: [] };
 }
 

@@ -7,12 +7,15 @@ export function Histogram({
   label,
   bins = 20,
   testId,
+  width: viewWidth = 380,
 }: {
   series: { name: string; values: number[] }[];
   xLabel: string;
   label: string;
   bins?: number;
   testId?: string;
+  /** The viewBox width: about the width it is shown at, so text keeps its size. */
+  width?: number;
 }) {
   const withData = series.filter((s) => s.values.some(Number.isFinite));
   if (withData.length === 0) return <NoData>No values yet.</NoData>;
@@ -31,7 +34,7 @@ export function Histogram({
     const n = s.values.filter(Number.isFinite).length || 1;
     return c.map((k) => k / n);
   });
-  const b = box(560, 220);
+  const b = box(viewWidth, 220, 46);
   const x = scale([lo, hi], xRange(b));
   const y = scale([0, Math.max(...counts.flat(), 0.01) * 1.05], yRange(b));
   return (
@@ -70,7 +73,7 @@ export function MultiHistory({
 }) {
   const withData = series.filter((s) => s.history.length > 0);
   if (withData.length === 0) return <NoData>None of these studies has a completed trial yet.</NoData>;
-  const b = box();
+  const b = box(1100, 300);
   const all = withData.flatMap((s) => s.history);
   const x = scale(
     extent(

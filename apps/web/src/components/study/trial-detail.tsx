@@ -133,6 +133,7 @@ export function TrialDetail({
               xLabel="χ² of one replica"
               label="Distribution of per-replica chi2"
               testId="replica-histogram"
+              width={900}
             />
           </section>
           <section>

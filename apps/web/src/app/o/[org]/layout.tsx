@@ -30,7 +30,7 @@ export default async function OrgLayout({
         Skip to content
       </a>
       <header className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 bg-white px-6 py-3 dark:border-slate-800 dark:bg-slate-900">
-        <nav aria-label="Main" className="flex flex-wrap items-center gap-6 text-sm">
+        <nav aria-label="Main" className="flex flex-wrap items-center gap-4 text-sm">
           <Link href={`/o/${org}/studies`} className={`text-base font-semibold ${focusRing}`}>
             HyperEnsemble
           </Link>
@@ -43,7 +43,7 @@ export default async function OrgLayout({
         <div className="flex items-center gap-3 text-sm">
           <ThemeToggle />
           <form action={doSignOut} className="flex items-center gap-3">
-            <span className="text-slate-600 dark:text-slate-400">{session.user.email}</span>
+            <span className="hidden text-slate-600 xl:inline dark:text-slate-400">{session.user.email}</span>
             <button
               type="submit"
               className={`rounded border border-slate-400 px-2 py-1 dark:border-slate-600 ${focusRing}`}
