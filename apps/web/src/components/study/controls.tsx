@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC, useTRPCClient } from "@/trpc/react";
-import { Button, inputClass } from "../ui";
+import { Button, focusRing } from "../ui";
 
 function download(filename: string, body: string, type: string) {
   const url = URL.createObjectURL(new Blob([body], { type }));
@@ -89,7 +89,7 @@ export function StudyControls({
               inputMode="numeric"
               value={more}
               onChange={(e) => setMore(e.target.value)}
-              className={`${inputClass} !mt-0 w-20 py-1`}
+              className={`w-20 rounded border border-slate-400 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-800 ${focusRing}`}
             />
           </div>
           <Button
