@@ -204,7 +204,10 @@ async function main() {
   const out = path.resolve(here, "results", `search-${date}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   const meta = {
-    command: `npm run bench:search -- ${process.argv.slice(2).join(" ")}`.trim(),
+    command: [
+      "npm run bench:search",
+      ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
+    ].join(" "),
     date: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, ${os.platform()} ${os.release()}, node ${process.version}`,
     seeds,
