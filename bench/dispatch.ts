@@ -315,6 +315,15 @@ async function main() {
       );
     }
     await stopRunners(runners);
+    // Anything unusual the runners logged (hand-backs, reaps, failed fills) is part of the result.
+    const unusual = runners.flatMap((r) =>
+      r
+        .output()
+        .split("\n")
+        .filter((line) => /failed|reaped|released|skipped|error/i.test(line)),
+    );
+    console.log(`[bench] runner log lines about failures, reaps or hand-backs: ${unusual.length}`);
+    for (const line of unusual.slice(0, 15)) console.log(`  ${line.slice(0, 240)}`);
 
     // The serialised step, uncontended, with a history like the measured run's.
     const serial: Record<string, { serialMs: number; proposeMs: number }> = {};
