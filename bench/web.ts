@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "15" },
     loads: { type: "string", default: "6" },
     port: { type: "string", default: "3210" },
+    "report-only": { type: "boolean", default: false },
   },
 });
 const TRIALS = Number(args.trials);
@@ -116,6 +117,12 @@ function serverEnv(url: string): NodeJS.ProcessEnv {
   env["NODE_ENV"] = "production";
   delete env["REDIS_URL"];
   return env;
+}
+
+if (args["report-only"]) {
+  // Rewrite the docs section from the last results without measuring again.
+  writeSection(JSON.parse(readFileSync(path.join(root, "bench/results/web.json"), "utf8")));
+  process.exit(0);
 }
 
 const dataDir = path.join(root, ".data", "bench-web", "postgres");
@@ -253,6 +260,15 @@ in one process tree on the same machine.
 | API p95, one client alone | ${r.apiOneClientP95Ms} ms | |
 | API p95, ${r.concurrency} clients each polling once a second | ${r.apiPolling1sP95Ms} ms | |
 | API throughput, errors | ${r.apiRps} req/s, ${r.apiErrors} errors of ${r.apiRequests} | |
+
+"Closed loop": every client sends its next request the moment the previous one returns, so the server
+is saturated and latency ≈ clients / throughput. The floor row is the same stack (Next route, tRPC,
+session) answering \`org.mine\` (one query, no org check); each study procedure adds the org and
+membership check every org procedure makes (two queries) and its own reads, which for this
+10,000-trial study are SQL aggregates cached per study until its next change notification. On this
+shared 2-core machine the closed-loop target (p95 < 200 ms) is not met, and the floor alone is above
+it: the limit is CPU for the request stack, not the study's size. The one-client and polling rows
+show the latency a person sees when the CPU is not saturated.
 
 Machine: ${r.machine}; load average during the run ${(r.loadAverage as number[]).join(", ")} (the machine
 was shared with other jobs). Date: ${r.date}. Raw figures: \`bench/results/web.json\`.
