@@ -11,6 +11,7 @@ import { seedStudy } from "./seed";
 const db = createDb(process.env.DATABASE_URL);
 let studyA = "";
 let studyB = "";
+let studyC = "";
 
 test.beforeAll(async () => {
   const { org, user } = await seedDemo(db);
@@ -22,6 +23,15 @@ test.beforeAll(async () => {
       trials: 60,
       seed: 3,
       withPredictions: true,
+    })
+  ).id;
+  studyC = (
+    await seedStudy(db, {
+      orgId: org.id,
+      ownerId: user.id,
+      name: "Seeded: with failures",
+      trials: 24,
+      seed: 4,
     })
   ).id;
   studyB = (
@@ -93,6 +103,26 @@ test("study page: sort trials, open a trial, export CSV", async ({ page }) => {
   await page.goto(`/o/${DEMO_ORG.slug}/runners`);
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+});
+
+test("rerun failed trials, clone as a new study, cancel both", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  await page.goto(`/o/${DEMO_ORG.slug}/studies/${studyC}`);
+  const state = page.getByTestId("study-state");
+  await expect(state).toContainText("COMPLETED");
+  await page.getByRole("button", { name: "Rerun failed (1)" }).click();
+  await expect(state).toContainText(/RUNNING|QUEUED/);
+  await expect(page.getByRole("button", { name: "Rerun failed (0)" })).toBeDisabled();
+  page.on("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(state).toContainText("CANCELLED");
+
+  await page.getByRole("button", { name: "Clone as new study" }).click();
+  await expect(page.getByTestId("study-name")).toHaveText("Seeded: with failures (copy)");
+  expect(page.url()).not.toContain(studyC);
+  await expect(page.getByTestId("progress")).toContainText("/ 24");
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("study-state")).toContainText("CANCELLED");
 });
 
 test("main pages have no serious accessibility violations, light and dark", async ({ page }) => {
