@@ -7,6 +7,7 @@ import {
   OBJECTIVES,
   SAMPLERS,
   SCHEDULERS,
+  SEARCH_MODES,
 } from "@hyperensemble/platform/schema";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
@@ -53,6 +54,7 @@ export function StudyForm({
       sampler,
       scheduler: String(form.get("scheduler") ?? "none"),
       objective: String(form.get("objective") ?? "L1"),
+      mode: String(form.get("mode") ?? "centralised"),
       task: { kind: "closure" as const, level: Number(form.get("level") ?? 2) },
       ...numbers,
       searchSpace: spaceFromRows(rows),
@@ -121,6 +123,17 @@ export function StudyForm({
             {SCHEDULERS.map((s) => (
               <option key={s} value={s}>
                 {s}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="mode" label="Search mode" error={errors.mode}>
+          <select id="mode" name="mode" defaultValue="centralised" className={inputClass}>
+            {SEARCH_MODES.map((m) => (
+              <option key={m} value={m}>
+                {m === "centralised"
+                  ? "centralised: one sampler proposes"
+                  : "decentralized: each runner runs its own BO"}
               </option>
             ))}
           </select>

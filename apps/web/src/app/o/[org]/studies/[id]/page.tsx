@@ -139,7 +139,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           </p>
           <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
             {ensemble.replicas} replicas × {ensemble.folds} folds, ≤ {training.maxEpochs} epochs; {s.sampler}{" "}
-            / {s.scheduler}, objective {s.objective}; task {task.kind}
+            / {s.scheduler} ({s.mode}), objective {s.objective}; task {task.kind}
             {task.level !== undefined ? ` level ${task.level}` : ""}; owner {s.owner}
           </p>
         </Card>
