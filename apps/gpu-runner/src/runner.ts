@@ -3,7 +3,6 @@
 // and serves /healthz and /metrics.
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
-import os from "node:os";
 import { createDb, databaseUrl, reapStaleTrials } from "@hyperensemble/db";
 import {
   type EnqueueOptions,
@@ -20,6 +19,7 @@ import {
   requeueTrial,
   trialQueue,
 } from "@hyperensemble/queue";
+import { detectDevice } from "./device.ts";
 import type { RunnerEnv } from "./env.ts";
 import { Histogram, type RunnerStats, renderMetrics } from "./metrics.ts";
 import { loadEngine, processTrialJob, type TrialTiming } from "./processTrial.ts";
@@ -60,12 +60,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
       name: env.RUNNER_NAME,
       backend: backend ?? "synthetic",
       concurrency: env.RUNNER_CONCURRENCY,
-      device: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? "unknown",
-        memoryBytes: os.totalmem(),
-        gpu: null,
-      },
+      device: await detectDevice(),
     },
   });
   const log = (msg: string) => console.log(`[runner ${env.RUNNER_NAME}] ${msg}`);
