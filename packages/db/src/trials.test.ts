@@ -9,6 +9,7 @@ import {
   completeTrial,
   failTrial,
   heartbeatTrial,
+  pruneTrial,
   reapStaleTrials,
   reportIntermediateValue,
   type TrialResultData,
@@ -73,6 +74,36 @@ describe("writes by the holding attempt only", () => {
     expect(await heartbeatTrial(t.db, id, 1)).toBe(false);
     const done = await t.db.trial.findUniqueOrThrow({ where: { id }, include: { result: true } });
     expect(done).toMatchObject({ state: "COMPLETE", result: { value: 1.2, replicaChi2: [1, 2, 3] } });
+  });
+
+  it("stores every result field in the one-statement completion (arrays, nulls, predictions JSON)", async () => {
+    const { trials, runner } = await seedStudy(t.db, 2);
+    const [a, b] = [trials[0]!.id, trials[1]!.id];
+    const predictions = { x: [0.1, 0.2], xLabel: "x", flavours: [{ name: "g", central: [1, 2] }] };
+    await claimTrial(t.db, a, 1, runner.id);
+    const full = {
+      ...result,
+      closureBias: 0.25,
+      closureVariance: null,
+      foldPhi2: { set: [0.5] },
+      predictions,
+    };
+    expect(await completeTrial(t.db, a, 1, full)).toBe(true);
+    expect(await t.db.trialResult.findUniqueOrThrow({ where: { trialId: a } })).toMatchObject({
+      value: 1.2,
+      L2: 1.5,
+      foldChi2: [1.1, 1.3],
+      foldPhi2: [0.5],
+      closureBias: 0.25,
+      closureVariance: null,
+      epochs: 10,
+      backend: "cpu",
+      predictions,
+    });
+    await claimTrial(t.db, b, 1, runner.id);
+    expect(await pruneTrial(t.db, b, 1, { ...result, replicaChi2: [] })).toBe(true);
+    const pruned = await t.db.trial.findUniqueOrThrow({ where: { id: b }, include: { result: true } });
+    expect(pruned).toMatchObject({ state: "PRUNED", result: { replicaChi2: [], predictions: null } });
   });
 
   it("failTrial with retry hands the trial back as the next attempt, then fails after maxAttempts", async () => {
