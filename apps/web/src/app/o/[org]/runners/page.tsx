@@ -26,13 +26,16 @@ function ago(date: Date | string): string {
       : `${Math.round(s / 3600)} h ago`;
 }
 
+/** "2 × NVIDIA H100 (80 GiB), 16 CPUs" from what the runner registered (see gpu-runner device.ts). */
 function deviceText(d: Record<string, unknown>): string {
-  const gpu = d["gpu"] as Record<string, unknown> | null | undefined;
-  if (gpu && typeof gpu === "object")
-    return `${String(gpu["name"] ?? "GPU")}${gpu["memoryBytes"] ? `, ${Math.round(Number(gpu["memoryBytes"]) / 2 ** 30)} GiB` : ""}`;
+  const gib = (bytes: unknown) => `${Math.round(Number(bytes) / 2 ** 30)} GiB`;
+  const gpus = Array.isArray(d["gpus"]) ? (d["gpus"] as Record<string, unknown>[]) : [];
+  const gpu = (d["gpu"] as Record<string, unknown> | null | undefined) ?? gpus[0];
   const cpus = d["cpus"] ? `${String(d["cpus"])} CPUs` : "CPU";
-  const mem = d["memoryBytes"] ? `, ${Math.round(Number(d["memoryBytes"]) / 2 ** 30)} GiB` : "";
-  return `${cpus}${d["cpuModel"] ? ` (${String(d["cpuModel"])})` : ""}${mem}`;
+  const host = `${cpus}${d["cpuModel"] ? ` (${String(d["cpuModel"])})` : ""}${d["memoryBytes"] ? `, ${gib(d["memoryBytes"])}` : ""}`;
+  if (!gpu) return host;
+  const count = gpus.length > 1 ? `${gpus.length} × ` : "";
+  return `${count}${String(gpu["name"] ?? "GPU")}${gpu["memoryBytes"] ? ` (${gib(gpu["memoryBytes"])})` : ""}; ${host}`;
 }
 
 export default function RunnersPage({ params }: { params: Promise<{ org: string }> }) {
