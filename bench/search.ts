@@ -37,10 +37,11 @@ const OUR_SAMPLERS: Record<string, (seed: number) => SamplerConfig> = {
   "gp-log": (seed) => ({ name: "gp", seed, outputWarping: "log" }),
   "gp-rank": (seed) => ({ name: "gp", seed, outputWarping: "rank" }),
   "gp-ucb": (seed) => ({ name: "gp", seed, acquisition: "ucb" }),
+  "gp-ucb1": (seed) => ({ name: "gp", seed, acquisition: "ucb", kappa: 1 }),
 
   "dbo-rf": (seed) => ({ name: "dbo", seed, surrogate: "rf" }),
 };
-const DEFAULT_SAMPLERS = ["random", "sobol", "tpe", "tpe-multivariate", "cmaes", "gp"];
+const DEFAULT_SAMPLERS = ["random", "sobol", "tpe", "tpe-multivariate", "cmaes", "gp", "gp-ucb1"];
 
 interface Row {
   function: string;
