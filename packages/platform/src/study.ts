@@ -238,7 +238,10 @@ async function retryOnNumberClash<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (!isNumberClash(error) || attempt >= 5) throw error;
+      if (!isNumberClash(error) || attempt >= 12) throw error;
+      // Busy decentralized studies admit proposals continuously: back off a little, with jitter, so
+      // a (longer) locked fill gets a window between two admissions.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
 }
