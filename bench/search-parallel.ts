@@ -5,7 +5,7 @@
  * pending trials (TPE: constant liar; GP: kriging believer); decentralised BO gives each worker
  * its own sampler (own seed and kappa) over the shared history.
  *
- *   npm run bench:search-parallel -- --seeds 10
+ *   npm run bench:search-parallel -- --seeds 10 [--functions branin,hartmann6] [--samplers tpe,gp,dbo-rf]
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -71,14 +71,17 @@ const MODES: Record<string, (seed: number, workers: number) => Sampler[]> = {
 function main() {
   const i = process.argv.indexOf("--seeds");
   const seeds = i >= 0 ? Number(process.argv[i + 1]) : 10;
-  const functions = ["branin", "hartmann6"];
+  const fi = process.argv.indexOf("--functions");
+  const functions = fi >= 0 ? process.argv[fi + 1]!.split(",") : ["branin", "hartmann6"];
+  const mi = process.argv.indexOf("--samplers");
+  const modes = mi >= 0 ? process.argv[mi + 1]!.split(",") : Object.keys(MODES);
   const rows: Array<Record<string, unknown>> = [];
   const started = Date.now();
   console.log(
     ["function", "sampler", "1 worker", "8 workers", "ratio 8/1"].map((h) => h.padEnd(16)).join(""),
   );
   for (const fn of TEST_FUNCTIONS.filter((f) => functions.includes(f.name))) {
-    for (const [mode, make] of Object.entries(MODES)) {
+    for (const [mode, make] of Object.entries(MODES).filter(([m]) => modes.includes(m))) {
       const seq = Array.from({ length: seeds }, (_, s) => simulate(fn, make(s, 1), s));
       const par = Array.from({ length: seeds }, (_, s) => simulate(fn, make(s, 8), s));
       const row = {
