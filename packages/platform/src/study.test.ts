@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cancelStudy, pauseStudy, resumeStudy, StudyStateError } from "./control.ts";
 import { seedDemo } from "./demo.ts";
 import { createStudyInputSchema, fieldErrors } from "./schema.ts";
-import { createStudy, fillQueue, type TrialJob } from "./study.ts";
+import { createStudy, fillActiveStudies, fillQueue, requeueWaitingTrials, type TrialJob } from "./study.ts";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -58,6 +58,20 @@ describe("study creation input", () => {
 });
 
 describe("fillQueue", () => {
+  it("a failed first fill does not fail creation (no duplicate on retry); the sweeps dispatch it", async () => {
+    const down = { enqueue: async () => Promise.reject(new Error("queue unavailable")) };
+    const study = await createStudy(db, down, { orgId, ownerId, spec: spec({ name: "deferred" }) });
+    expect(await db.study.count({ where: { orgId, name: "deferred" } })).toBe(1);
+    jobs.length = 0;
+    // Trials committed but never enqueued: the orphan sweep re-adds them; the top-up sweep then has
+    // nothing to add (the study is at its parallelism).
+    await requeueWaitingTrials(db, enqueuer, 0, new Date(Date.now() + 1000));
+    await fillActiveStudies(db, enqueuer, new Date());
+    const waiting = await db.trial.findMany({ where: { orgId, studyId: study.id, state: "WAITING" } });
+    expect(waiting.length).toBe(2);
+    expect(new Set(jobs.map((j) => j.trialId))).toEqual(new Set(waiting.map((t) => t.id)));
+  });
+
   it("keeps parallelism, never exceeds the budget and numbers trials uniquely under concurrent calls", async () => {
     jobs.length = 0;
     const study = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec() });

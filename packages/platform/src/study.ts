@@ -83,7 +83,15 @@ export async function createStudy(
       parallelism: spec.parallelism,
     },
   });
-  await fillQueue(db, enqueuer, { orgId, studyId: study.id });
+  try {
+    await fillQueue(db, enqueuer, { orgId, studyId: study.id });
+  } catch (error) {
+    // The study is stored and valid; its first trials are a refill away. Under load the fill's
+    // transaction can time out (P2028) or the queue can be briefly down: answering 500 here would make
+    // clients retry and create the study twice, so report success and let the runners' top-up sweep
+    // (fillActiveStudies) propose the trials.
+    console.warn(`createStudy: first fill of ${study.id} deferred to the sweep: ${String(error)}`);
+  }
   return study;
 }
 
