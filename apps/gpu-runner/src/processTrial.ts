@@ -197,7 +197,13 @@ export async function processTrialJob(
       result = await runSyntheticTrial(params, deps.syntheticTrialMs, { signal: abort, onReport });
     } else {
       const { runTrial } = await loadEngine();
-      result = await runTrial(buildTrialSpec(study, trial, deps.backend), { signal: abort, onReport });
+      const dataset = study.datasetId
+        ? (await db.dataset.findFirstOrThrow({ where: { id: study.datasetId, orgId: study.orgId } })).data
+        : undefined;
+      result = await runTrial(buildTrialSpec(study, trial, deps.backend, dataset), {
+        signal: abort,
+        onReport,
+      });
     }
     trainedAt = Date.now();
     const seconds = (performance.now() - started) / 1000;

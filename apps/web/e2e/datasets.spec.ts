@@ -45,3 +45,29 @@ test("upload a CSV: preview, validation message, stored", async ({ page }) => {
   await expect(page.getByTestId("dataset-ok")).toContainText("8 points");
   await expect(page.getByTestId("datasets-table")).toContainText("e2e-good");
 });
+
+test("a study on an uploaded dataset runs to completion", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  await page.getByRole("link", { name: "Datasets" }).click();
+  await page.getByLabel("Name").fill("e2e-for-study");
+  await page.getByRole("button", { name: "Validate and store" }).click();
+  await expect(page.getByTestId("dataset-ok")).toBeVisible();
+
+  await page.goto(`/o/${DEMO_ORG.slug}/studies/new`);
+  await page.locator("#name").fill("E2E dataset study");
+  await page.locator("#level").selectOption({ label: "Dataset: e2e-for-study (8 points)" });
+  await page.locator("#replicas").fill("4");
+  await page.locator("#trials").fill("2");
+  await page.locator("#folds").fill("1");
+  await page.locator("#maxEpochs").fill("60");
+  await page.getByRole("button", { name: "Create study" }).click();
+  await expect(page.getByTestId("study-state")).toContainText("COMPLETED", { timeout: 180_000 });
+  const org = await db.organization.findUniqueOrThrow({ where: { slug: DEMO_ORG.slug } });
+  const study = await db.study.findFirstOrThrow({ where: { orgId: org.id, name: "E2E dataset study" } });
+  expect(study.datasetId).not.toBeNull();
+  const states = await db.trial.findMany({
+    where: { orgId: org.id, studyId: study.id },
+    select: { state: true },
+  });
+  expect(states.map((t) => t.state)).toEqual(["COMPLETE", "COMPLETE"]);
+});

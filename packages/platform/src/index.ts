@@ -29,6 +29,7 @@ export {
   orgActiveLimitFromEnv,
   requeueWaitingTrials,
   type SearchMode,
+  StudyInputError,
   type TrialEnqueuer,
   type TrialJob,
 } from "./study.ts";

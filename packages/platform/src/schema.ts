@@ -20,13 +20,25 @@ export const closureTaskSchema = z.object({
   level: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: "task.level must be 0, 1 or 2" }),
 });
 
+/** An uploaded dataset of the study's organization (the generic tabular task). */
+export const datasetTaskSchema = z.object({
+  kind: z.literal("dataset"),
+  datasetId: z
+    .string({ error: "task.datasetId is required" })
+    .min(1, { error: "task.datasetId is required" }),
+});
+
 export const createStudyInputSchema = z.object({
   name: z
     .string({ error: "name is required" })
     .trim()
     .min(1, { error: "name is required" })
     .max(120, { error: "name must be at most 120 characters" }),
-  task: closureTaskSchema.default({ kind: "closure", level: 2 }),
+  task: z
+    .union([closureTaskSchema, datasetTaskSchema], {
+      error: "task must be the closure task or an uploaded dataset",
+    })
+    .default({ kind: "closure", level: 2 }),
   replicas: int("replicas", 1, 2000),
   trials: int("trials", 1, 1000),
   folds: int("folds", 1, 10).default(2),

@@ -49,6 +49,17 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const ACTIVE_STUDY_STATES = ["QUEUED", "RUNNING"] as const;
 const REPORTS_PER_TRIAL = 20;
 
+/** Input that passed the schema but not the database (e.g. an unknown dataset); names the field. */
+export class StudyInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = "StudyInputError";
+  }
+}
+
 export async function createStudy(
   db: Db,
   enqueuer: TrialEnqueuer,
@@ -61,10 +72,21 @@ export async function createStudy(
     spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace,
   );
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);
+  let datasetId: string | null = null;
+  if (spec.task.kind === "dataset") {
+    // Only a dataset of the study's own organization: another org's id is "not found", as any other.
+    const dataset = await db.dataset.findFirst({
+      where: { id: spec.task.datasetId, orgId },
+      select: { id: true },
+    });
+    if (!dataset) throw new StudyInputError("task.datasetId", "dataset not found in this organization");
+    datasetId = dataset.id;
+  }
   const study = await db.study.create({
     data: {
       orgId,
       ownerId,
+      datasetId,
       name: spec.name,
       state: "QUEUED",
       task: spec.task,

@@ -23,12 +23,20 @@ export function buildTrialSpec(
   study: StudyRow,
   trial: { number: number; params: unknown },
   backend?: TrialSpec["backend"],
+  /** The dataset JSON of a dataset-backed study (Study.task.kind = "dataset"). */
+  dataset?: unknown,
 ): TrialSpec {
   const ensemble = study.ensemble as EnsembleSettings;
   const training = study.training as TrainingSettings;
-  const task = study.task as { kind: "closure"; level: 0 | 1 | 2 };
+  const task = study.task as { kind: "closure"; level: 0 | 1 | 2 } | { kind: "dataset"; datasetId: string };
+  if (task.kind === "dataset" && dataset === undefined) {
+    throw new Error(`study ${study.id}: dataset ${task.datasetId} must be loaded to build its trial spec`);
+  }
   return {
-    task: { kind: "closure", level: task.level, seed: study.seed },
+    task:
+      task.kind === "dataset"
+        ? { kind: "tabular", dataset }
+        : { kind: "closure", level: task.level, seed: study.seed },
     replicas: ensemble.replicas,
     folds: ensemble.folds,
     // Each trial gets its own replica seeds; the closure data (task.seed) is shared by the study.

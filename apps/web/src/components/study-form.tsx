@@ -9,9 +9,11 @@ import {
   SCHEDULERS,
   SEARCH_MODES,
 } from "@hyperensemble/platform/schema";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { DEFAULT_SPACE } from "@/lib/spec";
+import { useTRPC } from "@/trpc/react";
 import { type ParamRow, rowsFromSpace, SpaceBuilder, spaceFromRows } from "./space-builder";
 import type { CreateResult } from "./spec-editor";
 import { Button, Field, inputClass, linkClass } from "./ui";
@@ -24,6 +26,13 @@ const NUMBER_FIELDS = [
   { name: "parallelism", label: "Parallel trials", initial: "2", hint: "trials in flight at once" },
   { name: "seed", label: "Seed (optional)", initial: "", hint: "blank: from the clock" },
 ] as const;
+
+// The task select holds closure levels ("0".."2") and uploaded datasets ("dataset:<id>").
+function taskFromChoice(choice: string) {
+  if (choice.startsWith("dataset:"))
+    return { kind: "dataset" as const, datasetId: choice.slice("dataset:".length) };
+  return { kind: "closure" as const, level: Number(choice) };
+}
 
 // A blank or non-numeric entry stays visible to the schema as NaN/undefined, so it names the field.
 function toNumber(raw: FormDataEntryValue | null): number | undefined {
@@ -43,6 +52,9 @@ export function StudyForm({
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [rows, setRows] = useState<ParamRow[]>(() => rowsFromSpace(DEFAULT_SPACE));
   const [sampler, setSampler] = useState<string>("random");
+  const trpc = useTRPC();
+  const datasets = useQuery(trpc.dataset.list.queryOptions({ org }));
+  const uploaded = (datasets.data?.items ?? []).filter((d) => !d.builtin);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -55,7 +67,7 @@ export function StudyForm({
       scheduler: String(form.get("scheduler") ?? "none"),
       objective: String(form.get("objective") ?? "L1"),
       mode: String(form.get("mode") ?? "centralised"),
-      task: { kind: "closure" as const, level: Number(form.get("level") ?? 2) },
+      task: taskFromChoice(String(form.get("level") ?? "2")),
       ...numbers,
       searchSpace: spaceFromRows(rows),
     };
@@ -83,11 +95,20 @@ export function StudyForm({
             />
           </Field>
         </div>
-        <Field id="level" label="Task" error={errors["task.level"] ?? errors.task}>
+        <Field
+          id="level"
+          label="Task"
+          error={errors["task.level"] ?? errors["task.datasetId"] ?? errors.task}
+        >
           <select id="level" name="level" defaultValue="2" className={inputClass}>
             <option value="0">Built-in closure, level 0 (data = truth)</option>
             <option value="1">Built-in closure, level 1 (one noise shift)</option>
             <option value="2">Built-in closure, level 2 (pseudo-data per replica)</option>
+            {uploaded.map((d) => (
+              <option key={d.id} value={`dataset:${d.id}`}>
+                Dataset: {d.name} ({d.nPoints} points)
+              </option>
+            ))}
           </select>
         </Field>
         {NUMBER_FIELDS.map((f) => (

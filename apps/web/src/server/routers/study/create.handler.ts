@@ -1,6 +1,7 @@
-import { type CreateStudySpec, createStudy } from "@hyperensemble/platform";
+import { type CreateStudySpec, createStudy, StudyInputError } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
+import { fieldError } from "../field-error";
 
 export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; input: CreateStudySpec }) {
   try {
@@ -14,6 +15,9 @@ export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; inpu
     });
     return { id: study.id };
   } catch (err) {
+    if (err instanceof StudyInputError) {
+      throw fieldError(err.field.split("."), err.message.slice(err.field.length + 2));
+    }
     if (err instanceof Error && err.name === "SearchSpaceError") {
       throw new TRPCError({ code: "BAD_REQUEST", message: `searchSpace: ${err.message}`, cause: err });
     }

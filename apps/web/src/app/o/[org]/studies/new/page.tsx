@@ -37,9 +37,9 @@ export default function NewStudyPage({ params }: { params: Promise<{ org: string
     <div className="space-y-4">
       <PageHeader title="New study" />
       <p className="max-w-3xl text-sm text-slate-700 dark:text-slate-300">
-        Every trial trains an ensemble of replicas on the built-in proton-structure closure task and is scored
-        by held-out fold χ² (L1) and the ensemble spread φ². Use the form for the common case, or paste the
-        YAML/JSON spec that <code>hens study create -f</code> takes.
+        Every trial trains an ensemble of replicas on the built-in proton-structure closure task (or one of
+        your uploaded datasets) and is scored by held-out fold χ² (L1) and the ensemble spread φ². Use the
+        form for the common case, or paste the YAML/JSON spec that <code>hens study create -f</code> takes.
       </p>
       <div role="tablist" aria-label="How to describe the study" className="flex gap-2">
         {TABS.map((t, i) => (

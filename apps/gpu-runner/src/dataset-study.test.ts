@@ -1,0 +1,81 @@
+// A study on an uploaded dataset (the generic tabular task): created through the platform with the
+// dataset of its own organization only, trained for real by the runner's trial processor.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
+import { csvToDatasetJson } from "@hyperensemble/engine";
+import { createStudy, createStudyInputSchema, StudyInputError, type TrialJob } from "@hyperensemble/platform";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { seedOrg } from "./fleet.test-helpers.ts";
+import { processTrialJob } from "./processTrial.ts";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase({ max: 4 });
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+const csv = readFileSync(
+  path.join(import.meta.dirname, "../../../packages/engine/examples/tabular.csv"),
+  "utf8",
+);
+
+it("a dataset study uses its org's dataset only, and its trials train on it", async () => {
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  const other = await seedOrg(db);
+  const json = csvToDatasetJson({
+    format: "csv",
+    csv,
+    inputs: ["x"],
+    targets: ["y"],
+    errors: ["dy"],
+    subset: "experiment",
+    alwaysFitted: ["edge"],
+  });
+  const mk = (orgId: string, name: string) =>
+    db.dataset.create({
+      data: { orgId, name, kind: "tabular", nPoints: 60, summary: {}, data: json as object },
+    });
+  const mine = await mk(org.id, "mine");
+  const theirs = await mk(other.org.id, "theirs");
+
+  const jobs: TrialJob[] = [];
+  const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
+  const spec = (datasetId: string) =>
+    createStudyInputSchema.parse({
+      name: "tabular",
+      task: { kind: "dataset", datasetId },
+      replicas: 3,
+      trials: 1,
+      folds: 2,
+      maxEpochs: 30,
+      parallelism: 1,
+      seed: 5,
+    });
+  // Another organization's dataset id is refused like an unknown one, naming the field.
+  const refused = createStudy(db, enqueuer, { orgId: org.id, ownerId: user.id, spec: spec(theirs.id) });
+  await expect(refused).rejects.toBeInstanceOf(StudyInputError);
+  await expect(refused).rejects.toThrow(/task\.datasetId: dataset not found/);
+  expect(await db.study.count({ where: { orgId: org.id } })).toBe(0);
+
+  const study = await createStudy(db, enqueuer, { orgId: org.id, ownerId: user.id, spec: spec(mine.id) });
+  expect(study.datasetId).toBe(mine.id);
+  expect(jobs).toHaveLength(1);
+  const outcome = await processTrialJob(
+    { db, enqueuer, runnerId: null as unknown as string, backend: "cpu", heartbeatMs: 1_000 },
+    jobs[0]!,
+    new AbortController().signal,
+  );
+  expect(outcome.kind).toBe("complete");
+  const row = await db.trial.findFirstOrThrow({
+    where: { orgId: org.id, studyId: study.id },
+    include: { result: true },
+  });
+  expect(row.state).toBe("COMPLETE");
+  expect(row.result?.foldChi2).toHaveLength(2);
+  expect(Number.isFinite(row.result?.L1)).toBe(true);
+  expect(row.result?.closureBias).toBeNull(); // no truth in an uploaded dataset
+}, 120_000);
