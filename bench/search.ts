@@ -218,6 +218,8 @@ async function main() {
     totalSeconds: Number(((Date.now() - started) / 1000).toFixed(1)),
   };
   writeFileSync(out, `${JSON.stringify({ meta, rows }, null, 2)}\n`);
+  // The issue's name for the latest figures: same content, a stable path.
+  writeFileSync(path.resolve(here, "results", "samplers.json"), `${JSON.stringify({ meta, rows }, null, 2)}\n`);
   console.log(
     `\nOptuna: ${note}. Ours ${meta.oursSeconds} s, total ${meta.totalSeconds} s. Wrote ${path.relative(process.cwd(), out)}`,
   );
