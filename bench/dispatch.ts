@@ -1,19 +1,5 @@
-/**
- * Dispatch benchmark (`npm run bench:dispatch`): 32 runner processes on this machine running
- * synthetic 2-second trials (RUNNER_SYNTHETIC_TRIAL_MS: every database write a real trial makes,
- * sleep instead of training), one study per mode, centralised vs decentralized. Measures
- *   utilisation  = training time / (runners × window), window = first start → last start (while
- *                  work is queued; the drain at the end, when the budget is spent, is reported apart);
- *   dispatch     = job enqueued → training started (p50, p99);
- * then projects utilisation at 100, 500 and 2,000 workers with a discrete-event simulation fed with
- * the measured per-trial overheads (bench/dispatch-sim.ts). Own Postgres (embedded) and Redis.
- * Writes bench/results/dispatch.json and prints a table. Options: --runners N --trials-per-runner K
- * --trial-ms MS --out FILE (under bench/results/).
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,11 +13,13 @@ import {
 } from "@hyperensemble/platform";
 import { closeAll, createQueueConnection, trialQueue } from "@hyperensemble/queue";
 import {
+  freePort,
   queueEnqueuer,
   type RunnerProcess,
   seedOrg,
   seedStudy,
   spawnRunner,
+  startRedis,
   stopRunners,
   waitFor,
 } from "../apps/gpu-runner/src/fleet.test-helpers.ts";
@@ -60,36 +48,6 @@ interface Timing {
   finishedAt: number;
   outcome: string;
   runner: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "/usr/bin/redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      if (out.includes("Ready to accept connections")) resolve(child);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
 }
 
 const median = (xs: number[]) => percentile(xs, 0.5);

@@ -2,6 +2,7 @@
 // namespace, and studies seeded straight into Postgres.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Db } from "@hyperensemble/db";
@@ -162,4 +163,36 @@ export async function studyLedger(db: Db, studyId: string) {
     resultWithoutComplete: trials.filter((t) => t.state !== "COMPLETE" && t.result).length,
     duplicatedIntermediate: Number(dupIntermediate?.n ?? 0),
   };
+}
+
+/** A free TCP port on loopback (bound, read, released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway redis-server (no persistence) on `port`, resolved once it accepts connections. */
+export function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    "/usr/bin/redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Ready to accept connections")) resolve(child);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
+  });
 }

@@ -2,10 +2,9 @@
 // are gone) and a Postgres crash-restart, each with runner processes working. Postgres is the source
 // of truth: every trial still completes exactly once, nothing is half-written, and producers fail
 // fast with a clear error while a service is down.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createDb, type Db, migrateDatabase } from "@hyperensemble/db";
@@ -21,45 +20,17 @@ import {
 } from "@hyperensemble/queue";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  freePort,
   queueEnqueuer,
   type RunnerProcess,
   seedOrg,
   seedStudy,
   spawnRunner,
+  startRedis,
   stopRunners,
   studyLedger,
   waitFor,
 } from "./fleet.test-helpers.ts";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "/usr/bin/redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Ready to accept connections")) resolve(child);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
-  });
-}
 
 const stopChild = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
