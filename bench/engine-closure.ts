@@ -56,18 +56,53 @@ const show = (name: string, r: TrialResult) => {
   );
 };
 
-show("level 0, 2-25-20-3, R=4", await trial(0, 4, reference, 600));
-show(`level 2, 2-25-20-3, R=${replicas}`, await trial(2, replicas, reference, 800));
+const level0 = await trial(0, 4, reference, 600);
+show("level 0, 2-25-20-3, R=4", level0);
+const level2 = await trial(2, replicas, reference, 800);
+show(`level 2, 2-25-20-3, R=${replicas}`, level2);
+const sized: TrialResult[] = [];
 for (const [name, p] of [
   ["1x2 (under-sized)", { n_layers: 1, units_1: 2 }],
   ["8-6", { n_layers: 2, units_1: 8, units_2: 6 }],
   ["25-20 (reference)", reference],
   ["45-40", { n_layers: 2, units_1: 45, units_2: 40 }],
-] as const)
-  show(`level 2, ${name}, R=${sizeReplicas}`, await trial(2, sizeReplicas, p, 800));
+] as const) {
+  const r = await trial(2, sizeReplicas, p, 800);
+  sized.push(r);
+  show(`level 2, ${name}, R=${sizeReplicas}`, r);
+}
+
+// Issue 3's acceptance criteria, checked: the run fails (exit 1) when one is missed.
+const [under, small, ref, large] = sized as [TrialResult, TrialResult, TrialResult, TrialResult];
+const ratio = level2.closure?.ratio ?? Number.NaN;
+const checks: [string, boolean][] = [
+  [`level 0 held-out chi2 ${level0.L1.toFixed(4)} < 0.1`, level0.L1 < 0.1],
+  [`level 2 L1 ${level2.L1.toFixed(3)} in [0.7, 1.5]`, level2.L1 >= 0.7 && level2.L1 <= 1.5],
+  [`level 2 bias/variance ${ratio.toFixed(3)} in [0.5, 2]`, ratio >= 0.5 && ratio <= 2],
+  [`under-sized L1 ${under.L1.toFixed(3)} > 1.2 x reference ${ref.L1.toFixed(3)}`, under.L1 > 1.2 * ref.L1],
+  [
+    `phi2 grows with size: ${small.phi2.toFixed(4)} < ${ref.phi2.toFixed(4)} < ${large.phi2.toFixed(4)}`,
+    small.phi2 < ref.phi2 && ref.phi2 < large.phi2,
+  ],
+];
+for (const [what, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${what}`);
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `engine-closure-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), taskSeed, training, rows }, null, 2));
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      taskSeed,
+      training,
+      rows,
+      checks: checks.map(([what, ok]) => ({ what, ok })),
+    },
+    null,
+    2,
+  ),
+);
 console.log(`wrote ${file}`);
+if (checks.some(([, ok]) => !ok)) process.exit(1);

@@ -1,5 +1,5 @@
 /**
- * Prints the worked example of docs/engine.md from the engine's own estimators:
+ * Prints the worked example of docs/method.md from the engine's own estimators:
  * npx tsx packages/engine/scripts/worked-example.ts
  */
 import {
