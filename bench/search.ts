@@ -219,7 +219,10 @@ async function main() {
   };
   writeFileSync(out, `${JSON.stringify({ meta, rows }, null, 2)}\n`);
   // The issue's name for the latest figures: same content, a stable path.
-  writeFileSync(path.resolve(here, "results", "samplers.json"), `${JSON.stringify({ meta, rows }, null, 2)}\n`);
+  writeFileSync(
+    path.resolve(here, "results", "samplers.json"),
+    `${JSON.stringify({ meta, rows }, null, 2)}\n`,
+  );
   console.log(
     `\nOptuna: ${note}. Ours ${meta.oursSeconds} s, total ${meta.totalSeconds} s. Wrote ${path.relative(process.cwd(), out)}`,
   );
