@@ -15,6 +15,9 @@ interface Step {
 const steps: Step[] = [
   { name: "lint", cmd: bin("biome"), args: ["check", "."] },
   { name: "typecheck", cmd: bin("turbo"), args: ["run", "typecheck", "--output-logs=errors-only"] },
+  // Outside the workspaces: scripts/, bench/ and the root configs; the test services' setup.
+  { name: "typecheck-root", cmd: bin("tsc"), args: ["--noEmit", "-p", "."] },
+  { name: "typecheck-test", cmd: bin("tsc"), args: ["--noEmit", "-p", "test"] },
   { name: "unit+integration", cmd: bin("vitest"), args: ["run"] },
   {
     name: "build",
