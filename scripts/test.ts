@@ -11,6 +11,7 @@ interface Step {
   name: string;
   cmd: string;
   args: string[];
+  env?: Record<string, string>;
 }
 const steps: Step[] = [
   { name: "lint", cmd: bin("biome"), args: ["check", "."] },
@@ -19,10 +20,19 @@ const steps: Step[] = [
   { name: "typecheck-root", cmd: bin("tsc"), args: ["--noEmit", "-p", "."] },
   { name: "typecheck-test", cmd: bin("tsc"), args: ["--noEmit", "-p", "test"] },
   { name: "unit+integration", cmd: bin("vitest"), args: ["run"] },
+  // The standalone output is what the web image ships; `next start` (e2e, quickstart) serves it too.
   {
     name: "build",
     cmd: bin("turbo"),
     args: ["run", "build", "--filter=@hyperensemble/web", "--output-logs=errors-only"],
+    env: { NEXT_OUTPUT: "standalone" },
+  },
+  // The image's entry command, run from this build: must start and serve /api/health (not skippable).
+  {
+    name: "standalone",
+    cmd: bin("vitest"),
+    args: ["run", "infra/test/docker.test.ts", "-t", "standalone server.js"],
+    env: { HENS_REQUIRE_STANDALONE: "1" },
   },
   { name: "e2e", cmd: bin("tsx"), args: [path.join(root, "scripts", "e2e.ts")] },
 ];
@@ -33,7 +43,11 @@ for (const step of steps) {
   const t0 = Date.now();
   console.log(`\n=== ${step.name} ===`);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(step.cmd, step.args, { cwd: root, stdio: "inherit", env: process.env });
+    const child = spawn(step.cmd, step.args, {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, ...step.env },
+    });
     child.once("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
   timings.push(`${step.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
