@@ -49,6 +49,9 @@ test("upload a CSV: preview, validation message, stored", async ({ page }) => {
 test("a study on an uploaded dataset runs to completion", async ({ page }) => {
   await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
   await page.getByRole("link", { name: "Datasets" }).click();
+  // The preview renders once the page is hydrated: only then does the form submit through the API.
+  await expect(page.getByTestId("dataset-preview")).toContainText("Preview: 8 rows × 3 columns");
+  await page.getByLabel("Target columns").fill("y");
   await page.getByLabel("Name").fill("e2e-for-study");
   await page.getByRole("button", { name: "Validate and store" }).click();
   await expect(page.getByTestId("dataset-ok")).toBeVisible();
