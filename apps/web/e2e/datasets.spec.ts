@@ -13,6 +13,9 @@ test.afterAll(async () => {
   await db.$disconnect();
 });
 
+// Names unique per run: the suite can be repeated against one database (--repeat-each).
+const run = Date.now().toString(36);
+
 test("upload a CSV: preview, validation message, stored", async ({ page }) => {
   await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
   await page.getByRole("link", { name: "Datasets" }).click();
@@ -40,10 +43,10 @@ test("upload a CSV: preview, validation message, stored", async ({ page }) => {
   await expect(page.locator("#ds-targets-error")).toContainText('"nope"');
 
   await page.getByLabel("Target columns").fill("y");
-  await page.getByLabel("Name").fill("e2e-good");
+  await page.getByLabel("Name").fill(`e2e-good-${run}`);
   await page.getByRole("button", { name: "Validate and store" }).click();
   await expect(page.getByTestId("dataset-ok")).toContainText("8 points");
-  await expect(page.getByTestId("datasets-table")).toContainText("e2e-good");
+  await expect(page.getByTestId("datasets-table")).toContainText(`e2e-good-${run}`);
 });
 
 test("a study on an uploaded dataset runs to completion", async ({ page }) => {
@@ -52,13 +55,14 @@ test("a study on an uploaded dataset runs to completion", async ({ page }) => {
   // The preview renders once the page is hydrated: only then does the form submit through the API.
   await expect(page.getByTestId("dataset-preview")).toContainText("Preview: 8 rows × 3 columns");
   await page.getByLabel("Target columns").fill("y");
-  await page.getByLabel("Name").fill("e2e-for-study");
+  const name = `e2e-for-study-${run}-${test.info().repeatEachIndex}`;
+  await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Validate and store" }).click();
   await expect(page.getByTestId("dataset-ok")).toBeVisible();
 
   await page.goto(`/o/${DEMO_ORG.slug}/studies/new`);
-  await page.locator("#name").fill("E2E dataset study");
-  await page.locator("#level").selectOption({ label: "Dataset: e2e-for-study (8 points)" });
+  await page.locator("#name").fill(`E2E dataset study ${name}`);
+  await page.locator("#level").selectOption({ label: `Dataset: ${name} (8 points)` });
   await page.locator("#replicas").fill("4");
   await page.locator("#trials").fill("2");
   await page.locator("#folds").fill("1");
@@ -66,7 +70,9 @@ test("a study on an uploaded dataset runs to completion", async ({ page }) => {
   await page.getByRole("button", { name: "Create study" }).click();
   await expect(page.getByTestId("study-state")).toContainText("COMPLETED", { timeout: 180_000 });
   const org = await db.organization.findUniqueOrThrow({ where: { slug: DEMO_ORG.slug } });
-  const study = await db.study.findFirstOrThrow({ where: { orgId: org.id, name: "E2E dataset study" } });
+  const study = await db.study.findFirstOrThrow({
+    where: { orgId: org.id, name: `E2E dataset study ${name}` },
+  });
   expect(study.datasetId).not.toBeNull();
   const states = await db.trial.findMany({
     where: { orgId: org.id, studyId: study.id },

@@ -87,14 +87,15 @@ test("bad input on the form and the API names the field and stores nothing", asy
 test("sign in, create a study in the form, watch it complete, see scores", async ({ page }) => {
   await signIn(page);
   await page.getByRole("link", { name: "New study" }).first().click();
-  await page.locator("#name").fill("E2E closure study");
+  const studyName = `E2E closure study ${Date.now().toString(36)}`;
+  await page.locator("#name").fill(studyName);
   await page.locator("#replicas").fill("8");
   await page.locator("#trials").fill("3");
   await page.locator("#maxEpochs").fill("150");
   await page.locator("#parallelism").fill("2");
   await page.getByRole("button", { name: "Create study" }).click();
   await expect(page).toHaveURL(new RegExp(`/o/${DEMO_ORG.slug}/studies/[a-z0-9]+$`));
-  await expect(page.getByTestId("study-name")).toHaveText("E2E closure study");
+  await expect(page.getByTestId("study-name")).toHaveText(studyName);
   // Live: the page changes state without a reload while runners report.
   await expect(page.getByTestId("study-state")).toContainText("COMPLETED", { timeout: 240_000 });
   await expect(page.getByTestId("progress")).toHaveText("3 / 3");
@@ -117,5 +118,5 @@ test("sign in, create a study in the form, watch it complete, see scores", async
 
   // The studies list shows it with its best value.
   await page.getByRole("link", { name: "Studies" }).first().click();
-  await expect(page.getByRole("link", { name: "E2E closure study" })).toBeVisible();
+  await expect(page.getByRole("link", { name: studyName })).toBeVisible();
 });
