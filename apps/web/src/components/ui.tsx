@@ -289,3 +289,25 @@ export function Pagination({
 export const tableClass = "w-full text-left text-sm";
 export const theadClass = "text-slate-600 dark:text-slate-300";
 export const rowClass = "border-t border-slate-100 align-top dark:border-slate-800";
+
+/**
+ * A table's header row of plain column labels. The first column carries the row's vertical padding;
+ * `{ srOnly }` names a column for screen readers only (an actions column, say).
+ */
+export function TableHead({ columns }: { columns: readonly (string | { srOnly: string })[] }) {
+  return (
+    <thead className={theadClass}>
+      <tr>
+        {columns.map((c, i) => (
+          <th
+            key={typeof c === "string" ? c : c.srOnly}
+            scope="col"
+            className={i === 0 ? "py-2 pr-3" : "pr-3"}
+          >
+            {typeof c === "string" ? c : <span className="sr-only">{c.srOnly}</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -16,8 +16,8 @@ import {
   PageHeader,
   rowClass,
   StateBadge,
+  TableHead,
   tableClass,
-  theadClass,
 } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
@@ -118,37 +118,19 @@ function Compare({ org }: { org: string }) {
           <Card title="Selected configurations">
             <div className="overflow-x-auto">
               <table className={tableClass} data-testid="compare-table">
-                <thead className={theadClass}>
-                  <tr>
-                    <th scope="col" className="py-2 pr-3">
-                      Study
-                    </th>
-                    <th scope="col" className="pr-3">
-                      State
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Completed
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Sampler
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Best L1
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Selected
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Selected L1
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Selected φ²
-                    </th>
-                    <th scope="col" className="pr-3">
-                      Parameters
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead
+                  columns={[
+                    "Study",
+                    "State",
+                    "Completed",
+                    "Sampler",
+                    "Best L1",
+                    "Selected",
+                    "Selected L1",
+                    "Selected φ²",
+                    "Parameters",
+                  ]}
+                />
                 <tbody>
                   {studies.map((s) => (
                     <tr key={s.id} className={rowClass} data-testid="compare-row">

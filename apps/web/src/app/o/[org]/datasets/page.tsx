@@ -11,6 +11,7 @@ import {
   Loading,
   PageHeader,
   rowClass,
+  TableHead,
   tableClass,
   theadClass,
 } from "@/components/ui";
@@ -185,25 +186,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
         <ErrorState error={datasets.error} what="datasets" />
         {datasets.data ? (
           <table className={tableClass} data-testid="datasets-table">
-            <thead className={theadClass}>
-              <tr>
-                <th scope="col" className="py-2 pr-3">
-                  Name
-                </th>
-                <th scope="col" className="pr-3">
-                  Kind
-                </th>
-                <th scope="col" className="pr-3">
-                  Points
-                </th>
-                <th scope="col" className="pr-3">
-                  Created
-                </th>
-                <th scope="col" className="pr-3">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={["Name", "Kind", "Points", "Created", { srOnly: "Actions" }]} />
             <tbody>
               {datasets.data.items.map((d) => (
                 <tr key={d.id} className={rowClass}>

@@ -12,8 +12,8 @@ import {
   PageHeader,
   rowClass,
   StateBadge,
+  TableHead,
   tableClass,
-  theadClass,
 } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
@@ -58,34 +58,18 @@ export default function RunnersPage({ params }: { params: Promise<{ org: string 
         {runners.data && runners.data.items.length > 0 ? (
           <div className="overflow-x-auto">
             <table className={tableClass} data-testid="runners-table">
-              <thead className={theadClass}>
-                <tr>
-                  <th scope="col" className="py-2 pr-3">
-                    Runner
-                  </th>
-                  <th scope="col" className="pr-3">
-                    State
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Device
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Backend
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Slots busy
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Utilisation
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Your running trials
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Last heartbeat
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  "Runner",
+                  "State",
+                  "Device",
+                  "Backend",
+                  "Slots busy",
+                  "Utilisation",
+                  "Your running trials",
+                  "Last heartbeat",
+                ]}
+              />
               <tbody>
                 {runners.data.items.map((r) => (
                   <tr key={r.id} className={rowClass} data-testid="runner-row">

@@ -11,8 +11,8 @@ import {
   inputClass,
   Loading,
   rowClass,
+  TableHead,
   tableClass,
-  theadClass,
 } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
@@ -76,22 +76,7 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
         <ErrorState error={members.error} what="members" />
         {members.data ? (
           <table className={tableClass} data-testid="members-table">
-            <thead className={theadClass}>
-              <tr>
-                <th scope="col" className="py-2 pr-3">
-                  Member
-                </th>
-                <th scope="col" className="pr-3">
-                  Role
-                </th>
-                <th scope="col" className="pr-3">
-                  Joined
-                </th>
-                <th scope="col" className="pr-3">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={["Member", "Role", "Joined", { srOnly: "Actions" }]} />
             <tbody>
               {members.data.items.map((m) => (
                 <tr key={m.userId} className={rowClass}>
@@ -187,22 +172,7 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
           ) : null}
           {invitations.data && invitations.data.items.length > 0 ? (
             <table className={`${tableClass} mt-3`}>
-              <thead className={theadClass}>
-                <tr>
-                  <th scope="col" className="py-2 pr-3">
-                    Email
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Role
-                  </th>
-                  <th scope="col" className="pr-3">
-                    Expires
-                  </th>
-                  <th scope="col" className="pr-3">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={["Email", "Role", "Expires", { srOnly: "Actions" }]} />
               <tbody>
                 {invitations.data.items.map((i) => (
                   <tr key={i.id} className={rowClass}>

@@ -10,8 +10,8 @@ import {
   inputClass,
   Loading,
   rowClass,
+  TableHead,
   tableClass,
-  theadClass,
 } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
@@ -48,25 +48,7 @@ export default function AuditPage({ params }: { params: Promise<{ org: string }>
       ) : null}
       {items.length > 0 ? (
         <table className={tableClass} data-testid="audit-table">
-          <thead className={theadClass}>
-            <tr>
-              <th scope="col" className="py-2 pr-3">
-                When
-              </th>
-              <th scope="col" className="pr-3">
-                Who
-              </th>
-              <th scope="col" className="pr-3">
-                Action
-              </th>
-              <th scope="col" className="pr-3">
-                Target
-              </th>
-              <th scope="col" className="pr-3">
-                Details
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={["When", "Who", "Action", "Target", "Details"]} />
           <tbody>
             {items.map((e) => (
               <tr key={e.id} className={rowClass}>

@@ -11,8 +11,8 @@ import {
   inputClass,
   Loading,
   rowClass,
+  TableHead,
   tableClass,
-  theadClass,
 } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
@@ -145,31 +145,9 @@ export default function TokensPage({ params }: { params: Promise<{ org: string }
         ) : null}
         {tokens.data && tokens.data.items.length > 0 ? (
           <table className={tableClass} data-testid="tokens-table">
-            <thead className={theadClass}>
-              <tr>
-                <th scope="col" className="py-2 pr-3">
-                  Name
-                </th>
-                <th scope="col" className="pr-3">
-                  Prefix
-                </th>
-                <th scope="col" className="pr-3">
-                  Scopes
-                </th>
-                <th scope="col" className="pr-3">
-                  Expires
-                </th>
-                <th scope="col" className="pr-3">
-                  Last used
-                </th>
-                <th scope="col" className="pr-3">
-                  Status
-                </th>
-                <th scope="col" className="pr-3">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={["Name", "Prefix", "Scopes", "Expires", "Last used", "Status", { srOnly: "Actions" }]}
+            />
             <tbody>
               {tokens.data.items.map((t) => (
                 <tr key={t.id} className={rowClass} data-testid="token-row">
