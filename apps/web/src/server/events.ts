@@ -33,9 +33,16 @@ class StudyEventHub {
         this.client = null;
         this.connecting = null;
       });
-      await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-      this.client = client;
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+        this.client = client;
+      } catch (error) {
+        // Postgres unreachable: live hints pause (streams still send heartbeats and pages re-read
+        // on them); the next subscriber tries again. Never an unhandled rejection.
+        await client.end().catch(() => undefined);
+        console.warn(`study events: LISTEN failed, live updates paused: ${String(error)}`);
+      }
     })().finally(() => {
       this.connecting = null;
     });
