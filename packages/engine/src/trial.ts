@@ -66,6 +66,11 @@ export interface RunTrialOptions {
   // biome-ignore lint/suspicious/noConfusingVoidType: callers return nothing or true (prune)
   onReport?: (r: TrialReport) => void | boolean | Promise<void | boolean>;
   signal?: AbortSignal;
+  /**
+   * Trains the ensemble instead of TF.js's trainEnsemble (the default), e.g. webgpu/trainer.ts's
+   * Dawn engine; `name` becomes the result's `backend`.
+   */
+  trainer?: { name: string; train: typeof trainEnsemble };
 }
 
 export function buildTask(spec: TrialSpec): Task {
@@ -121,11 +126,11 @@ export async function runTrial(specInput: TrialSpec, opts: RunTrialOptions = {})
   const backend = await selectBackend(spec.backend);
   const task = buildTask(spec);
   const { setup, averageBest } = ensembleSetup(spec, task);
-  const fit = await trainEnsemble(setup, opts);
+  const fit = await (opts.trainer?.train ?? trainEnsemble)(setup, opts);
   return {
     ...scoreEnsemble(task, setup, fit, averageBest),
     epochs: fit.epochs,
-    backend,
+    backend: opts.trainer?.name ?? backend,
     durationSeconds: (performance.now() - started) / 1000,
   };
 }
