@@ -4,6 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import { isCrossSiteRequest } from "./auth/csrf";
+import { sessionUserId } from "./auth/session";
 import { authenticateBearer } from "./auth/token";
 import { db } from "./db";
 import { type Permission, type Role, roleCan } from "./permissions";
@@ -24,13 +25,11 @@ export async function createContext(opts: { req: Request }) {
   const tokenPrincipal = await authenticateBearer(db, opts.req);
   if (tokenPrincipal)
     return { db, enqueuer, requeuer, principal: tokenPrincipal as Principal | null, req: opts.req };
-  // Imported lazily: next-auth pulls in Next internals that plain Node (scripts, tests) cannot load.
-  const { auth } = await import("../auth");
-  const session = await auth();
-  if (session?.user?.id && opts.req.method === "POST" && isCrossSiteRequest(opts.req)) {
+  const userId = await sessionUserId(opts.req);
+  if (userId && opts.req.method === "POST" && isCrossSiteRequest(opts.req)) {
     throw new TRPCError({ code: "FORBIDDEN", message: "cross-site request refused" });
   }
-  const principal: Principal | null = session?.user?.id ? { userId: session.user.id } : null;
+  const principal: Principal | null = userId ? { userId } : null;
   return { db, enqueuer, requeuer, principal, req: opts.req };
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
@@ -64,15 +63,17 @@ export function orgProcedure(permission: Permission) {
   return protectedProcedure
     .input(z.object({ org: z.string({ error: "org is required" }).min(1, { error: "org is required" }) }))
     .use(async ({ ctx, input, next }) => {
-      const org = await ctx.db.organization.findUnique({ where: { slug: input.org } });
-      const membership = org
-        ? await ctx.db.membership.findFirst({ where: { orgId: org.id, userId: ctx.principal.userId } })
-        : null;
-      const otherOrgsToken = ctx.principal.orgId !== undefined && ctx.principal.orgId !== org?.id;
-      if (!org || !membership || otherOrgsToken) {
+      // One round trip for the org and the caller's membership (this runs on every request).
+      const [found] = await ctx.db.$queryRaw<{ id: string; slug: string; name: string; role: string }[]>`
+        SELECT o."id", o."slug", o."name", m."role"::text AS "role"
+        FROM "Organization" o JOIN "Membership" m ON m."orgId" = o."id"
+        WHERE o."slug" = ${input.org} AND m."userId" = ${ctx.principal.userId}`;
+      const otherOrgsToken = ctx.principal.orgId !== undefined && ctx.principal.orgId !== found?.id;
+      if (!found || otherOrgsToken) {
         throw new TRPCError({ code: "NOT_FOUND", message: "organization not found" });
       }
-      const role = membership.role as Role;
+      const org = { id: found.id, slug: found.slug, name: found.name };
+      const role = found.role as Role;
       if (!roleCan(role, permission)) {
         throw new TRPCError({ code: "FORBIDDEN", message: `your role ${role} cannot ${permission}` });
       }
@@ -83,7 +84,7 @@ export function orgProcedure(permission: Permission) {
       return next({
         ctx: {
           ...ctx,
-          org: { id: org.id, slug: org.slug, name: org.name },
+          org,
           role,
           user: { id: ctx.principal.userId },
           orgDb: scopedDb(ctx.db, org.id),
