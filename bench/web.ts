@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     loads: { type: "string", default: "6" },
     port: { type: "string", default: "3210" },
     "report-only": { type: "boolean", default: false },
+    /** Write a V8 CPU profile of the web server to this directory (for finding request-stack costs). */
+    profile: { type: "string" },
   },
 });
 const TRIALS = Number(args.trials);
@@ -62,6 +64,18 @@ async function waitFor(url: string, ms: number) {
   throw new Error(`${url} did not come up in ${ms} ms`);
 }
 
+/** CPU seconds (user + system) the web server process has used so far, from /proc (Linux). */
+function serverCpuSeconds(): number {
+  const pid = server?.pid;
+  if (!pid) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Closed loop: `clients` clients, each sending its next request as soon as the last returns. With
  * `paceMs`, each client instead sends one request every `paceMs` (a dashboard that polls). */
 async function load(cookie: string, urls: string[], clients = CONCURRENCY, paceMs = 0) {
@@ -85,13 +99,17 @@ async function load(cookie: string, urls: string[], clients = CONCURRENCY, paceM
     }
   };
   const t0 = performance.now();
+  const cpu0 = serverCpuSeconds();
   await Promise.all(Array.from({ length: clients }, client));
   const elapsed = (performance.now() - t0) / 1000;
+  // Server CPU per request: unlike latency, this hardly moves when other work shares the machine.
+  const serverCpuMsPerRequest = round(((serverCpuSeconds() - cpu0) * 1000) / Math.max(1, latencies.length));
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     requests: latencies.length,
     errors,
     rps: round(latencies.length / elapsed),
+    serverCpuMsPerRequest,
     p50: round(percentile(sorted, 50)),
     p95: round(percentile(sorted, 95)),
     p99: round(percentile(sorted, 99)),
@@ -146,7 +164,9 @@ try {
   await db.$executeRawUnsafe("ANALYZE");
   await db.$disconnect();
 
-  server = spawn(path.join(root, "node_modules/.bin/next"), ["start", "-p", String(PORT)], {
+  const nextBin = path.join(root, "node_modules/next/dist/bin/next");
+  const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  server = spawn(process.execPath, [...profile, nextBin, "start", "-p", String(PORT)], {
     cwd: path.join(root, "apps/web"),
     env: serverEnv(pg.url),
     stdio: ["ignore", "inherit", "inherit"],
@@ -199,13 +219,15 @@ try {
   const api = await load(cookie, urls);
   // The floor: the same stack (Next route, tRPC, session, org check) on a procedure with no query.
   const floor = await load(cookie, [`${base}/api/trpc/org.mine`]);
-  console.log(`floor (org.mine) at ${CONCURRENCY} clients: p95 ${floor.p95} ms, ${floor.rps} req/s`);
+  console.log(
+    `floor (org.mine) at ${CONCURRENCY} clients: p95 ${floor.p95} ms, ${floor.rps} req/s, server CPU ${floor.serverCpuMsPerRequest} ms/request`,
+  );
   const single = await load(cookie, urls, 1);
   console.log(`API, one client: p50 ${single.p50} ms, p95 ${single.p95} ms`);
   const paced = await load(cookie, urls, CONCURRENCY, 1000);
   console.log(`API, ${CONCURRENCY} clients polling once a second: p95 ${paced.p95} ms, ${paced.rps} req/s`);
   console.log(
-    `API at ${CONCURRENCY} clients: ${api.requests} requests, p50 ${api.p50} ms, p95 ${api.p95} ms, ${api.rps} req/s`,
+    `API at ${CONCURRENCY} clients: ${api.requests} requests, p50 ${api.p50} ms, p95 ${api.p95} ms, ${api.rps} req/s, server CPU ${api.serverCpuMsPerRequest} ms/request`,
   );
 
   const result = {
@@ -220,8 +242,10 @@ try {
     apiRequests: api.requests,
     apiErrors: api.errors,
     apiRps: api.rps,
+    apiServerCpuMsPerRequest: api.serverCpuMsPerRequest,
     apiFloorP95Ms: floor.p95,
     apiFloorRps: floor.rps,
+    apiFloorServerCpuMsPerRequest: floor.serverCpuMsPerRequest,
     apiOneClientP95Ms: single.p95,
     apiPolling1sP95Ms: paced.p95,
     loadAverage: os.loadavg().map(round),
@@ -237,7 +261,11 @@ try {
   writeSection(result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  server?.kill("SIGTERM");
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server?.once("exit", r));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  }
   await pg.stop();
 }
 
