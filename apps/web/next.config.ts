@@ -21,7 +21,19 @@ const config: NextConfig = {
     "@tensorflow/tfjs",
     "@tensorflow/tfjs-backend-wasm",
     "webgpu",
+    // bull-board (/admin/bull) finds its UI through require.resolve at runtime: load it from
+    // node_modules rather than bundling it.
+    "@bull-board/api",
+    "@bull-board/ui",
   ],
+  // @bull-board/ui is files read at runtime (index.ejs, static assets), which tracing cannot see;
+  // the standalone output needs them beside the route that serves them.
+  outputFileTracingIncludes: {
+    "/admin/bull": [
+      "../../node_modules/@bull-board/ui/package.json",
+      "../../node_modules/@bull-board/ui/dist/**/*",
+    ],
+  },
   typedRoutes: false,
   poweredByHeader: false,
 };

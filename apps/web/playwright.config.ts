@@ -10,6 +10,8 @@ const serverEnv: Record<string, string> = {
   ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   NODE_ENV: "production",
   HENS_ALLOW_DEV_SECRET: "1",
+  // The platform admin of e2e/admin.spec.ts (bull-board at /admin/bull).
+  HENS_PLATFORM_ADMINS: "ops@platform.test",
   AUTH_URL: `http://localhost:${port}`,
   PATH: process.env.PATH ?? "",
   HOME: process.env.HOME ?? "",

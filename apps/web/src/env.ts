@@ -12,7 +12,7 @@ const schema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   HENS_ALLOW_DEV_SECRET: z.string().optional(),
-  /** Platform admins (operators): emails, comma separated; they see /admin/queues. */
+  /** Platform admins (operators): emails, comma separated; they see /admin/bull and /admin/queues. */
   HENS_PLATFORM_ADMINS: z.string().optional(),
   AUTH_GITHUB_ID: z.string().optional(),
   AUTH_GITHUB_SECRET: z.string().optional(),

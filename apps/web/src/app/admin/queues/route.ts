@@ -1,23 +1,26 @@
-import { databaseUrl } from "@hyperensemble/db";
-import { createQueueConnection, type TrialQueue, trialQueue } from "@hyperensemble/queue";
-import { auth } from "@/auth";
-import { env } from "@/env";
-import { isPlatformAdmin, queueSnapshot } from "./snapshot";
+import { BULL_BOARD_BASE_PATH } from "@/server/admin/bull-board";
+import { adminTrialQueue, currentPlatformAdminAccess } from "@/server/admin/context";
+import { queueSnapshot } from "./snapshot";
 
 export const dynamic = "force-dynamic";
 
-const globalForAdmin = globalThis as unknown as { hensAdminQueue?: TrialQueue };
-
 /**
  * GET /admin/queues: read-only JSON view of the trial queue (depth, recent jobs per state) for
- * platform admins (HENS_PLATFORM_ADMINS); everyone else gets 404, as if it did not exist.
+ * platform admins (HENS_PLATFORM_ADMINS); everyone else gets 404, as if it did not exist. The same
+ * queues in the bull-board UI: /admin/bull (linked from `dashboard` and the Link header).
  */
 export async function GET() {
-  const session = await auth();
-  if (!isPlatformAdmin(session?.user?.email, env.HENS_PLATFORM_ADMINS)) {
+  if ((await currentPlatformAdminAccess()) !== "admin") {
     return new Response("Not found", { status: 404 });
   }
-  globalForAdmin.hensAdminQueue ??= trialQueue(createQueueConnection({ databaseUrl: databaseUrl() }));
-  const snapshot = await queueSnapshot(globalForAdmin.hensAdminQueue);
-  return Response.json(snapshot, { headers: { "cache-control": "no-store" } });
+  const snapshot = await queueSnapshot(adminTrialQueue());
+  return Response.json(
+    { ...snapshot, dashboard: BULL_BOARD_BASE_PATH },
+    {
+      headers: {
+        "cache-control": "no-store",
+        link: `<${BULL_BOARD_BASE_PATH}>; rel="alternate"; type="text/html"`,
+      },
+    },
+  );
 }

@@ -1,20 +1,7 @@
 import { testRedisUrl } from "@hyperensemble/db/testing";
 import { createQueueConnection, enqueueTrial, trialQueue } from "@hyperensemble/queue";
 import { afterAll, describe, expect, it } from "vitest";
-import { isPlatformAdmin, queueSnapshot } from "./snapshot";
-
-describe("isPlatformAdmin", () => {
-  it("matches listed emails only, case-insensitively; nobody when the list is unset", () => {
-    const admins = "ops@example.test, Root@Example.test  sre@example.test";
-    expect(isPlatformAdmin("ops@example.test", admins)).toBe(true);
-    expect(isPlatformAdmin("root@example.test", admins)).toBe(true);
-    expect(isPlatformAdmin("sre@example.test", admins)).toBe(true);
-    expect(isPlatformAdmin("member@example.test", admins)).toBe(false);
-    expect(isPlatformAdmin("ops@example.test", undefined)).toBe(false);
-    expect(isPlatformAdmin(undefined, admins)).toBe(false);
-    expect(isPlatformAdmin("", "")).toBe(false);
-  });
-});
+import { queueSnapshot } from "./snapshot";
 
 describe("queueSnapshot", () => {
   const queue = trialQueue(

@@ -2,16 +2,6 @@
 // and the most recent jobs per state. Nothing here changes a job. Job payloads are identifiers only.
 import { type QueueDepth, queueDepth, type TrialQueue } from "@hyperensemble/queue";
 
-/** Platform admins: the emails listed in HENS_PLATFORM_ADMINS (comma or space separated). */
-export function isPlatformAdmin(email: string | null | undefined, admins: string | undefined): boolean {
-  if (!email || !admins) return false;
-  const list = admins
-    .split(/[\s,]+/)
-    .map((e) => e.trim().toLowerCase())
-    .filter(Boolean);
-  return list.includes(email.trim().toLowerCase());
-}
-
 const STATES = ["active", "waiting", "prioritized", "delayed", "failed", "completed"] as const;
 
 export interface JobView {

@@ -1,0 +1,52 @@
+// bull-board at /admin/bull on the built app: a platform admin (HENS_PLATFORM_ADMINS in
+// playwright.config.ts) sees the dashboard render our trial queue; a member of an organisation who
+// is not a platform admin, and an anonymous visitor, do not; writes are refused.
+import { createDb } from "@hyperensemble/db";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+import { seedMember } from "./seed";
+
+const db = createDb(process.env.DATABASE_URL);
+const OPS = { orgSlug: "ops-lab", email: "ops@platform.test", password: "ops-password-1" };
+const MEMBER = { orgSlug: "member-lab", email: "member@platform.test", password: "member-password-1" };
+
+test.beforeAll(async () => {
+  await seedMember(db, OPS);
+  await seedMember(db, MEMBER);
+});
+test.afterAll(async () => {
+  await db.$disconnect();
+});
+
+test("bull-board: platform admins only, read-only", async ({ browser }) => {
+  const admin = await browser.newContext();
+  const page = await admin.newPage();
+  await signIn(page, OPS.email, OPS.password, OPS.orgSlug);
+  await page.goto("/admin/bull");
+  await expect(page).toHaveTitle("HyperEnsemble queues");
+  // The UI's scripts loaded from /admin/bull/static and its API answered: the queue is listed.
+  await expect(page.getByText("trials", { exact: true }).first()).toBeVisible();
+  const api = await page.request.get("/admin/bull/api/queues");
+  expect(api.status()).toBe(200);
+  const names = ((await api.json()) as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+  expect(names.map((q) => [q.name, q.readOnlyMode])).toContainEqual(["trials", true]);
+  const pause = await page.request.put("/admin/bull/api/queues/trials/pause");
+  expect(pause.status()).toBe(405);
+  // The JSON view links to it.
+  const json = await page.request.get("/admin/queues");
+  expect(((await json.json()) as { dashboard: string }).dashboard).toBe("/admin/bull");
+
+  const other = await browser.newContext();
+  const memberPage = await other.newPage();
+  await signIn(memberPage, MEMBER.email, MEMBER.password, MEMBER.orgSlug);
+  const refused = await memberPage.goto("/admin/bull");
+  expect(refused?.status()).toBe(403);
+  expect((await memberPage.request.get("/admin/bull/api/queues")).status()).toBe(403);
+
+  const anonymous = await browser.newContext();
+  const anonPage = await anonymous.newPage();
+  await anonPage.goto("/admin/bull");
+  await expect(anonPage).toHaveURL(/\/signin$/);
+  expect((await anonPage.request.get("/admin/bull/api/queues")).status()).toBe(401);
+  await Promise.all([admin.close(), other.close(), anonymous.close()]);
+});
