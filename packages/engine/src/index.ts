@@ -19,6 +19,14 @@ export {
   trialLosses,
 } from "./estimators/estimators.ts";
 export { cholesky, PointSet } from "./linalg.ts";
+export {
+  type PackedTrialResult,
+  type PackingInfo,
+  packKey,
+  planPacks,
+  runTrials,
+  trialMembers,
+} from "./packing.ts";
 export { deriveSeed, Rng } from "./rng.ts";
 export {
   hyperparametersSchema,
@@ -31,7 +39,13 @@ export {
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, csvToDatasetJson } from "./tasks/tabular.ts";
 export type { Task } from "./tasks/task.ts";
-export { TrialCancelledError, TrialPrunedError, trainEnsemble } from "./train/trainer.ts";
+export {
+  packConflict,
+  TrialCancelledError,
+  TrialPrunedError,
+  trainEnsemble,
+  trainPacked,
+} from "./train/trainer.ts";
 export {
   buildTask,
   type PredictionBand,

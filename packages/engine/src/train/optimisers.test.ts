@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import { testRandom } from "../testing/reference.ts";
-import { type OptimiserName, StackedOptimiser } from "./optimisers.ts";
+import { type OptimiserConfig, type OptimiserName, StackedOptimiser } from "./optimisers.ts";
 
 /** Float64 references of the Keras update rules, one parameter vector at a time. */
 function referenceSteps(
@@ -101,6 +101,44 @@ describe("stacked optimisers", () => {
         });
       }
       tf.dispose([params, active]);
+      opt.dispose();
+    },
+  );
+
+  // Packed trials: one optimiser with per-row learning rate, clipnorm and momentum must move each
+  // row exactly as an optimiser with that row's scalar settings (the same float32 operations).
+  it.each(["adam", "nadam", "amsgrad", "rmsprop", "sgd", "adadelta"] as OptimiserName[])(
+    "%s with per-row settings moves each row as its own scalar-config optimiser, bit for bit",
+    (name) => {
+      const P = 4;
+      const lr = name === "adadelta" ? 1 : 1e-2;
+      const rows: OptimiserConfig[] = [
+        { name, learningRate: lr },
+        { name, learningRate: 3 * lr, clipnorm: 0.5 },
+        { name, learningRate: lr / 2, momentum: 0.9 },
+        { name, learningRate: lr, clipnorm: 50, momentum: 0.5 },
+      ];
+      const R = rows.length;
+      const rnd = testRandom(name.length * 7);
+      const p0 = Array.from({ length: R * P }, () => rnd.normal());
+      const grads = Array.from({ length: 5 }, () => Array.from({ length: R * P }, () => rnd.normal() * 3));
+      const packed = tf.variable(tf.tensor2d(p0, [R, P]));
+      const opt = new StackedOptimiser(rows[0]!, [R, P], rows);
+      const active = tf.ones([R, 1]) as tf.Tensor2D;
+      for (const g of grads) tf.tidy(() => opt.apply(packed, tf.tensor2d(g, [R, P]), active));
+      const got = packed.dataSync();
+      rows.forEach((config, r) => {
+        const alone = tf.variable(tf.tensor2d(p0.slice(r * P, (r + 1) * P), [1, P]));
+        const single = new StackedOptimiser(config, [1, P]);
+        const one = tf.ones([1, 1]) as tf.Tensor2D;
+        for (const g of grads)
+          tf.tidy(() => single.apply(alone, tf.tensor2d(g.slice(r * P, (r + 1) * P), [1, P]), one));
+        expect(Array.from(got.slice(r * P, (r + 1) * P))).toEqual(Array.from(alone.dataSync()));
+        expect(Array.from(alone.dataSync())).not.toEqual(p0.slice(r * P, (r + 1) * P));
+        tf.dispose([alone, one]);
+        single.dispose();
+      });
+      tf.dispose([packed, active]);
       opt.dispose();
     },
   );

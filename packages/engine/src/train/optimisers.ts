@@ -17,16 +17,32 @@ const epsilon = 1e-7;
 const rho = { rmsprop: 0.9, adadelta: 0.95 };
 
 /**
+ * Per-row hyperparameters as [R, 1] columns (trials packed into one program may differ in learning
+ * rate, clipnorm and momentum). A row without clipping gets clipnorm +∞ (scale exactly 1), a row
+ * without momentum 0 (the momentum update then reduces exactly to the plain one).
+ */
+interface RowHyperparameters {
+  learningRate: tf.Tensor2D;
+  clipnorm?: tf.Tensor2D;
+  momentum?: tf.Tensor2D;
+}
+
+const clips = (c: number | undefined) => c !== undefined && c > 0;
+
+/**
  * Optimisers acting on the flat stacked parameters [R, P]. Each replica's state evolves only from its
- * own gradient row, so batched and single-replica runs follow the same trajectories.
+ * own gradient row, so batched and single-replica runs follow the same trajectories. With `rows`
+ * (one config per row, all of `config.name`), learning rate, clipnorm and momentum are per row.
  */
 export class StackedOptimiser {
   private step = 0;
   private readonly slots: tf.Variable[] = [];
+  private rows?: RowHyperparameters;
 
   constructor(
     readonly config: OptimiserConfig,
     shape: [number, number],
+    rows?: OptimiserConfig[],
   ) {
     const nSlots = { adam: 2, nadam: 2, amsgrad: 3, rmsprop: 2, sgd: 1, adadelta: 2 }[config.name];
     for (let i = 0; i < nSlots; i++) {
@@ -34,12 +50,27 @@ export class StackedOptimiser {
       this.slots.push(tf.variable(zeros, false));
       zeros.dispose();
     }
+    if (rows) {
+      if (rows.length !== shape[0])
+        throw new Error(`optimiser: ${rows.length} row configs for ${shape[0]} rows`);
+      if (rows.some((r) => r.name !== config.name))
+        throw new Error(`optimiser: every row must use ${config.name}`);
+      const column = (f: (r: OptimiserConfig) => number) =>
+        tf.tensor2d(Float32Array.from(rows, f), [rows.length, 1]);
+      this.rows = {
+        learningRate: column((r) => r.learningRate),
+        ...(rows.some((r) => clips(r.clipnorm))
+          ? { clipnorm: column((r) => (clips(r.clipnorm) ? r.clipnorm! : Number.POSITIVE_INFINITY)) }
+          : {}),
+        ...(rows.some((r) => (r.momentum ?? 0) > 0) ? { momentum: column((r) => r.momentum ?? 0) } : {}),
+      };
+    }
   }
 
   /** Clip each replica's gradient row to norm ≤ clipnorm. */
   private clip(g: tf.Tensor2D): tf.Tensor2D {
-    const c = this.config.clipnorm;
-    if (!(c !== undefined && c > 0)) return g;
+    const c = this.rows ? this.rows.clipnorm : this.config.clipnorm;
+    if (c === undefined || (typeof c === "number" && !clips(c))) return g;
     const norm = tf.sqrt(tf.sum(tf.square(g), 1, true));
     const scale = tf.minimum(1, tf.div(c, tf.maximum(norm, 1e-30)));
     return tf.mul(g, scale);
@@ -49,7 +80,11 @@ export class StackedOptimiser {
   apply(params: tf.Variable, grad: tf.Tensor2D, active: tf.Tensor2D): void {
     this.step += 1;
     const t = this.step;
-    const lr = this.config.learningRate;
+    const lr = this.rows ? this.rows.learningRate : this.config.learningRate;
+    const rowMomentum = this.rows ? this.rows.momentum : undefined;
+    // with per-row momentum the momentum path runs for every row (0 reduces it exactly)
+    const mu = rowMomentum ?? (this.rows ? 0 : (this.config.momentum ?? 0));
+    const hasMomentum = rowMomentum !== undefined || (typeof mu === "number" && mu > 0);
     const s = this.slots;
     tf.tidy(() => {
       const g = this.clip(grad);
@@ -85,8 +120,7 @@ export class StackedOptimiser {
           const v = tf.add(tf.mul(s[0]!, rho.rmsprop), tf.mul(tf.square(g), 1 - rho.rmsprop));
           s[0]!.assign(v);
           const step = tf.div(tf.mul(g, lr), tf.add(tf.sqrt(v), epsilon));
-          const mu = this.config.momentum ?? 0;
-          if (mu > 0) {
+          if (hasMomentum) {
             const vel = tf.add(tf.mul(s[1]!, mu), step);
             s[1]!.assign(vel);
             update = vel;
@@ -94,8 +128,7 @@ export class StackedOptimiser {
           break;
         }
         case "sgd": {
-          const mu = this.config.momentum ?? 0;
-          if (mu > 0) {
+          if (hasMomentum) {
             const vel = tf.sub(tf.mul(s[0]!, mu), tf.mul(g, lr));
             s[0]!.assign(vel);
             update = tf.neg(vel);
@@ -124,9 +157,27 @@ export class StackedOptimiser {
       v.dispose();
       this.slots[i] = kept;
     });
+    if (this.rows) {
+      const old = this.rows;
+      const pick = (t: tf.Tensor2D) => tf.gather(t, positions, 0) as tf.Tensor2D;
+      this.rows = {
+        learningRate: pick(old.learningRate),
+        ...(old.clipnorm ? { clipnorm: pick(old.clipnorm) } : {}),
+        ...(old.momentum ? { momentum: pick(old.momentum) } : {}),
+      };
+      tf.dispose([
+        old.learningRate,
+        ...(old.clipnorm ? [old.clipnorm] : []),
+        ...(old.momentum ? [old.momentum] : []),
+      ]);
+    }
   }
 
   dispose(): void {
     for (const v of this.slots) v.dispose();
+    if (this.rows) {
+      const r = this.rows;
+      tf.dispose([r.learningRate, ...(r.clipnorm ? [r.clipnorm] : []), ...(r.momentum ? [r.momentum] : [])]);
+    }
   }
 }

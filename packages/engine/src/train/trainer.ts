@@ -2,7 +2,6 @@ import * as tf from "@tensorflow/tfjs";
 import { foldPoints, pseudoData, trainingSplit } from "../data/replicas.ts";
 import {
   type ArchitectureConfig,
-  dropoutMasks,
   forward,
   initialParameters,
   type ModelConstants,
@@ -133,7 +132,7 @@ function modelConstants(
       Float32Array.from(x, (v) => Math.log(1 - v)),
       [1, G, 1],
     );
-    const { arch } = fixed?.ctx.setup ?? {};
+    const arch = fixed?.ctx.arch;
     if (fixed && arch?.preprocessing && !arch.preprocessing.trainable)
       c.prefactor = tf.tidy(() =>
         preprocessingFactor(
@@ -184,8 +183,22 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /** Shrink the stack when at most this fraction of its members is still training. */
 const compactBelow = 0.6;
 
+/** Per-member settings that may differ between the trials of a pack. */
+interface MemberSettings {
+  optimiser: OptimiserConfig;
+  dropout: number;
+  positivity: number;
+}
+
 interface Context {
-  setup: EnsembleSetup;
+  task: Task;
+  /** The shared architecture (dropout rate and initializer are per member: see `settings`). */
+  arch: ArchitectureConfig;
+  /** The optimiser kind shared by every member. */
+  optimiser: OptimiserConfig;
+  /** Per member; with `perRow` the optimiser takes learning rate, clipnorm, momentum per row. */
+  settings: MemberSettings[];
+  perRow: boolean;
   layout: ParameterLayout;
   members: Member[];
   head: ReturnType<typeof headFn>;
@@ -216,6 +229,8 @@ class MemberStack {
     wVal: Whitener;
     invTrain: tf.Tensor1D;
     invVal: tf.Tensor1D;
+    /** Positivity multiplier per member, [S, 1, 1]; absent when no member has the penalty. */
+    positivity?: tf.Tensor3D;
   };
   active: tf.Tensor2D;
 
@@ -226,20 +241,28 @@ class MemberStack {
     best: tf.Tensor2D,
     optimiser?: StackedOptimiser,
   ) {
-    const { setup, members } = ctx;
+    const { task, members, settings } = ctx;
     const S = ids.length;
-    const n = setup.task.dataset.nPoints;
+    const n = task.dataset.nPoints;
     this.params = tf.variable(params, true);
     this.best = tf.variable(best, false);
-    this.optimiser = optimiser ?? new StackedOptimiser(setup.optimiser, [S, ctx.layout.size]);
+    this.optimiser =
+      optimiser ??
+      new StackedOptimiser(
+        ctx.optimiser,
+        [S, ctx.layout.size],
+        ctx.perRow ? ids.map((s) => settings[s]!.optimiser) : undefined,
+      );
     const sel = ids.map((s) => members[s]!);
+    const lambda = ids.map((s) => settings[s]!.positivity);
     this.parts = {
       data: tf.tensor2d(Float32Array.from(sel.flatMap((m) => Array.from(m.data))), [S, n]),
-      consts: modelConstants(setup.task, S, { ctx, params }),
+      consts: modelConstants(task, S, { ctx, params }),
       wTrain: ctx.trainFactors.tensors(ids),
       wVal: ctx.valFactors.tensors(ids),
       invTrain: tf.tensor1d(sel.map((m) => 1 / Math.max(1, m.train.length))),
       invVal: tf.tensor1d(sel.map((m) => 1 / Math.max(1, m.validation.length))),
+      ...(lambda.some((l) => l > 0) ? { positivity: tf.tensor3d(lambda, [S, 1, 1]) } : {}),
     };
     this.active = tf.ones([S, 1]);
   }
@@ -249,7 +272,7 @@ class MemberStack {
   }
 
   predict(p: tf.Tensor2D, masks?: tf.Tensor3D[]): { out: tf.Tensor3D; pred: tf.Tensor2D } {
-    const { arch, task } = this.ctx.setup;
+    const { arch, task } = this.ctx;
     const out = forward(arch, this.ctx.layout, p, this.parts.consts, masks);
     return {
       out,
@@ -259,15 +282,15 @@ class MemberStack {
 
   /** Loss and gradient at the current parameters, plus validation chi2 per position (pre-step). */
   step(masks: tf.Tensor3D[]): { grad: tf.Tensor2D; val: tf.Tensor1D } {
-    const { data, wTrain, wVal, invTrain, invVal } = this.parts;
-    const positivity = this.ctx.setup.positivity;
+    const { data, wTrain, wVal, invTrain, invVal, positivity } = this.parts;
     let val: tf.Tensor1D | null = null;
     const { grad } = tf.valueAndGrad((p: tf.Tensor2D) => {
       const { out, pred } = this.predict(p, masks);
       const resid = tf.sub(pred, data) as tf.Tensor2D;
       if (masks.length === 0) val = tf.keep(whitenedChi2(resid, wVal, invVal));
       let loss = tf.sum(whitenedChi2(resid, wTrain, invTrain));
-      if (positivity) loss = tf.add(loss, tf.mul(tf.sum(tf.relu(tf.neg(out))), positivity));
+      // λ_s per member (0 for members without the penalty contributes an exact zero gradient)
+      if (positivity) loss = tf.add(loss, tf.sum(tf.mul(tf.relu(tf.neg(out)), positivity)));
       return loss as tf.Scalar;
     })(this.params as unknown as tf.Tensor2D);
     // with dropout the validation forward pass runs without the masks
@@ -312,6 +335,7 @@ class MemberStack {
     p.wTrain.dispose();
     p.wVal.dispose();
     tf.dispose([this.params, this.best, this.active, p.data, p.invTrain, p.invVal]);
+    p.positivity?.dispose();
     disposeConstants(p.consts);
     if (withOptimiser) this.optimiser.dispose();
   }
@@ -324,7 +348,8 @@ class StoppingState {
   readonly active: boolean[];
   constructor(
     private readonly members: Member[],
-    private readonly patience: number,
+    /** Per member (the trials of a pack may differ). */
+    private readonly patience: number[],
   ) {
     const S = members.length;
     this.bestVal = new Array<number>(S).fill(Number.POSITIVE_INFINITY);
@@ -348,38 +373,138 @@ class StoppingState {
     return improved;
   }
 
-  /** Stop members without improvement for `patience` epochs; true when any stopped now. */
-  stopStale(epoch: number): boolean {
-    let changed = false;
+  /** Stop members without improvement for their patience. */
+  stopStale(epoch: number): void {
     this.members.forEach((m, s) => {
       // without validation points there is nothing to stop on: such a member trains to max epochs
-      if (this.active[s] && m.validation.length > 0 && epoch - this.bestEpoch[s]! >= this.patience) {
+      if (this.active[s] && m.validation.length > 0 && epoch - this.bestEpoch[s]! >= this.patience[s]!)
         this.active[s] = false;
-        changed = true;
-      }
     });
-    return changed;
   }
 
-  get activeCount(): number {
-    return this.active.filter((a) => a).length;
+  /** Stop these members (their trial reached its epoch limit, was pruned or cancelled). */
+  deactivate(ids: number[]): void {
+    for (const s of ids) this.active[s] = false;
   }
 
-  meanBest(): number {
-    const finite = this.bestVal.filter(Number.isFinite);
+  activeCount(ids: number[]): number {
+    return ids.filter((s) => this.active[s]).length;
+  }
+
+  meanBest(ids: number[]): number {
+    const finite = ids.map((s) => this.bestVal[s]!).filter(Number.isFinite);
     return finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length);
   }
 }
 
 /** Train K folds × R replicas stacked on one axis, with per-member early stopping. */
-export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions = {}): Promise<EnsembleFit> {
-  const { task, arch } = setup;
-  const members = buildMembers(setup);
-  const S = members.length;
+export function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions = {}): Promise<EnsembleFit> {
+  return trainPacked([{ setup, opts }])[0]!;
+}
+
+/** One trial of a pack: its ensemble and its own reports, pruning and cancellation. */
+export interface PackedTrial {
+  setup: EnsembleSetup;
+  opts?: TrainingOptions;
+}
+
+/** Why two setups cannot share one program; undefined when they can. */
+export function packConflict(a: EnsembleSetup, b: EnsembleSetup): string | undefined {
+  if (a.task !== b.task) return "different tasks";
+  const shape = (s: EnsembleSetup) =>
+    JSON.stringify([
+      s.arch.inputDim,
+      s.arch.hidden,
+      s.arch.outputDim,
+      s.arch.activation,
+      s.arch.preprocessing,
+    ]);
+  if (shape(a) !== shape(b)) return "different architectures";
+  if (a.optimiser.name !== b.optimiser.name) return "different optimisers";
+  return undefined;
+}
+
+/** Stacked members of a setup (folds × replicas). */
+export function memberCount(setup: EnsembleSetup): number {
+  return setup.folds.length * setup.replicaIds.length;
+}
+
+interface PackState {
+  setup: EnsembleSetup;
+  opts: TrainingOptions;
+  /** Member indices of this trial in the pack, in buildMembers order. */
+  ids: number[];
+  running: boolean;
+  resolve: (fit: EnsembleFit) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Train several trials with the same task, architecture (layer sizes, activation) and optimiser kind
+ * as one stacked program: their members (folds × replicas each) share the [S, P] parameters, one
+ * forward/backward pass and one optimiser step per epoch. Everything else is per member: seeds,
+ * replicas, folds, training fraction, initializer, dropout rate, learning rate, clipnorm, momentum,
+ * positivity, patience, maximum epochs. Each trial reports, is pruned or cancelled on its own (its
+ * members are frozen and leave the stack; the others go on unchanged), and its promise settles as
+ * soon as its own members have stopped, with the fit it would get trained alone (same seeds → same
+ * numbers to float32 rounding of the batched kernels).
+ */
+export function trainPacked(trials: PackedTrial[]): Promise<EnsembleFit>[] {
+  if (trials.length === 0) return [];
+  const first = trials[0]!.setup;
+  for (const t of trials.slice(1)) {
+    const why = packConflict(first, t.setup);
+    if (why) throw new Error(`trainPacked: ${why}`);
+  }
+  const states: PackState[] = [];
+  const promises = trials.map(
+    (t) =>
+      new Promise<EnsembleFit>((resolve, reject) => {
+        states.push({ setup: t.setup, opts: t.opts ?? {}, ids: [], running: true, resolve, reject });
+      }),
+  );
+  // One trial's rejection (pruned, cancelled) is its caller's to handle whenever it awaits that
+  // trial; it must not surface as an unhandled rejection while the caller awaits another one.
+  for (const p of promises) p.catch(() => undefined);
+  void yieldToEventLoop()
+    .then(() => runPack(states))
+    .catch((err: unknown) => {
+      for (const t of states) if (t.running) t.reject(err);
+    });
+  return promises;
+}
+
+async function runPack(trials: PackState[]): Promise<void> {
+  const { task, arch, optimiser } = trials[0]!.setup;
+  const members: Member[] = [];
+  const settings: MemberSettings[] = [];
+  const patience: number[] = [];
+  const dropoutRngs: Rng[] = [];
+  const init: Float32Array[] = [];
   const layout = parameterLayout(arch);
   const P = layout.size;
+  for (const t of trials) {
+    const { setup } = t;
+    for (const m of buildMembers(setup)) {
+      t.ids.push(members.length);
+      members.push(m);
+      settings.push({
+        optimiser: setup.optimiser,
+        dropout: setup.arch.dropout,
+        positivity: setup.positivity ?? 0,
+      });
+      patience.push(setup.patienceEpochs);
+      dropoutRngs.push(new Rng(deriveSeed(setup.seed, Stream.dropout, m.replica, m.fold)));
+      init.push(initialParameters(setup.arch, layout, setup.seed, m.replica));
+    }
+  }
+  const S = members.length;
   const ctx: Context = {
-    setup,
+    task,
+    arch,
+    optimiser,
+    settings,
+    perRow: trials.length > 1,
     layout,
     members,
     head: headFn(task),
@@ -393,11 +518,11 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
     ),
     frozenMask: frozenMask(arch, layout),
   };
-  const init = new Float32Array(S * P);
-  members.forEach((m, s) => {
-    init.set(initialParameters(arch, layout, setup.seed, m.replica), s * P);
+  const flat = new Float32Array(S * P);
+  init.forEach((p, s) => {
+    flat.set(p, s * P);
   });
-  const initT = tf.tensor2d(init, [S, P]);
+  const initT = tf.tensor2d(flat, [S, P]);
   let stack = new MemberStack(
     ctx,
     members.map((_, s) => s),
@@ -406,49 +531,74 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
   );
   initT.dispose();
   const finalBest = new Float32Array(S * P);
-  const dropoutRngs = members.map((m) => new Rng(deriveSeed(setup.seed, Stream.dropout, m.replica, m.fold)));
-  const stop = new StoppingState(members, setup.patienceEpochs);
+  const stop = new StoppingState(members, patience);
+  let applied = stack.ids.map(() => true);
   let epoch = 0;
   let lastYield = performance.now();
 
+  const end = (t: PackState, outcome: { fit: EnsembleFit } | { error: unknown }) => {
+    t.running = false;
+    stop.deactivate(t.ids);
+    if ("fit" in outcome) t.resolve(outcome.fit);
+    else t.reject(outcome.error);
+  };
+
   try {
-    while (epoch < setup.maxEpochs && stop.activeCount > 0) {
-      if (opts.signal?.aborted) throw new TrialCancelledError(epoch);
+    for (;;) {
+      for (const t of trials)
+        if (t.running && t.opts.signal?.aborted) end(t, { error: new TrialCancelledError(epoch) });
+      const running = trials.filter((t) => t.running);
+      if (running.length === 0) break;
       epoch += 1;
       trainEpoch(stack, stop, epoch, dropoutRngs);
-      if (stop.stopStale(epoch)) {
-        const flags = stack.ids.map((s) => stop.active[s]!);
+      stop.stopStale(epoch);
+      for (const t of running) if (epoch >= t.setup.maxEpochs) stop.deactivate(t.ids);
+      // report every n epochs, and once more when early stopping ends training between reports
+      await Promise.all(
+        running.map(async (t) => {
+          const active = stop.activeCount(t.ids);
+          const last = epoch === t.setup.maxEpochs || active === 0;
+          if (!t.opts.onReport || !(epoch % t.setup.reportEvery === 0 || last)) return;
+          try {
+            const prune = await t.opts.onReport({
+              epoch,
+              value: stop.meanBest(t.ids),
+              activeReplicas: active,
+            });
+            if (prune === true) end(t, { error: new TrialPrunedError(epoch) });
+          } catch (err) {
+            end(t, { error: err });
+          }
+        }),
+      );
+      const finished = running.filter((t) => t.running && stop.activeCount(t.ids) === 0);
+      if (finished.length > 0) {
+        const done = new Set(finished.flatMap((t) => t.ids));
+        saveBest(stack, finalBest, P, (p) => done.has(stack.ids[p]!));
+        for (const t of finished) {
+          if (t.opts.signal?.aborted) end(t, { error: new TrialCancelledError(epoch) });
+          else end(t, { fit: trialFit(ctx, t.ids, finalBest, stop, epoch) });
+        }
+      }
+      // the last trial has ended: release everything before its caller resumes
+      if (!trials.some((t) => t.running)) break;
+      const flags = stack.ids.map((s) => stop.active[s]!);
+      if (flags.some((a, p) => a !== applied[p])) {
         const keep = flags.flatMap((a, p) => (a ? [p] : []));
         if (keep.length > 0 && keep.length <= compactBelow * stack.size) {
           saveBest(stack, finalBest, P, (p) => !flags[p]);
           stack = stack.compact(keep);
-        } else stack.setActive(flags);
-      }
-      // report every n epochs, and once more when early stopping ends training between reports
-      const last = epoch === setup.maxEpochs || stop.activeCount === 0;
-      if (opts.onReport && (epoch % setup.reportEvery === 0 || last)) {
-        const prune = await opts.onReport({
-          epoch,
-          value: stop.meanBest(),
-          activeReplicas: stop.activeCount,
-        });
-        if (prune === true) throw new TrialPrunedError(epoch);
+          applied = keep.map(() => true);
+        } else {
+          stack.setActive(flags);
+          applied = flags;
+        }
       }
       if (performance.now() - lastYield > 25) {
         await yieldToEventLoop();
         lastYield = performance.now();
       }
     }
-    if (opts.signal?.aborted) throw new TrialCancelledError(epoch);
-    saveBest(stack, finalBest, P, () => true);
-    return {
-      members,
-      ...finalPredictions(ctx, finalBest),
-      bestValidationChi2: stop.bestVal,
-      bestEpoch: stop.bestEpoch,
-      epochs: epoch,
-      parameters: members.map((_, s) => finalBest.slice(s * P, (s + 1) * P)),
-    };
   } finally {
     stack.dispose();
     ctx.head.dispose();
@@ -456,14 +606,57 @@ export async function trainEnsemble(setup: EnsembleSetup, opts: TrainingOptions 
   }
 }
 
+/** One trial's fit from the members `ids` (its best parameters are in `best`, indexed by member). */
+function trialFit(
+  ctx: Context,
+  ids: number[],
+  best: Float32Array,
+  stop: StoppingState,
+  epochs: number,
+): EnsembleFit {
+  const P = ctx.layout.size;
+  const parameters = ids.map((s) => best.slice(s * P, (s + 1) * P));
+  const own = new Float32Array(ids.length * P);
+  parameters.forEach((p, i) => {
+    own.set(p, i * P);
+  });
+  return {
+    members: ids.map((s) => ctx.members[s]!),
+    ...finalPredictions(ctx, own, ids.length),
+    bestValidationChi2: ids.map((s) => stop.bestVal[s]!),
+    bestEpoch: ids.map((s) => stop.bestEpoch[s]!),
+    epochs,
+    parameters,
+  };
+}
+
+/** Dropout masks of the stacked members, each from its own stream at its own rate (1 when 0). */
+function memberDropoutMasks(ctx: Context, ids: number[], rngs: Rng[]): tf.Tensor3D[] {
+  const rates = ids.map((s) => ctx.settings[s]!.dropout);
+  if (!rates.some((r) => r > 0)) return [];
+  const rows = ctx.task.modelInputs.length;
+  return ctx.arch.hidden.map((units) => {
+    const data = new Float32Array(ids.length * rows * units);
+    let o = 0;
+    ids.forEach((s, p) => {
+      const rate = rates[p]!;
+      if (!(rate > 0)) {
+        data.fill(1, o, o + rows * units);
+        o += rows * units;
+        return;
+      }
+      // the same draws, in the same order, as dropoutMasks in model/mlp.ts
+      const keep = 1 - rate;
+      const rng = rngs[s]!;
+      for (let i = 0; i < rows * units; i++) data[o++] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
+    });
+    return tf.tensor3d(data, [ids.length, rows, units]);
+  });
+}
+
 function trainEpoch(stack: MemberStack, stop: StoppingState, epoch: number, rngs: Rng[]): void {
-  const { arch, task } = stack.ctx.setup;
   tf.tidy(() => {
-    const masks = dropoutMasks(
-      arch,
-      stack.ids.map((s) => rngs[s]!),
-      task.modelInputs.length,
-    );
+    const masks = memberDropoutMasks(stack.ctx, stack.ids, rngs);
     const { grad, val } = stack.step(masks);
     const improved = stop.observe(stack.ids, val.dataSync(), epoch);
     if (improved.some((v) => v === 1)) {
@@ -485,10 +678,13 @@ function saveBest(stack: MemberStack, store: Float32Array, P: number, which: (p:
   });
 }
 
-/** Predictions and model outputs of every member at its best weights (one full-size forward pass). */
-function finalPredictions(ctx: Context, best: Float32Array): Pick<EnsembleFit, "predictions" | "outputs"> {
-  const { task, arch } = ctx.setup;
-  const S = ctx.members.length;
+/** Predictions and model outputs of S members at their best weights `best` ([S·P], one forward pass). */
+function finalPredictions(
+  ctx: Context,
+  best: Float32Array,
+  S: number,
+): Pick<EnsembleFit, "predictions" | "outputs"> {
+  const { task, arch } = ctx;
   const n = task.dataset.nPoints;
   const GF = task.modelInputs.length * task.nOutputs;
   let pd: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -503,8 +699,8 @@ function finalPredictions(ctx: Context, best: Float32Array): Pick<EnsembleFit, "
   disposeConstants(consts);
   bestT.dispose();
   return {
-    predictions: ctx.members.map((_, s) => Float64Array.from(pd.subarray(s * n, (s + 1) * n))),
-    outputs: ctx.members.map((_, s) => Float64Array.from(od.subarray(s * GF, (s + 1) * GF))),
+    predictions: Array.from({ length: S }, (_, s) => Float64Array.from(pd.subarray(s * n, (s + 1) * n))),
+    outputs: Array.from({ length: S }, (_, s) => Float64Array.from(od.subarray(s * GF, (s + 1) * GF))),
   };
 }
 
@@ -519,7 +715,15 @@ export function lossAndGradient(
   const members = buildMembers(setup);
   const layout = parameterLayout(setup.arch);
   const ctx: Context = {
-    setup,
+    task: setup.task,
+    arch: setup.arch,
+    optimiser: setup.optimiser,
+    settings: members.map(() => ({
+      optimiser: setup.optimiser,
+      dropout: setup.arch.dropout,
+      positivity: setup.positivity ?? 0,
+    })),
+    perRow: false,
     layout,
     members,
     head: headFn(setup.task),
