@@ -61,7 +61,8 @@ export async function handleBullBoardRequest(req: Request, deps: BullBoardReques
     if (page && READ_METHODS.has(req.method)) {
       return new Response(null, {
         status: 307,
-        headers: { location: new URL("/signin", url).toString(), "cache-control": "no-store" },
+        // Relative: behind a proxy the request URL's host is not necessarily the one the browser used.
+        headers: { location: "/signin", "cache-control": "no-store" },
       });
     }
     return Response.json(
