@@ -16,6 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createSampler,
+  OPTUNA31_TPE,
   parseSearchSpace,
   type SamplerConfig,
   type StoredTrial,
@@ -31,7 +32,10 @@ const OUR_SAMPLERS: Record<string, (seed: number) => SamplerConfig> = {
   random: (seed) => ({ name: "random", seed }),
   sobol: (seed) => ({ name: "sobol", seed }),
   tpe: (seed) => ({ name: "tpe", seed }),
-  "tpe-multivariate": (seed) => ({ name: "tpe", seed, multivariate: true }),
+  "tpe-independent": (seed) => ({ name: "tpe", seed, multivariate: false }),
+  // Optuna 3.1's TPESampler defaults, independent and multivariate: the port's parity check.
+  "tpe-optuna31": (seed) => ({ name: "tpe", seed, ...OPTUNA31_TPE }),
+  "tpe-optuna31-mv": (seed) => ({ name: "tpe", seed, ...OPTUNA31_TPE, multivariate: true }),
   cmaes: (seed) => ({ name: "cmaes", seed }),
   gp: (seed) => ({ name: "gp", seed }),
   "gp-log": (seed) => ({ name: "gp", seed, outputWarping: "log" }),
@@ -41,7 +45,16 @@ const OUR_SAMPLERS: Record<string, (seed: number) => SamplerConfig> = {
 
   "dbo-rf": (seed) => ({ name: "dbo", seed, surrogate: "rf" }),
 };
-const DEFAULT_SAMPLERS = ["random", "sobol", "tpe", "tpe-multivariate", "cmaes", "gp", "gp-ucb1"];
+const DEFAULT_SAMPLERS = [
+  "random",
+  "sobol",
+  "tpe",
+  "tpe-optuna31",
+  "tpe-optuna31-mv",
+  "cmaes",
+  "gp",
+  "gp-ucb1",
+];
 
 interface Row {
   function: string;

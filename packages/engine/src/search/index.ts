@@ -40,7 +40,7 @@ export type { MultiFidelityOptions } from "./samplers/multifidelity.ts";
 export { rungView } from "./samplers/multifidelity.ts";
 export type { Nsga2Options } from "./samplers/nsga2.ts";
 export { sobolPoint } from "./samplers/sobol.ts";
-export type { TpeOptions } from "./samplers/tpe.ts";
+export { OPTUNA31_TPE, type TpeOptions } from "./samplers/tpe.ts";
 export type { AshaOptions } from "./schedulers/asha.ts";
 export type { HyperbandOptions } from "./schedulers/hyperband.ts";
 export type { MedianStoppingOptions } from "./schedulers/median.ts";
@@ -126,6 +126,8 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       priorWeight: positive.optional(),
       magicClip: z.boolean().optional(),
       widthWeighted: z.boolean().optional(),
+      bandwidth: z.enum(["neighbour", "scott"]).optional(),
+      magicClipCount: z.enum(["all", "split"]).optional(),
     })
     .strict(),
   z

@@ -14,10 +14,22 @@ export interface ParzenOptions {
   multivariate: boolean;
   /**
    * Score each kernel by its unnormalised Gaussian (no 1/sigma), as Optuna 3.1's truncnorm.logpdf
-   * does. That favours wide kernels in l(x)/g(x); on the reference functions it finds better optima
-   * than the true density, so it is the default (see docs/search.md).
+   * does. That favours wide kernels in l(x)/g(x). Default false (true densities); TPE sets it only
+   * in its Optuna 3.1 emulation (see docs/search.md).
    */
   widthWeighted?: boolean;
+  /**
+   * Bandwidth of multivariate kernels: "scott" (Optuna 3.1: 0.2 n^(-1/(d+4)) of the range, the same
+   * for every kernel) or "neighbour" (the univariate rule, per dimension: distance to the farther
+   * sorted neighbour). Univariate estimators always use the neighbour rule.
+   */
+  bandwidth?: "scott" | "neighbour";
+  /**
+   * Observation count in the magic clip's minimum bandwidth range / min(100, 1 + count). Optuna
+   * counts this estimator's own kernels; passing the size of the whole ranked history lets the
+   * small "below" estimator narrow as the study grows.
+   */
+  clipCount?: number;
 }
 
 interface NumericKernels {
@@ -103,12 +115,13 @@ function numericKernels(
   let sigmas: number[];
   if (obs.length === 0) {
     sigmas = [range];
-  } else if (o.multivariate) {
+  } else if (o.multivariate && (o.bandwidth ?? "scott") === "scott") {
     const sigma = 0.2 * Math.max(obs.length, 1) ** (-1 / (nParams + 4)) * range;
     sigmas = mus.map(() => sigma);
   } else {
     // Optuna's univariate bandwidth: distance to the farther neighbour among the sorted means,
-    // endpoints included; the prior kernel takes part in the ordering.
+    // endpoints included; the prior kernel takes part in the ordering. Multivariate estimators with
+    // bandwidth "neighbour" apply it to each dimension of the joint kernels.
     const order = mus.map((_, i) => i).sort((a, b) => mus[a]! - mus[b]!);
     const sorted = order.map((i) => mus[i]!);
     const withEnds = [low, ...sorted, high];
@@ -125,7 +138,7 @@ function numericKernels(
     });
   }
   const maxSigma = range;
-  const minSigma = o.magicClip ? range / Math.min(100, 1 + mus.length) : 1e-12;
+  const minSigma = o.magicClip ? range / Math.min(100, 1 + (o.clipCount ?? mus.length)) : 1e-12;
   sigmas = sigmas.map((s) => Math.min(maxSigma, Math.max(minSigma, s)));
   if (obs.length > 0) sigmas[sigmas.length - 1] = range;
   const logMass = mus.map((mu, i) => Math.log(Math.max(truncatedMass(mu, sigmas[i]!, low, high), 1e-300)));
