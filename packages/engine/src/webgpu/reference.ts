@@ -1,12 +1,21 @@
 /**
  * Float64 JavaScript reference of what the WebGPU kernels compute: the stacked-replica MLP (flat
  * [R][P] layout of model/mlp.ts), the masked mean-squared-error loss, its gradient by hand-written
- * backpropagation, and the optimisers of train/optimisers.ts (same formulas, Keras defaults).
- * Slow, for tests and benchmark sanity checks only.
+ * backpropagation, and the optimisers of train/optimisers.ts (same formulas, Keras defaults); and
+ * (referenceChi2) the chi2 engine's loss and gradient on a task. Slow, for tests and benchmark
+ * sanity checks only.
  */
 
-import type { Activation } from "../model/mlp.ts";
+import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
+import {
+  type Activation,
+  type ArchitectureConfig,
+  type ParameterLayout,
+  parameterLayout,
+} from "../model/mlp.ts";
+import type { Task } from "../tasks/task.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
+import type { Member } from "../train/trainer.ts";
 
 export interface ReferenceSpec {
   sizes: number[];
@@ -208,4 +217,170 @@ export class ReferenceEnsemble {
     }
     return { train, validation };
   }
+}
+
+/** Float64 forward pass of one replica's MLP at one input row: activations of every layer. */
+function mlpForward(
+  layers: ParameterLayout["layers"],
+  activation: Activation,
+  w: ArrayLike<number>,
+  x: ArrayLike<number>,
+): Float64Array[] {
+  const acts = [Float64Array.from(x)];
+  layers.forEach(({ kernel, bias, fanIn, fanOut }, l) => {
+    const a = acts[l]!;
+    const z = new Float64Array(fanOut);
+    for (let j = 0; j < fanOut; j++) {
+      let s = w[bias + j]!;
+      for (let i = 0; i < fanIn; i++) s += a[i]! * w[kernel + i * fanOut + j]!;
+      z[j] = l < layers.length - 1 ? act(activation, s) : s;
+    }
+    acts.push(z);
+  });
+  return acts;
+}
+
+/** Back-propagate dL/d(output) of one row through the MLP, adding into grad. */
+function mlpBackward(
+  layers: ParameterLayout["layers"],
+  activation: Activation,
+  w: ArrayLike<number>,
+  acts: Float64Array[],
+  deltaOut: Float64Array,
+  grad: Float64Array,
+): void {
+  let delta = deltaOut;
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const { kernel, bias, fanIn, fanOut } = layers[l]!;
+    const a = acts[l]!;
+    for (let j = 0; j < fanOut; j++) {
+      grad[bias + j]! += delta[j]!;
+      for (let i = 0; i < fanIn; i++) grad[kernel + i * fanOut + j]! += a[i]! * delta[j]!;
+    }
+    if (l > 0) {
+      const prev = new Float64Array(fanIn);
+      for (let i = 0; i < fanIn; i++) {
+        let s = 0;
+        for (let j = 0; j < fanOut; j++) s += w[kernel + i * fanOut + j]! * delta[j]!;
+        prev[i] = s * dact(activation, a[i]!);
+      }
+      delta = prev;
+    }
+  }
+}
+
+/** Solve Lᵀ x = y for lower-triangular L (back substitution). */
+function solveLowerTransposed(l: SquareMatrix, y: ArrayLike<number>): Float64Array {
+  const { n, data } = l;
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= data[k * n + i]! * x[k]!;
+    x[i] = s / data[i * n + i]!;
+  }
+  return x;
+}
+
+export interface Chi2ReferenceInput {
+  task: Task;
+  arch: ArchitectureConfig;
+  members: Member[];
+  /** Parameters [S][P] in the layout of model/mlp.ts parameterLayout. */
+  params: ArrayLike<number>;
+  positivity?: number;
+}
+
+/**
+ * Float64 reference of the chi2 engine's loss: per member the training and validation chi2 of
+ * METHOD.md §3 through a Cholesky factor of the covariance on the whole point set and triangular
+ * solves (not the block inverses the GPU uses), the positivity penalty, and the gradient of
+ * Σ_s (chi2_train,s + penalty_s) by hand-written back-propagation ([S][P]; zero on fixed exponents).
+ */
+export function referenceChi2(input: Chi2ReferenceInput): {
+  train: Float64Array;
+  validation: Float64Array;
+  penalty: Float64Array;
+  grad: Float64Array;
+} {
+  const { task, arch, members, params } = input;
+  const layout = parameterLayout(arch);
+  const P = layout.size;
+  const S = members.length;
+  const G = task.modelInputs.length;
+  const F = task.nOutputs;
+  const N = task.dataset.nPoints;
+  const lambda = input.positivity ?? 0;
+  const cov = task.dataset.cov;
+  const out = {
+    train: new Float64Array(S),
+    validation: new Float64Array(S),
+    penalty: new Float64Array(S),
+    grad: new Float64Array(S * P),
+  };
+  members.forEach((m, s) => {
+    const w = Array.from({ length: P }, (_, p) => params[s * P + p]!);
+    const acts = task.modelInputs.map((x) => mlpForward(layout.layers, arch.activation, w, x));
+    const pref = new Float64Array(G * F).fill(1);
+    if (layout.alpha !== undefined && task.preprocessing)
+      for (let g = 0; g < G; g++)
+        for (let f = 0; f < F; f++) {
+          const x = task.preprocessing.x[g]!;
+          pref[g * F + f] = Math.exp(
+            w[layout.alpha + f]! * Math.log(x) + w[layout.alpha + F + f]! * Math.log(1 - x),
+          );
+        }
+    const y = new Float64Array(G * F);
+    for (let g = 0; g < G; g++)
+      for (let f = 0; f < F; f++) y[g * F + f] = acts[g]![acts[g]!.length - 1]![f]! * pref[g * F + f]!;
+    const head = task.head;
+    const t = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      if (head.kind === "select") t[i] = y[head.index[i]!]!;
+      else for (let k = 0; k < G * F; k++) t[i]! += head.fk[i * G * F + k]! * y[k]!;
+    }
+    const ge = new Float64Array(N);
+    const chi2 = (set: number[], withGradient: boolean) => {
+      if (set.length === 0) return 0;
+      const idx = [...set].sort((a, b) => a - b);
+      const l = cholesky(subMatrix(cov, idx));
+      const z = solveLower(
+        l,
+        idx.map((i) => t[i]! - m.data[i]!),
+      );
+      if (withGradient) {
+        const x = solveLowerTransposed(l, z);
+        idx.forEach((i, a) => {
+          ge[i] = (2 * x[a]!) / idx.length;
+        });
+      }
+      return z.reduce((a, v) => a + v * v, 0) / idx.length;
+    };
+    out.train[s] = chi2(m.train, true);
+    out.validation[s] = chi2(m.validation, false);
+    const gy = new Float64Array(G * F);
+    for (let k = 0; k < G * F; k++) {
+      if (head.kind === "fk") for (let i = 0; i < N; i++) gy[k]! += head.fk[i * G * F + k]! * ge[i]!;
+      if (y[k]! < 0) {
+        out.penalty[s]! += lambda * -y[k]!;
+        gy[k]! -= lambda;
+      }
+    }
+    if (head.kind === "select")
+      head.index.forEach((k, i) => {
+        gy[k]! += ge[i]!;
+      });
+    const grad = out.grad.subarray(s * P, (s + 1) * P);
+    for (let g = 0; g < G; g++) {
+      const d = Float64Array.from({ length: F }, (_, f) => gy[g * F + f]! * pref[g * F + f]!);
+      mlpBackward(layout.layers, arch.activation, w, acts[g]!, d, grad);
+      if (layout.alpha !== undefined && arch.preprocessing?.trainable && task.preprocessing) {
+        const x = task.preprocessing.x[g]!;
+        for (let f = 0; f < F; f++) {
+          grad[layout.alpha + f]! += gy[g * F + f]! * y[g * F + f]! * Math.log(x);
+          grad[layout.alpha + F + f]! += gy[g * F + f]! * y[g * F + f]! * Math.log(1 - x);
+        }
+      }
+    }
+  });
+  return out;
 }

@@ -28,8 +28,13 @@ export interface MlpShape {
 export interface KernelLayout {
   sizes: number[];
   layers: { kernel: number; bias: number; fanIn: number; fanOut: number }[];
-  /** Parameters per replica (same flat order as model/mlp.ts parameterLayout, no preprocessing). */
+  /** Network parameters per replica (same flat order as model/mlp.ts parameterLayout). */
   P: number;
+  /**
+   * Parameter row stride: P plus trailing parameters the network kernels do not touch (the
+   * preprocessing exponents α, β of model/mlp.ts, whose gradient the chi2 loss kernel forms).
+   */
+  PS: number;
   /** Points per workgroup in `train`. */
   WG: number;
   /** Threads per workgroup in `optimise`. */
@@ -41,9 +46,13 @@ export interface KernelLayout {
 /** Optimiser codes passed in the uniform block. */
 export const OPT_CODE = { adam: 0, nadam: 1, amsgrad: 2, rmsprop: 3, sgd: 4, adadelta: 5 } as const;
 
-/** Per-replica metadata row in `meta` ([R][8] f32). */
+/**
+ * Per-replica metadata row in `meta` ([R][12] f32). The last four fields are the early-stopping
+ * bookkeeping of the chi2 engine (chi2.ts): best validation chi2 so far, the step it was reached, the
+ * step the replica stopped at (0 while active), and 1 when the replica has validation points.
+ */
 export const META = {
-  stride: 8,
+  stride: 12,
   step: 0,
   beta1Pow: 1,
   beta2Pow: 2,
@@ -52,12 +61,24 @@ export const META = {
   invValidation: 5,
   lossTrain: 6,
   lossValidation: 7,
+  bestValidation: 8,
+  bestStep: 9,
+  stopStep: 10,
+  hasValidation: 11,
 } as const;
 
-/** Uniform block: u32 R, N, C, opt; f32 lr, clipnorm, momentum; u32 zero (always 0, see trainShaderCpu). */
-export const UNIFORM_BYTES = 32;
+/**
+ * Uniform block: u32 R, N, C, opt; f32 lr, clipnorm, momentum; u32 zero (always 0, see
+ * trainShaderCpu); f32 patience (early-stopping steps, chi2 engine), three pad words.
+ */
+export const UNIFORM_BYTES = 48;
 
-export function kernelLayout(shape: MlpShape, maxSharedBytes: number, maxInvocations = 256): KernelLayout {
+export function kernelLayout(
+  shape: MlpShape,
+  maxSharedBytes: number,
+  maxInvocations = 256,
+  extraParameters = 0,
+): KernelLayout {
   const sizes = shape.sizes;
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1))
     throw new Error(`invalid MLP sizes ${JSON.stringify(sizes)}`);
@@ -79,7 +100,15 @@ export function kernelLayout(shape: MlpShape, maxSharedBytes: number, maxInvocat
     throw new Error(
       `MLP ${sizes.join("→")} needs ${bytes(WG)} B of workgroup memory (limit ${maxSharedBytes})`,
     );
-  return { sizes, layers, P, WG, WG2: Math.min(64, maxInvocations), sharedBytes: bytes(WG) };
+  return {
+    sizes,
+    layers,
+    P,
+    PS: P + extraParameters,
+    WG,
+    WG2: Math.min(64, maxInvocations),
+    sharedBytes: bytes(WG),
+  };
 }
 
 function f(x: number): string {
@@ -102,12 +131,23 @@ function activationCode(act: Activation): { fwd: string; deriv: string } {
 }
 
 const UNIFORMS = `
-struct U { R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32 };
+struct U {
+  R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32,
+  patience: f32, pad0: f32, pad1: f32, pad2: f32,
+};
 @group(0) @binding(0) var<uniform> u: U;
 `;
 
-export function trainShader(shape: MlpShape, k: KernelLayout): string {
-  const { sizes, layers, P, WG } = k;
+/**
+ * Where the output layer's delta comes from. "mse": the masked mean-squared error against targets Y
+ * (the benchmark workload). "buffer": read from binding 2, dL/d(output) [R][N][F] written by the chi2
+ * loss kernel (chi2.ts); bindings 3, 5 and 7 are then absent and no loss is formed here.
+ */
+export type OutputDelta = "mse" | "buffer";
+
+export function trainShader(shape: MlpShape, k: KernelLayout, delta: OutputDelta = "mse"): string {
+  const { sizes, layers, P, PS, WG } = k;
+  const mse = delta === "mse";
   const L = layers.length;
   const D = sizes[0]!;
   const F = sizes[L]!;
@@ -136,12 +176,14 @@ export function trainShader(shape: MlpShape, k: KernelLayout): string {
         z += sA[(${aOff[l]}u + i) * WG + lid] * sP[${kernel}u + i * ${fanOut}u + j];
       }
 ${
-  last
-    ? `      let e = select(0.0, z - Y[yBase + j], valid);
+  !last
+    ? `      sA[(${aOff[l + 1]}u + j) * WG + lid] = ${act.fwd};`
+    : mse
+      ? `      let e = select(0.0, z - Y[yBase + j], valid);
       lTrain += w * e * e;
       lVal += (1.0 - w) * e * e;
       sD[(${dOff[l]}u + j) * WG + lid] = gScale * w * e;`
-    : `      sA[(${aOff[l + 1]}u + j) * WG + lid] = ${act.fwd};`
+      : `      sD[(${dOff[l]}u + j) * WG + lid] = select(0.0, Y[yBase + j], valid);`
 }
     }`;
   }
@@ -177,29 +219,26 @@ ${
 
   return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;        // [N][${D}]
-@group(0) @binding(2) var<storage, read> Y: array<f32>;        // [R][N][${F}]
-@group(0) @binding(3) var<storage, read> M: array<f32>;        // [R][N] training weight (1 train, 0 validation)
-@group(0) @binding(4) var<storage, read> W: array<f32>;        // [R][${P}] parameters
-@group(0) @binding(5) var<storage, read> Meta: array<f32>;     // [R][8]
-@group(0) @binding(6) var<storage, read_write> part: array<f32>;  // [R][C][${P}]
-@group(0) @binding(7) var<storage, read_write> lpart: array<f32>; // [R][C][2]
-
+@group(0) @binding(2) var<storage, read> Y: array<f32>;        // [R][N][${F}] ${mse ? "targets" : "dL/d(output)"}
+${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;        // [R][N] training weight (1 train, 0 validation)\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;        // [R][${PS}] parameters
+${mse ? `@group(0) @binding(5) var<storage, read> Meta: array<f32>;     // [R][${META.stride}]\n` : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;  // [R][C][${P}]
+${mse ? "@group(0) @binding(7) var<storage, read_write> lpart: array<f32>; // [R][C][2]\n" : ""}
 const WG = ${WG}u;
 const P = ${P}u;
+const PS = ${PS}u;
 const PPT = ${PPT}u;
 var<workgroup> sA: array<f32, ${WG * a}>;
 var<workgroup> sD: array<f32, ${WG * d}>;
 var<workgroup> sP: array<f32, ${P}>;
-var<workgroup> sL: array<f32, ${2 * WG}>;
+${mse ? `var<workgroup> sL: array<f32, ${2 * WG}>;` : ""}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x;
   let r = wid.y;
   let N = u.N;
-  for (var p = lid; p < P; p += WG) { sP[p] = W[r * P + p]; }
-  let gScale = 2.0 * Meta[r * 8u + 4u];
-  var acc: array<f32, PPT>;
+  for (var p = lid; p < P; p += WG) { sP[p] = W[r * PS + p]; }
+${mse ? `  let gScale = 2.0 * Meta[r * ${META.stride}u + ${META.invTrain}u];\n` : ""}  var acc: array<f32, PPT>;
   for (var q = 0u; q < PPT; q++) { acc[q] = 0.0; }
   var lTrain = 0.0;
   var lVal = 0.0;
@@ -208,8 +247,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let n = tile * WG + lid;
     let valid = n < N;
     let nn = select(0u, n, valid);
-    let w = select(0.0, M[r * N + nn], valid);
-    let yBase = (r * N + nn) * ${F}u;
+${mse ? "    let w = select(0.0, M[r * N + nn], valid);\n" : ""}    let yBase = (r * N + nn) * ${F}u;
     for (var i = 0u; i < ${D}u; i++) { sA[i * WG + lid] = select(0.0, X[nn * ${D}u + i], valid); }
 ${fwd}
 ${bwd}
@@ -229,7 +267,9 @@ ${bwd}
     let p = lid + q * WG;
     if (p < P) { part[base + p] = acc[q]; }
   }
-  sL[lid] = lTrain;
+${
+  mse
+    ? `  sL[lid] = lTrain;
   sL[WG + lid] = lVal;
   workgroupBarrier();
   if (lid == 0u) {
@@ -238,7 +278,9 @@ ${bwd}
     for (var t = 0u; t < WG; t++) { st += sL[t]; sv += sL[WG + t]; }
     lpart[(r * u.C + c) * 2u] = st;
     lpart[(r * u.C + c) * 2u + 1u] = sv;
-  }
+  }`
+    : ""
+}
 }
 `;
 }
@@ -246,22 +288,70 @@ ${bwd}
 /**
  * `partLayout`: "rcp" — part[r][c][p] (fused GPU kernel: a workgroup writes a contiguous row);
  * "rpc" — part[r][p][c] (CPU kernel: neighbouring SIMD lanes are neighbouring blocks c).
+ *
+ * `stopping` (the chi2 engine, chi2.ts): the losses are read, already normalised, from the loss
+ * kernel's report rows (binding 2, [R][reportStride], training chi2 then validation chi2); the
+ * gradient of the trailing parameters P…PS−1 from binding 8 ([R][PS−P]); and the kernel keeps the
+ * early-stopping bookkeeping of train/trainer.ts per replica: on a validation improvement (or at step 1
+ * without validation points) the parameters before the update are copied to Best (binding 9), and a
+ * replica whose best is `u.patience` steps old stops (its parameters freeze).
  */
-export function optimiseShader(k: KernelLayout, partLayout: "rcp" | "rpc" = "rcp"): string {
-  const { P, WG2 } = k;
+export function optimiseShader(
+  k: KernelLayout,
+  partLayout: "rcp" | "rpc" = "rcp",
+  stopping?: { reportStride: number },
+): string {
+  const { P, PS, WG2 } = k;
   const partIndex = partLayout === "rcp" ? "(r * C + c) * P + p" : "(r * P + p) * C + c";
-  const PPT = Math.ceil(P / WG2);
+  const PPT = Math.ceil(PS / WG2);
+  const XS = PS - P;
+  const M = META;
+  const stop = stopping !== undefined;
+  const RS = stopping?.reportStride ?? 0;
+  const bindings = stop
+    ? `@group(0) @binding(2) var<storage, read> report: array<f32>;     // [R][${RS}] chi2 train, validation, …
+${XS > 0 ? `@group(0) @binding(8) var<storage, read> xgrad: array<f32>;      // [R][${XS}] gradient of the trailing parameters\n` : ""}@group(0) @binding(9) var<storage, read_write> Best: array<f32>;  // [R][${PS}] best parameters`
+    : "@group(0) @binding(2) var<storage, read> lpart: array<f32>;       // [R][C][2]";
+  const gradient = `if (p < P) {
+      for (var c = 0u; c < C; c++) { s += part[${partIndex}]; }
+    }${XS > 0 ? ` else if (p < PS) { s = xgrad[r * ${XS}u + p - P]; }` : ""}`;
+  const losses = stop
+    ? `  let lt = report[r * ${RS}u];
+  let lv = report[r * ${RS}u + 1u];
+  let hasVal = Meta[m0 + ${M.hasValidation}u] > 0.0;
+  let cur = select(0.0, lv, hasVal);
+  let improved = isActive > 0.0 && (cur < Meta[m0 + ${M.bestValidation}u] || (t == 1.0 && !hasVal));`
+    : "";
+  const finish = stop
+    ? `    var bestStep = Meta[m0 + ${M.bestStep}u];
+    if (improved) {
+      Meta[m0 + ${M.bestValidation}u] = cur;
+      bestStep = t;
+      Meta[m0 + ${M.bestStep}u] = t;
+    }
+    if (isActive > 0.0 && hasVal && t - bestStep >= u.patience) {
+      Meta[m0 + ${M.active}u] = 0.0;
+      Meta[m0 + ${M.stopStep}u] = t;
+    }
+    Meta[m0 + ${M.lossTrain}u] = lt;
+    Meta[m0 + ${M.lossValidation}u] = lv;`
+    : `    var lt = 0.0;
+    var lv = 0.0;
+    for (var c = 0u; c < C; c++) { lt += lpart[(r * C + c) * 2u]; lv += lpart[(r * C + c) * 2u + 1u]; }
+    Meta[m0 + ${M.lossTrain}u] = lt * invT;
+    Meta[m0 + ${M.lossValidation}u] = lv * invV;`;
   return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> part: array<f32>;        // [R][C][${P}]
-@group(0) @binding(2) var<storage, read> lpart: array<f32>;       // [R][C][2]
-@group(0) @binding(3) var<storage, read_write> W: array<f32>;     // [R][${P}]
-@group(0) @binding(4) var<storage, read_write> S0: array<f32>;    // optimiser slots [R][${P}]
+@group(0) @binding(3) var<storage, read_write> W: array<f32>;     // [R][${PS}]
+@group(0) @binding(4) var<storage, read_write> S0: array<f32>;    // optimiser slots [R][${PS}]
 @group(0) @binding(5) var<storage, read_write> S1: array<f32>;
 @group(0) @binding(6) var<storage, read_write> S2: array<f32>;
-@group(0) @binding(7) var<storage, read_write> Meta: array<f32>;  // [R][8]
+@group(0) @binding(7) var<storage, read_write> Meta: array<f32>;  // [R][${M.stride}]
+${bindings}
 
 const WG = ${WG2}u;
 const P = ${P}u;
+const PS = ${PS}u;
 const PPT = ${PPT}u;
 const B1 = ${f(0.9)};
 const B2 = ${f(0.999)};
@@ -279,20 +369,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var q = 0u; q < PPT; q++) {
     let p = lid + q * WG;
     var s = 0.0;
-    if (p < P) {
-      for (var c = 0u; c < C; c++) { s += part[${partIndex}]; }
-    }
+    ${gradient}
     g[q] = s;
     ss += s * s;
   }
   sR[lid] = ss;
-  let m0 = r * 8u;
-  let t = Meta[m0] + 1.0;
-  let b1t = Meta[m0 + 1u] * B1;
-  let b2t = Meta[m0 + 2u] * B2;
-  let isActive = Meta[m0 + 3u];
-  let invT = Meta[m0 + 4u];
-  let invV = Meta[m0 + 5u];
+  let m0 = r * ${M.stride}u;
+  let t = Meta[m0 + ${M.step}u] + 1.0;
+  let b1t = Meta[m0 + ${M.beta1Pow}u] * B1;
+  let b2t = Meta[m0 + ${M.beta2Pow}u] * B2;
+  let isActive = Meta[m0 + ${M.active}u];
+  let invT = Meta[m0 + ${M.invTrain}u];
+  let invV = Meta[m0 + ${M.invValidation}u];
+${losses}
   workgroupBarrier();
   for (var h = WG / 2u; h > 0u; h = h / 2u) {
     if (lid < h) { sR[lid] += sR[lid + h]; }
@@ -304,8 +393,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let mu = u.mom;
   for (var q = 0u; q < PPT; q++) {
     let p = lid + q * WG;
-    if (p < P) {
-      let i = r * P + p;
+    if (p < PS) {
+      let i = r * PS + p;
       let gi = g[q] * scale;
       var upd = 0.0;
       switch u.opt {
@@ -338,19 +427,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           upd = lr * dl;
         }
       }
-      W[i] = W[i] - upd * isActive;
+${stop ? "      if (improved) { Best[i] = W[i]; }\n" : ""}      W[i] = W[i] - upd * isActive;
     }
   }
   storageBarrier();
   if (lid == 0u) {
-    var lt = 0.0;
-    var lv = 0.0;
-    for (var c = 0u; c < C; c++) { lt += lpart[(r * C + c) * 2u]; lv += lpart[(r * C + c) * 2u + 1u]; }
-    Meta[m0] = t;
-    Meta[m0 + 1u] = b1t;
-    Meta[m0 + 2u] = b2t;
-    Meta[m0 + 6u] = lt * invT;
-    Meta[m0 + 7u] = lv * invV;
+    Meta[m0 + ${M.step}u] = t;
+    Meta[m0 + ${M.beta1Pow}u] = b1t;
+    Meta[m0 + ${M.beta2Pow}u] = b2t;
+${finish}
   }
 }
 `;
@@ -365,8 +450,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * Loop bounds carry `+ u.zero` (0 at run time) so Mesa cannot unroll them fully: fully unrolled, the
  * shader took > 40 s to compile on llvmpipe; as written it takes ~1 s. Same bindings as `train`.
  */
-export function trainShaderCpu(shape: MlpShape, k: KernelLayout, lanes = 8): string {
-  const { sizes, layers, P } = k;
+export function trainShaderCpu(
+  shape: MlpShape,
+  k: KernelLayout,
+  lanes = 8,
+  delta: OutputDelta = "mse",
+): string {
+  const { sizes, layers, P, PS } = k;
+  const mse = delta === "mse";
   const L = layers.length;
   const D = sizes[0]!;
   const F = sizes[L]!;
@@ -388,12 +479,14 @@ export function trainShaderCpu(shape: MlpShape, k: KernelLayout, lanes = 8): str
       let wb = pb + ${kernel}u + j;
       let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `a${l}[${i}] * W[wb + ${i * fanOut}u]`)};
 ${
-  last
-    ? `      let e = z - Y[yBase + j];
+  !last
+    ? `      a${l + 1}[j] = ${act.fwd};`
+    : mse
+      ? `      let e = z - Y[yBase + j];
       lTrain += w * e * e;
       lVal += (1.0 - w) * e * e;
       d${l + 1}[j] = gScale * w * e;`
-    : `      a${l + 1}[j] = ${act.fwd};`
+      : `      d${l + 1}[j] = Y[yBase + j];`
 }
     }`;
   }
@@ -417,13 +510,11 @@ ${Array.from({ length: fanIn }, (_, i) => `      part[(gb + ${i * fanOut}u) * Cs
   return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Y: array<f32>;
-@group(0) @binding(3) var<storage, read> M: array<f32>;
-@group(0) @binding(4) var<storage, read> W: array<f32>;
-@group(0) @binding(5) var<storage, read> Meta: array<f32>;
-@group(0) @binding(6) var<storage, read_write> part: array<f32>;
-@group(0) @binding(7) var<storage, read_write> lpart: array<f32>;
-
+${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;
+${mse ? "@group(0) @binding(5) var<storage, read> Meta: array<f32>;\n" : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;
+${mse ? "@group(0) @binding(7) var<storage, read_write> lpart: array<f32>;\n" : ""}
 const P = ${P}u;
+const PS = ${PS}u;
 
 @compute @workgroup_size(${lanes})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -432,22 +523,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   if (c >= u.C) { return; }
   let N = u.N;
   let z0 = u.zero;
-  let pb = r * P;
-  let gScale = 2.0 * Meta[r * 8u + 4u];
-  let Cs = u.C;
+  let pb = r * PS;
+${mse ? `  let gScale = 2.0 * Meta[r * ${META.stride}u + ${META.invTrain}u];\n` : ""}  let Cs = u.C;
   let pr = r * P;
   for (var p = 0u; p < P + z0; p++) { part[(pr + p) * Cs + c] = 0.0; }
 ${decl}
   var lTrain = 0.0;
   var lVal = 0.0;
   for (var n = c; n < N; n += u.C) {
-    let w = M[r * N + n];
+${mse ? "    let w = M[r * N + n];\n" : ""}
     let yBase = (r * N + n) * ${F}u;
 ${Array.from({ length: D }, (_, i) => `    a0[${i}] = X[n * ${D}u + ${i}u];`).join("\n")}
 ${body}
   }
-  lpart[(r * u.C + c) * 2u] = lTrain;
-  lpart[(r * u.C + c) * 2u + 1u] = lVal;
+${
+  mse
+    ? `  lpart[(r * u.C + c) * 2u] = lTrain;
+  lpart[(r * u.C + c) * 2u + 1u] = lVal;`
+    : ""
+}
 }
 `;
 }

@@ -1,0 +1,431 @@
+/**
+ * The experimental chi2 of train/whitening.ts on the GPU: the task's constants packed for the device
+ * and the two WGSL kernels that sit around the network kernels of wgsl.ts.
+ *
+ * A task's model runs on G rows (grid points or tabular rows) and gives G·F outputs per member; the
+ * head maps those to the N data points (a dense FK matrix or a one-to-one selection). The loss of
+ * member s is chi2_s = ‖W_s (T_s − D_s)‖² / N_s, W_s the inverse Cholesky factor of the covariance on
+ * the member's training points. Because the gradient of a member's output at one row depends on every
+ * residual of the member (through the head and the covariance), the fused per-point-block kernel of the
+ * mean-squared-error workload cannot form it by itself; a step is therefore four dispatches:
+ *
+ * 1. `forward` — one invocation per (row, member): the network outputs H [S][G·F].
+ * 2. `chi2` — one workgroup per member: prefactor x^α (1−x)^β, head, residual, whitening, training
+ *    and validation chi2, positivity penalty, and the back-propagated dL/dH [S][G·F] (plus the
+ *    gradient of α, β). Everything per member stays in workgroup memory.
+ * 3. `train` of wgsl.ts with OutputDelta "buffer": recomputes the forward pass per row block with the
+ *    activations on chip and back-propagates dL/dH into partial gradients.
+ * 4. `optimise` of wgsl.ts with early stopping.
+ *
+ * Whitening: the covariance is block diagonal (independent sub-datasets, whitening.ts
+ * covarianceBlocks), so W_s is block lower-triangular. A member's training and validation sets are
+ * disjoint, so their two factors (each embedded at its points' slots of the block, zero elsewhere) are
+ * stored as one matrix per block: a row of a training point gives a training residual, a row of a
+ * validation point a validation one. z = W e is a row pass per point (each thread a point, no
+ * atomics), dchi2/de = 2 Wᵀ (z ⊙ training) / N_train a column pass. This keeps the triangular solve of
+ * METHOD.md §3 as two small matrix-vector products with a factor inverted once in float64 on the CPU
+ * (the same numbers as whitening.ts), instead of a sequential substitution on the GPU, and costs
+ * Σ_b n_b² per member and step; forming C⁻¹ instead (one pass) would lose the whitened residuals'
+ * float32 accuracy on ill-conditioned covariances.
+ */
+
+import { cholesky, invertLower, subMatrix } from "../linalg.ts";
+import type { Activation } from "../model/mlp.ts";
+import type { Task } from "../tasks/task.ts";
+import type { Member } from "../train/trainer.ts";
+import { covarianceBlocks } from "../train/whitening.ts";
+import { type KernelLayout, LOOP_ITERATION_BUDGET } from "./wgsl.ts";
+
+/** Threads per workgroup of the chi2 kernel and of the forward kernel. */
+export const CHI2_WG = 64;
+
+/** Offsets (in f32) of the task constants in the shared `consts` buffer. */
+export interface Chi2Shape {
+  G: number;
+  D: number;
+  F: number;
+  N: number;
+  /** Covariance blocks and the largest block size. */
+  NB: number;
+  B: number;
+  head: "fk" | "select";
+  /** none / fixed prefactor (from the initial exponents) / trained exponents. */
+  preprocessing: "none" | "fixed" | "trainable";
+  /** Per-member strides: member data, whitening, report. */
+  MS: number;
+  WS: number;
+  RS: number;
+  off: { head: number; inverse: number; slot: number; blockPoints: number; lnx: number; ln1mx: number };
+  constsLength: number;
+}
+
+/** Report row of a member: chi2 train, chi2 validation, positivity penalty, pad, T [N], outputs [G·F]. */
+export const REPORT = { train: 0, validation: 1, penalty: 2, predictions: 4 } as const;
+
+export interface PackedTask {
+  shape: Chi2Shape;
+  consts: Float32Array;
+  blocks: number[][];
+}
+
+export function chi2Shape(
+  task: Task,
+  preprocessing: Chi2Shape["preprocessing"],
+  blocks: number[][],
+): Chi2Shape {
+  const G = task.modelInputs.length;
+  const D = task.modelInputs[0]!.length;
+  const F = task.nOutputs;
+  const N = task.dataset.nPoints;
+  const GF = G * F;
+  const NB = blocks.length;
+  const B = Math.max(...blocks.map((b) => b.length));
+  let o = 0;
+  const take = (n: number) => {
+    const at = o;
+    o += n;
+    return at;
+  };
+  const off = {
+    head: take(task.head.kind === "fk" ? N * GF : N),
+    inverse: take(task.head.kind === "fk" ? 0 : GF),
+    slot: take(N),
+    blockPoints: take(NB * B),
+    lnx: take(preprocessing === "trainable" ? G : 0),
+    ln1mx: take(preprocessing === "trainable" ? G : 0),
+  };
+  return {
+    G,
+    D,
+    F,
+    N,
+    NB,
+    B,
+    head: task.head.kind,
+    preprocessing,
+    MS: 2 * N + GF + 3,
+    WS: NB * B * B,
+    RS: REPORT.predictions + N + GF,
+    off,
+    constsLength: o,
+  };
+}
+
+/** The task's constants (head, block structure, ln x) in one f32 buffer; indices are exact in f32. */
+export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"]): PackedTask {
+  const blocks = covarianceBlocks(task.dataset.cov);
+  const shape = chi2Shape(task, preprocessing, blocks);
+  const { N, G, F, B, off } = shape;
+  if (N >= 1 << 24 || G * F >= 1 << 24) throw new Error("chi2 kernel: indices must stay below 2^24");
+  const c = new Float32Array(Math.max(4, shape.constsLength));
+  if (task.head.kind === "fk") c.set(task.head.fk, off.head);
+  else {
+    const inv = new Float32Array(G * F).fill(N);
+    task.head.index.forEach((j, i) => {
+      if (inv[j] !== N) throw new Error(`head: model output ${j} feeds more than one point`);
+      inv[j] = i;
+      c[off.head + i] = j;
+    });
+    c.set(inv, off.inverse);
+  }
+  c.fill(N, off.blockPoints, off.blockPoints + shape.NB * B);
+  blocks.forEach((b, bi) => {
+    b.forEach((i, j) => {
+      c[off.slot + i] = bi * B + j;
+      c[off.blockPoints + bi * B + j] = i;
+    });
+  });
+  if (preprocessing === "trainable") {
+    const x = task.preprocessing!.x;
+    for (let g = 0; g < G; g++) {
+      c[off.lnx + g] = Math.log(x[g]!);
+      c[off.ln1mx + g] = Math.log(1 - x[g]!);
+    }
+  }
+  return { shape, consts: c, blocks };
+}
+
+/**
+ * Member s's row of the member-data buffer — D_s [N], point class [N] (1 training, 2 validation,
+ * 0 held out), fixed prefactor [G·F], λ, 1/N_train, 1/N_validation — and its whitening matrix
+ * [NB][B][B] (row = output slot, column = input slot), computed in float64 as whitening.ts does.
+ */
+export function packMember(
+  task: Task,
+  packed: PackedTask,
+  m: Member,
+  prefactor: Float32Array | undefined,
+  lambda: number,
+): { data: Float32Array; whitening: Float32Array } {
+  const { shape, blocks } = packed;
+  const { N, B, G, F } = shape;
+  const data = new Float32Array(shape.MS);
+  data.set(m.data);
+  for (const i of m.train) data[N + i] = 1;
+  for (const i of m.validation) data[N + i] = 2;
+  if (prefactor) data.set(prefactor, 2 * N);
+  data[2 * N + G * F] = lambda;
+  data[2 * N + G * F + 1] = 1 / Math.max(1, m.train.length);
+  data[2 * N + G * F + 2] = 1 / Math.max(1, m.validation.length);
+  const whitening = new Float32Array(shape.WS);
+  const cov = task.dataset.cov;
+  const slotOf = new Map<number, [number, number]>();
+  blocks.forEach((b, bi) => {
+    b.forEach((i, j) => {
+      slotOf.set(i, [bi, j]);
+    });
+  });
+  for (const set of [m.train, m.validation]) {
+    const byBlock: number[][] = blocks.map(() => []);
+    for (const i of [...set].sort((a, b) => a - b)) byBlock[slotOf.get(i)![0]]!.push(i);
+    byBlock.forEach((idx, bi) => {
+      if (idx.length === 0) return;
+      const inv = invertLower(cholesky(subMatrix(cov, idx)));
+      const n = idx.length;
+      for (let a = 0; a < n; a++)
+        for (let c = 0; c <= a; c++)
+          whitening[(bi * B + slotOf.get(idx[a]!)![1]) * B + slotOf.get(idx[c]!)![1]] = inv.data[a * n + c]!;
+    });
+  }
+  return { data, whitening };
+}
+
+/** Prefactor x^α (1−x)^β [G·F] from a member's (float32) exponents, as model/mlp.ts computes it. */
+export function fixedPrefactor(task: Task, params: Float32Array, alpha: number): Float32Array {
+  const x = task.preprocessing!.x;
+  const F = task.nOutputs;
+  const out = new Float32Array(x.length * F);
+  for (let g = 0; g < x.length; g++) {
+    const lx = Math.fround(Math.log(x[g]!));
+    const l1 = Math.fround(Math.log(1 - x[g]!));
+    for (let f = 0; f < F; f++)
+      out[g * F + f] = Math.exp(params[alpha + f]! * lx + params[alpha + F + f]! * l1);
+  }
+  return out;
+}
+
+function activation(act: Activation): string {
+  switch (act) {
+    case "tanh":
+      return "tanh(clamp(z, -15.0, 15.0))";
+    case "sigmoid":
+      return "1.0 / (1.0 + exp(-clamp(z, -80.0, 80.0)))";
+    case "relu":
+      return "max(z, 0.0)";
+    case "linear":
+      return "z";
+  }
+}
+
+const UNIFORM_DECL = `
+struct U {
+  R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32,
+  patience: f32, pad0: f32, pad1: f32, pad2: f32,
+};
+@group(0) @binding(0) var<uniform> u: U;
+`;
+
+/** One invocation per (row g < u.N, member): the raw network outputs H[r][g][:] (no prefactor). */
+export function forwardShader(k: KernelLayout, act: Activation): string {
+  const { sizes, layers, PS } = k;
+  const L = layers.length;
+  const D = sizes[0]!;
+  const F = sizes[L]!;
+  const sum = (n: number, term: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => term(i)).join(" + ");
+  let decl = "";
+  for (let l = 0; l < L; l++) decl += `  var a${l}: array<f32, ${sizes[l]}>;\n`;
+  let body = "";
+  layers.forEach(({ kernel, bias, fanIn, fanOut }, l) => {
+    body += `
+  for (var j = 0u; j < ${fanOut}u + u.zero; j++) {
+    let wb = pb + ${kernel}u + j;
+    let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `a${l}[${i}] * W[wb + ${i * fanOut}u]`)};
+    ${l === L - 1 ? `H[(r * u.N + g) * ${F}u + j] = z;` : `a${l + 1}[j] = ${activation(act)};`}
+  }`;
+  });
+  return `${UNIFORM_DECL}
+@group(0) @binding(1) var<storage, read> X: array<f32>;         // [G][${D}]
+@group(0) @binding(2) var<storage, read> W: array<f32>;         // [R][${PS}]
+@group(0) @binding(3) var<storage, read_write> H: array<f32>;   // [R][G][${F}]
+
+@compute @workgroup_size(${CHI2_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let g = gid.x;
+  let r = gid.y;
+  if (g >= u.N) { return; }
+  let pb = r * ${PS}u;
+${decl}${Array.from({ length: D }, (_, i) => `  a0[${i}] = X[g * ${D}u + ${i}u];`).join("\n")}
+${body}
+}
+`;
+}
+
+/** Bytes of workgroup memory the chi2 kernel needs. */
+export function chi2SharedBytes(s: Chi2Shape): number {
+  const GF = s.G * s.F;
+  return 4 * (3 * GF + s.N + s.NB * s.B + 3 * CHI2_WG);
+}
+
+/** Loop iterations of one chi2-kernel invocation (llvmpipe caps them: wgsl.ts LOOP_ITERATION_BUDGET). */
+export function chi2LoopIterations(s: Chi2Shape): number {
+  const GF = s.G * s.F;
+  const per = (n: number) => Math.ceil(n / CHI2_WG);
+  const headCost = s.head === "fk" ? per(s.N) * GF + per(GF) * s.N : per(s.N) + per(GF);
+  return per(GF) * 2 + per(s.NB * s.B) + 2 * per(s.N) * (s.B + 1) + headCost + per(2 * s.F) * s.G + CHI2_WG;
+}
+
+/** Throws when the task does not fit the chi2 kernel on this device. */
+export function checkChi2Limits(s: Chi2Shape, maxSharedBytes: number): void {
+  const bytes = chi2SharedBytes(s);
+  if (bytes > maxSharedBytes)
+    throw new Error(
+      `the chi2 kernel needs ${bytes} B of workgroup memory for N=${s.N} points and ${s.G}×${s.F} outputs (device limit ${maxSharedBytes} B)`,
+    );
+  const it = chi2LoopIterations(s);
+  if (it > LOOP_ITERATION_BUDGET)
+    throw new Error(
+      `the chi2 kernel would run ${it} loop iterations per invocation (limit ${LOOP_ITERATION_BUDGET})`,
+    );
+}
+
+/**
+ * One workgroup per member. Bindings: 1 H, 2 W (trained exponents only), 3 member data, 4 consts,
+ * 5 whitening, 6 dL/dH, 7 gradient of α, β (with preprocessing), 8 report.
+ */
+export function chi2Shader(s: Chi2Shape, PS: number, alpha: number): string {
+  const { N, G, F, NB, B, MS, WS, RS, off } = s;
+  const GF = G * F;
+  const WG = CHI2_WG;
+  const pre = s.preprocessing;
+  const prefactor =
+    pre === "trainable"
+      ? `let gg = k / ${F}u;
+    let f = k % ${F}u;
+    let pf = exp(W[r * ${PS}u + ${alpha}u + f] * K[${off.lnx}u + gg] + W[r * ${PS}u + ${alpha + F}u + f] * K[${off.ln1mx}u + gg]);`
+      : pre === "fixed"
+        ? `let pf = MD[md + ${2 * N}u + k];`
+        : "let pf = 1.0;";
+  const head =
+    s.head === "fk"
+      ? `var t = 0.0;
+    for (var k = 0u; k < ${GF}u; k++) { t += K[${off.head}u + n * ${GF}u + k] * sY[k]; }`
+      : `let t = sY[u32(K[${off.head}u + n])];`;
+  const headT =
+    s.head === "fk"
+      ? `var gy = 0.0;
+    for (var n = 0u; n < ${N}u; n++) { gy += K[${off.head}u + n * ${GF}u + k] * sE[n]; }`
+      : `let pi = u32(K[${off.inverse}u + k]);
+    var gy = 0.0;
+    if (pi < ${N}u) { gy = sE[pi]; }`;
+  const exponents =
+    pre === "none"
+      ? ""
+      : `  workgroupBarrier();
+  for (var q = lid; q < ${2 * F}u; q += WG) {
+    var s = 0.0;
+${
+  pre === "trainable"
+    ? `    let f = q % ${F}u;
+    let lnBase = select(${off.ln1mx}u, ${off.lnx}u, q < ${F}u);
+    for (var g = 0u; g < ${G}u; g++) { s += sG[g * ${F}u + f] * K[lnBase + g]; }`
+    : "    // fixed exponents: no gradient (train/trainer.ts freezes them)"
+}
+    xgrad[r * ${2 * F}u + q] = s;
+  }`;
+  return `
+@group(0) @binding(1) var<storage, read> H: array<f32>;              // [R][${GF}] network outputs
+${pre === "trainable" ? `@group(0) @binding(2) var<storage, read> W: array<f32>;              // [R][${PS}]\n` : ""}@group(0) @binding(3) var<storage, read> MD: array<f32>;             // [R][${MS}] member data
+@group(0) @binding(4) var<storage, read> K: array<f32>;              // task constants
+@group(0) @binding(5) var<storage, read> Wh: array<f32>;             // [R][${NB}][${B}][${B}] whitening
+@group(0) @binding(6) var<storage, read_write> gout: array<f32>;     // [R][${GF}] dL/dH
+${pre === "none" ? "" : `@group(0) @binding(7) var<storage, read_write> xgrad: array<f32>;    // [R][${2 * F}] dL/d(α, β)\n`}@group(0) @binding(8) var<storage, read_write> report: array<f32>;   // [R][${RS}]
+
+const WG = ${WG}u;
+var<workgroup> sY: array<f32, ${GF}>;
+var<workgroup> sPf: array<f32, ${GF}>;
+var<workgroup> sG: array<f32, ${GF}>;
+var<workgroup> sE: array<f32, ${N}>;
+var<workgroup> sZ: array<f32, ${NB * B}>;
+var<workgroup> sL: array<f32, ${3 * WG}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x;
+  let md = r * ${MS}u;
+  let wh = r * ${WS}u;
+  let rp = r * ${RS}u;
+  let lambda = MD[md + ${2 * N + GF}u];
+  let invT = MD[md + ${2 * N + GF + 1}u];
+  let invV = MD[md + ${2 * N + GF + 2}u];
+  var pen = 0.0;
+  for (var k = lid; k < ${GF}u; k += WG) {
+    ${prefactor}
+    let y = H[r * ${GF}u + k] * pf;
+    sY[k] = y;
+    sPf[k] = pf;
+    report[rp + ${REPORT.predictions + N}u + k] = y;
+    pen += max(-y, 0.0);
+  }
+  for (var q = lid; q < ${NB * B}u; q += WG) { sZ[q] = 0.0; }
+  workgroupBarrier();
+  // predictions and residuals
+  for (var n = lid; n < ${N}u; n += WG) {
+    ${head}
+    report[rp + ${REPORT.predictions}u + n] = t;
+    sE[n] = t - MD[md + n];
+  }
+  workgroupBarrier();
+  // whitened residual of each point: its row of the block's factor
+  var lt = 0.0;
+  var lv = 0.0;
+  for (var n = lid; n < ${N}u; n += WG) {
+    let slot = u32(K[${off.slot}u + n]);
+    let b0 = (slot / ${B}u) * ${B}u;
+    let j = slot - b0;
+    let row = wh + slot * ${B}u;
+    var z = 0.0;
+    for (var i = 0u; i <= j; i++) { z += Wh[row + i] * sE[u32(K[${off.blockPoints}u + b0 + i])]; }
+    let cls = MD[md + ${N}u + n];
+    if (cls == 1.0) {
+      lt += z * z;
+      sZ[slot] = 2.0 * invT * z;
+    } else if (cls == 2.0) {
+      lv += z * z;
+    }
+  }
+  workgroupBarrier();
+  // dchi2/de: the point's column of the factor against the scaled training residuals
+  for (var n = lid; n < ${N}u; n += WG) {
+    let slot = u32(K[${off.slot}u + n]);
+    let b0 = (slot / ${B}u) * ${B}u;
+    let j = slot - b0;
+    var s = 0.0;
+    for (var jj = j; jj < ${B}u; jj++) { s += Wh[wh + (b0 + jj) * ${B}u + j] * sZ[b0 + jj]; }
+    sE[n] = s;
+  }
+  workgroupBarrier();
+  // back through the head, the positivity penalty and the prefactor
+  for (var k = lid; k < ${GF}u; k += WG) {
+    ${headT}
+    if (sY[k] < 0.0) { gy -= lambda; }
+    gout[r * ${GF}u + k] = gy * sPf[k];
+    sG[k] = gy * sY[k];
+  }
+${exponents}
+  sL[lid] = lt;
+  sL[WG + lid] = lv;
+  sL[2u * WG + lid] = pen;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var st = 0.0;
+    var sv = 0.0;
+    var sp = 0.0;
+    for (var q = 0u; q < WG; q++) { st += sL[q]; sv += sL[WG + q]; sp += sL[2u * WG + q]; }
+    report[rp + ${REPORT.train}u] = st * invT;
+    report[rp + ${REPORT.validation}u] = sv * invV;
+    report[rp + ${REPORT.penalty}u] = sp * lambda;
+  }
+}
+`;
+}

@@ -1,0 +1,499 @@
+/**
+ * The members of a trial (folds × replicas) trained on a WebGPU device with the chi2 loss of chi2.ts:
+ * forward, chi2, back-propagation and optimiser (with early stopping and best-weights copies) are four
+ * dispatches per step, all buffers and bind groups made once. `step(k)` encodes k epochs into one
+ * command buffer; nothing is read back until `state()`, `bestParameters()` or `predict()`. Members are
+ * split into chunks so that no binding exceeds the device's maxStorageBufferBindingSize.
+ */
+
+import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
+import type { Task } from "../tasks/task.ts";
+import type { OptimiserConfig } from "../train/optimisers.ts";
+import type { Member } from "../train/trainer.ts";
+import {
+  CHI2_WG,
+  type Chi2Shape,
+  checkChi2Limits,
+  chi2Shader,
+  fixedPrefactor,
+  forwardShader,
+  type PackedTask,
+  packMember,
+  packTask,
+  REPORT,
+} from "./chi2.ts";
+import { isCpuDevice } from "./device.ts";
+import type { TrainKernel } from "./ensemble.ts";
+import {
+  cpuPointsPerInvocation,
+  fusedTilesPerWorkgroup,
+  type KernelLayout,
+  kernelLayout,
+  LOOP_ITERATION_BUDGET,
+  META,
+  OPT_CODE,
+  optimiseShader,
+  trainShader,
+  trainShaderCpu,
+  UNIFORM_BYTES,
+} from "./wgsl.ts";
+
+export interface Chi2EnsembleSpec {
+  task: Task;
+  arch: ArchitectureConfig;
+  layout: ParameterLayout;
+  optimiser: OptimiserConfig;
+  members: Member[];
+  /** Initial parameters [S][layout.size]. */
+  params: Float32Array;
+  /** Early-stopping patience in epochs. */
+  patience: number;
+  /** Positivity multiplier λ (0: off). */
+  positivity?: number;
+  kernel?: TrainKernel;
+  /** Override the device's maxStorageBufferBindingSize (tests force chunking with this). */
+  maxBindingBytes?: number;
+}
+
+/** Per-member state read back at a report point. */
+export interface Chi2State {
+  active: Uint8Array;
+  /** Best validation chi2 so far (+∞ before the first observation). */
+  bestValidation: Float64Array;
+  bestEpoch: Int32Array;
+  /** Epoch at which the member stopped (0 while active). */
+  stopEpoch: Int32Array;
+  /** Chi2 of the last step, at its parameters before the update. */
+  train: Float32Array;
+  validation: Float32Array;
+  steps: Int32Array;
+}
+
+const CPU_LANES = 8;
+/** Initial "best validation chi2": above any finite float32 chi2 that matters, exactly representable. */
+const NOT_YET = 3e38;
+
+interface Pipelines {
+  layout: KernelLayout;
+  forward: GPUComputePipeline;
+  chi2: GPUComputePipeline;
+  train: GPUComputePipeline;
+  optimise: GPUComputePipeline;
+}
+
+const cache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
+
+function compile(
+  device: GPUDevice,
+  arch: ArchitectureConfig,
+  shape: Chi2Shape,
+  layout: ParameterLayout,
+  kernel: TrainKernel,
+): Promise<Pipelines> {
+  let m = cache.get(device);
+  if (!m) {
+    m = new Map();
+    cache.set(device, m);
+  }
+  const key = JSON.stringify([layout.sizes, layout.size, arch.activation, kernel, shape]);
+  let p = m.get(key);
+  if (!p) {
+    p = (async () => {
+      const kl = kernelLayout(
+        { sizes: layout.sizes, activation: arch.activation },
+        device.limits.maxComputeWorkgroupStorageSize,
+        device.limits.maxComputeInvocationsPerWorkgroup,
+        layout.size - (layout.alpha ?? layout.size),
+      );
+      const mk = async (code: string, label: string) => {
+        const module = device.createShaderModule({ code, label });
+        const info = await module.getCompilationInfo();
+        const errors = info.messages.filter((x) => x.type === "error");
+        if (errors.length)
+          throw new Error(
+            `${label}: WGSL errors:\n${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("\n")}`,
+          );
+        return device.createComputePipelineAsync({
+          label,
+          layout: "auto",
+          compute: { module, entryPoint: "main" },
+        });
+      };
+      const shape0 = { sizes: layout.sizes, activation: arch.activation };
+      const [forward, chi2, train, optimise] = await Promise.all([
+        mk(forwardShader(kl, arch.activation), "hyperensemble-forward"),
+        mk(chi2Shader(shape, kl.PS, layout.alpha ?? 0), "hyperensemble-chi2"),
+        mk(
+          kernel === "cpu"
+            ? trainShaderCpu(shape0, kl, CPU_LANES, "buffer")
+            : trainShader(shape0, kl, "buffer"),
+          `hyperensemble-backward-${kernel}`,
+        ),
+        mk(
+          optimiseShader(kl, kernel === "cpu" ? "rpc" : "rcp", { reportStride: shape.RS }),
+          "hyperensemble-optimise-stopping",
+        ),
+      ]);
+      return { layout: kl, forward, chi2, train, optimise };
+    })();
+    m.set(key, p);
+    p.catch(() => m.delete(key));
+  }
+  return p;
+}
+
+interface Chunk {
+  first: number;
+  count: number;
+  buffers: Record<
+    "uniforms" | "H" | "W" | "best" | "md" | "wh" | "gout" | "xgrad" | "report" | "part" | "meta",
+    GPUBuffer
+  >;
+  owned: GPUBuffer[];
+  groups: { forward: GPUBindGroup; chi2: GPUBindGroup; train: GPUBindGroup; optimise: GPUBindGroup };
+}
+
+export class WebGpuChi2Ensemble {
+  readonly S: number;
+  readonly PS: number;
+  private destroyed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly pipes: Pipelines,
+    readonly shape: Chi2Shape,
+    readonly C: number,
+    readonly kernel: TrainKernel,
+    readonly chunks: readonly Chunk[],
+    private readonly shared: GPUBuffer[],
+  ) {
+    this.S = chunks.reduce((a, c) => a + c.count, 0);
+    this.PS = pipes.layout.PS;
+  }
+
+  static async create(device: GPUDevice, spec: Chi2EnsembleSpec): Promise<WebGpuChi2Ensemble> {
+    const { task, arch, layout, members } = spec;
+    if (arch.dropout > 0)
+      throw new Error("the WebGPU engine does not support dropout yet (train with TF.js, or dropout 0)");
+    const kernel = spec.kernel ?? (isCpuDevice(device) ? "cpu" : "fused");
+    const pre: Chi2Shape["preprocessing"] = !arch.preprocessing
+      ? "none"
+      : arch.preprocessing.trainable
+        ? "trainable"
+        : "fixed";
+    if (arch.preprocessing && !task.preprocessing)
+      throw new Error("preprocessing needs the task's x per row");
+    const packed: PackedTask = packTask(task, pre);
+    const shape = packed.shape;
+    checkChi2Limits(shape, device.limits.maxComputeWorkgroupStorageSize);
+    const pipes = await compile(device, arch, shape, layout, kernel);
+    const { P, PS } = pipes.layout;
+    if (PS !== layout.size) throw new Error(`parameter layout ${layout.size} ≠ kernel layout ${PS}`);
+    const S = members.length;
+    if (spec.params.length !== S * PS)
+      throw new Error(`params length ${spec.params.length} ≠ S·P = ${S * PS}`);
+    const opt = OPT_CODE[spec.optimiser.name];
+    const { G, F } = shape;
+    const GF = G * F;
+    const XS = PS - P;
+
+    // Point blocks per member for the back-propagation kernel, as ensemble.ts chooses them for N rows.
+    const tiles = Math.ceil(G / pipes.layout.WG);
+    const minC =
+      kernel === "cpu"
+        ? Math.ceil(Math.ceil(G / cpuPointsPerInvocation(pipes.layout)) / CPU_LANES) * CPU_LANES
+        : Math.ceil(tiles / fusedTilesPerWorkgroup(pipes.layout));
+    const wantC = kernel === "cpu" ? CPU_LANES : Math.ceil(1024 / S);
+    const C = Math.min(kernel === "cpu" ? G : tiles, Math.max(minC, wantC));
+    if (Math.ceil(PS / pipes.layout.WG2) * (1 + C) + 2 * C + 16 > LOOP_ITERATION_BUDGET)
+      throw new Error(`${C} partial gradients per member: too many for one optimiser invocation`);
+    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    const limit = Math.min(
+      spec.maxBindingBytes ?? Number.POSITIVE_INFINITY,
+      device.limits.maxStorageBufferBindingSize,
+    );
+    const perMember = 4 * Math.max(shape.WS, shape.MS, shape.RS, C * P, PS, META.stride);
+    if (perMember > limit)
+      throw new Error(`one member needs ${perMember} B in one binding (limit ${limit} B)`);
+    if (4 * shape.constsLength > limit)
+      throw new Error(`the task's constants exceed the binding limit ${limit} B`);
+    const perChunk = Math.max(1, Math.min(S, maxGroups, Math.floor(limit / perMember)));
+
+    const ST = GPUBufferUsage.STORAGE;
+    const CS = GPUBufferUsage.COPY_SRC;
+    const CD = GPUBufferUsage.COPY_DST;
+    const make = (bytes: number, usage: number, label: string) =>
+      device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
+    const upload = (data: Float32Array, label: string, extra = 0) => {
+      const b = make(data.byteLength, ST | CD | extra, label);
+      device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+      return b;
+    };
+    const X = upload(Float32Array.from(task.modelInputs.flat()), "model-inputs");
+    const K = upload(packed.consts, "task-constants");
+    const lambda = spec.positivity ?? 0;
+
+    const chunks: Chunk[] = [];
+    for (let first = 0; first < S; first += perChunk) {
+      const count = Math.min(perChunk, S - first);
+      const u = new ArrayBuffer(UNIFORM_BYTES);
+      new Uint32Array(u, 0, 4).set([count, G, C, opt]);
+      new Float32Array(u, 16, 3).set([
+        spec.optimiser.learningRate,
+        spec.optimiser.clipnorm ?? 0,
+        spec.optimiser.momentum ?? 0,
+      ]);
+      new Float32Array(u, 32, 1).set([spec.patience]);
+      const uniforms = make(UNIFORM_BYTES, GPUBufferUsage.UNIFORM | CD, "uniforms");
+      device.queue.writeBuffer(uniforms, 0, u);
+      const md = new Float32Array(count * shape.MS);
+      const wh = new Float32Array(count * shape.WS);
+      const meta = new Float32Array(count * META.stride);
+      for (let i = 0; i < count; i++) {
+        const s = first + i;
+        const p = spec.params.subarray(s * PS, (s + 1) * PS);
+        const pf = pre === "fixed" ? fixedPrefactor(task, p, layout.alpha!) : undefined;
+        const row = packMember(task, packed, members[s]!, pf, lambda);
+        md.set(row.data, i * shape.MS);
+        wh.set(row.whitening, i * shape.WS);
+        const m = i * META.stride;
+        meta[m + META.beta1Pow] = 1;
+        meta[m + META.beta2Pow] = 1;
+        meta[m + META.active] = 1;
+        meta[m + META.bestValidation] = NOT_YET;
+        meta[m + META.hasValidation] = members[s]!.validation.length > 0 ? 1 : 0;
+      }
+      const params = spec.params.subarray(first * PS, (first + count) * PS);
+      const buffers: Chunk["buffers"] = {
+        uniforms,
+        H: make(count * GF * 4, ST, "outputs"),
+        W: upload(params, "params", CS),
+        best: upload(params, "best-params", CS),
+        md: upload(md, "member-data"),
+        wh: upload(wh, "whitening"),
+        gout: make(count * GF * 4, ST, "output-gradient"),
+        xgrad: make(count * Math.max(1, XS) * 4, ST | CS, "exponent-gradient"),
+        report: make(count * shape.RS * 4, ST | CS, "report"),
+        part: make(count * C * P * 4, ST | CS, "partial-gradients"),
+        meta: upload(meta, "meta", CS),
+      };
+      const slots = [0, 1, 2].map(() => make(count * PS * 4, ST, "slot"));
+      const b = buffers;
+      const group = (pipe: GPUComputePipeline, entries: [number, GPUBuffer][]) =>
+        device.createBindGroup({
+          layout: pipe.getBindGroupLayout(0),
+          entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
+        });
+      const groups = {
+        forward: group(pipes.forward, [
+          [0, b.uniforms],
+          [1, X],
+          [2, b.W],
+          [3, b.H],
+        ]),
+        chi2: group(pipes.chi2, [
+          [1, b.H],
+          ...(pre === "trainable" ? ([[2, b.W]] as [number, GPUBuffer][]) : []),
+          [3, b.md],
+          [4, K],
+          [5, b.wh],
+          [6, b.gout],
+          ...(pre === "none" ? [] : ([[7, b.xgrad]] as [number, GPUBuffer][])),
+          [8, b.report],
+        ]),
+        train: group(pipes.train, [
+          [0, b.uniforms],
+          [1, X],
+          [2, b.gout],
+          [4, b.W],
+          [6, b.part],
+        ]),
+        optimise: group(pipes.optimise, [
+          [0, b.uniforms],
+          [1, b.part],
+          [2, b.report],
+          [3, b.W],
+          [4, slots[0]!],
+          [5, slots[1]!],
+          [6, slots[2]!],
+          [7, b.meta],
+          ...(XS > 0 ? ([[8, b.xgrad]] as [number, GPUBuffer][]) : []),
+          [9, b.best],
+        ]),
+      };
+      chunks.push({ first, count, buffers, owned: [...Object.values(buffers), ...slots], groups });
+    }
+    return new WebGpuChi2Ensemble(device, pipes, shape, C, kernel, chunks, [X, K]);
+  }
+
+  private encode(pass: GPUComputePassEncoder, withOptimiser: boolean): void {
+    const { forward, chi2, train, optimise } = this.pipes;
+    const rowGroups = Math.ceil(this.shape.G / CHI2_WG);
+    const blockGroups = this.kernel === "cpu" ? Math.ceil(this.C / CPU_LANES) : this.C;
+    for (const ch of this.chunks) {
+      pass.setPipeline(forward);
+      pass.setBindGroup(0, ch.groups.forward);
+      pass.dispatchWorkgroups(rowGroups, ch.count, 1);
+      pass.setPipeline(chi2);
+      pass.setBindGroup(0, ch.groups.chi2);
+      pass.dispatchWorkgroups(ch.count, 1, 1);
+      pass.setPipeline(train);
+      pass.setBindGroup(0, ch.groups.train);
+      pass.dispatchWorkgroups(blockGroups, ch.count, 1);
+      if (withOptimiser) {
+        pass.setPipeline(optimise);
+        pass.setBindGroup(0, ch.groups.optimise);
+        pass.dispatchWorkgroups(ch.count, 1, 1);
+      }
+    }
+  }
+
+  /** Encode k epochs (full-batch steps) into one command buffer and submit it; no readback. */
+  step(k = 1): void {
+    this.check();
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    for (let s = 0; s < k; s++) this.encode(pass, true);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Copy `count·stride` floats per chunk from a buffer back, in member order. */
+  private async read(which: keyof Chunk["buffers"], stride: number): Promise<Float32Array> {
+    this.check();
+    const out = new Float32Array(this.S * stride);
+    const enc = this.device.createCommandEncoder();
+    const staging = this.chunks.map((ch) => {
+      const bytes = ch.count * stride * 4;
+      const dst = this.device.createBuffer({
+        size: Math.max(16, bytes),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        label: `read-${which}`,
+      });
+      enc.copyBufferToBuffer(ch.buffers[which], 0, dst, 0, bytes);
+      return { ch, dst, bytes };
+    });
+    this.device.queue.submit([enc.finish()]);
+    try {
+      for (const { ch, dst, bytes } of staging) {
+        await dst.mapAsync(GPUMapMode.READ, 0, bytes);
+        out.set(new Float32Array(dst.getMappedRange(0, bytes).slice(0)), ch.first * stride);
+        dst.unmap();
+      }
+    } finally {
+      for (const { dst } of staging) dst.destroy();
+    }
+    return out;
+  }
+
+  /** Early-stopping state and last losses of every member (a report point). */
+  async state(): Promise<Chi2State> {
+    const m = await this.read("meta", META.stride);
+    const S = this.S;
+    const at = (k: number) => Array.from({ length: S }, (_, s) => m[s * META.stride + k]!);
+    return {
+      active: Uint8Array.from(at(META.active), (a) => (a > 0 ? 1 : 0)),
+      bestValidation: Float64Array.from(at(META.bestValidation), (v) =>
+        v >= NOT_YET ? Number.POSITIVE_INFINITY : v,
+      ),
+      bestEpoch: Int32Array.from(at(META.bestStep)),
+      stopEpoch: Int32Array.from(at(META.stopStep)),
+      train: Float32Array.from(at(META.lossTrain)),
+      validation: Float32Array.from(at(META.lossValidation)),
+      steps: Int32Array.from(at(META.step)),
+    };
+  }
+
+  parameters(): Promise<Float32Array> {
+    return this.read("W", this.PS);
+  }
+
+  bestParameters(): Promise<Float32Array> {
+    return this.read("best", this.PS);
+  }
+
+  /**
+   * Training chi2 and validation chi2 per member, the positivity penalty, and the gradient of
+   * Σ_s (chi2_train,s + penalty_s) [S][PS] at the current parameters (no step is taken).
+   */
+  async lossAndGradient(): Promise<{
+    train: Float32Array;
+    validation: Float32Array;
+    penalty: Float32Array;
+    grad: Float64Array;
+  }> {
+    this.check();
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    this.encode(pass, false);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    const { P, PS } = this.pipes.layout;
+    const C = this.C;
+    const report = await this.read("report", this.shape.RS);
+    const part = await this.read("part", C * P);
+    const XS = PS - P;
+    const xgrad = XS > 0 ? await this.read("xgrad", XS) : new Float32Array(0);
+    const grad = new Float64Array(this.S * PS);
+    for (let s = 0; s < this.S; s++) {
+      for (let p = 0; p < P; p++) {
+        let g = 0;
+        for (let c = 0; c < C; c++) g += part[s * C * P + (this.kernel === "cpu" ? p * C + c : c * P + p)]!;
+        grad[s * PS + p] = g;
+      }
+      for (let q = 0; q < XS; q++) grad[s * PS + P + q] = xgrad[s * XS + q]!;
+    }
+    const pick = (k: number) =>
+      Float32Array.from({ length: this.S }, (_, s) => report[s * this.shape.RS + k]!);
+    return {
+      train: pick(REPORT.train),
+      validation: pick(REPORT.validation),
+      penalty: pick(REPORT.penalty),
+      grad,
+    };
+  }
+
+  /**
+   * Predictions T [S][N] and model outputs (prefactor applied) [S][G·F] at every member's best
+   * parameters. The current parameters are overwritten by the best ones: call after training.
+   */
+  async predictAtBest(): Promise<{ predictions: Float32Array; outputs: Float32Array }> {
+    this.check();
+    const enc = this.device.createCommandEncoder();
+    for (const ch of this.chunks)
+      enc.copyBufferToBuffer(ch.buffers.best, 0, ch.buffers.W, 0, ch.count * this.PS * 4);
+    const pass = enc.beginComputePass();
+    const { forward, chi2 } = this.pipes;
+    for (const ch of this.chunks) {
+      pass.setPipeline(forward);
+      pass.setBindGroup(0, ch.groups.forward);
+      pass.dispatchWorkgroups(Math.ceil(this.shape.G / CHI2_WG), ch.count, 1);
+      pass.setPipeline(chi2);
+      pass.setBindGroup(0, ch.groups.chi2);
+      pass.dispatchWorkgroups(ch.count, 1, 1);
+    }
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    const { N, G, F, RS } = this.shape;
+    const report = await this.read("report", RS);
+    const predictions = new Float32Array(this.S * N);
+    const outputs = new Float32Array(this.S * G * F);
+    for (let s = 0; s < this.S; s++) {
+      const at = s * RS + REPORT.predictions;
+      predictions.set(report.subarray(at, at + N), s * N);
+      outputs.set(report.subarray(at + N, at + N + G * F), s * G * F);
+    }
+    return { predictions, outputs };
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const ch of this.chunks) for (const b of ch.owned) b.destroy();
+    for (const b of this.shared) b.destroy();
+  }
+
+  private check(): void {
+    if (this.destroyed) throw new Error("WebGpuChi2Ensemble used after destroy()");
+  }
+}
