@@ -56,4 +56,11 @@ export {
   type TrialResult,
   trainTrial,
 } from "./trial.ts";
-export { getWebGpu, WebGpuEnsemble, type WebGpuEnsembleSpec } from "./webgpu/index.ts";
+export {
+  getWebGpu,
+  trainEnsembleWebGpu,
+  WebGpuEnsemble,
+  type WebGpuEnsembleSpec,
+  WebGpuUnavailableError,
+  webGpuTrainer,
+} from "./webgpu/index.ts";

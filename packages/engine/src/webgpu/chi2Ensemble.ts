@@ -215,8 +215,10 @@ export class WebGpuChi2Ensemble {
     const perMember = 4 * Math.max(shape.WS, shape.MS, shape.RS, C * P, PS, META.stride);
     if (perMember > limit)
       throw new Error(`one member needs ${perMember} B in one binding (limit ${limit} B)`);
-    if (4 * shape.constsLength > limit)
-      throw new Error(`the task's constants exceed the binding limit ${limit} B`);
+    if (4 * shape.constsLength > device.limits.maxStorageBufferBindingSize)
+      throw new Error(
+        `the task's constants (${4 * shape.constsLength} B) exceed the binding limit ${device.limits.maxStorageBufferBindingSize} B`,
+      );
     const perChunk = Math.max(1, Math.min(S, maxGroups, Math.floor(limit / perMember)));
 
     const ST = GPUBufferUsage.STORAGE;

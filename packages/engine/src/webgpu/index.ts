@@ -1,3 +1,4 @@
+export { type Chi2EnsembleSpec, type Chi2State, WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 export {
   type DawnBackend,
   getWebGpu,
@@ -12,7 +13,13 @@ export {
   WebGpuEnsemble,
   type WebGpuEnsembleSpec,
 } from "./ensemble.ts";
-export { ReferenceEnsemble, type ReferenceSpec } from "./reference.ts";
+export {
+  type Chi2ReferenceInput,
+  ReferenceEnsemble,
+  type ReferenceSpec,
+  referenceChi2,
+} from "./reference.ts";
+export { trainEnsembleWebGpu, type WebGpuTrainingOptions, webGpuTrainer } from "./trainer.ts";
 export {
   type KernelLayout,
   kernelLayout,
