@@ -2,13 +2,17 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseTrialSpec, type TrialSpec, TrialSpecError } from "./spec.ts";
-import { runTrial, type TrialResult } from "./trial.ts";
+import { type RunTrialOptions, runTrial, type TrialResult } from "./trial.ts";
+import { WebGpuUnavailableError } from "./webgpu/device.ts";
+import { webGpuTrainer } from "./webgpu/trainer.ts";
 
 /**
- * `hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json]`: run one trial locally with
- * no services, printing a progress bar, the estimators per fold and the losses.
+ * `hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json] [--engine webgpu]`: run one
+ * trial locally with no services, printing a progress bar, the estimators per fold and the losses.
+ * `--engine webgpu` trains on our WebGPU kernels (a GPU, else Mesa llvmpipe) instead of TensorFlow.js.
  */
-const usage = "usage: hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json]";
+const usage =
+  "usage: hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json] [--engine tfjs|webgpu]";
 
 /** A tabular dataset may be given as { file: "data.csv" | "data.json", ...csv options }. */
 export function resolveDatasetFile(spec: Record<string, unknown>, baseDir: string): unknown {
@@ -71,10 +75,28 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  const engineIdx = rest.indexOf("--engine");
+  const engine = engineIdx >= 0 ? rest[engineIdx + 1] : "tfjs";
+  if (engine !== "tfjs" && engine !== "webgpu") {
+    console.error(usage);
+    return 2;
+  }
+  let trainer: RunTrialOptions["trainer"];
+  if (engine === "webgpu")
+    try {
+      trainer = await webGpuTrainer();
+    } catch (e) {
+      if (e instanceof WebGpuUnavailableError) {
+        console.error(`--engine webgpu: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   const total = spec.replicas * spec.folds;
   const result = await runTrial(spec, {
+    ...(trainer ? { trainer } : {}),
     signal: ac.signal,
     onReport: (r) => {
       if (process.stderr.isTTY)

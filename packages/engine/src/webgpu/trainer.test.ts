@@ -14,9 +14,11 @@ import {
   type EnsembleFit,
   type EnsembleSetup,
   type EpochReport,
+  TrialCancelledError,
+  TrialPrunedError,
   trainEnsemble,
 } from "../train/trainer.ts";
-import { runTrial } from "../trial.ts";
+import { runTrial, type TrialReport } from "../trial.ts";
 import { WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 import { getWebGpu, WebGpuUnavailableError } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
@@ -169,10 +171,11 @@ describe("WebGPU trainer on llvmpipe", () => {
       params: { n_layers: 2, units_1: 12, units_2: 8, learning_rate: 0.02, stopping_patience: 0.15 },
       backend: "cpu" as const,
     };
-    const ref = await runTrial(spec);
+    const refReports: TrialReport[] = [];
+    const ref = await runTrial(spec, { onReport: (r) => void refReports.push(r) });
     const trainer = await webGpuTrainer({ backend: "opengles" });
-    const gpuReports: number[] = [];
-    const gpu = await runTrial(spec, { trainer, onReport: (r) => void gpuReports.push(r.epoch) });
+    const gpuReports: TrialReport[] = [];
+    const gpu = await runTrial(spec, { trainer, onReport: (r) => void gpuReports.push(r) });
     const keys = ["L1", "L2", "L3", "phi2"] as const;
     const rel = Object.fromEntries(keys.map((k) => [k, Math.abs(gpu[k] - ref[k]) / Math.abs(ref[k])]));
     const folds = maxRel(gpu.foldChi2, ref.foldChi2);
@@ -186,11 +189,48 @@ describe("WebGPU trainer on llvmpipe", () => {
     });
     expect(gpu.backend).toMatch(/^webgpu \(opengles: /);
     expect(gpu.epochs).toBe(ref.epochs);
-    expect(gpuReports.length).toBeGreaterThan(0);
+    // members still training at the epoch limit: the last report counts them as stopped
+    expect(refReports.at(-2)?.activeReplicas).toBeGreaterThan(0);
+    expect(gpuReports.map((r) => [r.epoch, r.activeReplicas])).toEqual(
+      refReports.map((r) => [r.epoch, r.activeReplicas]),
+    );
+    expect(
+      maxRel(
+        gpuReports.map((r) => r.value),
+        refReports.map((r) => r.value),
+      ),
+    ).toBeLessThan(1e-4);
     for (const k of keys) expect(rel[k], k).toBeLessThan(1e-4);
     expect(folds).toBeLessThan(1e-4);
     expect(replicas).toBeLessThan(1e-4);
     expect(gpu.closure!.ratio).toBeCloseTo(ref.closure!.ratio, 3);
+  });
+
+  it("prunes on the report callback's request and stops on the abort signal", async () => {
+    const setup = closureSetup();
+    const engine = { backend: "opengles" as const };
+    const seen: number[] = [];
+    const pruned = await trainEnsembleWebGpu(
+      setup,
+      {
+        onReport: (r) => {
+          seen.push(r.epoch);
+          return r.epoch >= 20;
+        },
+      },
+      engine,
+    ).catch((e: unknown) => e);
+    expect(pruned).toBeInstanceOf(TrialPrunedError);
+    expect((pruned as TrialPrunedError).epoch).toBe(20);
+    expect(seen).toEqual([10, 20]);
+    const ac = new AbortController();
+    const cancelled = await trainEnsembleWebGpu(
+      setup,
+      { signal: ac.signal, onReport: (r) => void (r.epoch === 10 && ac.abort()) },
+      engine,
+    ).catch((e: unknown) => e);
+    expect(cancelled).toBeInstanceOf(TrialCancelledError);
+    expect((cancelled as TrialCancelledError).epoch).toBe(10);
   });
 
   it("refuses what it cannot train, with clear errors", async () => {

@@ -21,7 +21,7 @@ import {
   TrialCancelledError,
   TrialPrunedError,
 } from "../train/trainer.ts";
-import { WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
+import { type Chi2State, WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 import { type DawnBackend, getWebGpu, type WebGpuContext } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
 
@@ -72,7 +72,7 @@ async function trainOnDevice(
   const batch = Math.max(1, engine.maxEpochsPerReadback ?? 50);
   try {
     let epoch = 0;
-    let state = await ens.state();
+    let state: Chi2State | undefined;
     while (epoch < setup.maxEpochs) {
       if (opts.signal?.aborted) throw new TrialCancelledError(epoch);
       const next = Math.min(
@@ -82,8 +82,10 @@ async function trainOnDevice(
       );
       ens.step(next - epoch);
       state = await ens.state();
-      const active = state.active.reduce((a, b) => a + b, 0);
-      epoch = active === 0 ? Math.max(...state.stopEpoch) : next;
+      const stillActive = state.active.reduce((a, b) => a + b, 0);
+      epoch = stillActive === 0 ? Math.max(...state.stopEpoch) : next;
+      // as in trainEnsemble, every member counts as stopped once the epoch limit is reached
+      const active = epoch >= setup.maxEpochs ? 0 : stillActive;
       const last = epoch === setup.maxEpochs || active === 0;
       if (opts.onReport && (epoch % setup.reportEvery === 0 || last)) {
         const finite = Array.from(state.bestValidation).filter(Number.isFinite);
@@ -96,7 +98,7 @@ async function trainOnDevice(
       }
       if (active === 0) break;
     }
-    if (opts.signal?.aborted) throw new TrialCancelledError(epoch);
+    if (opts.signal?.aborted || !state) throw new TrialCancelledError(epoch);
     const best = await ens.bestParameters();
     const { predictions, outputs } = await ens.predictAtBest();
     const N = task.dataset.nPoints;
