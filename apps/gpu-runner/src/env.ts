@@ -35,6 +35,14 @@ const schema = z.object({
   RUNNER_DB_POOL: z.coerce.number().int().min(1).max(100).default(5),
   /** How often the queue depth gauge is refreshed. */
   METRICS_QUEUE_POLL_MS: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * Trial packing: a runner that claims a trial also claims WAITING trials of the same study with the
+   * same task, architecture and optimiser kind, and trains them as one stacked program of at most
+   * this many members (Σ replicas × folds). 0 turns packing off. Synthetic runners never pack.
+   */
+  RUNNER_PACK_MAX_MEMBERS: z.coerce.number().int().min(0).max(100_000).default(64),
+  /** Only trials WAITING at least this long join a pack (fresher ones are left to idle runners). */
+  RUNNER_PACK_MIN_WAIT_MS: z.coerce.number().int().min(0).default(1_000),
   /** BullMQ lock: a dead runner's job is redelivered after this (the reaper covers the trial row). */
   QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
 });

@@ -7,8 +7,9 @@ import {
   heartbeatTrial,
   pruneTrial,
   reportIntermediateValue,
+  type Trial,
 } from "@hyperensemble/db";
-import type { TrialResult } from "@hyperensemble/engine";
+import type { RunTrialOptions, TrialResult, TrialSpec } from "@hyperensemble/engine";
 import { createScheduler, type ParamValue } from "@hyperensemble/engine/search";
 import {
   admitProposal,
@@ -46,6 +47,16 @@ export interface TrialProcessorDeps {
   followUp?: (work: Promise<unknown>) => void;
   /** Called once per claimed trial with its dispatch timings. */
   onTiming?: (timing: TrialTiming) => void;
+  /**
+   * Trial packing (engine mode): also claim WAITING trials of the same study that can share the
+   * job's program (same task, architecture, optimiser kind and backend) while the program's stacked
+   * members (Σ replicas × folds) stay within this many. 0 or absent: one trial per program.
+   */
+  packMaxMembers?: number;
+  /** Only trials WAITING at least this long join a pack (fresher ones are left to idle runners). */
+  packMinWaitMs?: number;
+  /** How each packed companion trial ended (the job's own trial's outcome is the return value). */
+  onPackedOutcome?: (trialId: string, outcome: TrialOutcome) => void;
 }
 
 export interface TrialTiming {
@@ -106,6 +117,12 @@ export function isTransient(err: unknown): boolean {
  * One delivery of a trial job. The queue delivers at least once, so the claim (WAITING → RUNNING,
  * fenced by attempt) decides whether this delivery does the work; every later write names the
  * attempt and is refused if another attempt has taken the trial since.
+ *
+ * With packing (deps.packMaxMembers), the runner also claims WAITING trials of the same study that
+ * can share this trial's program, each by its own compare-and-set fenced by its attempt, and trains
+ * them all as one stacked program. Every trial of the pack keeps its own heartbeat, progress rows,
+ * pruning, cancellation and result write; the job returns once the whole pack has ended, with the
+ * outcome of its own trial (the others go to deps.onPackedOutcome).
  */
 export async function processTrialJob(
   deps: TrialProcessorDeps,
@@ -134,18 +151,21 @@ export async function processTrialJob(
     if (!acquired.acquired) return { kind: "skipped", reason: `not acquired: ${acquired.reason}` };
     trial = acquired.trial;
   }
-  const attempt = trial.attempt;
-  let startedAt = Date.now();
-  let trainedAt = 0;
   deps.onStart?.(trial.id);
-  const study = await studyRow(db, trial.studyId, trial.orgId);
-  const ref = { orgId: study.orgId, studyId: study.id };
-  if (study.state === "QUEUED") {
-    await db.study.updateMany({
-      where: { id: study.id, orgId: study.orgId, state: "QUEUED" },
-      data: { state: "RUNNING", startedAt: now() },
-    });
+  let study: StudyRow | undefined;
+  try {
+    study = await studyRow(db, trial.studyId, trial.orgId);
+    if (study.state === "QUEUED") {
+      await db.study.updateMany({
+        where: { id: study.id, orgId: study.orgId, state: "QUEUED" },
+        data: { state: "RUNNING", startedAt: now() },
+      });
+    }
+  } catch (err) {
+    deps.onEnd?.(trial.id);
+    throw err;
   }
+  const ref = { orgId: study.orgId, studyId: study.id };
   // A hint for live pages; not on the path to the trial's start.
   notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
 
@@ -160,6 +180,185 @@ export async function processTrialJob(
           .catch(() => undefined)
       : Promise.resolve(undefined);
 
+  // The trials of this program: the job's own, plus packed companions (engine mode only).
+  const members: PackMember[] = [{ trial, spec: undefined }];
+  const packCancel = new AbortController();
+  let studyPoll: ReturnType<typeof setInterval> | undefined;
+  /** Start training the members with their options: one promise per member. */
+  let train: (opts: TrainOptions[]) => Promise<TrialResult>[];
+  try {
+    if (deps.syntheticTrialMs !== undefined) {
+      const ms = deps.syntheticTrialMs;
+      train = ([opts]) => [
+        runSyntheticTrial(trial.params as Record<string, unknown>, ms, {
+          signal: opts!.signal,
+          onReport: async (r) => (await opts!.onReport(r)) === true,
+        }),
+      ];
+    } else {
+      const engine = await loadEngine();
+      const dataset = study.datasetId
+        ? (await db.dataset.findFirstOrThrow({ where: { id: study.datasetId, orgId: study.orgId } })).data
+        : undefined;
+      const spec = buildTrialSpec(study, trial, deps.backend, dataset);
+      members[0]!.spec = spec;
+      if ((deps.packMaxMembers ?? 0) > 0)
+        members.push(...(await claimCompanions(deps, engine, study, { trial, spec }, dataset)));
+      const specs = members.map((m) => m.spec!);
+      train = (opts) =>
+        members.length === 1 ? [engine.runTrial(specs[0]!, opts[0])] : engine.runTrials(specs, opts);
+    }
+  } catch (err) {
+    // loading the engine or the dataset failed: the job's trial ends as a failed training would
+    train = () => [Promise.reject(err)];
+  }
+  if (members.length > 1) {
+    const packing = {
+      trials: members.length,
+      members: members.reduce((n, m) => n + m.spec!.replicas * m.spec!.folds, 0),
+      trialIds: members.map((m) => m.trial.id),
+    };
+    for (const m of members) m.packing = packing;
+    // Companions have no job here for the queue's cancellation channel: a cancelled study ends them.
+    studyPoll = setInterval(() => {
+      db.study
+        .findFirst({ where: { id: ref.studyId, orgId: ref.orgId }, select: { state: true } })
+        .then((s) => {
+          if (s?.state === "CANCELLED") packCancel.abort();
+        })
+        .catch(() => undefined);
+    }, deps.heartbeatMs);
+  }
+  try {
+    const attempts = members.map((m, i) =>
+      startAttempt(deps, {
+        study,
+        member: m,
+        shutdown,
+        // A cancelled study ends the whole pack; the queue's channel (which also aborts a job whose
+        // attempt was taken) speaks for the job's own trial only.
+        cancel:
+          members.length === 1
+            ? cancel
+            : i === 0 && cancel
+              ? AbortSignal.any([packCancel.signal, cancel])
+              : packCancel.signal,
+        ...(i === 0 && enqueuedAt !== undefined ? { enqueuedAt } : {}),
+        ...(i === 0 ? { proposal } : {}),
+      }),
+    );
+    let results: Promise<TrialResult>[];
+    try {
+      results = train(attempts.map((a) => a.opts));
+    } catch (err) {
+      results = attempts.map(() => Promise.reject(err));
+    }
+    const outcomes = await Promise.all(attempts.map((a, i) => a.finish(results[i]!)));
+    outcomes.slice(1).forEach((o, i) => {
+      deps.onPackedOutcome?.(members[i + 1]!.trial.id, o);
+    });
+    return outcomes[0]!;
+  } finally {
+    if (studyPoll) clearInterval(studyPoll);
+    // the job's slot was busy until the whole pack ended
+    deps.onEnd?.(trial.id);
+  }
+}
+
+/** What a trial's training gets from its attempt: the attempt's abort signal and progress sink. */
+type TrainOptions = Required<Pick<RunTrialOptions, "signal" | "onReport">>;
+
+interface PackMember {
+  trial: Trial;
+  spec: TrialSpec | undefined;
+  /** Set when the trial runs packed with others: recorded with its result. */
+  packing?: { trials: number; members: number; trialIds: string[] };
+}
+
+/**
+ * Claim WAITING trials of the study that can share the lead's program (same packKey), while the
+ * stacked members stay within deps.packMaxMembers: each by its own compare-and-set on the attempt
+ * read, only while the study is active. Trials WAITING for less than deps.packMinWaitMs are left to
+ * idle runners.
+ */
+async function claimCompanions(
+  deps: TrialProcessorDeps,
+  engine: Engine,
+  study: StudyRow,
+  lead: { trial: Trial; spec: TrialSpec },
+  dataset: unknown,
+): Promise<PackMember[]> {
+  const { db } = deps;
+  const now = deps.now ?? (() => new Date());
+  const cap = deps.packMaxMembers ?? 0;
+  let members = engine.trialMembers(lead.spec);
+  if (members >= cap) return [];
+  const key = engine.packKey(lead.spec);
+  const cutoff = new Date(now().getTime() - (deps.packMinWaitMs ?? 0));
+  const candidates = await db.trial.findMany({
+    where: {
+      orgId: study.orgId,
+      studyId: study.id,
+      state: "WAITING",
+      id: { not: lead.trial.id },
+      queuedAt: { lte: cutoff },
+    },
+    orderBy: { number: "asc" },
+    take: 256,
+    select: { id: true, attempt: true, number: true, params: true },
+  });
+  const out: PackMember[] = [];
+  for (const c of candidates) {
+    let spec: TrialSpec;
+    try {
+      spec = buildTrialSpec(study, c, deps.backend, dataset);
+      // an invalid configuration is left to fail in its own run
+      if (engine.packKey(spec) !== key) continue;
+    } catch {
+      continue;
+    }
+    const m = engine.trialMembers(spec);
+    if (members + m > cap) continue;
+    try {
+      const claimed = await claimWaitingTrial(db, c.id, study.orgId, deps.runnerId, now(), c.attempt);
+      if (!claimed) continue;
+      members += m;
+      out.push({ trial: claimed, spec });
+    } catch {
+      // the database went away: run what is claimed (an unknown claim is reaped once stale)
+      break;
+    }
+    if (members >= cap) break;
+  }
+  return out;
+}
+
+/**
+ * One claimed attempt from its start to its end: heartbeat, progress rows and pruning (the training
+ * options it hands out), then `finish` with the training's result: the fenced result write (or how
+ * the attempt ended otherwise), timings and the follow-up fill of the study.
+ */
+function startAttempt(
+  deps: TrialProcessorDeps,
+  a: {
+    study: StudyRow;
+    member: PackMember;
+    shutdown: AbortSignal;
+    cancel: AbortSignal | undefined;
+    enqueuedAt?: number;
+    proposal?: Promise<Record<string, ParamValue> | undefined>;
+  },
+): {
+  opts: TrainOptions;
+  finish: (result: Promise<TrialResult>) => Promise<TrialOutcome>;
+} {
+  const { db } = deps;
+  const now = deps.now ?? (() => new Date());
+  const { study, shutdown, cancel } = a;
+  const { trial, packing } = a.member;
+  const ref = { orgId: study.orgId, studyId: study.id };
+  const attempt = trial.attempt;
+  let trainedAt = 0;
   const lost = new AbortController();
   const abort = AbortSignal.any([shutdown, lost.signal, ...(cancel ? [cancel] : [])]);
   const heartbeat = setInterval(() => {
@@ -187,78 +386,70 @@ export async function processTrialJob(
     return shouldPrune(db, scheduler, ref, trial.number, report);
   };
 
-  let outcome: TrialOutcome = { kind: "released" };
   const started = performance.now();
-  startedAt = Date.now();
-  try {
-    let result: TrialResult;
-    if (deps.syntheticTrialMs !== undefined) {
-      const params = trial.params as Record<string, unknown>;
-      result = await runSyntheticTrial(params, deps.syntheticTrialMs, { signal: abort, onReport });
-    } else {
-      const { runTrial } = await loadEngine();
-      const dataset = study.datasetId
-        ? (await db.dataset.findFirstOrThrow({ where: { id: study.datasetId, orgId: study.orgId } })).data
-        : undefined;
-      result = await runTrial(buildTrialSpec(study, trial, deps.backend, dataset), {
-        signal: abort,
-        onReport,
+  const startedAt = Date.now();
+  const finish = async (training: Promise<TrialResult>): Promise<TrialOutcome> => {
+    let outcome: TrialOutcome = { kind: "released" };
+    try {
+      const result = await training;
+      trainedAt = Date.now();
+      const seconds = (performance.now() - started) / 1000;
+      const objective = study.objective as "L1" | "L2" | "L3";
+      const ok = await completeTrial(
+        db,
+        trial.id,
+        attempt,
+        toResultRow(result, result[objective], seconds, packing),
+        now(),
+      );
+      if (!ok) {
+        outcome = { kind: "skipped", reason: "lost the trial before writing its result" };
+        return outcome;
+      }
+      // A packed trial's share of the device time is its share of the program's stacked members.
+      const share =
+        packing && a.member.spec ? (a.member.spec.replicas * a.member.spec.folds) / packing.members : 1;
+      await db.study.updateMany({
+        where: { id: study.id, orgId: study.orgId },
+        data: { gpuSeconds: { increment: seconds * share } },
       });
-    }
-    trainedAt = Date.now();
-    const seconds = (performance.now() - started) / 1000;
-    const objective = study.objective as "L1" | "L2" | "L3";
-    const ok = await completeTrial(
-      db,
-      trial.id,
-      attempt,
-      toResultRow(result, result[objective], seconds),
-      now(),
-    );
-    if (!ok) {
-      outcome = { kind: "skipped", reason: "lost the trial before writing its result" };
+      outcome = { kind: "complete", value: result[objective] };
       return outcome;
-    }
-    await db.study.updateMany({
-      where: { id: study.id, orgId: study.orgId },
-      data: { gpuSeconds: { increment: seconds } },
-    });
-    outcome = { kind: "complete", value: result[objective] };
-    return outcome;
-  } catch (err) {
-    outcome = await endAttempt(db, trial.id, attempt, err, { shutdown, cancel, lost: lost.signal, now });
-    return outcome;
-  } finally {
-    clearInterval(heartbeat);
-    deps.onEnd?.(trial.id);
-    deps.onTiming?.({
-      trialId: trial.id,
-      studyId: study.id,
-      mode: study.mode,
-      ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
-      startedAt,
-      trainedAt: trainedAt || Date.now(),
-      finishedAt: Date.now(),
-      outcome: outcome.kind,
-    });
-    if (!shutdown.aborted) {
-      const next = (async () => {
-        await notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
-        const proposed = await proposal;
-        // Decentralized, no admission limit: one lock-free insert admits this runner's proposal.
-        if (proposed && !Number.isFinite(orgActiveLimitFromEnv())) {
-          const id = await admitProposal(db, ref, proposed, now());
-          if (id) {
-            await deps.enqueuer.enqueue({ trialId: id, ...ref });
-            return;
+    } catch (err) {
+      outcome = await endAttempt(db, trial.id, attempt, err, { shutdown, cancel, lost: lost.signal, now });
+      return outcome;
+    } finally {
+      clearInterval(heartbeat);
+      deps.onTiming?.({
+        trialId: trial.id,
+        studyId: study.id,
+        mode: study.mode,
+        ...(a.enqueuedAt !== undefined ? { enqueuedAt: a.enqueuedAt } : {}),
+        startedAt,
+        trainedAt: trainedAt || Date.now(),
+        finishedAt: Date.now(),
+        outcome: outcome.kind,
+      });
+      if (!shutdown.aborted) {
+        const next = (async () => {
+          await notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
+          const proposed = await a.proposal;
+          // Decentralized, no admission limit: one lock-free insert admits this runner's proposal.
+          if (proposed && !Number.isFinite(orgActiveLimitFromEnv())) {
+            const id = await admitProposal(db, ref, proposed, now());
+            if (id) {
+              await deps.enqueuer.enqueue({ trialId: id, ...ref });
+              return;
+            }
           }
-        }
-        await fillQueue(db, deps.enqueuer, ref, now(), proposed ? { proposed: [proposed] } : {});
-      })();
-      if (deps.followUp) deps.followUp(next);
-      else await next;
+          await fillQueue(db, deps.enqueuer, ref, now(), proposed ? { proposed: [proposed] } : {});
+        })();
+        if (deps.followUp) deps.followUp(next);
+        else await next;
+      }
     }
-  }
+  };
+  return { opts: { signal: abort, onReport }, finish };
 }
 
 async function shouldPrune(
@@ -326,7 +517,16 @@ async function endAttempt(
   return state ? { kind: "failed", error: message } : { kind: "skipped", reason: "lost the trial" };
 }
 
-function toResultRow(result: TrialResult, value: number, durationSeconds: number) {
+/**
+ * The result row. A packed trial records its pack next to its prediction bands (TrialResult has no
+ * other JSON column): `predictions.packing = { trials, members, trialIds }`.
+ */
+function toResultRow(
+  result: TrialResult,
+  value: number,
+  durationSeconds: number,
+  packing?: PackMember["packing"],
+) {
   return {
     value,
     L1: result.L1,
@@ -342,6 +542,8 @@ function toResultRow(result: TrialResult, value: number, durationSeconds: number
     epochs: result.epochs,
     backend: result.backend,
     durationSeconds,
-    predictions: (result.predictions ?? undefined) as object | undefined,
+    predictions: (packing ? { ...result.predictions, packing } : (result.predictions ?? undefined)) as
+      | object
+      | undefined,
   };
 }

@@ -64,7 +64,12 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
     },
   });
   const log = (msg: string) => console.log(`[runner ${env.RUNNER_NAME}] ${msg}`);
-  log(`registered ${runner.id}, backend ${backend ?? "synthetic"}, concurrency ${env.RUNNER_CONCURRENCY}`);
+  log(
+    `registered ${runner.id}, backend ${backend ?? "synthetic"}, concurrency ${env.RUNNER_CONCURRENCY}` +
+      (backend && env.RUNNER_PACK_MAX_MEMBERS > 0
+        ? `, packing up to ${env.RUNNER_PACK_MAX_MEMBERS} members`
+        : ""),
+  );
 
   const startedAt = performance.now();
   const shutdown = new AbortController();
@@ -105,6 +110,13 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           heartbeatMs: env.HEARTBEAT_MS,
           staleMs: env.STALE_AFTER_MS,
           ...(synthetic !== undefined ? { syntheticTrialMs: synthetic } : {}),
+          packMaxMembers: env.RUNNER_PACK_MAX_MEMBERS,
+          packMinWaitMs: env.RUNNER_PACK_MIN_WAIT_MS,
+          onPackedOutcome: (trialId, outcome) => {
+            stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
+            if (outcome.kind === "failed") stats.failures += 1;
+            if (outcome.kind !== "complete") log(`trial ${trialId} (packed): ${JSON.stringify(outcome)}`);
+          },
           onTiming,
           onStart: (trialId) => running.set(trialId, performance.now()),
           onEnd: (trialId) => {

@@ -243,4 +243,18 @@ describe("claimWaitingTrial (the dispatch fast path)", () => {
     await t.db.study.update({ where: { id: study.id }, data: { state: "RUNNING" } });
     expect(await claimWaitingTrial(t.db, b.id, org.id, runner.id)).toMatchObject({ state: "RUNNING" });
   });
+
+  it("with an attempt, claims only that attempt (a packing runner's companion read before a retry)", async () => {
+    const { trials, runner, org } = await seedStudy(t.db, 1);
+    const a = trials[0]!;
+    // the companion was read at attempt 1, then went back to WAITING as attempt 2
+    await t.db.trial.update({ where: { id: a.id }, data: { attempt: 2 } });
+    expect(await claimWaitingTrial(t.db, a.id, org.id, runner.id, new Date(), 1)).toBeNull();
+    expect((await t.db.trial.findUniqueOrThrow({ where: { id: a.id } })).state).toBe("WAITING");
+    const claims = await Promise.all(
+      [1, 2, 3].map(() => claimWaitingTrial(t.db, a.id, org.id, runner.id, new Date(), 2)),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(claims.find(Boolean)).toMatchObject({ id: a.id, state: "RUNNING", attempt: 2 });
+  });
 });

@@ -275,7 +275,8 @@ export async function acquireTrial(
  * The dispatch fast path: claim a WAITING trial's current attempt in one statement, only while its
  * study is QUEUED or RUNNING (a paused or cancelled study's trials stay put). Null when the trial
  * is not WAITING, belongs to another organisation, or its study is not active: the caller then
- * looks closer (acquireTrial covers a RUNNING trial whose runner died).
+ * looks closer (acquireTrial covers a RUNNING trial whose runner died). With `attempt`, only that
+ * attempt is claimed (a packing runner claims the companions it read, not a newer attempt).
  */
 export async function claimWaitingTrial(
   db: Db,
@@ -283,12 +284,15 @@ export async function claimWaitingTrial(
   orgId: string,
   runnerId: string | null,
   now: Date = new Date(),
+  attempt?: number,
 ): Promise<Trial | null> {
+  const onlyAttempt = attempt ?? null;
   const rows = await db.$queryRaw<Trial[]>`
     UPDATE "Trial" t SET "state" = 'RUNNING', "runnerId" = ${runnerId}, "heartbeatAt" = ${now}::timestamp(3),
       "startedAt" = ${now}::timestamp(3), "error" = NULL
     FROM "Study" s
     WHERE t."id" = ${trialId} AND t."orgId" = ${orgId} AND t."state" = 'WAITING'
+      AND (${onlyAttempt}::int IS NULL OR t."attempt" = ${onlyAttempt}::int)
       AND s."id" = t."studyId" AND s."state" IN ('QUEUED', 'RUNNING')
     RETURNING t."id", t."orgId", t."studyId", t."number", t."params", t."state"::text AS "state", t."attempt",
       t."maxAttempts", t."runnerId", t."heartbeatAt", t."queuedAt", t."startedAt", t."finishedAt", t."error",

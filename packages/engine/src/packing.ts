@@ -61,6 +61,8 @@ export function runTrials(
   const keys = new Set(specs.map(packKey));
   if (keys.size > 1)
     throw new Error("runTrials: the trials differ in task, architecture, optimiser or backend");
+  if (opts.some((o) => o?.trainer))
+    throw new Error("runTrials: packing trains with TF.js only (no custom trainer)");
   const packing: PackingInfo = {
     trials: specs.length,
     members: specs.reduce((n, s) => n + trialMembers(s), 0),
