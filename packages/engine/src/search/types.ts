@@ -19,6 +19,12 @@ export interface AskOptions {
   direction?: Direction;
   /** Multi-objective studies: one direction per objective. */
   directions?: Direction[];
+  /**
+   * Results needed before the sampler models the history, for wrappers that hand it a filtered
+   * view (ASHA + BO: a rung qualifies with `minPoints` results). A sampler's own explicit
+   * nStartupTrials option wins over this; its built-in default does not.
+   */
+  nStartupTrials?: number;
 }
 
 /**

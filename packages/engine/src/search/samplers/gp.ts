@@ -111,7 +111,7 @@ export class GpSampler implements Sampler {
     let done = trials.filter(
       (t) => t.state === "COMPLETE" && t.value !== undefined && Number.isFinite(t.value),
     );
-    const nStartup = this.nStartup ?? Math.min(10, Math.max(5, encoder.dims + 1));
+    const nStartup = this.nStartup ?? opts.nStartupTrials ?? Math.min(10, Math.max(5, encoder.dims + 1));
     if (done.length < nStartup) return new SobolSampler(this.seed).ask(space, trials);
     if (done.length > this.maxPoints) {
       done = [...done].sort((a, b) => sign * (a.value! - b.value!)).slice(0, this.maxPoints);

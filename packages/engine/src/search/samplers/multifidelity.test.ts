@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StoredTrial } from "../types.ts";
+import type { AskOptions, Sampler, StoredTrial } from "../types.ts";
 import { MultiFidelitySampler, rungView } from "./multifidelity.ts";
 import { branin2 } from "./testing.ts";
 import { TpeSampler } from "./tpe.ts";
@@ -60,5 +60,33 @@ describe("ASHA + BO rung view", () => {
       minPoints: 3,
     });
     expect(Object.keys(s.ask(branin2, history))).toEqual(["x0", "x1"]);
+  });
+
+  it("has the inner sampler model a qualifying rung at once, not after its own startup count", () => {
+    const seen: Array<number | undefined> = [];
+    const recorder: Sampler = {
+      name: "recorder",
+      ask: (_space, _trials, opts?: AskOptions) => {
+        seen.push(opts?.nStartupTrials);
+        return { x0: 0, x1: 0 };
+      },
+    };
+    new MultiFidelitySampler(recorder, { rungs: [1, 4, 16], minPoints: 3, randomFraction: 0 }).ask(
+      branin2,
+      history,
+    );
+    new MultiFidelitySampler(recorder, { rungs: [1, 4, 16], minPoints: 9, randomFraction: 0 }).ask(
+      branin2,
+      history,
+    );
+    expect(seen).toEqual([3, undefined]);
+
+    // TPE honours the hint over its default of 10, and its own explicit option over the hint.
+    const view = rungView(history, [1, 4, 16], 3);
+    const prior = new TpeSampler(0).ask(branin2, view);
+    expect(new TpeSampler(0).ask(branin2, view, { nStartupTrials: 3 })).not.toEqual(prior);
+    expect(new TpeSampler(0, { nStartupTrials: 10 }).ask(branin2, view, { nStartupTrials: 3 })).toEqual(
+      prior,
+    );
   });
 });

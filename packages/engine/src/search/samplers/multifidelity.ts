@@ -4,6 +4,8 @@
  * out; pending trials stay pending so constant liar / kriging believer still see them. As in BOHB,
  * a fraction of proposals are drawn at random, because low rungs can rank configurations
  * differently from the full budget and a model fitted to them alone can lock onto the wrong region.
+ * The inner sampler models a rung as soon as it qualifies (minPoints results), not after its own
+ * startup count.
  */
 import { valueAtMilestone } from "../schedulers/common.ts";
 import type { SearchSpace } from "../space.ts";
@@ -27,6 +29,15 @@ export function rungView(
   rungs: readonly number[],
   minPoints: number,
 ): StoredTrial[] {
+  return rungViewWithRung(trials, rungs, minPoints).trials;
+}
+
+/** As rungView, also naming the rung modelled (undefined: no rung qualified, the raw history). */
+export function rungViewWithRung(
+  trials: readonly StoredTrial[],
+  rungs: readonly number[],
+  minPoints: number,
+): { trials: StoredTrial[]; rung: number | undefined } {
   const sorted = [...rungs].sort((a, b) => b - a);
   for (const rung of sorted) {
     const view: StoredTrial[] = [];
@@ -40,9 +51,9 @@ export function rungView(
         view.push({ number: t.number, params: t.params, state: t.state });
       }
     }
-    if (count >= minPoints) return view;
+    if (count >= minPoints) return { trials: view, rung };
   }
-  return [...trials];
+  return { trials: [...trials], rung: undefined };
 }
 
 export class MultiFidelitySampler implements Sampler {
@@ -58,6 +69,13 @@ export class MultiFidelitySampler implements Sampler {
     const rng = askRng(this.options.seed ?? 0, trials, 41);
     if (rng.uniform() < (this.options.randomFraction ?? 1 / 3)) return sampleFromPrior(space, rng);
     const minPoints = this.options.minPoints ?? Object.keys(space).length + 2;
-    return this.inner.ask(space, rungView(trials, this.options.rungs, minPoints), opts);
+    const view = rungViewWithRung(trials, this.options.rungs, minPoints);
+    // A qualifying rung is modelled at once: the inner sampler's default startup count (TPE: 10)
+    // would otherwise leave most asks random while the top rung holds minPoints..9 results.
+    return this.inner.ask(
+      space,
+      view.trials,
+      view.rung === undefined ? opts : { ...opts, nStartupTrials: minPoints },
+    );
   }
 }

@@ -78,11 +78,13 @@ interface Observation {
 export class TpeSampler implements Sampler {
   readonly name = "tpe";
   private readonly o: Required<Omit<TpeOptions, "gamma">> & { gamma: (n: number) => number };
+  private readonly explicitStartup: number | undefined;
 
   constructor(
     private readonly seed: number,
     options: TpeOptions = {},
   ) {
+    this.explicitStartup = options.nStartupTrials;
     this.o = {
       multivariate: options.multivariate ?? true,
       group: options.group ?? true,
@@ -101,7 +103,8 @@ export class TpeSampler implements Sampler {
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}): Record<string, ParamValue> {
     const rng = askRng(this.seed, trials);
     const finished = trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED");
-    if (finished.length < this.o.nStartupTrials) return sampleFromPrior(space, rng);
+    const nStartup = this.explicitStartup ?? opts.nStartupTrials ?? this.o.nStartupTrials;
+    if (finished.length < nStartup) return sampleFromPrior(space, rng);
     const observations = this.rankedObservations(trials, opts);
     const groups = this.groups(space, observations);
     const params: Record<string, ParamValue> = {};
