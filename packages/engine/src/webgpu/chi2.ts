@@ -34,7 +34,13 @@ import type { Activation } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/trainer.ts";
 import { covarianceBlocks } from "../train/whitening.ts";
-import { type KernelLayout, LOOP_ITERATION_BUDGET } from "./wgsl.ts";
+import {
+  type DropoutLayout,
+  dropoutMaskBase,
+  type KernelLayout,
+  LOOP_ITERATION_BUDGET,
+  UNIFORMS,
+} from "./wgsl.ts";
 
 /** Threads per workgroup of the chi2 kernel and of the forward kernel. */
 export const CHI2_WG = 64;
@@ -51,6 +57,11 @@ export interface Chi2Shape {
   head: "fk" | "select";
   /** none / fixed prefactor (from the initial exponents) / trained exponents. */
   preprocessing: "none" | "fixed" | "trainable";
+  /**
+   * With dropout the training chi2 (and positivity, gradient) uses the masked network outputs and the
+   * validation chi2 and reported predictions the unmasked ones, as train/trainer.ts does.
+   */
+  dropout: boolean;
   /** Per-member strides: member data, whitening, report. */
   MS: number;
   WS: number;
@@ -72,6 +83,7 @@ export function chi2Shape(
   task: Task,
   preprocessing: Chi2Shape["preprocessing"],
   blocks: number[][],
+  dropout = false,
 ): Chi2Shape {
   const G = task.modelInputs.length;
   const D = task.modelInputs[0]!.length;
@@ -103,6 +115,7 @@ export function chi2Shape(
     B,
     head: task.head.kind,
     preprocessing,
+    dropout,
     MS: 2 * N + GF + 3,
     WS: NB * B * B,
     RS: REPORT.predictions + N + GF,
@@ -112,9 +125,9 @@ export function chi2Shape(
 }
 
 /** The task's constants (head, block structure, ln x) in one f32 buffer; indices are exact in f32. */
-export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"]): PackedTask {
+export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"], dropout = false): PackedTask {
   const blocks = covarianceBlocks(task.dataset.cov);
-  const shape = chi2Shape(task, preprocessing, blocks);
+  const shape = chi2Shape(task, preprocessing, blocks, dropout);
   const { N, G, F, B, off } = shape;
   if (N >= 1 << 24 || G * F >= 1 << 24) throw new Error("chi2 kernel: indices must stay below 2^24");
   const c = new Float32Array(Math.max(4, shape.constsLength));
@@ -217,16 +230,11 @@ function activation(act: Activation): string {
   }
 }
 
-const UNIFORM_DECL = `
-struct U {
-  R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32,
-  patience: f32, pad0: f32, pad1: f32, pad2: f32,
-};
-@group(0) @binding(0) var<uniform> u: U;
-`;
-
-/** One invocation per (row g < u.N, member): the raw network outputs H[r][g][:] (no prefactor). */
-export function forwardShader(k: KernelLayout, act: Activation): string {
+/**
+ * One invocation per (row g < u.N, member): the raw network outputs H[r][g][:] (no prefactor); with
+ * dropout also the outputs with this step's masks, Hd (bindings 4 Meta, 5 masks, 6 Hd).
+ */
+export function forwardShader(k: KernelLayout, act: Activation, dropout?: DropoutLayout): string {
   const { sizes, layers, PS } = k;
   const L = layers.length;
   const D = sizes[0]!;
@@ -235,20 +243,35 @@ export function forwardShader(k: KernelLayout, act: Activation): string {
     Array.from({ length: n }, (_, i) => term(i)).join(" + ");
   let decl = "";
   for (let l = 0; l < L; l++) decl += `  var a${l}: array<f32, ${sizes[l]}>;\n`;
-  let body = "";
-  layers.forEach(({ kernel, bias, fanIn, fanOut }, l) => {
-    body += `
+  if (dropout) for (let l = 1; l < L; l++) decl += `  var b${l}: array<f32, ${sizes[l]}>;\n`;
+  const pass = (v: string, out: string, masked: boolean) => {
+    let body = "";
+    layers.forEach(({ kernel, bias, fanIn, fanOut }, l) => {
+      const input = l === 0 ? "a0" : `${v}${l}`;
+      const mask = masked && dropout ? ` * Mk[mBase + g * ${dropout.H}u + ${dropout.offsets[l]}u + j]` : "";
+      body += `
   for (var j = 0u; j < ${fanOut}u + u.zero; j++) {
     let wb = pb + ${kernel}u + j;
-    let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `a${l}[${i}] * W[wb + ${i * fanOut}u]`)};
-    ${l === L - 1 ? `H[(r * u.N + g) * ${F}u + j] = z;` : `a${l + 1}[j] = ${activation(act)};`}
+    let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `${input}[${i}] * W[wb + ${i * fanOut}u]`)};
+    ${l === L - 1 ? `${out}[(r * u.N + g) * ${F}u + j] = z;` : `${v}${l + 1}[j] = ${activation(act)}${mask};`}
   }`;
-  });
-  return `${UNIFORM_DECL}
+    });
+    return body;
+  };
+  const body =
+    pass("a", "H", false) + (dropout ? `\n${dropoutMaskBase(dropout.H)}${pass("b", "Hd", true)}` : "");
+  return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;         // [G][${D}]
 @group(0) @binding(2) var<storage, read> W: array<f32>;         // [R][${PS}]
 @group(0) @binding(3) var<storage, read_write> H: array<f32>;   // [R][G][${F}]
-
+${
+  dropout
+    ? `@group(0) @binding(4) var<storage, read> Meta: array<f32>;
+@group(0) @binding(5) var<storage, read> Mk: array<f32>;        // [K][R][G][${dropout.H}] dropout masks
+@group(0) @binding(6) var<storage, read_write> Hd: array<f32>;  // [R][G][${F}] with the masks
+`
+    : ""
+}
 @compute @workgroup_size(${CHI2_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gid.x;
@@ -264,14 +287,16 @@ ${body}
 /** Bytes of workgroup memory the chi2 kernel needs. */
 export function chi2SharedBytes(s: Chi2Shape): number {
   const GF = s.G * s.F;
-  return 4 * (3 * GF + s.N + s.NB * s.B + 3 * CHI2_WG);
+  const unmasked = s.dropout ? GF + s.N : 0;
+  return 4 * (3 * GF + s.N + unmasked + s.NB * s.B + 3 * CHI2_WG);
 }
 
 /** Loop iterations of one chi2-kernel invocation (llvmpipe caps them: wgsl.ts LOOP_ITERATION_BUDGET). */
 export function chi2LoopIterations(s: Chi2Shape): number {
   const GF = s.G * s.F;
   const per = (n: number) => Math.ceil(n / CHI2_WG);
-  const headCost = s.head === "fk" ? per(s.N) * GF + per(GF) * s.N : per(s.N) + per(GF);
+  const heads = s.dropout ? 2 : 1;
+  const headCost = s.head === "fk" ? heads * per(s.N) * GF + per(GF) * s.N : heads * per(s.N) + per(GF);
   return per(GF) * 2 + per(s.NB * s.B) + 2 * per(s.N) * (s.B + 1) + headCost + per(2 * s.F) * s.G + CHI2_WG;
 }
 
@@ -291,7 +316,7 @@ export function checkChi2Limits(s: Chi2Shape, maxSharedBytes: number): void {
 
 /**
  * One workgroup per member. Bindings: 1 H, 2 W (trained exponents only), 3 member data, 4 consts,
- * 5 whitening, 6 dL/dH, 7 gradient of α, β (with preprocessing), 8 report.
+ * 5 whitening, 6 dL/dH, 7 gradient of α, β (with preprocessing), 8 report, 9 Hd (with dropout).
  */
 export function chi2Shader(s: Chi2Shape, PS: number, alpha: number): string {
   const { N, G, F, NB, B, MS, WS, RS, off } = s;
@@ -306,11 +331,12 @@ export function chi2Shader(s: Chi2Shape, PS: number, alpha: number): string {
       : pre === "fixed"
         ? `let pf = MD[md + ${2 * N}u + k];`
         : "let pf = 1.0;";
-  const head =
+  const dropout = s.dropout;
+  const head = (t: string, y: string) =>
     s.head === "fk"
-      ? `var t = 0.0;
-    for (var k = 0u; k < ${GF}u; k++) { t += K[${off.head}u + n * ${GF}u + k] * sY[k]; }`
-      : `let t = sY[u32(K[${off.head}u + n])];`;
+      ? `var ${t} = 0.0;
+    for (var k = 0u; k < ${GF}u; k++) { ${t} += K[${off.head}u + n * ${GF}u + k] * ${y}[k]; }`
+      : `let ${t} = ${y}[u32(K[${off.head}u + n])];`;
   const headT =
     s.head === "fk"
       ? `var gy = 0.0;
@@ -340,13 +366,13 @@ ${pre === "trainable" ? `@group(0) @binding(2) var<storage, read> W: array<f32>;
 @group(0) @binding(5) var<storage, read> Wh: array<f32>;             // [R][${NB}][${B}][${B}] whitening
 @group(0) @binding(6) var<storage, read_write> gout: array<f32>;     // [R][${GF}] dL/dH
 ${pre === "none" ? "" : `@group(0) @binding(7) var<storage, read_write> xgrad: array<f32>;    // [R][${2 * F}] dL/d(α, β)\n`}@group(0) @binding(8) var<storage, read_write> report: array<f32>;   // [R][${RS}]
-
+${dropout ? `@group(0) @binding(9) var<storage, read> Hd: array<f32>;             // [R][${GF}] outputs with dropout\n` : ""}
 const WG = ${WG}u;
 var<workgroup> sY: array<f32, ${GF}>;
 var<workgroup> sPf: array<f32, ${GF}>;
 var<workgroup> sG: array<f32, ${GF}>;
 var<workgroup> sE: array<f32, ${N}>;
-var<workgroup> sZ: array<f32, ${NB * B}>;
+${dropout ? `var<workgroup> sYv: array<f32, ${GF}>;\nvar<workgroup> sEv: array<f32, ${N}>;\n` : ""}var<workgroup> sZ: array<f32, ${NB * B}>;
 var<workgroup> sL: array<f32, ${3 * WG}>;
 
 @compute @workgroup_size(${WG})
@@ -361,19 +387,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var pen = 0.0;
   for (var k = lid; k < ${GF}u; k += WG) {
     ${prefactor}
-    let y = H[r * ${GF}u + k] * pf;
+${
+  dropout
+    ? `    // training path with this step's dropout masks, validation and report without
+    let y = Hd[r * ${GF}u + k] * pf;
+    let yv = H[r * ${GF}u + k] * pf;
+    sYv[k] = yv;`
+    : `    let y = H[r * ${GF}u + k] * pf;
+    let yv = y;`
+}
     sY[k] = y;
     sPf[k] = pf;
-    report[rp + ${REPORT.predictions + N}u + k] = y;
+    report[rp + ${REPORT.predictions + N}u + k] = yv;
     pen += max(-y, 0.0);
   }
   for (var q = lid; q < ${NB * B}u; q += WG) { sZ[q] = 0.0; }
   workgroupBarrier();
   // predictions and residuals
   for (var n = lid; n < ${N}u; n += WG) {
-    ${head}
-    report[rp + ${REPORT.predictions}u + n] = t;
+    ${head("t", "sY")}
     sE[n] = t - MD[md + n];
+${
+  dropout
+    ? `    ${head("tv", "sYv")}
+    sEv[n] = tv - MD[md + n];`
+    : "    let tv = t;"
+}
+    report[rp + ${REPORT.predictions}u + n] = tv;
   }
   workgroupBarrier();
   // whitened residual of each point: its row of the block's factor
@@ -384,9 +424,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let b0 = (slot / ${B}u) * ${B}u;
     let j = slot - b0;
     let row = wh + slot * ${B}u;
-    var z = 0.0;
-    for (var i = 0u; i <= j; i++) { z += Wh[row + i] * sE[u32(K[${off.blockPoints}u + b0 + i])]; }
     let cls = MD[md + ${N}u + n];
+    var z = 0.0;
+${
+  dropout
+    ? `    let isVal = cls == 2.0;
+    for (var i = 0u; i <= j; i++) {
+      let pi = u32(K[${off.blockPoints}u + b0 + i]);
+      z += Wh[row + i] * select(sE[pi], sEv[pi], isVal);
+    }`
+    : `    for (var i = 0u; i <= j; i++) { z += Wh[row + i] * sE[u32(K[${off.blockPoints}u + b0 + i])]; }`
+}
     if (cls == 1.0) {
       lt += z * z;
       sZ[slot] = 2.0 * invT * z;

@@ -7,6 +7,7 @@
  */
 
 import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
+import { deriveSeed, Rng, Stream } from "../rng.ts";
 import type { Task } from "../tasks/task.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
 import type { Member } from "../train/trainer.ts";
@@ -26,6 +27,8 @@ import { isCpuDevice } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
 import {
   cpuPointsPerInvocation,
+  type DropoutLayout,
+  dropoutLayout,
   fusedTilesPerWorkgroup,
   type KernelLayout,
   kernelLayout,
@@ -53,6 +56,13 @@ export interface Chi2EnsembleSpec {
   kernel?: TrainKernel;
   /** Override the device's maxStorageBufferBindingSize (tests force chunking with this). */
   maxBindingBytes?: number;
+  /**
+   * The trial seed the dropout masks derive from (with arch.dropout > 0): member (fold k, replica r)
+   * draws from Rng(deriveSeed(seed, Stream.dropout, r, k)), the stream and order train/trainer.ts uses.
+   */
+  dropoutSeed?: number;
+  /** Most epochs whose masks are uploaded at once (default: as many as fit in 16 MiB, at most 64). */
+  maxMaskEpochs?: number;
 }
 
 /** Per-member state read back at a report point. */
@@ -89,6 +99,7 @@ function compile(
   shape: Chi2Shape,
   layout: ParameterLayout,
   kernel: TrainKernel,
+  dropout: DropoutLayout | undefined,
 ): Promise<Pipelines> {
   let m = cache.get(device);
   if (!m) {
@@ -121,12 +132,12 @@ function compile(
       };
       const shape0 = { sizes: layout.sizes, activation: arch.activation };
       const [forward, chi2, train, optimise] = await Promise.all([
-        mk(forwardShader(kl, arch.activation), "hyperensemble-forward"),
+        mk(forwardShader(kl, arch.activation, dropout), "hyperensemble-forward"),
         mk(chi2Shader(shape, kl.PS, layout.alpha ?? 0), "hyperensemble-chi2"),
         mk(
           kernel === "cpu"
-            ? trainShaderCpu(shape0, kl, CPU_LANES, "buffer")
-            : trainShader(shape0, kl, "buffer"),
+            ? trainShaderCpu(shape0, kl, CPU_LANES, "buffer", dropout)
+            : trainShader(shape0, kl, "buffer", dropout),
           `hyperensemble-backward-${kernel}`,
         ),
         mk(
@@ -146,16 +157,38 @@ interface Chunk {
   first: number;
   count: number;
   buffers: Record<
-    "uniforms" | "H" | "W" | "best" | "md" | "wh" | "gout" | "xgrad" | "report" | "part" | "meta",
+    | "uniforms"
+    | "H"
+    | "Hd"
+    | "masks"
+    | "W"
+    | "best"
+    | "md"
+    | "wh"
+    | "gout"
+    | "xgrad"
+    | "report"
+    | "part"
+    | "meta",
     GPUBuffer
   >;
   owned: GPUBuffer[];
   groups: { forward: GPUBindGroup; chi2: GPUBindGroup; train: GPUBindGroup; optimise: GPUBindGroup };
 }
 
+/** Dropout state: the members' mask streams and how many epochs of masks the buffers hold. */
+interface Dropout {
+  rate: number;
+  layout: DropoutLayout;
+  rngs: Rng[];
+  epochs: number;
+}
+
 export class WebGpuChi2Ensemble {
   readonly S: number;
   readonly PS: number;
+  /** Epochs stepped so far (the step counter every member's optimiser shares). */
+  private epoch = 0;
   private destroyed = false;
 
   private constructor(
@@ -166,6 +199,7 @@ export class WebGpuChi2Ensemble {
     readonly kernel: TrainKernel,
     readonly chunks: readonly Chunk[],
     private readonly shared: GPUBuffer[],
+    private readonly dropout: Dropout | undefined,
   ) {
     this.S = chunks.reduce((a, c) => a + c.count, 0);
     this.PS = pipes.layout.PS;
@@ -173,8 +207,10 @@ export class WebGpuChi2Ensemble {
 
   static async create(device: GPUDevice, spec: Chi2EnsembleSpec): Promise<WebGpuChi2Ensemble> {
     const { task, arch, layout, members } = spec;
-    if (arch.dropout > 0)
-      throw new Error("the WebGPU engine does not support dropout yet (train with TF.js, or dropout 0)");
+    const withDropout = arch.dropout > 0;
+    if (withDropout && spec.dropoutSeed === undefined)
+      throw new Error("dropout needs the trial seed (dropoutSeed)");
+    const dl = withDropout ? dropoutLayout(layout.sizes) : undefined;
     const kernel = spec.kernel ?? (isCpuDevice(device) ? "cpu" : "fused");
     const pre: Chi2Shape["preprocessing"] = !arch.preprocessing
       ? "none"
@@ -183,10 +219,10 @@ export class WebGpuChi2Ensemble {
         : "fixed";
     if (arch.preprocessing && !task.preprocessing)
       throw new Error("preprocessing needs the task's x per row");
-    const packed: PackedTask = packTask(task, pre);
+    const packed: PackedTask = packTask(task, pre, withDropout);
     const shape = packed.shape;
     checkChi2Limits(shape, device.limits.maxComputeWorkgroupStorageSize);
-    const pipes = await compile(device, arch, shape, layout, kernel);
+    const pipes = await compile(device, arch, shape, layout, kernel, dl);
     const { P, PS } = pipes.layout;
     if (PS !== layout.size) throw new Error(`parameter layout ${layout.size} ≠ kernel layout ${PS}`);
     const S = members.length;
@@ -212,7 +248,8 @@ export class WebGpuChi2Ensemble {
       spec.maxBindingBytes ?? Number.POSITIVE_INFINITY,
       device.limits.maxStorageBufferBindingSize,
     );
-    const perMember = 4 * Math.max(shape.WS, shape.MS, shape.RS, C * P, PS, META.stride);
+    const maskRow = dl ? G * dl.H : 0;
+    const perMember = 4 * Math.max(shape.WS, shape.MS, shape.RS, C * P, PS, META.stride, maskRow);
     if (perMember > limit)
       throw new Error(`one member needs ${perMember} B in one binding (limit ${limit} B)`);
     if (4 * shape.constsLength > device.limits.maxStorageBufferBindingSize)
@@ -220,6 +257,16 @@ export class WebGpuChi2Ensemble {
         `the task's constants (${4 * shape.constsLength} B) exceed the binding limit ${device.limits.maxStorageBufferBindingSize} B`,
       );
     const perChunk = Math.max(1, Math.min(S, maxGroups, Math.floor(limit / perMember)));
+    const maskEpochs = dl
+      ? Math.max(
+          1,
+          Math.min(
+            spec.maxMaskEpochs ?? 64,
+            Math.floor(limit / (4 * perChunk * maskRow)),
+            Math.floor((16 << 20) / (4 * perChunk * maskRow)),
+          ),
+        )
+      : 1;
 
     const ST = GPUBufferUsage.STORAGE;
     const CS = GPUBufferUsage.COPY_SRC;
@@ -246,6 +293,7 @@ export class WebGpuChi2Ensemble {
         spec.optimiser.momentum ?? 0,
       ]);
       new Float32Array(u, 32, 1).set([spec.patience]);
+      new Uint32Array(u, 36, 2).set([0, maskEpochs]);
       const uniforms = make(UNIFORM_BYTES, GPUBufferUsage.UNIFORM | CD, "uniforms");
       device.queue.writeBuffer(uniforms, 0, u);
       const md = new Float32Array(count * shape.MS);
@@ -269,6 +317,8 @@ export class WebGpuChi2Ensemble {
       const buffers: Chunk["buffers"] = {
         uniforms,
         H: make(count * GF * 4, ST, "outputs"),
+        Hd: make(dl ? count * GF * 4 : 16, ST, "outputs-with-dropout"),
+        masks: make(maskEpochs * count * maskRow * 4, ST | CD, "dropout-masks"),
         W: upload(params, "params", CS),
         best: upload(params, "best-params", CS),
         md: upload(md, "member-data"),
@@ -292,6 +342,13 @@ export class WebGpuChi2Ensemble {
           [1, X],
           [2, b.W],
           [3, b.H],
+          ...(dl
+            ? ([
+                [4, b.meta],
+                [5, b.masks],
+                [6, b.Hd],
+              ] as [number, GPUBuffer][])
+            : []),
         ]),
         chi2: group(pipes.chi2, [
           [1, b.H],
@@ -302,6 +359,7 @@ export class WebGpuChi2Ensemble {
           [6, b.gout],
           ...(pre === "none" ? [] : ([[7, b.xgrad]] as [number, GPUBuffer][])),
           [8, b.report],
+          ...(dl ? ([[9, b.Hd]] as [number, GPUBuffer][]) : []),
         ]),
         train: group(pipes.train, [
           [0, b.uniforms],
@@ -309,6 +367,12 @@ export class WebGpuChi2Ensemble {
           [2, b.gout],
           [4, b.W],
           [6, b.part],
+          ...(dl
+            ? ([
+                [3, b.masks],
+                [5, b.meta],
+              ] as [number, GPUBuffer][])
+            : []),
         ]),
         optimise: group(pipes.optimise, [
           [0, b.uniforms],
@@ -325,7 +389,15 @@ export class WebGpuChi2Ensemble {
       };
       chunks.push({ first, count, buffers, owned: [...Object.values(buffers), ...slots], groups });
     }
-    return new WebGpuChi2Ensemble(device, pipes, shape, C, kernel, chunks, [X, K]);
+    const dropout = dl
+      ? {
+          rate: arch.dropout,
+          layout: dl,
+          rngs: members.map((m) => new Rng(deriveSeed(spec.dropoutSeed!, Stream.dropout, m.replica, m.fold))),
+          epochs: maskEpochs,
+        }
+      : undefined;
+    return new WebGpuChi2Ensemble(device, pipes, shape, C, kernel, chunks, [X, K], dropout);
   }
 
   private encode(pass: GPUComputePassEncoder, withOptimiser: boolean): void {
@@ -350,14 +422,51 @@ export class WebGpuChi2Ensemble {
     }
   }
 
-  /** Encode k epochs (full-batch steps) into one command buffer and submit it; no readback. */
+  /**
+   * Encode k epochs (full-batch steps) into one command buffer and submit it; no readback. With
+   * dropout, the masks of up to `maxMaskEpochs` epochs are drawn and uploaded before each submit.
+   */
   step(k = 1): void {
     this.check();
-    const enc = this.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    for (let s = 0; s < k; s++) this.encode(pass, true);
-    pass.end();
-    this.device.queue.submit([enc.finish()]);
+    for (let done = 0; done < k; ) {
+      const kk = Math.min(k - done, this.dropout?.epochs ?? k);
+      if (this.dropout) this.uploadMasks(kk);
+      const enc = this.device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      for (let s = 0; s < kk; s++) this.encode(pass, true);
+      pass.end();
+      this.device.queue.submit([enc.finish()]);
+      this.epoch += kk;
+      done += kk;
+    }
+  }
+
+  /**
+   * Masks of epochs epoch+1 … epoch+kk, [kk][count][G][H] per chunk, and the chunk's `base` uniform.
+   * Queue order puts these writes after the work already submitted, which still reads the old masks.
+   */
+  private uploadMasks(kk: number): void {
+    const { rate, layout, rngs } = this.dropout!;
+    const { G } = this.shape;
+    const { H, offsets } = layout;
+    const keep = 1 - rate;
+    const hidden = this.pipes.layout.sizes.slice(1, -1);
+    for (const ch of this.chunks) {
+      const m = new Float32Array(kk * ch.count * G * H);
+      for (let e = 0; e < kk; e++)
+        for (let i = 0; i < ch.count; i++) {
+          const rng = rngs[ch.first + i]!;
+          const row = (e * ch.count + i) * G * H;
+          // per hidden layer, rows × units in row-major order: model/mlp.ts dropoutMasks' draws
+          hidden.forEach((units, l) => {
+            for (let g = 0; g < G; g++)
+              for (let j = 0; j < units; j++)
+                m[row + g * H + offsets[l]! + j] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
+          });
+        }
+      this.device.queue.writeBuffer(ch.buffers.masks, 0, m.buffer, 0, m.byteLength);
+      this.device.queue.writeBuffer(ch.buffers.uniforms, 36, new Uint32Array([this.epoch]));
+    }
   }
 
   /** Copy `count·stride` floats per chunk from a buffer back, in member order. */

@@ -117,8 +117,9 @@ describe("WebGPU trainer on llvmpipe", () => {
     },
   );
 
-  it("chunking the members by binding size gives the same numbers, bit for bit", async () => {
-    const setup = closureSetup({ patienceEpochs: 2 });
+  it("chunking the members by binding size gives the same numbers, bit for bit (with dropout)", async () => {
+    const base = closureSetup({ patienceEpochs: 2 });
+    const setup = { ...base, arch: { ...base.arch, dropout: 0.1 } };
     const layout = parameterLayout(setup.arch);
     const members = buildMembers(setup);
     const params = new Float32Array(members.length * layout.size);
@@ -134,6 +135,8 @@ describe("WebGPU trainer on llvmpipe", () => {
       params,
       patience: setup.patienceEpochs,
       kernel: "cpu" as const,
+      dropoutSeed: setup.seed,
+      maxMaskEpochs: 10,
     };
     const { device } = await getWebGpu("opengles");
     const one = await WebGpuChi2Ensemble.create(device, spec);
@@ -233,11 +236,44 @@ describe("WebGPU trainer on llvmpipe", () => {
     expect((cancelled as TrialCancelledError).epoch).toBe(10);
   });
 
-  it("refuses what it cannot train, with clear errors", async () => {
-    const setup = closureSetup();
-    await expect(
-      trainEnsembleWebGpu({ ...setup, arch: { ...setup.arch, dropout: 0.1 } }, {}, { backend: "opengles" }),
-    ).rejects.toThrow(/does not support dropout/);
+  it.each<[TrainKernel, number]>([
+    ["cpu", 64],
+    ["fused", 3],
+  ])(
+    "dropout: the same masks from the same streams as the TF.js trainer (%s kernel, masks uploaded %i epochs at a time)",
+    async (kernel, maxMaskEpochs) => {
+      const base = closureSetup({ maxEpochs: 30 });
+      const setup = { ...base, arch: { ...base.arch, dropout: 0.2 } };
+      const tfReports: EpochReport[] = [];
+      const ref = await trainEnsemble(setup, { onReport: (r) => void tfReports.push(r) });
+      const gpuReports: EpochReport[] = [];
+      const gpu = await trainEnsembleWebGpu(
+        setup,
+        { onReport: (r) => void gpuReports.push(r) },
+        { backend: "opengles", kernel, maxEpochsPerReadback: 7, maxMaskEpochs },
+      );
+      const noDropout = await trainEnsembleWebGpu(base, {}, { backend: "opengles", kernel });
+      const e = compareFits(gpu, ref);
+      console.log(`dropout (${kernel})`, { epochs: [gpu.epochs, ref.epochs], ...e });
+      expect(gpu.epochs).toBe(ref.epochs);
+      expect(gpu.bestEpoch).toEqual(ref.bestEpoch);
+      expect(gpuReports.map((r) => [r.epoch, r.activeReplicas])).toEqual(
+        tfReports.map((r) => [r.epoch, r.activeReplicas]),
+      );
+      expect(
+        maxRel(
+          gpuReports.map((r) => r.value),
+          tfReports.map((r) => r.value),
+        ),
+      ).toBeLessThan(1e-4);
+      expect(e.bestChi2).toBeLessThan(1e-4);
+      expect(e.predictions).toBeLessThan(1e-4);
+      // the masks matter: without them the fit is a different one
+      expect(compareFits(noDropout, ref).predictions).toBeGreaterThan(1e-2);
+    },
+  );
+
+  it("names a missing Vulkan adapter clearly", async () => {
     // Vulkan: a GPU where one is present, else WebGpuUnavailableError naming what is missing.
     const vulkan = await webGpuTrainer({ backend: "vulkan" }).then(
       (t) => t.name,

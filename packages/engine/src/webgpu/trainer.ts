@@ -31,6 +31,8 @@ export interface WebGpuTrainingOptions {
   kernel?: TrainKernel;
   /** Longest run of epochs submitted without reading the members' state back. */
   maxEpochsPerReadback?: number;
+  /** Most epochs of dropout masks uploaded at once (chi2Ensemble.ts). */
+  maxMaskEpochs?: number;
 }
 
 /** trainEnsemble's contract, trained on a WebGPU device. Throws WebGpuUnavailableError without one. */
@@ -68,6 +70,8 @@ async function trainOnDevice(
     patience: setup.patienceEpochs,
     ...(setup.positivity ? { positivity: setup.positivity } : {}),
     ...(engine.kernel ? { kernel: engine.kernel } : {}),
+    ...(engine.maxMaskEpochs ? { maxMaskEpochs: engine.maxMaskEpochs } : {}),
+    dropoutSeed: setup.seed,
   });
   const batch = Math.max(1, engine.maxEpochsPerReadback ?? 50);
   try {

@@ -130,13 +130,42 @@ function activationCode(act: Activation): { fwd: string; deriv: string } {
   }
 }
 
-const UNIFORMS = `
+/**
+ * The uniform block's WGSL (see UNIFORM_BYTES). `base` and `maskEpochs`: the dropout masks of the chi2
+ * engine hold epochs base+1 … base+maskEpochs (dropoutMaskBase).
+ */
+export const UNIFORMS = `
 struct U {
   R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32,
-  patience: f32, pad0: f32, pad1: f32, pad2: f32,
+  patience: f32, base: u32, maskEpochs: u32, pad2: f32,
 };
 @group(0) @binding(0) var<uniform> u: U;
 `;
+
+/**
+ * Dropout masks of the chi2 engine, [K][R][N][H] f32 per chunk (K epochs, N rows, H = Σ hidden units,
+ * hidden layer l's units from offsets[l]), each already scaled by 1/(1 − rate) as model/mlp.ts does.
+ */
+export interface DropoutLayout {
+  H: number;
+  offsets: number[];
+}
+
+export function dropoutLayout(sizes: number[]): DropoutLayout {
+  const offsets: number[] = [];
+  let H = 0;
+  for (const units of sizes.slice(1, -1)) {
+    offsets.push(H);
+    H += units;
+  }
+  return { H, offsets };
+}
+
+/** WGSL: `mBase`, the start of member r's mask rows for the step being run (needs Meta and u). */
+export function dropoutMaskBase(H: number): string {
+  return `  let eMask = min(u32(Meta[r * ${META.stride}u + ${META.step}u]) - u.base, u.maskEpochs - 1u);
+  let mBase = (eMask * u.R + r) * u.N * ${H}u;`;
+}
 
 /**
  * Where the output layer's delta comes from. "mse": the masked mean-squared error against targets Y
@@ -145,9 +174,17 @@ struct U {
  */
 export type OutputDelta = "mse" | "buffer";
 
-export function trainShader(shape: MlpShape, k: KernelLayout, delta: OutputDelta = "mse"): string {
+export function trainShader(
+  shape: MlpShape,
+  k: KernelLayout,
+  delta: OutputDelta = "mse",
+  dropout?: DropoutLayout,
+): string {
   const { sizes, layers, P, PS, WG } = k;
   const mse = delta === "mse";
+  if (mse && dropout) throw new Error("dropout masks need OutputDelta 'buffer'");
+  const mask = (l: number, unit: string) =>
+    dropout ? `Mk[mBase + nn * ${dropout.H}u + ${dropout.offsets[l]}u + ${unit}]` : "";
   const L = layers.length;
   const D = sizes[0]!;
   const F = sizes[L]!;
@@ -177,7 +214,7 @@ export function trainShader(shape: MlpShape, k: KernelLayout, delta: OutputDelta
       }
 ${
   !last
-    ? `      sA[(${aOff[l + 1]}u + j) * WG + lid] = ${act.fwd};`
+    ? `      sA[(${aOff[l + 1]}u + j) * WG + lid] = ${act.fwd}${dropout ? ` * ${mask(l, "j")}` : ""};`
     : mse
       ? `      let e = select(0.0, z - Y[yBase + j], valid);
       lTrain += w * e * e;
@@ -197,8 +234,15 @@ ${
       for (var j = 0u; j < ${fanOut}u; j++) {
         s += sP[${kernel}u + i * ${fanOut}u + j] * sD[(${dOff[l]}u + j) * WG + lid];
       }
-      let a = sA[(${aOff[l]}u + i) * WG + lid];
-      sD[(${dOff[l - 1]}u + i) * WG + lid] = s * ${act.deriv};
+${
+  dropout
+    ? `      // the stored activation is masked: unmask it for the derivative (a zero mask zeroes δ anyway)
+      let mk = ${mask(l - 1, "i")};
+      let a = select(0.0, sA[(${aOff[l]}u + i) * WG + lid] / mk, mk != 0.0);
+      sD[(${dOff[l - 1]}u + i) * WG + lid] = s * ${act.deriv} * mk;`
+    : `      let a = sA[(${aOff[l]}u + i) * WG + lid];
+      sD[(${dOff[l - 1]}u + i) * WG + lid] = s * ${act.deriv};`
+}
     }`;
   }
   let grad = "";
@@ -220,8 +264,8 @@ ${
   return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;        // [N][${D}]
 @group(0) @binding(2) var<storage, read> Y: array<f32>;        // [R][N][${F}] ${mse ? "targets" : "dL/d(output)"}
-${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;        // [R][N] training weight (1 train, 0 validation)\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;        // [R][${PS}] parameters
-${mse ? `@group(0) @binding(5) var<storage, read> Meta: array<f32>;     // [R][${META.stride}]\n` : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;  // [R][C][${P}]
+${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;        // [R][N] training weight (1 train, 0 validation)\n" : ""}${dropout ? "@group(0) @binding(3) var<storage, read> Mk: array<f32>;       // [K][R][N][H] dropout masks\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;        // [R][${PS}] parameters
+${mse || dropout ? `@group(0) @binding(5) var<storage, read> Meta: array<f32>;     // [R][${META.stride}]\n` : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;  // [R][C][${P}]
 ${mse ? "@group(0) @binding(7) var<storage, read_write> lpart: array<f32>; // [R][C][2]\n" : ""}
 const WG = ${WG}u;
 const P = ${P}u;
@@ -237,6 +281,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c = wid.x;
   let r = wid.y;
   let N = u.N;
+${dropout ? dropoutMaskBase(dropout.H) : ""}
   for (var p = lid; p < P; p += WG) { sP[p] = W[r * PS + p]; }
 ${mse ? `  let gScale = 2.0 * Meta[r * ${META.stride}u + ${META.invTrain}u];\n` : ""}  var acc: array<f32, PPT>;
   for (var q = 0u; q < PPT; q++) { acc[q] = 0.0; }
@@ -455,9 +500,13 @@ export function trainShaderCpu(
   k: KernelLayout,
   lanes = 8,
   delta: OutputDelta = "mse",
+  dropout?: DropoutLayout,
 ): string {
   const { sizes, layers, P, PS } = k;
   const mse = delta === "mse";
+  if (mse && dropout) throw new Error("dropout masks need OutputDelta 'buffer'");
+  const mask = (l: number, unit: string) =>
+    dropout ? `Mk[mBase + n * ${dropout.H}u + ${dropout.offsets[l]}u + ${unit}]` : "";
   const L = layers.length;
   const D = sizes[0]!;
   const F = sizes[L]!;
@@ -480,7 +529,7 @@ export function trainShaderCpu(
       let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `a${l}[${i}] * W[wb + ${i * fanOut}u]`)};
 ${
   !last
-    ? `      a${l + 1}[j] = ${act.fwd};`
+    ? `      a${l + 1}[j] = ${act.fwd}${dropout ? ` * ${mask(l, "j")}` : ""};`
     : mse
       ? `      let e = z - Y[yBase + j];
       lTrain += w * e * e;
@@ -503,15 +552,21 @@ ${Array.from({ length: fanIn }, (_, i) => `      part[(gb + ${i * fanOut}u) * Cs
       body += `
     for (var i = 0u; i < ${fanIn}u + z0; i++) {
       let wb = pb + ${kernel}u + i * ${fanOut}u;
-      let a = a${l}[i];
-      d${l}[i] = (${sum(fanOut, (j) => `W[wb + ${j}u] * d${l + 1}[${j}]`)}) * ${act.deriv};
+${
+  dropout
+    ? `      let mk = ${mask(l - 1, "i")};
+      let a = select(0.0, a${l}[i] / mk, mk != 0.0);
+      d${l}[i] = (${sum(fanOut, (j) => `W[wb + ${j}u] * d${l + 1}[${j}]`)}) * ${act.deriv} * mk;`
+    : `      let a = a${l}[i];
+      d${l}[i] = (${sum(fanOut, (j) => `W[wb + ${j}u] * d${l + 1}[${j}]`)}) * ${act.deriv};`
+}
     }`;
   }
   return `${UNIFORMS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Y: array<f32>;
-${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;
-${mse ? "@group(0) @binding(5) var<storage, read> Meta: array<f32>;\n" : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;
+${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;\n" : ""}${dropout ? "@group(0) @binding(3) var<storage, read> Mk: array<f32>;\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;
+${mse || dropout ? "@group(0) @binding(5) var<storage, read> Meta: array<f32>;\n" : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;
 ${mse ? "@group(0) @binding(7) var<storage, read_write> lpart: array<f32>;\n" : ""}
 const P = ${P}u;
 const PS = ${PS}u;
@@ -524,6 +579,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let N = u.N;
   let z0 = u.zero;
   let pb = r * PS;
+${dropout ? dropoutMaskBase(dropout.H) : ""}
 ${mse ? `  let gScale = 2.0 * Meta[r * ${META.stride}u + ${META.invTrain}u];\n` : ""}  let Cs = u.C;
   let pr = r * P;
   for (var p = 0u; p < P + z0; p++) { part[(pr + p) * Cs + c] = 0.0; }
