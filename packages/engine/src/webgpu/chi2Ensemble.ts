@@ -11,18 +11,16 @@ import { deriveSeed, Rng, Stream } from "../rng.ts";
 import type { Task } from "../tasks/task.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
 import type { Member } from "../train/trainer.ts";
+import { CHI2_WG, type Chi2Shape, checkChi2Limits, type PackedTask, packTask, REPORT } from "./chi2.ts";
 import {
-  CHI2_WG,
-  type Chi2Shape,
-  checkChi2Limits,
-  chi2Shader,
-  fixedPrefactor,
-  forwardShader,
-  type PackedTask,
-  packMember,
-  packTask,
-  REPORT,
-} from "./chi2.ts";
+  type Chunk,
+  type ChunkContext,
+  createChunk,
+  drawMasks,
+  NOT_YET,
+  uploadBuffer,
+} from "./chi2Chunks.ts";
+import { type Chi2Pipelines, CPU_LANES, compileChi2Pipelines } from "./chi2Pipelines.ts";
 import { isCpuDevice } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
 import {
@@ -30,15 +28,8 @@ import {
   type DropoutLayout,
   dropoutLayout,
   fusedTilesPerWorkgroup,
-  type KernelLayout,
-  kernelLayout,
   LOOP_ITERATION_BUDGET,
   META,
-  OPT_CODE,
-  optimiseShader,
-  trainShader,
-  trainShaderCpu,
-  UNIFORM_BYTES,
 } from "./wgsl.ts";
 
 export interface Chi2EnsembleSpec {
@@ -79,103 +70,6 @@ export interface Chi2State {
   steps: Int32Array;
 }
 
-const CPU_LANES = 8;
-/** Initial "best validation chi2": above any finite float32 chi2 that matters, exactly representable. */
-const NOT_YET = 3e38;
-
-interface Pipelines {
-  layout: KernelLayout;
-  forward: GPUComputePipeline;
-  chi2: GPUComputePipeline;
-  train: GPUComputePipeline;
-  optimise: GPUComputePipeline;
-}
-
-const cache = new WeakMap<GPUDevice, Map<string, Promise<Pipelines>>>();
-
-function compile(
-  device: GPUDevice,
-  arch: ArchitectureConfig,
-  shape: Chi2Shape,
-  layout: ParameterLayout,
-  kernel: TrainKernel,
-  dropout: DropoutLayout | undefined,
-): Promise<Pipelines> {
-  let m = cache.get(device);
-  if (!m) {
-    m = new Map();
-    cache.set(device, m);
-  }
-  const key = JSON.stringify([layout.sizes, layout.size, arch.activation, kernel, shape]);
-  let p = m.get(key);
-  if (!p) {
-    p = (async () => {
-      const kl = kernelLayout(
-        { sizes: layout.sizes, activation: arch.activation },
-        device.limits.maxComputeWorkgroupStorageSize,
-        device.limits.maxComputeInvocationsPerWorkgroup,
-        layout.size - (layout.alpha ?? layout.size),
-      );
-      const mk = async (code: string, label: string) => {
-        const module = device.createShaderModule({ code, label });
-        const info = await module.getCompilationInfo();
-        const errors = info.messages.filter((x) => x.type === "error");
-        if (errors.length)
-          throw new Error(
-            `${label}: WGSL errors:\n${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("\n")}`,
-          );
-        return device.createComputePipelineAsync({
-          label,
-          layout: "auto",
-          compute: { module, entryPoint: "main" },
-        });
-      };
-      const shape0 = { sizes: layout.sizes, activation: arch.activation };
-      const [forward, chi2, train, optimise] = await Promise.all([
-        mk(forwardShader(kl, arch.activation, dropout), "hyperensemble-forward"),
-        mk(chi2Shader(shape, kl.PS, layout.alpha ?? 0), "hyperensemble-chi2"),
-        mk(
-          kernel === "cpu"
-            ? trainShaderCpu(shape0, kl, CPU_LANES, "buffer", dropout)
-            : trainShader(shape0, kl, "buffer", dropout),
-          `hyperensemble-backward-${kernel}`,
-        ),
-        mk(
-          optimiseShader(kl, kernel === "cpu" ? "rpc" : "rcp", { reportStride: shape.RS }),
-          "hyperensemble-optimise-stopping",
-        ),
-      ]);
-      return { layout: kl, forward, chi2, train, optimise };
-    })();
-    m.set(key, p);
-    p.catch(() => m.delete(key));
-  }
-  return p;
-}
-
-interface Chunk {
-  first: number;
-  count: number;
-  buffers: Record<
-    | "uniforms"
-    | "H"
-    | "Hd"
-    | "masks"
-    | "W"
-    | "best"
-    | "md"
-    | "wh"
-    | "gout"
-    | "xgrad"
-    | "report"
-    | "part"
-    | "meta",
-    GPUBuffer
-  >;
-  owned: GPUBuffer[];
-  groups: { forward: GPUBindGroup; chi2: GPUBindGroup; train: GPUBindGroup; optimise: GPUBindGroup };
-}
-
 /** Dropout state: the members' mask streams and how many epochs of masks the buffers hold. */
 interface Dropout {
   rate: number;
@@ -193,7 +87,7 @@ export class WebGpuChi2Ensemble {
 
   private constructor(
     readonly device: GPUDevice,
-    private readonly pipes: Pipelines,
+    private readonly pipes: Chi2Pipelines,
     readonly shape: Chi2Shape,
     readonly C: number,
     readonly kernel: TrainKernel,
@@ -222,16 +116,13 @@ export class WebGpuChi2Ensemble {
     const packed: PackedTask = packTask(task, pre, withDropout);
     const shape = packed.shape;
     checkChi2Limits(shape, device.limits.maxComputeWorkgroupStorageSize);
-    const pipes = await compile(device, arch, shape, layout, kernel, dl);
+    const pipes = await compileChi2Pipelines(device, arch, shape, layout, kernel, dl);
     const { P, PS } = pipes.layout;
     if (PS !== layout.size) throw new Error(`parameter layout ${layout.size} ≠ kernel layout ${PS}`);
     const S = members.length;
     if (spec.params.length !== S * PS)
       throw new Error(`params length ${spec.params.length} ≠ S·P = ${S * PS}`);
-    const opt = OPT_CODE[spec.optimiser.name];
-    const { G, F } = shape;
-    const GF = G * F;
-    const XS = PS - P;
+    const { G } = shape;
 
     // Point blocks per member for the back-propagation kernel, as ensemble.ts chooses them for N rows.
     const tiles = Math.ceil(G / pipes.layout.WG);
@@ -243,152 +134,40 @@ export class WebGpuChi2Ensemble {
     const C = Math.min(kernel === "cpu" ? G : tiles, Math.max(minC, wantC));
     if (Math.ceil(PS / pipes.layout.WG2) * (1 + C) + 2 * C + 16 > LOOP_ITERATION_BUDGET)
       throw new Error(`${C} partial gradients per member: too many for one optimiser invocation`);
-    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-    const limit = Math.min(
-      spec.maxBindingBytes ?? Number.POSITIVE_INFINITY,
-      device.limits.maxStorageBufferBindingSize,
-    );
+    const deviceLimit = device.limits.maxStorageBufferBindingSize;
+    const limit = Math.min(spec.maxBindingBytes ?? Number.POSITIVE_INFINITY, deviceLimit);
     const maskRow = dl ? G * dl.H : 0;
     const perMember = 4 * Math.max(shape.WS, shape.MS, shape.RS, C * P, PS, META.stride, maskRow);
     if (perMember > limit)
       throw new Error(`one member needs ${perMember} B in one binding (limit ${limit} B)`);
-    if (4 * shape.constsLength > device.limits.maxStorageBufferBindingSize)
+    if (4 * shape.constsLength > deviceLimit)
       throw new Error(
-        `the task's constants (${4 * shape.constsLength} B) exceed the binding limit ${device.limits.maxStorageBufferBindingSize} B`,
+        `the task's constants (${4 * shape.constsLength} B) exceed the binding limit ${deviceLimit} B`,
       );
+    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     const perChunk = Math.max(1, Math.min(S, maxGroups, Math.floor(limit / perMember)));
+    const maskBudget = Math.min(limit, 16 << 20);
     const maskEpochs = dl
-      ? Math.max(
-          1,
-          Math.min(
-            spec.maxMaskEpochs ?? 64,
-            Math.floor(limit / (4 * perChunk * maskRow)),
-            Math.floor((16 << 20) / (4 * perChunk * maskRow)),
-          ),
-        )
+      ? Math.max(1, Math.min(spec.maxMaskEpochs ?? 64, Math.floor(maskBudget / (4 * perChunk * maskRow))))
       : 1;
 
-    const ST = GPUBufferUsage.STORAGE;
-    const CS = GPUBufferUsage.COPY_SRC;
-    const CD = GPUBufferUsage.COPY_DST;
-    const make = (bytes: number, usage: number, label: string) =>
-      device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
-    const upload = (data: Float32Array, label: string, extra = 0) => {
-      const b = make(data.byteLength, ST | CD | extra, label);
-      device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
-      return b;
+    const X = uploadBuffer(device, Float32Array.from(task.modelInputs.flat()), "model-inputs");
+    const K = uploadBuffer(device, packed.consts, "task-constants");
+    const ctx: ChunkContext = {
+      device,
+      pipes,
+      spec,
+      packed,
+      preprocessing: pre,
+      dropout: dl,
+      C,
+      maskEpochs,
+      X,
+      K,
     };
-    const X = upload(Float32Array.from(task.modelInputs.flat()), "model-inputs");
-    const K = upload(packed.consts, "task-constants");
-    const lambda = spec.positivity ?? 0;
-
     const chunks: Chunk[] = [];
-    for (let first = 0; first < S; first += perChunk) {
-      const count = Math.min(perChunk, S - first);
-      const u = new ArrayBuffer(UNIFORM_BYTES);
-      new Uint32Array(u, 0, 4).set([count, G, C, opt]);
-      new Float32Array(u, 16, 3).set([
-        spec.optimiser.learningRate,
-        spec.optimiser.clipnorm ?? 0,
-        spec.optimiser.momentum ?? 0,
-      ]);
-      new Float32Array(u, 32, 1).set([spec.patience]);
-      new Uint32Array(u, 36, 2).set([0, maskEpochs]);
-      const uniforms = make(UNIFORM_BYTES, GPUBufferUsage.UNIFORM | CD, "uniforms");
-      device.queue.writeBuffer(uniforms, 0, u);
-      const md = new Float32Array(count * shape.MS);
-      const wh = new Float32Array(count * shape.WS);
-      const meta = new Float32Array(count * META.stride);
-      for (let i = 0; i < count; i++) {
-        const s = first + i;
-        const p = spec.params.subarray(s * PS, (s + 1) * PS);
-        const pf = pre === "fixed" ? fixedPrefactor(task, p, layout.alpha!) : undefined;
-        const row = packMember(task, packed, members[s]!, pf, lambda);
-        md.set(row.data, i * shape.MS);
-        wh.set(row.whitening, i * shape.WS);
-        const m = i * META.stride;
-        meta[m + META.beta1Pow] = 1;
-        meta[m + META.beta2Pow] = 1;
-        meta[m + META.active] = 1;
-        meta[m + META.bestValidation] = NOT_YET;
-        meta[m + META.hasValidation] = members[s]!.validation.length > 0 ? 1 : 0;
-      }
-      const params = spec.params.subarray(first * PS, (first + count) * PS);
-      const buffers: Chunk["buffers"] = {
-        uniforms,
-        H: make(count * GF * 4, ST, "outputs"),
-        Hd: make(dl ? count * GF * 4 : 16, ST, "outputs-with-dropout"),
-        masks: make(maskEpochs * count * maskRow * 4, ST | CD, "dropout-masks"),
-        W: upload(params, "params", CS),
-        best: upload(params, "best-params", CS),
-        md: upload(md, "member-data"),
-        wh: upload(wh, "whitening"),
-        gout: make(count * GF * 4, ST, "output-gradient"),
-        xgrad: make(count * Math.max(1, XS) * 4, ST | CS, "exponent-gradient"),
-        report: make(count * shape.RS * 4, ST | CS, "report"),
-        part: make(count * C * P * 4, ST | CS, "partial-gradients"),
-        meta: upload(meta, "meta", CS),
-      };
-      const slots = [0, 1, 2].map(() => make(count * PS * 4, ST, "slot"));
-      const b = buffers;
-      const group = (pipe: GPUComputePipeline, entries: [number, GPUBuffer][]) =>
-        device.createBindGroup({
-          layout: pipe.getBindGroupLayout(0),
-          entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
-        });
-      const groups = {
-        forward: group(pipes.forward, [
-          [0, b.uniforms],
-          [1, X],
-          [2, b.W],
-          [3, b.H],
-          ...(dl
-            ? ([
-                [4, b.meta],
-                [5, b.masks],
-                [6, b.Hd],
-              ] as [number, GPUBuffer][])
-            : []),
-        ]),
-        chi2: group(pipes.chi2, [
-          [1, b.H],
-          ...(pre === "trainable" ? ([[2, b.W]] as [number, GPUBuffer][]) : []),
-          [3, b.md],
-          [4, K],
-          [5, b.wh],
-          [6, b.gout],
-          ...(pre === "none" ? [] : ([[7, b.xgrad]] as [number, GPUBuffer][])),
-          [8, b.report],
-          ...(dl ? ([[9, b.Hd]] as [number, GPUBuffer][]) : []),
-        ]),
-        train: group(pipes.train, [
-          [0, b.uniforms],
-          [1, X],
-          [2, b.gout],
-          [4, b.W],
-          [6, b.part],
-          ...(dl
-            ? ([
-                [3, b.masks],
-                [5, b.meta],
-              ] as [number, GPUBuffer][])
-            : []),
-        ]),
-        optimise: group(pipes.optimise, [
-          [0, b.uniforms],
-          [1, b.part],
-          [2, b.report],
-          [3, b.W],
-          [4, slots[0]!],
-          [5, slots[1]!],
-          [6, slots[2]!],
-          [7, b.meta],
-          ...(XS > 0 ? ([[8, b.xgrad]] as [number, GPUBuffer][]) : []),
-          [9, b.best],
-        ]),
-      };
-      chunks.push({ first, count, buffers, owned: [...Object.values(buffers), ...slots], groups });
-    }
+    for (let first = 0; first < S; first += perChunk)
+      chunks.push(createChunk(ctx, first, Math.min(perChunk, S - first)));
     const dropout = dl
       ? {
           rate: arch.dropout,
@@ -447,23 +226,9 @@ export class WebGpuChi2Ensemble {
    */
   private uploadMasks(kk: number): void {
     const { rate, layout, rngs } = this.dropout!;
-    const { G } = this.shape;
-    const { H, offsets } = layout;
-    const keep = 1 - rate;
     const hidden = this.pipes.layout.sizes.slice(1, -1);
     for (const ch of this.chunks) {
-      const m = new Float32Array(kk * ch.count * G * H);
-      for (let e = 0; e < kk; e++)
-        for (let i = 0; i < ch.count; i++) {
-          const rng = rngs[ch.first + i]!;
-          const row = (e * ch.count + i) * G * H;
-          // per hidden layer, rows × units in row-major order: model/mlp.ts dropoutMasks' draws
-          hidden.forEach((units, l) => {
-            for (let g = 0; g < G; g++)
-              for (let j = 0; j < units; j++)
-                m[row + g * H + offsets[l]! + j] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
-          });
-        }
+      const m = drawMasks(rngs, ch.first, ch.count, kk, this.shape.G, hidden, layout, rate);
       this.device.queue.writeBuffer(ch.buffers.masks, 0, m.buffer, 0, m.byteLength);
       this.device.queue.writeBuffer(ch.buffers.uniforms, 36, new Uint32Array([this.epoch]));
     }

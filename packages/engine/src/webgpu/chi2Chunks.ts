@@ -1,0 +1,235 @@
+/**
+ * One chunk of the chi2 engine's members: its buffers (made and filled once) and bind groups. Chunks
+ * keep every binding under the device's maxStorageBufferBindingSize.
+ */
+
+import type { Rng } from "../rng.ts";
+import { type Chi2Shape, fixedPrefactor, type PackedTask, packMember } from "./chi2.ts";
+import type { Chi2EnsembleSpec } from "./chi2Ensemble.ts";
+import type { Chi2Pipelines } from "./chi2Pipelines.ts";
+import { type DropoutLayout, META, OPT_CODE, UNIFORM_BYTES } from "./wgsl.ts";
+
+/** Initial "best validation chi2": above any finite float32 chi2 that matters, exactly representable. */
+export const NOT_YET = 3e38;
+
+export interface Chunk {
+  first: number;
+  count: number;
+  buffers: Record<
+    | "uniforms"
+    | "H"
+    | "Hd"
+    | "masks"
+    | "W"
+    | "best"
+    | "md"
+    | "wh"
+    | "gout"
+    | "xgrad"
+    | "report"
+    | "part"
+    | "meta",
+    GPUBuffer
+  >;
+  owned: GPUBuffer[];
+  groups: { forward: GPUBindGroup; chi2: GPUBindGroup; train: GPUBindGroup; optimise: GPUBindGroup };
+}
+
+/** What every chunk of one ensemble shares. */
+export interface ChunkContext {
+  device: GPUDevice;
+  pipes: Chi2Pipelines;
+  spec: Chi2EnsembleSpec;
+  packed: PackedTask;
+  preprocessing: Chi2Shape["preprocessing"];
+  dropout: DropoutLayout | undefined;
+  /** Point blocks per member of the back-propagation kernel. */
+  C: number;
+  /** Epochs of dropout masks a chunk's mask buffer holds. */
+  maskEpochs: number;
+  /** Shared buffers: model inputs and task constants. */
+  X: GPUBuffer;
+  K: GPUBuffer;
+}
+
+// GPUBufferUsage exists only once Dawn is loaded (device.ts installs its globals): read it lazily.
+const ST = () => GPUBufferUsage.STORAGE;
+const CS = () => GPUBufferUsage.COPY_SRC;
+const CD = () => GPUBufferUsage.COPY_DST;
+
+export function makeBuffer(device: GPUDevice, bytes: number, usage: number, label: string): GPUBuffer {
+  return device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
+}
+
+export function uploadBuffer(device: GPUDevice, data: Float32Array, label: string, extra = 0): GPUBuffer {
+  const b = makeBuffer(device, data.byteLength, ST() | CD() | extra, label);
+  device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+  return b;
+}
+
+/** Uniforms of a chunk (wgsl.ts UNIFORM_BYTES layout). */
+function uniformBlock(ctx: ChunkContext, count: number): ArrayBuffer {
+  const { spec } = ctx;
+  const u = new ArrayBuffer(UNIFORM_BYTES);
+  new Uint32Array(u, 0, 4).set([count, ctx.packed.shape.G, ctx.C, OPT_CODE[spec.optimiser.name]]);
+  new Float32Array(u, 16, 3).set([
+    spec.optimiser.learningRate,
+    spec.optimiser.clipnorm ?? 0,
+    spec.optimiser.momentum ?? 0,
+  ]);
+  new Float32Array(u, 32, 1).set([spec.patience]);
+  new Uint32Array(u, 36, 2).set([0, ctx.maskEpochs]);
+  return u;
+}
+
+/** Member data, whitening rows and initial early-stopping state of members first … first+count−1. */
+function memberRows(ctx: ChunkContext, first: number, count: number) {
+  const { spec, packed } = ctx;
+  const { shape } = packed;
+  const PS = ctx.pipes.layout.PS;
+  const md = new Float32Array(count * shape.MS);
+  const wh = new Float32Array(count * shape.WS);
+  const meta = new Float32Array(count * META.stride);
+  for (let i = 0; i < count; i++) {
+    const s = first + i;
+    const member = spec.members[s]!;
+    const p = spec.params.subarray(s * PS, (s + 1) * PS);
+    const pf = ctx.preprocessing === "fixed" ? fixedPrefactor(spec.task, p, spec.layout.alpha!) : undefined;
+    const row = packMember(spec.task, packed, member, pf, spec.positivity ?? 0);
+    md.set(row.data, i * shape.MS);
+    wh.set(row.whitening, i * shape.WS);
+    const m = i * META.stride;
+    meta[m + META.beta1Pow] = 1;
+    meta[m + META.beta2Pow] = 1;
+    meta[m + META.active] = 1;
+    meta[m + META.bestValidation] = NOT_YET;
+    meta[m + META.hasValidation] = member.validation.length > 0 ? 1 : 0;
+  }
+  return { md, wh, meta };
+}
+
+export function createChunk(ctx: ChunkContext, first: number, count: number): Chunk {
+  const { device, packed, dropout } = ctx;
+  const { shape } = packed;
+  const { P, PS } = ctx.pipes.layout;
+  const GF = shape.G * shape.F;
+  const maskRow = dropout ? shape.G * dropout.H : 0;
+  const uniforms = makeBuffer(device, UNIFORM_BYTES, GPUBufferUsage.UNIFORM | CD(), "uniforms");
+  device.queue.writeBuffer(uniforms, 0, uniformBlock(ctx, count));
+  const rows = memberRows(ctx, first, count);
+  const params = ctx.spec.params.subarray(first * PS, (first + count) * PS);
+  const make = (bytes: number, usage: number, label: string) => makeBuffer(device, bytes, usage, label);
+  const buffers: Chunk["buffers"] = {
+    uniforms,
+    H: make(count * GF * 4, ST(), "outputs"),
+    Hd: make(dropout ? count * GF * 4 : 16, ST(), "outputs-with-dropout"),
+    masks: make(ctx.maskEpochs * count * maskRow * 4, ST() | CD(), "dropout-masks"),
+    W: uploadBuffer(device, params, "params", CS()),
+    best: uploadBuffer(device, params, "best-params", CS()),
+    md: uploadBuffer(device, rows.md, "member-data"),
+    wh: uploadBuffer(device, rows.wh, "whitening"),
+    gout: make(count * GF * 4, ST(), "output-gradient"),
+    xgrad: make(count * Math.max(1, PS - P) * 4, ST() | CS(), "exponent-gradient"),
+    report: make(count * shape.RS * 4, ST() | CS(), "report"),
+    part: make(count * ctx.C * P * 4, ST() | CS(), "partial-gradients"),
+    meta: uploadBuffer(device, rows.meta, "meta", CS()),
+  };
+  const slots = [0, 1, 2].map(() => make(count * PS * 4, ST(), "slot"));
+  return {
+    first,
+    count,
+    buffers,
+    owned: [...Object.values(buffers), ...slots],
+    groups: bindGroups(ctx, buffers, slots),
+  };
+}
+
+function bindGroups(ctx: ChunkContext, b: Chunk["buffers"], slots: GPUBuffer[]): Chunk["groups"] {
+  const { device, pipes, X, K, dropout } = ctx;
+  const pre = ctx.preprocessing;
+  const XS = pipes.layout.PS - pipes.layout.P;
+  type Entry = [number, GPUBuffer];
+  const when = (cond: boolean, entries: Entry[]): Entry[] => (cond ? entries : []);
+  const group = (pipe: GPUComputePipeline, entries: Entry[]) =>
+    device.createBindGroup({
+      layout: pipe.getBindGroupLayout(0),
+      entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
+    });
+  return {
+    forward: group(pipes.forward, [
+      [0, b.uniforms],
+      [1, X],
+      [2, b.W],
+      [3, b.H],
+      ...when(dropout !== undefined, [
+        [4, b.meta],
+        [5, b.masks],
+        [6, b.Hd],
+      ]),
+    ]),
+    chi2: group(pipes.chi2, [
+      [1, b.H],
+      ...when(pre === "trainable", [[2, b.W]]),
+      [3, b.md],
+      [4, K],
+      [5, b.wh],
+      [6, b.gout],
+      ...when(pre !== "none", [[7, b.xgrad]]),
+      [8, b.report],
+      ...when(dropout !== undefined, [[9, b.Hd]]),
+    ]),
+    train: group(pipes.train, [
+      [0, b.uniforms],
+      [1, X],
+      [2, b.gout],
+      [4, b.W],
+      [6, b.part],
+      ...when(dropout !== undefined, [
+        [3, b.masks],
+        [5, b.meta],
+      ]),
+    ]),
+    optimise: group(pipes.optimise, [
+      [0, b.uniforms],
+      [1, b.part],
+      [2, b.report],
+      [3, b.W],
+      [4, slots[0]!],
+      [5, slots[1]!],
+      [6, slots[2]!],
+      [7, b.meta],
+      ...when(XS > 0, [[8, b.xgrad]]),
+      [9, b.best],
+    ]),
+  };
+}
+
+/**
+ * Dropout masks of epochs e+1 … e+kk for a chunk, [kk][count][G][H], each member from its own stream:
+ * per epoch and hidden layer, rows × units in row-major order, as model/mlp.ts dropoutMasks draws them.
+ */
+export function drawMasks(
+  rngs: Rng[],
+  first: number,
+  count: number,
+  kk: number,
+  G: number,
+  hidden: number[],
+  layout: DropoutLayout,
+  rate: number,
+): Float32Array {
+  const { H, offsets } = layout;
+  const keep = 1 - rate;
+  const m = new Float32Array(kk * count * G * H);
+  for (let e = 0; e < kk; e++)
+    for (let i = 0; i < count; i++) {
+      const rng = rngs[first + i]!;
+      const row = (e * count + i) * G * H;
+      hidden.forEach((units, l) => {
+        for (let g = 0; g < G; g++)
+          for (let j = 0; j < units; j++)
+            m[row + g * H + offsets[l]! + j] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
+      });
+    }
+  return m;
+}

@@ -1,0 +1,89 @@
+/**
+ * The four compute pipelines of the chi2 engine (forward, chi2, back-propagation, optimiser with early
+ * stopping), compiled once per device, architecture, task shape, kernel shape and dropout.
+ */
+
+import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
+import { type Chi2Shape, chi2Shader, forwardShader } from "./chi2.ts";
+import type { TrainKernel } from "./ensemble.ts";
+import {
+  type DropoutLayout,
+  type KernelLayout,
+  kernelLayout,
+  optimiseShader,
+  trainShader,
+  trainShaderCpu,
+} from "./wgsl.ts";
+
+/** SIMD width of llvmpipe's compute (8 × f32 with AVX2): one CPU-kernel workgroup. */
+export const CPU_LANES = 8;
+
+export interface Chi2Pipelines {
+  layout: KernelLayout;
+  forward: GPUComputePipeline;
+  chi2: GPUComputePipeline;
+  train: GPUComputePipeline;
+  optimise: GPUComputePipeline;
+}
+
+const cache = new WeakMap<GPUDevice, Map<string, Promise<Chi2Pipelines>>>();
+
+export function compileChi2Pipelines(
+  device: GPUDevice,
+  arch: ArchitectureConfig,
+  shape: Chi2Shape,
+  layout: ParameterLayout,
+  kernel: TrainKernel,
+  dropout: DropoutLayout | undefined,
+): Promise<Chi2Pipelines> {
+  let m = cache.get(device);
+  if (!m) {
+    m = new Map();
+    cache.set(device, m);
+  }
+  const key = JSON.stringify([layout.sizes, layout.size, arch.activation, kernel, shape]);
+  let p = m.get(key);
+  if (!p) {
+    p = (async () => {
+      const kl = kernelLayout(
+        { sizes: layout.sizes, activation: arch.activation },
+        device.limits.maxComputeWorkgroupStorageSize,
+        device.limits.maxComputeInvocationsPerWorkgroup,
+        layout.size - (layout.alpha ?? layout.size),
+      );
+      const mk = async (code: string, label: string) => {
+        const module = device.createShaderModule({ code, label });
+        const info = await module.getCompilationInfo();
+        const errors = info.messages.filter((x) => x.type === "error");
+        if (errors.length)
+          throw new Error(
+            `${label}: WGSL errors:\n${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("\n")}`,
+          );
+        return device.createComputePipelineAsync({
+          label,
+          layout: "auto",
+          compute: { module, entryPoint: "main" },
+        });
+      };
+      const shape0 = { sizes: layout.sizes, activation: arch.activation };
+      const [forward, chi2, train, optimise] = await Promise.all([
+        mk(forwardShader(kl, arch.activation, dropout), "hyperensemble-forward"),
+        mk(chi2Shader(shape, kl.PS, layout.alpha ?? 0), "hyperensemble-chi2"),
+        mk(
+          kernel === "cpu"
+            ? trainShaderCpu(shape0, kl, CPU_LANES, "buffer", dropout)
+            : trainShader(shape0, kl, "buffer", dropout),
+          `hyperensemble-backward-${kernel}`,
+        ),
+        mk(
+          optimiseShader(kl, kernel === "cpu" ? "rpc" : "rcp", { reportStride: shape.RS }),
+          "hyperensemble-optimise-stopping",
+        ),
+      ]);
+      return { layout: kl, forward, chi2, train, optimise };
+    })();
+    m.set(key, p);
+    p.catch(() => m.delete(key));
+  }
+  return p;
+}
