@@ -81,6 +81,7 @@ function serverCpuSeconds(): number {
 async function load(cookie: string, urls: string[], clients = CONCURRENCY, paceMs = 0) {
   const latencies: number[] = [];
   const byUrl = new Map<string, number[]>(urls.map((u) => [u, []]));
+  const sizes = new Map<string, number>();
   let errors = 0;
   const until = performance.now() + SECONDS * 1000;
   let next = 0;
@@ -90,7 +91,7 @@ async function load(cookie: string, urls: string[], clients = CONCURRENCY, paceM
       const url = urls[next++ % urls.length]!;
       const t = performance.now();
       const res = await fetch(url, { headers: { cookie } });
-      await res.arrayBuffer();
+      sizes.set(url, (await res.arrayBuffer()).byteLength);
       const ms = performance.now() - t;
       if (!res.ok) errors++;
       latencies.push(ms);
@@ -115,6 +116,7 @@ async function load(cookie: string, urls: string[], clients = CONCURRENCY, paceM
     p99: round(percentile(sorted, 99)),
     perUrl: [...byUrl].map(([u, xs]) => ({
       url: u,
+      bytes: sizes.get(u) ?? 0,
       p95: round(
         percentile(
           [...xs].sort((a, b) => a - b),
@@ -252,6 +254,7 @@ try {
     apiPerProcedure: api.perUrl.map((u) => ({
       procedure: decodeURIComponent(u.url.split("/api/trpc/")[1] ?? ""),
       p95: u.p95,
+      bytes: u.bytes,
     })),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`,
     date: new Date().toISOString(),

@@ -36,6 +36,8 @@ const config: NextConfig = {
   },
   typedRoutes: false,
   poweredByHeader: false,
+  // gzip in the Node process; HENS_WEB_COMPRESS=0 leaves it to a proxy in front (read at `next start`).
+  compress: process.env.HENS_WEB_COMPRESS !== "0",
 };
 
 export default config;

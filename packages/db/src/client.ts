@@ -1,4 +1,5 @@
 import { type Prisma, PrismaClient } from "./generated/prisma/client.ts";
+import { rememberUrl } from "./membership.ts";
 import { pgAdapter } from "./pg-adapter.ts";
 import { databaseUrl } from "./url.ts";
 
@@ -118,6 +119,7 @@ export function createDb(url: string = databaseUrl(), options: CreateDbOptions =
   const base = baseClient(url, options);
   const db = withTenantGuard(base);
   bases.set(db, base);
+  rememberUrl(db, url);
   return db;
 }
 

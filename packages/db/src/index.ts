@@ -13,6 +13,7 @@ export {
   type TenantModel,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";
+export { closeMembershipPool, type OrgMembership, orgMembership } from "./membership.ts";
 export { migrateDatabase, runPrismaCli } from "./migrate.ts";
 export {
   type AcquireOutcome,

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { createDb, type Db } from "./client.ts";
+import { closeMembershipPool } from "./membership.ts";
 import { withDatabase } from "./url.ts";
 
 export interface TestDatabase {
@@ -53,6 +54,7 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
     db,
     drop: async () => {
       await db.$disconnect();
+      await closeMembershipPool(db);
       await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };

@@ -1,4 +1,4 @@
-import { scopedDb } from "@hyperensemble/db";
+import { orgMembership, scopedDb } from "@hyperensemble/db";
 import { fieldErrors } from "@hyperensemble/platform/schema";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
@@ -63,16 +63,12 @@ export function orgProcedure(permission: Permission) {
   return protectedProcedure
     .input(z.object({ org: z.string({ error: "org is required" }).min(1, { error: "org is required" }) }))
     .use(async ({ ctx, input, next }) => {
-      // One round trip for the org and the caller's membership (this runs on every request).
-      const [found] = await ctx.db.$queryRaw<{ id: string; slug: string; name: string; role: string }[]>`
-        SELECT o."id", o."slug", o."name", m."role"::text AS "role"
-        FROM "Organization" o JOIN "Membership" m ON m."orgId" = o."id"
-        WHERE o."slug" = ${input.org} AND m."userId" = ${ctx.principal.userId}`;
-      const otherOrgsToken = ctx.principal.orgId !== undefined && ctx.principal.orgId !== found?.id;
+      const found = await orgMembership(ctx.db, input.org, ctx.principal.userId);
+      const otherOrgsToken = ctx.principal.orgId !== undefined && ctx.principal.orgId !== found?.org.id;
       if (!found || otherOrgsToken) {
         throw new TRPCError({ code: "NOT_FOUND", message: "organization not found" });
       }
-      const org = { id: found.id, slug: found.slug, name: found.name };
+      const { org } = found;
       const role = found.role as Role;
       if (!roleCan(role, permission)) {
         throw new TRPCError({ code: "FORBIDDEN", message: `your role ${role} cannot ${permission}` });

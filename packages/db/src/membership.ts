@@ -1,0 +1,58 @@
+import pg from "pg";
+import { parseDatabaseUrl } from "./url.ts";
+
+// The lookup every org-scoped API request starts with (the org named in the request and the caller's
+// role in it), sent through a small pg pool of its own instead of Prisma: through Prisma's query
+// compiler this one-row join cost about 5× the CPU (0.44 ms against 0.08 ms measured), which at
+// hundreds of requests a second was a fifth of the web server's time. It is read-only, parameterised
+// and never cached, so a removed member loses access on the very next request.
+
+const urls = new WeakMap<object, string>();
+const pools = new WeakMap<object, pg.Pool>();
+
+/** Called by createDb: remember which database a client talks to. */
+export function rememberUrl(db: object, url: string): void {
+  urls.set(db, url);
+}
+
+function poolFor(db: object): pg.Pool {
+  const existing = pools.get(db);
+  if (existing) return existing;
+  const url = urls.get(db);
+  if (!url) throw new Error("orgMembership: pass a client made by createDb");
+  const pool = new pg.Pool({
+    ...parseDatabaseUrl(url),
+    max: 4,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+  });
+  // An idle connection dropped by a Postgres restart must not crash the process; the next query
+  // opens a new one (and a query while Postgres is down fails like any other).
+  pool.on("error", () => {});
+  pools.set(db, pool);
+  return pool;
+}
+
+export interface OrgMembership {
+  org: { id: string; slug: string; name: string };
+  role: string;
+}
+
+/** The org with this slug and `userId`'s role in it; null when either is missing. */
+export async function orgMembership(db: object, slug: string, userId: string): Promise<OrgMembership | null> {
+  const { rows } = await poolFor(db).query<{ id: string; slug: string; name: string; role: string }>(
+    `SELECT o."id", o."slug", o."name", m."role"::text AS "role"
+     FROM "Organization" o JOIN "Membership" m ON m."orgId" = o."id"
+     WHERE o."slug" = $1 AND m."userId" = $2`,
+    [slug, userId],
+  );
+  const row = rows[0];
+  return row ? { org: { id: row.id, slug: row.slug, name: row.name }, role: row.role } : null;
+}
+
+/** Close the lookup pool of `db`, if one was opened (tests and shutdown). */
+export async function closeMembershipPool(db: object): Promise<void> {
+  const pool = pools.get(db);
+  pools.delete(db);
+  await pool?.end();
+}
