@@ -6,14 +6,8 @@
 import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import { type Chi2Shape, chi2Shader, forwardShader } from "./chi2.ts";
 import type { TrainKernel } from "./ensemble.ts";
-import {
-  type DropoutLayout,
-  type KernelLayout,
-  kernelLayout,
-  optimiseShader,
-  trainShader,
-  trainShaderCpu,
-} from "./wgsl.ts";
+import { optimiseShader } from "./optimise.ts";
+import { type DropoutLayout, type KernelLayout, kernelLayout, trainShader, trainShaderCpu } from "./wgsl.ts";
 
 /** SIMD width of llvmpipe's compute (8 × f32 with AVX2): one CPU-kernel workgroup. */
 export const CPU_LANES = 8;

@@ -12,6 +12,7 @@
 import type { Activation } from "../model/mlp.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
 import { isCpuDevice } from "./device.ts";
+import { optimiseShader } from "./optimise.ts";
 import {
   cpuPointsPerInvocation,
   fusedTilesPerWorkgroup,
@@ -20,7 +21,6 @@ import {
   LOOP_ITERATION_BUDGET,
   META,
   OPT_CODE,
-  optimiseShader,
   trainShader,
   trainShaderCpu,
   UNIFORM_BYTES,

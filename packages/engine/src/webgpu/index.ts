@@ -13,6 +13,7 @@ export {
   WebGpuEnsemble,
   type WebGpuEnsembleSpec,
 } from "./ensemble.ts";
+export { optimiseShader } from "./optimise.ts";
 export {
   type Chi2ReferenceInput,
   ReferenceEnsemble,
@@ -24,7 +25,6 @@ export {
   type KernelLayout,
   kernelLayout,
   type MlpShape,
-  optimiseShader,
   trainShader,
   trainShaderCpu,
 } from "./wgsl.ts";

@@ -5,7 +5,7 @@
  * so that runTrial scores it unchanged. Selected explicitly (runTrial's `trainer` option, see
  * `webGpuTrainer`); TF.js stays the default.
  *
- * Early stopping runs on the device (wgsl.ts optimiseShader with `stopping`): the CPU reads the
+ * Early stopping runs on the device (optimise.ts with `stopping`): the CPU reads the
  * members' state back only at report points (and every `maxEpochsPerReadback` epochs, to notice
  * cancellation and the end of training). When every member has stopped between two readbacks, the
  * device runs the remaining epochs of the batch with every member frozen, which changes no number;
