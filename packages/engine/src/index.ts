@@ -58,9 +58,8 @@ export {
 } from "./trial.ts";
 export {
   getWebGpu,
-  trainEnsembleWebGpu,
   WebGpuEnsemble,
   type WebGpuEnsembleSpec,
   WebGpuUnavailableError,
-  webGpuTrainer,
 } from "./webgpu/index.ts";
+export { trainEnsembleWebGpu, type WebGpuTrainingOptions, webGpuTrainer } from "./webgpu/trainer.ts";

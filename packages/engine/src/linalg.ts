@@ -113,3 +113,34 @@ export class PointSet {
     return mahalanobis(this.chol, r) / r.length;
   }
 }
+
+/** Connected components of the covariance's non-zero pattern, each sorted. */
+export function covarianceBlocks(cov: SquareMatrix): number[][] {
+  const n = cov.n;
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    while (parent[i] !== r) {
+      const next = parent[i]!;
+      parent[i] = r;
+      i = next;
+    }
+    return r;
+  };
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++)
+      if (cov.data[i * n + j] !== 0) {
+        const a = find(i);
+        const b = find(j);
+        if (a !== b) parent[a] = b;
+      }
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const g = groups.get(r);
+    if (g) g.push(i);
+    else groups.set(r, [i]);
+  }
+  return [...groups.values()];
+}

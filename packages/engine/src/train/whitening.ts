@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { cholesky, invertLower, type SquareMatrix, subMatrix } from "../linalg.ts";
+import { cholesky, covarianceBlocks, invertLower, type SquareMatrix, subMatrix } from "../linalg.ts";
+
+export { covarianceBlocks };
 
 /**
  * Per-member chi2 in the training graph. Each stacked member s has its own point set S_s (training or
@@ -12,37 +14,6 @@ export interface Whitener {
   /** Sum of squared whitened residuals per member, [S]; residual is [S, N]. */
   apply(residual: tf.Tensor2D): tf.Tensor1D;
   dispose(): void;
-}
-
-/** Connected components of the covariance's non-zero pattern, each sorted. */
-export function covarianceBlocks(cov: SquareMatrix): number[][] {
-  const n = cov.n;
-  const parent = Array.from({ length: n }, (_, i) => i);
-  const find = (i: number): number => {
-    let r = i;
-    while (parent[r] !== r) r = parent[r]!;
-    while (parent[i] !== r) {
-      const next = parent[i]!;
-      parent[i] = r;
-      i = next;
-    }
-    return r;
-  };
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < i; j++)
-      if (cov.data[i * n + j] !== 0) {
-        const a = find(i);
-        const b = find(j);
-        if (a !== b) parent[a] = b;
-      }
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const r = find(i);
-    const g = groups.get(r);
-    if (g) g.push(i);
-    else groups.set(r, [i]);
-  }
-  return [...groups.values()];
 }
 
 /**

@@ -185,6 +185,7 @@ describe("WebGPU chi2 loss on llvmpipe", () => {
         const ref = referenceChi2({
           task: setup.task,
           arch: setup.arch,
+          layout: parameterLayout(setup.arch),
           members: buildMembers(setup),
           params,
           ...(setup.positivity ? { positivity: setup.positivity } : {}),

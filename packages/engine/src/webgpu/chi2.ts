@@ -29,11 +29,10 @@
  * float32 accuracy on ill-conditioned covariances.
  */
 
-import { cholesky, invertLower, subMatrix } from "../linalg.ts";
+import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
 import type { Activation } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/trainer.ts";
-import { covarianceBlocks } from "../train/whitening.ts";
 import {
   type DropoutLayout,
   dropoutMaskBase,

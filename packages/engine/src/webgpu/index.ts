@@ -20,7 +20,6 @@ export {
   type ReferenceSpec,
   referenceChi2,
 } from "./reference.ts";
-export { trainEnsembleWebGpu, type WebGpuTrainingOptions, webGpuTrainer } from "./trainer.ts";
 export {
   type KernelLayout,
   kernelLayout,
@@ -28,3 +27,5 @@ export {
   trainShader,
   trainShaderCpu,
 } from "./wgsl.ts";
+// trainer.ts (trainEnsembleWebGpu, webGpuTrainer) is not re-exported here: it pulls in TF.js (the member
+// construction of train/trainer.ts), which the kernel-only GPU bundle (bench/webgpu-bundle.ts) leaves out.

@@ -7,12 +7,7 @@
  */
 
 import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
-import {
-  type Activation,
-  type ArchitectureConfig,
-  type ParameterLayout,
-  parameterLayout,
-} from "../model/mlp.ts";
+import type { Activation, ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
 import type { Member } from "../train/trainer.ts";
@@ -284,8 +279,10 @@ function solveLowerTransposed(l: SquareMatrix, y: ArrayLike<number>): Float64Arr
 export interface Chi2ReferenceInput {
   task: Task;
   arch: ArchitectureConfig;
+  /** model/mlp.ts parameterLayout(arch) (passed in: this module stays free of TF.js). */
+  layout: ParameterLayout;
   members: Member[];
-  /** Parameters [S][P] in the layout of model/mlp.ts parameterLayout. */
+  /** Parameters [S][P] in that layout. */
   params: ArrayLike<number>;
   positivity?: number;
 }
@@ -302,8 +299,7 @@ export function referenceChi2(input: Chi2ReferenceInput): {
   penalty: Float64Array;
   grad: Float64Array;
 } {
-  const { task, arch, members, params } = input;
-  const layout = parameterLayout(arch);
+  const { task, arch, layout, members, params } = input;
   const P = layout.size;
   const S = members.length;
   const G = task.modelInputs.length;
