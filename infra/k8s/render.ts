@@ -18,6 +18,7 @@ import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IPersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import type { IPersistentVolumeClaimSpec } from "kubernetes-models/v1/PersistentVolumeClaimSpec";
 import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContext";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecret } from "kubernetes-models/v1/Secret";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
@@ -556,138 +557,132 @@ function storageSpec(s: { size: string; storageClassName: string | null }): IPer
   };
 }
 
-function postgres(v: Values): Manifest[] {
-  if (v.postgres.mode !== "internal") return [];
-  const p = v.postgres;
-  const sel = selectorLabels(v, "postgres");
-  const pgIsReady: IProbe = {
-    exec: {
-      command: ["sh", "-c", `pg_isready -h 127.0.0.1 -p ${p.port} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`],
-    },
-    periodSeconds: 10,
-    timeoutSeconds: 5,
-    failureThreshold: 6,
-  };
+/**
+ * A single-replica datastore: a StatefulSet with one container and a `data` volume claim, and its
+ * Service on the container's named port.
+ */
+function datastore(
+  v: Values,
+  component: "postgres" | "redis",
+  d: {
+    name: string;
+    port: number;
+    storage: { size: string; storageClassName: string | null };
+    container: Omit<IContainer, "name" | "ports">;
+    pod?: Partial<IPodSpec>;
+  },
+): Manifest[] {
+  const sel = selectorLabels(v, component);
   const sts: IStatefulSet = {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: meta(v, names.postgres(v), "postgres"),
+    metadata: meta(v, d.name, component),
     spec: {
-      serviceName: names.postgres(v),
+      serviceName: d.name,
       replicas: 1,
       selector: { matchLabels: sel },
       template: {
-        metadata: { labels: labels(v, "postgres") },
+        metadata: { labels: labels(v, component) },
         spec: {
           automountServiceAccountToken: false,
           securityContext: podSecurity(999),
-          terminationGracePeriodSeconds: 60,
+          ...d.pod,
           containers: [
             {
-              name: "postgres",
-              image: imageOf(p.image),
-              imagePullPolicy: p.image.pullPolicy,
-              ports: [{ name: "postgres", containerPort: p.port, protocol: "TCP" }],
-              env: [
-                { name: "POSTGRES_USER", value: p.user },
-                { name: "POSTGRES_DB", value: p.database },
-                secretEnv(v, POSTGRES_SECRET_KEY),
-                { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-              ],
-              resources: resources(p.resources),
-              startupProbe: { ...pgIsReady, failureThreshold: 30 },
-              readinessProbe: pgIsReady,
-              livenessProbe: { ...pgIsReady, periodSeconds: 30 },
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-              volumeMounts: [
-                { name: "data", mountPath: "/var/lib/postgresql/data" },
-                { name: "run", mountPath: "/var/run/postgresql" },
-              ],
+              name: component,
+              ...d.container,
+              ports: [{ name: component, containerPort: d.port, protocol: "TCP" }],
             },
           ],
-          volumes: [{ name: "run", emptyDir: {} }],
         },
       },
-      volumeClaimTemplates: [{ metadata: { name: "data" }, spec: storageSpec(p.storage) }],
+      volumeClaimTemplates: [{ metadata: { name: "data" }, spec: storageSpec(d.storage) }],
     },
   };
   const svc: IService = {
     apiVersion: "v1",
     kind: "Service",
-    metadata: meta(v, names.postgres(v), "postgres"),
-    spec: { selector: sel, ports: [{ name: "postgres", port: p.port, targetPort: "postgres" }] },
+    metadata: meta(v, d.name, component),
+    spec: { selector: sel, ports: [{ name: component, port: d.port, targetPort: component }] },
   };
   return [sts, svc];
+}
+
+/** An exec probe every 10 s (5 s timeout, 6 failures). */
+const execProbe = (script: string): IProbe => ({
+  exec: { command: ["sh", "-c", script] },
+  periodSeconds: 10,
+  timeoutSeconds: 5,
+  failureThreshold: 6,
+});
+
+function postgres(v: Values): Manifest[] {
+  if (v.postgres.mode !== "internal") return [];
+  const p = v.postgres;
+  const pgIsReady = execProbe(`pg_isready -h 127.0.0.1 -p ${p.port} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`);
+  return datastore(v, "postgres", {
+    name: names.postgres(v),
+    port: p.port,
+    storage: p.storage,
+    pod: { terminationGracePeriodSeconds: 60, volumes: [{ name: "run", emptyDir: {} }] },
+    container: {
+      image: imageOf(p.image),
+      imagePullPolicy: p.image.pullPolicy,
+      env: [
+        { name: "POSTGRES_USER", value: p.user },
+        { name: "POSTGRES_DB", value: p.database },
+        secretEnv(v, POSTGRES_SECRET_KEY),
+        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+      ],
+      resources: resources(p.resources),
+      startupProbe: { ...pgIsReady, failureThreshold: 30 },
+      readinessProbe: pgIsReady,
+      livenessProbe: { ...pgIsReady, periodSeconds: 30 },
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+      volumeMounts: [
+        { name: "data", mountPath: "/var/lib/postgresql/data" },
+        { name: "run", mountPath: "/var/run/postgresql" },
+      ],
+    },
+  });
 }
 
 function redis(v: Values): Manifest[] {
   if (v.redis.mode !== "internal") return [];
   const r = v.redis;
-  const sel = selectorLabels(v, "redis");
-  const ping: IProbe = {
-    exec: {
-      command: ["sh", "-c", `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p ${r.port} ping | grep -q PONG`],
+  const ping = execProbe(`REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p ${r.port} ping | grep -q PONG`);
+  return datastore(v, "redis", {
+    name: names.redis(v),
+    port: r.port,
+    storage: r.storage,
+    container: {
+      image: imageOf(r.image),
+      imagePullPolicy: r.image.pullPolicy,
+      // BullMQ needs every key kept: AOF persistence and noeviction (never evict job keys).
+      args: [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--maxmemory",
+        r.maxmemory,
+        "--maxmemory-policy",
+        "noeviction",
+        "--requirepass",
+        "$(REDIS_PASSWORD)",
+        "--port",
+        String(r.port),
+        "--dir",
+        "/data",
+      ],
+      env: [secretEnv(v, "REDIS_PASSWORD")],
+      resources: resources(r.resources),
+      readinessProbe: ping,
+      livenessProbe: { ...ping, periodSeconds: 30 },
+      securityContext: containerSecurity,
+      volumeMounts: [{ name: "data", mountPath: "/data" }],
     },
-    periodSeconds: 10,
-    timeoutSeconds: 5,
-    failureThreshold: 6,
-  };
-  const sts: IStatefulSet = {
-    apiVersion: "apps/v1",
-    kind: "StatefulSet",
-    metadata: meta(v, names.redis(v), "redis"),
-    spec: {
-      serviceName: names.redis(v),
-      replicas: 1,
-      selector: { matchLabels: sel },
-      template: {
-        metadata: { labels: labels(v, "redis") },
-        spec: {
-          automountServiceAccountToken: false,
-          securityContext: podSecurity(999),
-          containers: [
-            {
-              name: "redis",
-              image: imageOf(r.image),
-              imagePullPolicy: r.image.pullPolicy,
-              // BullMQ needs every key kept: AOF persistence and noeviction (never evict job keys).
-              args: [
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--maxmemory",
-                r.maxmemory,
-                "--maxmemory-policy",
-                "noeviction",
-                "--requirepass",
-                "$(REDIS_PASSWORD)",
-                "--port",
-                String(r.port),
-                "--dir",
-                "/data",
-              ],
-              ports: [{ name: "redis", containerPort: r.port, protocol: "TCP" }],
-              env: [secretEnv(v, "REDIS_PASSWORD")],
-              resources: resources(r.resources),
-              readinessProbe: ping,
-              livenessProbe: { ...ping, periodSeconds: 30 },
-              securityContext: containerSecurity,
-              volumeMounts: [{ name: "data", mountPath: "/data" }],
-            },
-          ],
-        },
-      },
-      volumeClaimTemplates: [{ metadata: { name: "data" }, spec: storageSpec(r.storage) }],
-    },
-  };
-  const svc: IService = {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: meta(v, names.redis(v), "redis"),
-    spec: { selector: sel, ports: [{ name: "redis", port: r.port, targetPort: "redis" }] },
-  };
-  return [sts, svc];
+  });
 }
 
 function backup(v: Values): Manifest[] {
