@@ -293,7 +293,8 @@ async function claimCompanions(
   const cap = deps.packMaxMembers ?? 0;
   let members = engine.trialMembers(lead.spec);
   if (members >= cap) return [];
-  const key = engine.packKey(lead.spec);
+  // the study's trials share task and backend: the hyperparameters decide (cheap, no dataset parse)
+  const key = engine.architectureKey(lead.spec.params);
   const cutoff = new Date(now().getTime() - (deps.packMinWaitMs ?? 0));
   const candidates = await db.trial.findMany({
     where: {
@@ -311,9 +312,9 @@ async function claimCompanions(
   for (const c of candidates) {
     let spec: TrialSpec;
     try {
-      spec = buildTrialSpec(study, c, deps.backend, dataset);
       // an invalid configuration is left to fail in its own run
-      if (engine.packKey(spec) !== key) continue;
+      if (engine.architectureKey(c.params as TrialSpec["params"]) !== key) continue;
+      spec = buildTrialSpec(study, c, deps.backend, dataset);
     } catch {
       continue;
     }

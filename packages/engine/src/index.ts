@@ -20,6 +20,7 @@ export {
 } from "./estimators/estimators.ts";
 export { cholesky, PointSet } from "./linalg.ts";
 export {
+  architectureKey,
   type PackedTrialResult,
   type PackingInfo,
   packKey,

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "./backend.ts";
 import { assignFolds } from "./data/replicas.ts";
-import { packKey, planPacks, runTrials } from "./packing.ts";
+import { architectureKey, packKey, planPacks, runTrials } from "./packing.ts";
 import type { TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
 import {
@@ -262,6 +262,11 @@ describe("runTrials", () => {
     ];
     expect(packKey(specs[0]!)).toBe(packKey(specs[1]!));
     expect(packKey(specs[0]!)).not.toBe(packKey(specs[2]!));
+    // within one study (same task and backend) the hyperparameters alone decide
+    expect(architectureKey(specs[0]!.params)).toBe(architectureKey(specs[6]!.params));
+    expect(architectureKey(specs[0]!.params)).not.toBe(architectureKey(specs[2]!.params));
+    expect(architectureKey(specs[0]!.params)).not.toBe(architectureKey(specs[3]!.params));
+    expect(() => architectureKey({ n_layers: 9 })).toThrow();
     expect(planPacks(specs, 16)).toEqual([[0, 1, 7], [2], [3], [4], [5], [6], [8]]);
     expect(planPacks(specs, 1)).toEqual(specs.map((_, i) => [i]));
     expect(() => runTrials([specs[0]!, specs[2]!])).toThrow(/differ/);

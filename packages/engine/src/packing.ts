@@ -20,8 +20,16 @@ export type PackedTrialResult = TrialResult & { packing: PackingInfo };
  */
 export function packKey(specInput: TrialSpec): string {
   const spec = parseTrialSpec(specInput);
-  const hp = parseHyperparameters(spec.params);
-  return JSON.stringify([spec.task, hp.hidden, hp.activation, hp.optimizer, spec.backend ?? null]);
+  return JSON.stringify([spec.task, spec.backend ?? null, architectureKey(spec.params)]);
+}
+
+/**
+ * The part of packKey that the hyperparameters decide (layer sizes, activation, optimiser kind):
+ * enough to compare trials of one study, which share task and backend. Throws on invalid params.
+ */
+export function architectureKey(params: TrialSpec["params"]): string {
+  const hp = parseHyperparameters(params);
+  return JSON.stringify([hp.hidden, hp.activation, hp.optimizer]);
 }
 
 /** Stacked members of a trial (folds × replicas). */

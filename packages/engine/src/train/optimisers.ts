@@ -17,12 +17,14 @@ const epsilon = 1e-7;
 const rho = { rmsprop: 0.9, adadelta: 0.95 };
 
 /**
- * Per-row hyperparameters as [R, 1] columns (trials packed into one program may differ in learning
- * rate, clipnorm and momentum). A row without clipping gets clipnorm +∞ (scale exactly 1), a row
- * without momentum 0 (the momentum update then reduces exactly to the plain one).
+ * Per-row hyperparameters, each row's value repeated over its P columns (trials packed into one
+ * program may differ in learning rate, clipnorm and momentum). A row without clipping gets
+ * clipnorm +∞ (scale exactly 1), a row without momentum 0 (the momentum update then reduces exactly
+ * to the plain one).
  */
 interface RowHyperparameters {
   learningRate: tf.Tensor2D;
+  /** [R, 1]: it divides the per-row gradient norm. */
   clipnorm?: tf.Tensor2D;
   momentum?: tf.Tensor2D;
 }
@@ -55,12 +57,20 @@ export class StackedOptimiser {
         throw new Error(`optimiser: ${rows.length} row configs for ${shape[0]} rows`);
       if (rows.some((r) => r.name !== config.name))
         throw new Error(`optimiser: every row must use ${config.name}`);
-      const column = (f: (r: OptimiserConfig) => number) =>
-        tf.tensor2d(Float32Array.from(rows, f), [rows.length, 1]);
+      // Expanded to the full [R, P] shape: same-shape products take every backend's fast path (the
+      // cpu backend's broadcasting one is several times slower) and give the same float32 numbers.
+      const P = shape[1];
+      const column = (f: (r: OptimiserConfig) => number, width = P) => {
+        const v = new Float32Array(rows.length * width);
+        rows.forEach((r, i) => {
+          v.fill(f(r), i * width, (i + 1) * width);
+        });
+        return tf.tensor2d(v, [rows.length, width]);
+      };
       this.rows = {
         learningRate: column((r) => r.learningRate),
         ...(rows.some((r) => clips(r.clipnorm))
-          ? { clipnorm: column((r) => (clips(r.clipnorm) ? r.clipnorm! : Number.POSITIVE_INFINITY)) }
+          ? { clipnorm: column((r) => (clips(r.clipnorm) ? r.clipnorm! : Number.POSITIVE_INFINITY), 1) }
           : {}),
         ...(rows.some((r) => (r.momentum ?? 0) > 0) ? { momentum: column((r) => r.momentum ?? 0) } : {}),
       };

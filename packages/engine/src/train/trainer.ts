@@ -536,8 +536,11 @@ async function runPack(trials: PackState[]): Promise<void> {
   let epoch = 0;
   let lastYield = performance.now();
 
+  // a trial that ended leaves only frozen rows: they go at the next compaction
+  let trialEnded = false;
   const end = (t: PackState, outcome: { fit: EnsembleFit } | { error: unknown }) => {
     t.running = false;
+    trialEnded = true;
     stop.deactivate(t.ids);
     if ("fit" in outcome) t.resolve(outcome.fit);
     else t.reject(outcome.error);
@@ -585,10 +588,11 @@ async function runPack(trials: PackState[]): Promise<void> {
       const flags = stack.ids.map((s) => stop.active[s]!);
       if (flags.some((a, p) => a !== applied[p])) {
         const keep = flags.flatMap((a, p) => (a ? [p] : []));
-        if (keep.length > 0 && keep.length <= compactBelow * stack.size) {
+        if (keep.length > 0 && (trialEnded || keep.length <= compactBelow * stack.size)) {
           saveBest(stack, finalBest, P, (p) => !flags[p]);
           stack = stack.compact(keep);
           applied = keep.map(() => true);
+          trialEnded = false;
         } else {
           stack.setActive(flags);
           applied = flags;
