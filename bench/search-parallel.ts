@@ -2,10 +2,11 @@
  * Parallel benchmark: 8 asynchronous workers against one, at equal trial counts. Trials take
  * Uniform(0.5, 1.5) time units; a worker that finishes tells its result and asks again while the
  * other seven trials are still running (pending), in simulated time. Centralised samplers see the
- * pending trials (TPE: constant liar; GP: kriging believer); decentralised BO gives each worker
- * its own sampler (own seed and kappa) over the shared history.
+ * pending trials (TPE: constant liar; GP: local penalisation, or the kriging believer in gp-kb);
+ * decentralised BO gives each worker its own sampler (own seed and kappa) over the shared history.
+ * 20 seeds by default, as the sampler benchmark (METHOD.md §6: medians over >= 20 seeds).
  *
- *   npm run bench:search-parallel -- --seeds 10 [--functions branin,hartmann6] [--samplers tpe,gp,dbo-rf]
+ *   npm run bench:search-parallel -- --seeds 20 [--functions branin,hartmann6] [--samplers tpe,gp,gp-kb,dbo-rf]
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -62,6 +63,8 @@ function simulate(fn: TestFunction, samplers: Sampler[], seed: number): number {
 const MODES: Record<string, (seed: number, workers: number) => Sampler[]> = {
   tpe: (seed, workers) => Array.from({ length: workers }, () => createSampler({ name: "tpe", seed })),
   gp: (seed, workers) => Array.from({ length: workers }, () => createSampler({ name: "gp", seed })),
+  "gp-kb": (seed, workers) =>
+    Array.from({ length: workers }, () => createSampler({ name: "gp", seed, pending: "believer" })),
   "dbo-rf": (seed, workers) =>
     Array.from({ length: workers }, (_, w) =>
       createSampler({ name: "dbo", seed, workerId: `w${w}`, surrogate: "rf" } as SamplerConfig),
@@ -70,11 +73,11 @@ const MODES: Record<string, (seed: number, workers: number) => Sampler[]> = {
 
 function main() {
   const i = process.argv.indexOf("--seeds");
-  const seeds = i >= 0 ? Number(process.argv[i + 1]) : 10;
+  const seeds = i >= 0 ? Number(process.argv[i + 1]) : 20;
   const fi = process.argv.indexOf("--functions");
   const functions = fi >= 0 ? process.argv[fi + 1]!.split(",") : ["branin", "hartmann6"];
   const mi = process.argv.indexOf("--samplers");
-  const modes = mi >= 0 ? process.argv[mi + 1]!.split(",") : Object.keys(MODES);
+  const modes = mi >= 0 ? process.argv[mi + 1]!.split(",") : ["tpe", "gp", "dbo-rf"];
   const rows: Array<Record<string, unknown>> = [];
   const started = Date.now();
   console.log(
@@ -110,7 +113,11 @@ function main() {
   const date = new Date().toISOString().slice(0, 10);
   const out = path.resolve(here, "results", `search-parallel-${date}.json`);
   const meta = {
-    command: "npm run bench:search-parallel",
+    command: [
+      "npm run bench:search-parallel",
+      ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
+    ].join(" "),
+    seeds,
     date: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, node ${process.version}`,
     seconds: (Date.now() - started) / 1000,

@@ -144,6 +144,8 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       refitEvery: z.number().int().min(1).optional(),
       outputWarping: z.enum(["none", "log", "rank"]).optional(),
       noiseless: z.boolean().optional(),
+      pending: z.enum(["penalise", "believer"]).optional(),
+      lipschitzScale: positive.optional(),
       search: z
         .object({
           randomCandidates: z.number().int().min(0).max(100000).optional(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { StoredTrial } from "../types.ts";
 import { GpSampler, logExpectedImprovement, refitPoint } from "./gp.ts";
 import { RandomSampler } from "./random.ts";
 import {
@@ -7,6 +8,7 @@ import {
   branin2,
   conditionalObjective,
   conditionalSpace,
+  median,
   runSequential,
 } from "./testing.ts";
 
@@ -37,5 +39,36 @@ describe("GP-BO sampler", () => {
     const trials = runSequential(new GpSampler(3), conditionalSpace, conditionalObjective, 20);
     expect(trials).toHaveLength(20);
     expect(runSequential(new GpSampler(3), conditionalSpace, conditionalObjective, 20)).toEqual(trials);
+  });
+
+  it("spreads a batch over pending trials (local penalisation) where ignoring them would cluster", () => {
+    const history = runSequential(new GpSampler(4), branin2, branin, 12);
+    // Median distance to the nearest other proposal among 8 asks made while the earlier ones are
+    // still running; "FAIL" marks a trial the sampler ignores but that advances its generator.
+    const spread = (sampler: GpSampler, state: StoredTrial["state"]) => {
+      const batch: StoredTrial[] = [];
+      for (let k = 0; k < 8; k++) {
+        const params = sampler.ask(branin2, [...history, ...batch]);
+        batch.push({ number: 12 + k, params, state });
+      }
+      const nearest = batch.map((a, i) =>
+        Math.min(
+          ...batch
+            .filter((_, j) => j !== i)
+            .map((b) =>
+              Math.hypot(
+                ((a.params["x0"] as number) - (b.params["x0"] as number)) / 15,
+                ((a.params["x1"] as number) - (b.params["x1"] as number)) / 15,
+              ),
+            ),
+        ),
+      );
+      return median(nearest);
+    };
+    const penalised = spread(new GpSampler(4), "RUNNING");
+    const ignored = spread(new GpSampler(4), "FAIL");
+    expect(penalised).toBeGreaterThan(0.02);
+    expect(penalised).toBeGreaterThan(5 * ignored);
+    expect(spread(new GpSampler(4, { pending: "believer" }), "RUNNING")).toBeGreaterThan(5 * ignored);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Gaussian-process Bayesian optimisation: Matérn 5/2 ARD GP on the unit-cube encoding (log-scaled
  * parameters on their log axis, categoricals one-hot), expected improvement or a lower confidence
- * bound, Sobol initial design, and kriging believer for pending trials (their predicted mean is
- * added as data, shrinking the variance there so parallel asks spread out).
+ * bound, Sobol initial design, and local penalisation around pending trials (or, as an option, the
+ * kriging believer: their predicted mean added as data) so parallel asks spread out.
  */
 import { DEFAULT_PRIORS, fitHyper, GaussianProcess, type GpHyper, NOISELESS_PRIORS } from "../gp.ts";
 import type { SearchSpace } from "../space.ts";
@@ -34,6 +34,16 @@ export interface GpOptions {
   noiseless?: boolean;
   /** Acquisition maximiser effort (random candidates, perturbations of the incumbents, hill climbing). */
   search?: AcquisitionSearch;
+  /**
+   * Pending (running) trials: "penalise" (default; local penalisation of the acquisition around
+   * each pending point) or "believer" (kriging believer: the posterior mean is added as data).
+   */
+  pending?: "penalise" | "believer";
+  /**
+   * Local penalisation multiplies the Lipschitz estimate (the largest posterior-mean gradient) by
+   * this, shrinking the exclusion balls (default 3; 1 is the paper's estimate).
+   */
+  lipschitzScale?: number;
 }
 
 /** Warps losses monotonically (smaller stays better), then standardises. */
@@ -87,6 +97,8 @@ export class GpSampler implements Sampler {
   private readonly outputWarping: "none" | "log" | "rank";
   private readonly noiseless: boolean;
   private readonly search: AcquisitionSearch | undefined;
+  private readonly pending: "penalise" | "believer";
+  private readonly lipschitzScale: number;
   private readonly hyperCache = new Map<string, GpHyper>();
 
   constructor(
@@ -103,6 +115,8 @@ export class GpSampler implements Sampler {
     this.outputWarping = options.outputWarping ?? "none";
     this.noiseless = options.noiseless ?? false;
     this.search = options.search;
+    this.pending = options.pending ?? "penalise";
+    this.lipschitzScale = options.lipschitzScale ?? 3;
   }
 
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}) {
@@ -125,12 +139,12 @@ export class GpSampler implements Sampler {
     const hyper = this.hyperFor(done, x, y, encoder.dims);
     let gp = new GaussianProcess(x, y, hyper);
     const pending = trials.filter(isPending).map((t) => encoder.encode(t.params));
-    if (pending.length > 0) {
+    if (pending.length > 0 && this.pending === "believer") {
       const believed = pending.map((p) => gp.predict(p)[0]);
       gp = new GaussianProcess([...x, ...pending], [...y, ...believed], hyper);
     }
     const best = Math.min(...y);
-    const score =
+    const base =
       this.acquisition === "ei"
         ? (p: number[]) => {
             const [m, v] = gp.predict(p);
@@ -140,6 +154,29 @@ export class GpSampler implements Sampler {
             const [m, v] = gp.predict(p);
             return -(m - this.kappa * Math.sqrt(v));
           };
+    let score = base;
+    if (pending.length > 0 && this.pending === "penalise") {
+      // Local penalisation (González et al. 2016): a pending trial x_j whose outcome is still
+      // unknown rules out, with probability Phi((L |x - x_j| - (mu_j - best)) / (sqrt 2 sd_j)), the
+      // ball around it in which an L-Lipschitz objective could not beat the incumbent. Near a
+      // well-known optimum (mu_j ~ best, sd_j small) the ball is tiny, so workers can refine it
+      // together; around an uncertain or poor pending point it is wide, so they spread out.
+      const lip = lipschitz(gp, encoder.dims, rng) * this.lipschitzScale;
+      const balls = pending.map((p) => {
+        const [m, v] = gp.predict(p);
+        return { p, gap: m - best, sd: Math.sqrt(v + 1e-12) };
+      });
+      score = (x: number[]) => {
+        let pen = 0;
+        for (const b of balls) {
+          let d2 = 0;
+          for (let i = 0; i < x.length; i++) d2 += (x[i]! - b.p[i]!) ** 2;
+          pen += logNormCdf((lip * Math.sqrt(d2) - b.gap) / (Math.SQRT2 * b.sd));
+        }
+        // log EI is already a log; UCB goes through softplus first (the paper's transform).
+        return (this.acquisition === "ei" ? base(x) : logSoftplus(base(x))) + pen;
+      };
+    }
     const incumbents = [...done]
       .sort((a, b) => sign * (a.value! - b.value!))
       .slice(0, 3)
@@ -171,4 +208,33 @@ export class GpSampler implements Sampler {
     }
     return hyper;
   }
+}
+
+function logSoftplus(a: number): number {
+  if (a > 30) return Math.log(a);
+  if (a < -30) return a;
+  return Math.log(Math.log1p(Math.exp(a)));
+}
+
+function logNormCdf(z: number): number {
+  if (z > -5) return Math.log(Math.max(normCdf(z), 1e-300));
+  return normLogPdf(z) - Math.log(-z) + Math.log1p(-1 / (z * z));
+}
+
+/** Largest gradient norm of the posterior mean over random points (finite differences), min 1e-7. */
+function lipschitz(gp: GaussianProcess, dims: number, rng: { uniform(): number }): number {
+  let best = 1e-7;
+  const h = 1e-4;
+  for (let k = 0; k < 256; k++) {
+    const x = Array.from({ length: dims }, () => rng.uniform());
+    const m0 = gp.predict(x)[0];
+    let g2 = 0;
+    for (let d = 0; d < dims; d++) {
+      const xd = x.slice();
+      xd[d] = x[d]! + h;
+      g2 += ((gp.predict(xd)[0] - m0) / h) ** 2;
+    }
+    best = Math.max(best, Math.sqrt(g2));
+  }
+  return best;
 }
