@@ -13,7 +13,13 @@ export {
   type TenantModel,
 } from "./client.ts";
 export * from "./generated/prisma/client.ts";
-export { closeMembershipPool, type OrgMembership, orgMembership } from "./membership.ts";
+export {
+  closeMembershipPool,
+  type OrgMembership,
+  orgMembership,
+  type UserMembership,
+  userMemberships,
+} from "./membership.ts";
 export { migrateDatabase, runPrismaCli } from "./migrate.ts";
 export {
   type AcquireOutcome,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orgMembership } from "./membership.ts";
+import { orgMembership, userMemberships } from "./membership.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 
 let t: TestDatabase;
@@ -43,6 +43,35 @@ describe("orgMembership", () => {
     expect((await orgMembership(db, "delta", cy.id))?.role).toBe("OWNER");
     await db.membership.deleteMany({ where: { orgId: org.id, userId: cy.id } });
     expect(await orgMembership(db, "delta", cy.id)).toBeNull();
+  });
+
+  it("lists a user's own memberships, oldest first, and no one else's", async () => {
+    const { db } = t;
+    const dee = await db.user.create({ data: { email: "dee@example.org" } });
+    const eve = await db.user.create({ data: { email: "eve@example.org" } });
+    const orgs = [];
+    for (const [i, slug] of ["omega", "kappa", "sigma"].entries()) {
+      const org = await db.organization.create({ data: { slug, name: slug.toUpperCase() } });
+      orgs.push(org);
+      await db.membership.create({
+        data: {
+          orgId: org.id,
+          userId: dee.id,
+          role: i === 1 ? "OWNER" : "VIEWER",
+          createdAt: new Date(2026, 0, 3 - i),
+        },
+      });
+    }
+    await db.membership.create({ data: { orgId: orgs[0]!.id, userId: eve.id, role: "ADMIN" } });
+    expect(await userMemberships(db, dee.id)).toEqual([
+      { orgId: orgs[2]!.id, slug: "sigma", name: "SIGMA", role: "VIEWER" },
+      { orgId: orgs[1]!.id, slug: "kappa", name: "KAPPA", role: "OWNER" },
+      { orgId: orgs[0]!.id, slug: "omega", name: "OMEGA", role: "VIEWER" },
+    ]);
+    expect(await userMemberships(db, eve.id)).toEqual([
+      { orgId: orgs[0]!.id, slug: "omega", name: "OMEGA", role: "ADMIN" },
+    ]);
+    expect(await userMemberships(db, "nobody")).toEqual([]);
   });
 
   it("refuses a client it does not know", async () => {
