@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { parseDatabaseUrl, withDatabase } from "./url.ts";
 
 /**
@@ -9,10 +10,48 @@ import { parseDatabaseUrl, withDatabase } from "./url.ts";
  */
 export function pgAdapter(url: string, options: { max?: number; allowExitOnIdle?: boolean } = {}): PrismaPg {
   const parts = parseDatabaseUrl(url);
-  return new PrismaPg({
+  const factory = new PrismaPg({
     ...parts,
     max: options.max ?? 10,
     allowExitOnIdle: options.allowExitOnIdle ?? false,
+  });
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    releaseDeadClients(adapter.underlyingDriver() as pg.Pool);
+    return adapter;
+  };
+  return factory;
+}
+
+/**
+ * A checked-out client whose connection dies goes back to the pool at once (which discards it).
+ * Prisma's interactive transactions can keep such a client checked out for good when Postgres
+ * crashes under them (seen with adapter-pg 6.19 / Prisma 7.10): each one takes a pool slot forever,
+ * and once all are taken every later query waits forever (the pool has no acquire timeout). The
+ * holder's own release later is a no-op; its queries on the dead client fail at once.
+ */
+function releaseDeadClients(pool: pg.Pool): void {
+  const held = new WeakMap<pg.PoolClient, (err: Error) => void>();
+  pool.on("acquire", (client) => {
+    const onError = (err: Error) => {
+      held.delete(client);
+      const release = client.release;
+      client.release = () => undefined;
+      try {
+        release(err);
+      } catch {
+        // already released by its holder
+      }
+    };
+    held.set(client, onError);
+    client.once("error", onError);
+  });
+  pool.on("release", (_err, client) => {
+    const onError = held.get(client);
+    if (!onError) return;
+    held.delete(client);
+    client.removeListener("error", onError);
   });
 }
 
