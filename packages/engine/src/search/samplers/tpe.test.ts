@@ -44,6 +44,19 @@ describe("TPE sampler", () => {
     }
   });
 
+  it("constant liar: pending trials count towards the startup trials", () => {
+    const done = runSequential(new TpeSampler(3), branin2, branin, 3);
+    const running = (n: number): StoredTrial[] =>
+      Array.from({ length: n }, (_, i) => ({ number: 3 + i, params: done[i % 3]!.params, state: "RUNNING" }));
+    // 3 finished + 7 pending = 10 issued: modelled; liar off, or 9 issued: still the prior draw.
+    const liar = new TpeSampler(3).ask(branin2, [...done, ...running(7)]);
+    const prior = new TpeSampler(3, { constantLiar: false }).ask(branin2, [...done, ...running(7)]);
+    expect(liar).not.toEqual(prior);
+    expect(new TpeSampler(3).ask(branin2, [...done, ...running(6)])).toEqual(
+      new TpeSampler(3, { constantLiar: false }).ask(branin2, [...done, ...running(6)]),
+    );
+  });
+
   it("constant liar: with pending trials the next proposal differs", () => {
     const sampler = new TpeSampler(2);
     const history = runSequential(sampler, branin2, branin, 30);

@@ -104,7 +104,11 @@ export class TpeSampler implements Sampler {
     const rng = askRng(this.seed, trials);
     const finished = trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED");
     const nStartup = this.explicitStartup ?? opts.nStartupTrials ?? this.o.nStartupTrials;
-    if (finished.length < nStartup) return sampleFromPrior(space, rng);
+    // With constant liar, pending trials count towards the startup: the first nStartup trials
+    // issued are random, and later asks model the results so far with the rest as lies, instead of
+    // eight parallel workers issuing nStartup + 7 random trials before the first model.
+    const issued = this.o.constantLiar ? finished.length + trials.filter(isPending).length : finished.length;
+    if (issued < nStartup || finished.length === 0) return sampleFromPrior(space, rng);
     const observations = this.rankedObservations(trials, opts);
     const groups = this.groups(space, observations);
     const params: Record<string, ParamValue> = {};
