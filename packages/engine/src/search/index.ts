@@ -121,6 +121,7 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       multivariate: z.boolean().optional(),
       group: z.boolean().optional(),
       constantLiar: z.boolean().optional(),
+      liarWeight: z.number().min(0).max(1).optional(),
       nStartupTrials: z.number().int().min(0).optional(),
       nEiCandidates: z.number().int().min(1).max(10000).optional(),
       priorWeight: positive.optional(),

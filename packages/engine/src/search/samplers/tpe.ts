@@ -32,6 +32,12 @@ export interface TpeOptions {
   /** Model parameters that are active in the same trials jointly (multivariate only). */
   group?: boolean;
   constantLiar?: boolean;
+  /**
+   * Weight of a pending trial's kernel in g(x), relative to a finished trial's (default 0.25): the
+   * lie is a guess, and at full weight the narrow default kernels push parallel asks off the
+   * optimum being refined (8 workers on Branin: 3.1x sequential's regret at full weight, 1.1x at 0.25).
+   */
+  liarWeight?: number;
   nStartupTrials?: number;
   nEiCandidates?: number;
   priorWeight?: number;
@@ -55,6 +61,7 @@ export const OPTUNA31_TPE: Readonly<TpeOptions> = {
   widthWeighted: true,
   bandwidth: "scott",
   magicClipCount: "split",
+  liarWeight: 1,
 };
 
 export const defaultGamma = (n: number) => Math.min(Math.ceil(0.1 * n), 25);
@@ -89,6 +96,7 @@ export class TpeSampler implements Sampler {
       multivariate: options.multivariate ?? true,
       group: options.group ?? true,
       constantLiar: options.constantLiar ?? true,
+      liarWeight: options.liarWeight ?? 0.25,
       nStartupTrials: options.nStartupTrials ?? 10,
       nEiCandidates: options.nEiCandidates ?? 24,
       priorWeight: options.priorWeight ?? 1,
@@ -186,14 +194,19 @@ export class TpeSampler implements Sampler {
     const above = relevant.slice(nBelow).sort((a, b) => a.trial.number - b.trial.number);
     const encode = (ob: Observation) => specs.map((s, d) => encodeValue(s, ob.trial.params[members[d]!]!));
     const parzen = (obs: Observation[]) =>
-      new ParzenEstimator(dims, obs.map(encode), defaultWeights(obs.length), {
-        priorWeight: this.o.priorWeight,
-        magicClip: this.o.magicClip,
-        multivariate: this.o.multivariate,
-        widthWeighted: this.o.widthWeighted,
-        bandwidth: this.o.bandwidth,
-        ...(this.o.magicClipCount === "all" ? { clipCount: relevant.length + 1 } : {}),
-      });
+      new ParzenEstimator(
+        dims,
+        obs.map(encode),
+        defaultWeights(obs.length).map((w, i) => (obs[i]!.tier === 2 ? w * this.o.liarWeight : w)),
+        {
+          priorWeight: this.o.priorWeight,
+          magicClip: this.o.magicClip,
+          multivariate: this.o.multivariate,
+          widthWeighted: this.o.widthWeighted,
+          bandwidth: this.o.bandwidth,
+          ...(this.o.magicClipCount === "all" ? { clipCount: relevant.length + 1 } : {}),
+        },
+      );
     const l = parzen(below);
     const g = parzen(above);
     let best: number[] | undefined;
