@@ -82,4 +82,31 @@ describe.each(["wasm", "cpu"])("trainEnsemble on %s", (backend) => {
     // early stopping: someone stopped before max epochs or all hit the limit consistently
     expect(fit.bestEpoch.every((e) => e >= 1 && e <= fit.epochs)).toBe(true);
   });
+
+  it("without validation points a member keeps its latest weights, not its initial ones", async () => {
+    // Every sub-dataset a single point and no held-out fold: every point trains, nothing validates.
+    const ds = task.dataset;
+    const single = Array.from({ length: ds.nPoints }, (_, i) => ({
+      name: `p${i}`,
+      indices: [i],
+      alwaysFitted: false,
+    }));
+    const singles = { ...task, dataset: { ...ds, subsets: single } };
+    const over = { task: singles, folds: [[]], maxEpochs: 80, patienceEpochs: 5 };
+    const fit = await trainEnsemble(setupFor([0, 1], over));
+    fit.members.forEach((m, s) => {
+      expect(m.validation).toEqual([]);
+      // it trains to the epoch limit and its weights are those of the last epoch observed
+      expect(fit.bestEpoch[s]).toBe(fit.epochs);
+      expect(fit.epochs).toBe(80);
+    });
+    const early = await trainEnsemble(setupFor([0, 1], { ...over, maxEpochs: 2 }));
+    fit.members.forEach((m, s) => {
+      const all = Array.from({ length: ds.nPoints }, (_, i) => i);
+      const late = referenceChi2(ds.cov.data, ds.nPoints, all, fit.predictions[s]!, m.data);
+      const start = referenceChi2(ds.cov.data, ds.nPoints, all, early.predictions[s]!, m.data);
+      // 80 epochs of training fit the data better than (nearly) untrained weights
+      expect(late).toBeLessThan(0.5 * start);
+    });
+  });
 });

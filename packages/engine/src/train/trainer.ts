@@ -364,7 +364,8 @@ class StoppingState {
       if (!this.active[s]) return;
       const hasVal = this.members[s]!.validation.length > 0;
       const cur = hasVal ? val[p]! : 0;
-      if (cur < this.bestVal[s]! || (epoch === 1 && !hasVal)) {
+      // Without validation points there is nothing to select on: the latest weights are the best.
+      if (!hasVal || cur < this.bestVal[s]!) {
         this.bestVal[s] = cur;
         this.bestEpoch[s] = epoch;
         improved[p] = 1;

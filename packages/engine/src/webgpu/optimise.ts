@@ -20,9 +20,9 @@ function f(x: number): string {
  * `stopping` (the chi2 engine, chi2.ts): the losses are read, already normalised, from the loss
  * kernel's report rows (binding 2, [R][reportStride], training chi2 then validation chi2); the
  * gradient of the trailing parameters P…PS−1 from binding 8 ([R][PS−P]); and the kernel keeps the
- * early-stopping bookkeeping of train/trainer.ts per replica: on a validation improvement (or at step 1
- * without validation points) the parameters before the update are copied to Best (binding 9), and a
- * replica whose best is `u.patience` steps old stops (its parameters freeze).
+ * early-stopping bookkeeping of train/trainer.ts per replica: on a validation improvement (or at every
+ * step without validation points) the parameters before the update are copied to Best (binding 9), and
+ * a replica whose best is `u.patience` steps old stops (its parameters freeze).
  */
 export function optimiseShader(
   k: KernelLayout,
@@ -48,7 +48,7 @@ ${XS > 0 ? `@group(0) @binding(8) var<storage, read> xgrad: array<f32>;      // 
   let lv = report[r * ${RS}u + 1u];
   let hasVal = Meta[m0 + ${M.hasValidation}u] > 0.0;
   let cur = select(0.0, lv, hasVal);
-  let improved = isActive > 0.0 && (cur < Meta[m0 + ${M.bestValidation}u] || (t == 1.0 && !hasVal));`
+  let improved = isActive > 0.0 && (!hasVal || cur < Meta[m0 + ${M.bestValidation}u]);`
     : "";
   const finish = stop
     ? `    var bestStep = Meta[m0 + ${M.bestStep}u];

@@ -117,6 +117,27 @@ describe("WebGPU trainer on llvmpipe", () => {
     },
   );
 
+  it("members without validation points keep their latest weights, as on TF.js", async () => {
+    const base = closureSetup();
+    const ds = base.task.dataset;
+    const subsets = Array.from({ length: ds.nPoints }, (_, i) => ({
+      name: `p${i}`,
+      indices: [i],
+      alwaysFitted: false,
+    }));
+    const setup = closureSetup({
+      task: { ...base.task, dataset: { ...ds, subsets } },
+      folds: [[]],
+      maxEpochs: 30,
+    });
+    const ref = await trainEnsemble(setup);
+    const gpu = await trainEnsembleWebGpu(setup, {}, { backend: "opengles", kernel: "cpu" });
+    expect(ref.members.every((m) => m.validation.length === 0)).toBe(true);
+    expect(ref.bestEpoch).toEqual(ref.members.map(() => 30));
+    expect(gpu.bestEpoch).toEqual(ref.bestEpoch);
+    expect(compareFits(gpu, ref).predictions).toBeLessThan(1e-4);
+  });
+
   it("chunking the members by binding size gives the same numbers, bit for bit (with dropout)", async () => {
     const base = closureSetup({ patienceEpochs: 2 });
     const setup = { ...base, arch: { ...base.arch, dropout: 0.1 } };
