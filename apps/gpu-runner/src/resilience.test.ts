@@ -119,6 +119,10 @@ async function expectCompletedOnce(db: Db, studyId: string, n: number) {
   expect(Number(foreign?.n ?? 0)).toBe(0);
 }
 
+/** BullMQ's PostgreSQL backend in `databaseUrl` (its tables in the schema `namespace`). */
+const postgresQueue = (databaseUrl: string, namespace: string) =>
+  createQueueConnection({ redisUrl: "", databaseUrl, namespace });
+
 /** Where the queue lives, and how its store is taken down and brought back. */
 interface QueueStore {
   db: Db;
@@ -166,7 +170,7 @@ const queueStores: { name: "redis" | "postgres"; store: string; open: () => Prom
         db,
         databaseUrl: server.url,
         runnerEnv: { REDIS_URL: "" },
-        connect: (namespace) => createQueueConnection({ redisUrl: "", databaseUrl: server.url, namespace }),
+        connect: (namespace) => postgresQueue(server.url, namespace),
         down: server.crash,
         up: server.restart,
         unavailable:
@@ -240,7 +244,7 @@ const crashBackends: {
   {
     name: "postgres",
     env: { REDIS_URL: "" },
-    connect: (databaseUrl, namespace) => createQueueConnection({ redisUrl: "", databaseUrl, namespace }),
+    connect: postgresQueue,
   },
 ];
 
