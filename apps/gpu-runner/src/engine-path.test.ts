@@ -1,11 +1,12 @@
 // The default (non-synthetic) path: a real, tiny closure trial trained by the engine through the
 // runner's trial processor, with its progress and result written for the holding attempt.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { demoSearchSpace } from "@hyperensemble/engine";
+import { demoSearchSpace, webGpuTrainer } from "@hyperensemble/engine";
 import { createSampler, parseSearchSpace } from "@hyperensemble/engine/search";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadRunnerEnv } from "./env.ts";
 import { seedOrg } from "./fleet.test-helpers.ts";
-import { processTrialJob } from "./processTrial.ts";
+import { processTrialJob, type TrialProcessorDeps } from "./processTrial.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -15,7 +16,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-it("trains a real trial with the engine and completes it once", async () => {
+async function closureTrial(name: string) {
   const db = database.db;
   const { org, user } = await seedOrg(db);
   const space = parseSearchSpace(demoSearchSpace);
@@ -23,7 +24,7 @@ it("trains a real trial with the engine and completes it once", async () => {
     data: {
       orgId: org.id,
       ownerId: user.id,
-      name: "engine path",
+      name,
       task: { kind: "closure", level: 0 },
       searchSpace: space as object,
       ensemble: { replicas: 2, folds: 1 },
@@ -35,6 +36,12 @@ it("trains a real trial with the engine and completes it once", async () => {
   });
   const params = createSampler({ name: "random", seed: 1 }).ask(space, []);
   const trial = await db.trial.create({ data: { orgId: org.id, studyId: study.id, number: 0, params } });
+  return { org, study, trial };
+}
+
+async function processOne(name: string, extra: Partial<TrialProcessorDeps> = {}) {
+  const db = database.db;
+  const { org, study, trial } = await closureTrial(name);
   const enqueued: string[] = [];
   const outcome = await processTrialJob(
     {
@@ -43,17 +50,45 @@ it("trains a real trial with the engine and completes it once", async () => {
       runnerId: null as unknown as string,
       backend: "cpu",
       heartbeatMs: 1_000,
+      ...extra,
     },
     { trialId: trial.id, studyId: study.id, orgId: org.id },
     new AbortController().signal,
   );
-  expect(outcome.kind).toBe("complete");
   const row = await db.trial.findUniqueOrThrow({ where: { id: trial.id }, include: { result: true } });
+  return { outcome, row, study, enqueued };
+}
+
+it("trains a real trial with the engine and completes it once", async () => {
+  const db = database.db;
+  const { outcome, row, study, enqueued } = await processOne("engine path");
+  expect(outcome.kind).toBe("complete");
   expect(row).toMatchObject({ state: "COMPLETE", attempt: 1 });
   expect(row.result?.backend).toBe("cpu");
   expect(Number.isFinite(row.result?.value)).toBe(true);
-  expect(await db.intermediateValue.count({ where: { trialId: trial.id } })).toBeGreaterThanOrEqual(1);
+  expect(await db.intermediateValue.count({ where: { trialId: row.id } })).toBeGreaterThanOrEqual(1);
   // The budget (1 trial) is spent: the follow-up fill completes the study and enqueues nothing.
   expect(enqueued).toEqual([]);
   expect((await db.study.findUniqueOrThrow({ where: { id: study.id } })).state).toBe("COMPLETED");
 }, 120_000);
+
+it("ENGINE_TRAINER=webgpu: the same trial trained by the WGSL engine scores as on TF.js", async () => {
+  // Mesa llvmpipe through Dawn's OpenGL ES backend here (CI installs it); Vulkan on a GPU node.
+  const trainer = await webGpuTrainer({ backend: "opengles" });
+  const gpu = await processOne("engine path webgpu", { trainer, packMaxMembers: 64 });
+  const ref = await processOne("engine path tfjs");
+  expect(gpu.outcome.kind).toBe("complete");
+  expect(gpu.row).toMatchObject({ state: "COMPLETE", attempt: 1 });
+  expect(gpu.row.result?.backend).toMatch(/^webgpu/);
+  const rel = (a: number | null | undefined, b: number | null | undefined) =>
+    Math.abs(a! - b!) / Math.abs(b!);
+  expect(rel(gpu.row.result?.value, ref.row.result?.value)).toBeLessThan(1e-4);
+  expect(rel(gpu.row.result?.L1, ref.row.result?.L1)).toBeLessThan(1e-4);
+  expect(rel(gpu.row.result?.phi2, ref.row.result?.phi2)).toBeLessThan(1e-4);
+}, 180_000);
+
+it("ENGINE_TRAINER defaults to TF.js, takes webgpu, and names itself when wrong", () => {
+  expect(loadRunnerEnv({}).ENGINE_TRAINER).toBe("tfjs");
+  expect(loadRunnerEnv({ ENGINE_TRAINER: "webgpu" }).ENGINE_TRAINER).toBe("webgpu");
+  expect(() => loadRunnerEnv({ ENGINE_TRAINER: "cuda" })).toThrow(/ENGINE_TRAINER/);
+});

@@ -16,6 +16,14 @@ const schema = z.object({
     .max(65535)
     .default(9464),
   ENGINE_BACKEND: z.enum(["tensorflow", "webgpu", "wasm", "cpu"]).optional(),
+  /**
+   * Who trains: "tfjs" (TensorFlow.js on ENGINE_BACKEND) or "webgpu" (the engine's own WGSL kernels on
+   * Dawn, packages/engine/src/webgpu; needs a Vulkan adapter, refused at start without one; trials are
+   * not packed on it).
+   */
+  ENGINE_TRAINER: z
+    .enum(["tfjs", "webgpu"], { error: "ENGINE_TRAINER must be tfjs or webgpu" })
+    .default("tfjs"),
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   STALE_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
   REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),

@@ -31,6 +31,8 @@ export interface TrialProcessorDeps {
   /** Identifies this worker's own DBO sampler (and kappa) in decentralized studies. Default runnerId. */
   workerId?: string;
   backend?: "tensorflow" | "webgpu" | "wasm" | "cpu";
+  /** Trains instead of TF.js (ENGINE_TRAINER=webgpu: the engine's WGSL kernels); never packs. */
+  trainer?: RunTrialOptions["trainer"];
   heartbeatMs: number;
   /** A RUNNING trial whose heartbeat is older than this is taken over (its runner died). */
   staleMs?: number;
@@ -202,11 +204,14 @@ export async function processTrialJob(
         : undefined;
       const spec = buildTrialSpec(study, trial, deps.backend, dataset);
       members[0]!.spec = spec;
-      if ((deps.packMaxMembers ?? 0) > 0)
+      if ((deps.packMaxMembers ?? 0) > 0 && !deps.trainer)
         members.push(...(await claimCompanions(deps, engine, study, { trial, spec }, dataset)));
       const specs = members.map((m) => m.spec!);
+      const trainer = deps.trainer ? { trainer: deps.trainer } : {};
       train = (opts) =>
-        members.length === 1 ? [engine.runTrial(specs[0]!, opts[0])] : engine.runTrials(specs, opts);
+        members.length === 1
+          ? [engine.runTrial(specs[0]!, { ...opts[0], ...trainer })]
+          : engine.runTrials(specs, opts);
     }
   } catch (err) {
     // loading the engine or the dataset failed: the job's trial ends as a failed training would

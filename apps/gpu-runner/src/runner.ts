@@ -41,6 +41,11 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           | "wasm"
           | "cpu")
       : undefined;
+  // ENGINE_TRAINER=webgpu: fail at start, naming the missing adapter, rather than on every trial.
+  const trainer =
+    synthetic === undefined && env.ENGINE_TRAINER === "webgpu"
+      ? await (await loadEngine()).webGpuTrainer()
+      : undefined;
   const connection = createQueueConnection({ databaseUrl: databaseUrl(), namespace: env.QUEUE_NAMESPACE });
   const queue = trialQueue(connection, { name: env.QUEUE_NAME });
   const enqueuer = {
@@ -58,15 +63,15 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
   const runner = await db.runner.create({
     data: {
       name: env.RUNNER_NAME,
-      backend: backend ?? "synthetic",
+      backend: trainer ? trainer.name : (backend ?? "synthetic"),
       concurrency: env.RUNNER_CONCURRENCY,
       device: await detectDevice(),
     },
   });
   const log = (msg: string) => console.log(`[runner ${env.RUNNER_NAME}] ${msg}`);
   log(
-    `registered ${runner.id}, backend ${backend ?? "synthetic"}, concurrency ${env.RUNNER_CONCURRENCY}` +
-      (backend && env.RUNNER_PACK_MAX_MEMBERS > 0
+    `registered ${runner.id}, backend ${trainer?.name ?? backend ?? "synthetic"}, concurrency ${env.RUNNER_CONCURRENCY}` +
+      (backend && !trainer && env.RUNNER_PACK_MAX_MEMBERS > 0
         ? `, packing up to ${env.RUNNER_PACK_MAX_MEMBERS} members`
         : ""),
   );
@@ -107,6 +112,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           runnerId: runner.id,
           workerId: env.RUNNER_NAME,
           ...(backend ? { backend } : {}),
+          ...(trainer ? { trainer } : {}),
           heartbeatMs: env.HEARTBEAT_MS,
           staleMs: env.STALE_AFTER_MS,
           ...(synthetic !== undefined ? { syntheticTrialMs: synthetic } : {}),
