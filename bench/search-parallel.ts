@@ -2,11 +2,12 @@
  * Parallel benchmark: 8 asynchronous workers against one, at equal trial counts. Trials take
  * Uniform(0.5, 1.5) time units; a worker that finishes tells its result and asks again while the
  * other seven trials are still running (pending), in simulated time. Centralised samplers see the
- * pending trials (TPE: constant liar; GP: local penalisation, or the kriging believer in gp-kb);
+ * pending trials (TPE: constant liar; GP: kriging believer plus local penalisation, or either alone
+ * in gp-kb and gp-lp);
  * decentralised BO gives each worker its own sampler (own seed and kappa) over the shared history.
  * 20 seeds by default, as the sampler benchmark (METHOD.md §6: medians over >= 20 seeds).
  *
- *   npm run bench:search-parallel -- --seeds 20 [--functions branin,hartmann6] [--samplers tpe,gp,gp-kb,dbo-rf]
+ *   npm run bench:search-parallel -- --seeds 20 [--functions branin,hartmann6] [--samplers tpe,gp,gp-kb,gp-lp,dbo-rf]
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -65,6 +66,8 @@ const MODES: Record<string, (seed: number, workers: number) => Sampler[]> = {
   gp: (seed, workers) => Array.from({ length: workers }, () => createSampler({ name: "gp", seed })),
   "gp-kb": (seed, workers) =>
     Array.from({ length: workers }, () => createSampler({ name: "gp", seed, pending: "believer" })),
+  "gp-lp": (seed, workers) =>
+    Array.from({ length: workers }, () => createSampler({ name: "gp", seed, pending: "penalise" })),
   "dbo-rf": (seed, workers) =>
     Array.from({ length: workers }, (_, w) =>
       createSampler({ name: "dbo", seed, workerId: `w${w}`, surrogate: "rf" } as SamplerConfig),

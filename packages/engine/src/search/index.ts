@@ -145,7 +145,7 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       refitEvery: z.number().int().min(1).optional(),
       outputWarping: z.enum(["none", "log", "rank"]).optional(),
       noiseless: z.boolean().optional(),
-      pending: z.enum(["penalise", "believer"]).optional(),
+      pending: z.enum(["believer-penalise", "penalise", "believer"]).optional(),
       lipschitzScale: positive.optional(),
       search: z
         .object({

@@ -41,7 +41,7 @@ describe("GP-BO sampler", () => {
     expect(runSequential(new GpSampler(3), conditionalSpace, conditionalObjective, 20)).toEqual(trials);
   });
 
-  it("spreads a batch over pending trials (local penalisation) where ignoring them would cluster", () => {
+  it("spreads a batch over pending trials (believer and/or local penalisation) where ignoring them would cluster", () => {
     const history = runSequential(new GpSampler(4), branin2, branin, 12);
     // Median distance to the nearest other proposal among 8 asks made while the earlier ones are
     // still running; "FAIL" marks a trial the sampler ignores but that advances its generator.
@@ -70,5 +70,6 @@ describe("GP-BO sampler", () => {
     expect(penalised).toBeGreaterThan(0.02);
     expect(penalised).toBeGreaterThan(5 * ignored);
     expect(spread(new GpSampler(4, { pending: "believer" }), "RUNNING")).toBeGreaterThan(5 * ignored);
+    expect(spread(new GpSampler(4, { pending: "penalise" }), "RUNNING")).toBeGreaterThan(5 * ignored);
   });
 });

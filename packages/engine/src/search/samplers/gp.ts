@@ -1,8 +1,8 @@
 /**
  * Gaussian-process Bayesian optimisation: Matérn 5/2 ARD GP on the unit-cube encoding (log-scaled
  * parameters on their log axis, categoricals one-hot), expected improvement or a lower confidence
- * bound, Sobol initial design, and local penalisation around pending trials (or, as an option, the
- * kriging believer: their predicted mean added as data) so parallel asks spread out.
+ * bound, Sobol initial design, and for pending trials the kriging believer (their predicted mean
+ * added as data) plus local penalisation of the acquisition around them, so parallel asks spread out.
  */
 import { DEFAULT_PRIORS, fitHyper, GaussianProcess, type GpHyper, NOISELESS_PRIORS } from "../gp.ts";
 import type { SearchSpace } from "../space.ts";
@@ -35,10 +35,11 @@ export interface GpOptions {
   /** Acquisition maximiser effort (random candidates, perturbations of the incumbents, hill climbing). */
   search?: AcquisitionSearch;
   /**
-   * Pending (running) trials: "penalise" (default; local penalisation of the acquisition around
-   * each pending point) or "believer" (kriging believer: the posterior mean is added as data).
+   * Pending (running) trials: "believer-penalise" (default: the kriging believer adds each pending
+   * point's posterior mean as data, then the acquisition is locally penalised around it),
+   * "penalise" (local penalisation alone) or "believer" (kriging believer alone).
    */
-  pending?: "penalise" | "believer";
+  pending?: "believer-penalise" | "penalise" | "believer";
   /**
    * Local penalisation multiplies the Lipschitz estimate (the largest posterior-mean gradient) by
    * this, shrinking the exclusion balls (default 3; 1 is the paper's estimate).
@@ -97,7 +98,7 @@ export class GpSampler implements Sampler {
   private readonly outputWarping: "none" | "log" | "rank";
   private readonly noiseless: boolean;
   private readonly search: AcquisitionSearch | undefined;
-  private readonly pending: "penalise" | "believer";
+  private readonly pending: "believer-penalise" | "penalise" | "believer";
   private readonly lipschitzScale: number;
   private readonly hyperCache = new Map<string, GpHyper>();
 
@@ -115,7 +116,7 @@ export class GpSampler implements Sampler {
     this.outputWarping = options.outputWarping ?? "none";
     this.noiseless = options.noiseless ?? false;
     this.search = options.search;
-    this.pending = options.pending ?? "penalise";
+    this.pending = options.pending ?? "believer-penalise";
     this.lipschitzScale = options.lipschitzScale ?? 3;
   }
 
@@ -139,7 +140,7 @@ export class GpSampler implements Sampler {
     const hyper = this.hyperFor(done, x, y, encoder.dims);
     let gp = new GaussianProcess(x, y, hyper);
     const pending = trials.filter(isPending).map((t) => encoder.encode(t.params));
-    if (pending.length > 0 && this.pending === "believer") {
+    if (pending.length > 0 && this.pending !== "penalise") {
       const believed = pending.map((p) => gp.predict(p)[0]);
       gp = new GaussianProcess([...x, ...pending], [...y, ...believed], hyper);
     }
@@ -155,8 +156,9 @@ export class GpSampler implements Sampler {
             return -(m - this.kappa * Math.sqrt(v));
           };
     let score = base;
-    if (pending.length > 0 && this.pending === "penalise") {
-      // Local penalisation (González et al. 2016): a pending trial x_j whose outcome is still
+    if (pending.length > 0 && this.pending !== "believer") {
+      // Local penalisation (González et al. 2016), on the believer's posterior when both are on:
+      // a pending trial x_j whose outcome is still
       // unknown rules out, with probability Phi((L |x - x_j| - (mu_j - best)) / (sqrt 2 sd_j)), the
       // ball around it in which an L-Lipschitz objective could not beat the incumbent. Near a
       // well-known optimum (mu_j ~ best, sd_j small) the ball is tiny, so workers can refine it
