@@ -22,7 +22,7 @@ import { runTrial, type TrialReport } from "../trial.ts";
 import { WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 import { getWebGpu, WebGpuUnavailableError } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
-import { trainEnsembleWebGpu, webGpuTrainer } from "./trainer.ts";
+import { trainEnsembleWebGpu, type WebGpuTrainingOptions, webGpuTrainer } from "./trainer.ts";
 
 beforeAll(async () => {
   try {
@@ -80,40 +80,41 @@ function compareFits(gpu: EnsembleFit, ref: EnsembleFit) {
   return { bestChi2: maxRel(gpu.bestValidationChi2, ref.bestValidationChi2), predictions: pred / scale };
 }
 
+/** Train `setup` on TF.js and on WebGPU; both must agree on epochs, best epochs, reports and fits. */
+async function expectParity(setup: EnsembleSetup, label: string, engine: WebGpuTrainingOptions) {
+  const tfReports: EpochReport[] = [];
+  const ref = await trainEnsemble(setup, { onReport: (r) => void tfReports.push(r) });
+  const gpuReports: EpochReport[] = [];
+  const gpu = await trainEnsembleWebGpu(setup, { onReport: (r) => void gpuReports.push(r) }, engine);
+  const e = compareFits(gpu, ref);
+  console.log(label, { epochs: [gpu.epochs, ref.epochs], bestEpoch: [gpu.bestEpoch, ref.bestEpoch], ...e });
+  expect(gpu.epochs).toBe(ref.epochs);
+  expect(gpu.bestEpoch).toEqual(ref.bestEpoch);
+  expect(gpuReports.map((r) => [r.epoch, r.activeReplicas])).toEqual(
+    tfReports.map((r) => [r.epoch, r.activeReplicas]),
+  );
+  expect(
+    maxRel(
+      gpuReports.map((r) => r.value),
+      tfReports.map((r) => r.value),
+    ),
+  ).toBeLessThan(1e-4);
+  expect(e.bestChi2).toBeLessThan(1e-4);
+  expect(e.predictions).toBeLessThan(1e-4);
+  return { ref, gpu };
+}
+
 describe("WebGPU trainer on llvmpipe", () => {
   it.each<TrainKernel>(["cpu", "fused"])(
     "trains the members as the TF.js trainer does: early stopping, reports, best weights (%s kernel)",
     async (kernel) => {
-      const setup = closureSetup();
-      const tfReports: EpochReport[] = [];
-      const ref = await trainEnsemble(setup, { onReport: (r) => void tfReports.push(r) });
-      const gpuReports: EpochReport[] = [];
-      const gpu = await trainEnsembleWebGpu(
-        setup,
-        { onReport: (r) => void gpuReports.push(r) },
-        { backend: "opengles", kernel, maxEpochsPerReadback: 7 },
-      );
-      const e = compareFits(gpu, ref);
-      console.log(`trainer (${kernel})`, {
-        epochs: [gpu.epochs, ref.epochs],
-        bestEpoch: [gpu.bestEpoch, ref.bestEpoch],
-        ...e,
+      const { ref } = await expectParity(closureSetup(), `trainer (${kernel})`, {
+        backend: "opengles",
+        kernel,
+        maxEpochsPerReadback: 7,
       });
       // some members stop early, others train on: both branches of the bookkeeping run
       expect(new Set(ref.bestEpoch).size).toBeGreaterThan(1);
-      expect(gpu.epochs).toBe(ref.epochs);
-      expect(gpu.bestEpoch).toEqual(ref.bestEpoch);
-      expect(gpuReports.map((r) => [r.epoch, r.activeReplicas])).toEqual(
-        tfReports.map((r) => [r.epoch, r.activeReplicas]),
-      );
-      expect(
-        maxRel(
-          gpuReports.map((r) => r.value),
-          tfReports.map((r) => r.value),
-        ),
-      ).toBeLessThan(1e-4);
-      expect(e.bestChi2).toBeLessThan(1e-4);
-      expect(e.predictions).toBeLessThan(1e-4);
     },
   );
 
@@ -265,30 +266,13 @@ describe("WebGPU trainer on llvmpipe", () => {
     async (kernel, maxMaskEpochs) => {
       const base = closureSetup({ maxEpochs: 30 });
       const setup = { ...base, arch: { ...base.arch, dropout: 0.2 } };
-      const tfReports: EpochReport[] = [];
-      const ref = await trainEnsemble(setup, { onReport: (r) => void tfReports.push(r) });
-      const gpuReports: EpochReport[] = [];
-      const gpu = await trainEnsembleWebGpu(
-        setup,
-        { onReport: (r) => void gpuReports.push(r) },
-        { backend: "opengles", kernel, maxEpochsPerReadback: 7, maxMaskEpochs },
-      );
+      const { ref } = await expectParity(setup, `dropout (${kernel})`, {
+        backend: "opengles",
+        kernel,
+        maxEpochsPerReadback: 7,
+        maxMaskEpochs,
+      });
       const noDropout = await trainEnsembleWebGpu(base, {}, { backend: "opengles", kernel });
-      const e = compareFits(gpu, ref);
-      console.log(`dropout (${kernel})`, { epochs: [gpu.epochs, ref.epochs], ...e });
-      expect(gpu.epochs).toBe(ref.epochs);
-      expect(gpu.bestEpoch).toEqual(ref.bestEpoch);
-      expect(gpuReports.map((r) => [r.epoch, r.activeReplicas])).toEqual(
-        tfReports.map((r) => [r.epoch, r.activeReplicas]),
-      );
-      expect(
-        maxRel(
-          gpuReports.map((r) => r.value),
-          tfReports.map((r) => r.value),
-        ),
-      ).toBeLessThan(1e-4);
-      expect(e.bestChi2).toBeLessThan(1e-4);
-      expect(e.predictions).toBeLessThan(1e-4);
       // the masks matter: without them the fit is a different one
       expect(compareFits(noDropout, ref).predictions).toBeGreaterThan(1e-2);
     },
