@@ -101,30 +101,14 @@ export class ReferenceEnsemble {
         acts.push(z);
       }
       const out = acts[L]!;
-      let delta = new Float64Array(F);
+      const delta = new Float64Array(F);
       for (let k = 0; k < F; k++) {
         const e = out[k]! - targets[(r * N + n) * F + k]!;
         lt += m * e * e;
         lv += (1 - m) * e * e;
         delta[k] = nt > 0 ? (2 * m * e) / (F * nt) : 0;
       }
-      for (let l = L - 1; l >= 0; l--) {
-        const { kernel, bias, fanIn, fanOut } = this.offsets[l]!;
-        const a = acts[l]!;
-        for (let j = 0; j < fanOut; j++) {
-          grad[bias + j]! += delta[j]!;
-          for (let i = 0; i < fanIn; i++) grad[kernel + i * fanOut + j]! += a[i]! * delta[j]!;
-        }
-        if (l > 0) {
-          const prev = new Float64Array(fanIn);
-          for (let i = 0; i < fanIn; i++) {
-            let s = 0;
-            for (let j = 0; j < fanOut; j++) s += w[kernel + i * fanOut + j]! * delta[j]!;
-            prev[i] = s * dact(activation, a[i]!);
-          }
-          delta = prev;
-        }
-      }
+      mlpBackward(this.offsets, activation, w, acts, delta, grad);
     }
     return { train: nt > 0 ? lt / (F * nt) : 0, validation: nv > 0 ? lv / (F * nv) : 0, grad };
   }
