@@ -129,6 +129,7 @@ export const samplerConfigSchema = z.discriminatedUnion("name", [
       widthWeighted: z.boolean().optional(),
       bandwidth: z.enum(["neighbour", "scott"]).optional(),
       magicClipCount: z.enum(["all", "split"]).optional(),
+      pendingClip: z.enum(["dimension", "history"]).optional(),
     })
     .strict(),
   z
