@@ -27,7 +27,7 @@ export function pgAdapter(url: string, options: { max?: number; allowExitOnIdle?
 /**
  * A checked-out client whose connection dies goes back to the pool at once (which discards it).
  * Prisma's interactive transactions can keep such a client checked out for good when Postgres
- * crashes under them (seen with adapter-pg 6.19 / Prisma 7.10): each one takes a pool slot forever,
+ * crashes under them (seen with Prisma and adapter-pg 6.19.3): each one takes a pool slot forever,
  * and once all are taken every later query waits forever (the pool has no acquire timeout). The
  * holder's own release later is a no-op; its queries on the dead client fail at once.
  */
