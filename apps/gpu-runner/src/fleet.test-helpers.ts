@@ -91,6 +91,16 @@ export async function waitFor<T>(
   }
 }
 
+/** Wait until the study's state is COMPLETED. */
+export function waitForStudyCompleted(db: Db, studyId: string, timeoutMs = 60_000, everyMs = 100) {
+  return waitFor(
+    "the study to complete",
+    async () => (await db.study.findUnique({ where: { id: studyId } }))?.state === "COMPLETED",
+    timeoutMs,
+    everyMs,
+  );
+}
+
 let counter = 0;
 const unique = () => `${process.pid.toString(36)}${Date.now().toString(36)}${(counter++).toString(36)}`;
 

@@ -18,7 +18,14 @@ import {
   trialQueue,
 } from "@hyperensemble/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queueEnqueuer, seedOrg, seedStudy, studyLedger, waitFor } from "./fleet.test-helpers.ts";
+import {
+  queueEnqueuer,
+  seedOrg,
+  seedStudy,
+  studyLedger,
+  waitFor,
+  waitForStudyCompleted,
+} from "./fleet.test-helpers.ts";
 import { processTrialJob } from "./processTrial.ts";
 
 let database: TestDatabase;
@@ -126,12 +133,7 @@ describe("decentralized mode", () => {
     const ref = { orgId: org.id, studyId: study.id };
     await fillQueue(db, queueEnqueuer(queue), ref);
     inProcessRunner(name, queue, "worker-a", 5);
-    await waitFor(
-      "the study to complete",
-      async () => (await db.study.findUniqueOrThrow({ where: { id: study.id } })).state === "COMPLETED",
-      60_000,
-      100,
-    );
+    await waitForStudyCompleted(db, study.id, 60_000, 100);
     expect(await studyLedger(db, study.id)).toMatchObject({
       total: 16,
       byState: { COMPLETE: 16 },
@@ -177,12 +179,7 @@ describe("decentralized mode", () => {
     });
     await fillQueue(db, queueEnqueuer(queue), { orgId: org.id, studyId: study.id });
     for (const w of ["w0", "w1", "w2"]) inProcessRunner(name, queue, w, 20);
-    await waitFor(
-      "the study to complete",
-      async () => (await db.study.findUniqueOrThrow({ where: { id: study.id } })).state === "COMPLETED",
-      90_000,
-      100,
-    );
+    await waitForStudyCompleted(db, study.id, 90_000, 100);
     expect(await studyLedger(db, study.id)).toMatchObject({
       total: 30,
       byState: { COMPLETE: 30 },
@@ -236,12 +233,7 @@ describe("given configurations", () => {
     const ids = await enqueueConfigurations(db, queueEnqueuer(queue), ref, given);
     expect(ids).toHaveLength(2);
     inProcessRunner(name, queue, "given", 5);
-    await waitFor(
-      "the study to complete",
-      async () => (await db.study.findUniqueOrThrow({ where: { id: study.id } })).state === "COMPLETED",
-      60_000,
-      100,
-    );
+    await waitForStudyCompleted(db, study.id, 60_000, 100);
     expect(await studyLedger(db, study.id)).toMatchObject({
       total: 4,
       byState: { COMPLETE: 4 },

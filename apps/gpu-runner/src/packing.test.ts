@@ -14,7 +14,7 @@ import {
 } from "@hyperensemble/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRunnerEnv } from "./env.ts";
-import { queueEnqueuer, seedOrg, studyLedger, waitFor } from "./fleet.test-helpers.ts";
+import { queueEnqueuer, seedOrg, studyLedger, waitFor, waitForStudyCompleted } from "./fleet.test-helpers.ts";
 import { processTrialJob, type TrialOutcome } from "./processTrial.ts";
 
 let database: TestDatabase;
@@ -124,12 +124,7 @@ describe("trial packing in the runner", () => {
     );
     open.push({ close: () => worker.close(true) });
     await fillQueue(db, queueEnqueuer(queue), ref);
-    await waitFor(
-      "the study to complete",
-      async () => (await db.study.findUniqueOrThrow({ where: { id: study.id } })).state === "COMPLETED",
-      180_000,
-      200,
-    );
+    await waitForStudyCompleted(db, study.id, 180_000, 200);
 
     const ledger = await studyLedger(db, study.id);
     expect(ledger).toMatchObject({

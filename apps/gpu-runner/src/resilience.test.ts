@@ -34,6 +34,7 @@ import {
   stopRunners,
   studyLedger,
   waitFor,
+  waitForStudyCompleted,
 } from "./fleet.test-helpers.ts";
 
 const stopChild = (child: ChildProcess) =>
@@ -294,12 +295,7 @@ describe.each(crashBackends)("queue on $name: Postgres crash-restarted under a r
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await server.restart();
 
-    await waitFor(
-      "the study to complete",
-      async () => (await db.study.findUnique({ where: { id: study.id } }))?.state === "COMPLETED",
-      120_000,
-      250,
-    );
+    await waitForStudyCompleted(db, study.id, 120_000, 250);
     // Trials cut off by the crash went back as a next attempt, none was lost or finished twice.
     await expectCompletedOnce(db, study.id, 60);
     expect(runners.map((r) => r.child.exitCode)).toEqual([null, null, null]);
