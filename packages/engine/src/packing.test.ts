@@ -7,6 +7,7 @@ import { assignFolds } from "./data/replicas.ts";
 import { architectureKey, packKey, planPacks, runTrials } from "./packing.ts";
 import type { TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
+import { closureTestArch } from "./testing/fixtures.ts";
 import {
   type EnsembleFit,
   type EnsembleSetup,
@@ -27,15 +28,7 @@ function setup(
   const { replicas, folds, ...rest } = over;
   return {
     task,
-    arch: {
-      inputDim: 2,
-      hidden: [10, 8],
-      outputDim: 3,
-      activation: "tanh",
-      initializer: "glorot_uniform",
-      dropout: 0,
-      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5], trainable: true },
-    },
+    arch: closureTestArch,
     optimiser: { name: "adam", learningRate: 5e-3 },
     replicaIds: Array.from({ length: replicas }, (_, r) => r),
     folds: assignFolds(task.dataset, folds, over.seed),

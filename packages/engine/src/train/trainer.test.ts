@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import { assignFolds } from "../data/replicas.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
+import { closureTestArch } from "../testing/fixtures.ts";
 import { referenceChi2 } from "../testing/reference.ts";
 import { type EnsembleSetup, trainEnsemble } from "./trainer.ts";
 
@@ -10,15 +11,7 @@ const task = buildClosureTask(2, 8);
 function setupFor(replicaIds: number[], over: Partial<EnsembleSetup> = {}): EnsembleSetup {
   return {
     task,
-    arch: {
-      inputDim: 2,
-      hidden: [10, 8],
-      outputDim: 3,
-      activation: "tanh",
-      initializer: "glorot_uniform",
-      dropout: 0,
-      preprocessing: { alphaInit: [0.3, 0.8], betaInit: [2.5, 4.5], trainable: true },
-    },
+    arch: closureTestArch,
     optimiser: { name: "adam", learningRate: 5e-3, clipnorm: 10 },
     seed: 21,
     replicaIds,
