@@ -1,11 +1,21 @@
 export { type BackendName, backendPreference, selectBackend } from "./backend.ts";
+export { BlockMatrix, PointSet } from "./data/covariance.ts";
 export {
   buildDataset,
+  checkDatasetLimits,
   type Dataset,
   DatasetError,
   type DatasetJson,
   datasetJsonSchema,
+  parseDatasetJson,
 } from "./data/dataset.ts";
+export {
+  DatasetLimitError,
+  type DatasetLimits,
+  DEFAULT_DATASET_LIMITS,
+  datasetLimitsFromEnv,
+  datasetLimitVariables,
+} from "./data/limits.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
 export {
@@ -18,7 +28,7 @@ export {
   selectConfiguration,
   trialLosses,
 } from "./estimators/estimators.ts";
-export { cholesky, PointSet } from "./linalg.ts";
+export { cholesky } from "./linalg.ts";
 export {
   architectureKey,
   type PackedTrialResult,

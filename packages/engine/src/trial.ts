@@ -1,4 +1,5 @@
 import { selectBackend } from "./backend.ts";
+import { PointSet } from "./data/covariance.ts";
 import { assignFolds, foldPoints } from "./data/replicas.ts";
 import {
   closureEstimators,
@@ -10,7 +11,6 @@ import {
   phi2Spread,
   trialLosses,
 } from "./estimators/estimators.ts";
-import { PointSet } from "./linalg.ts";
 import type { ArchitectureConfig } from "./model/mlp.ts";
 import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
@@ -239,9 +239,7 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["
       ? {
           x: ds.inputs.map((r) => round(r[0]!)),
           central: Array.from(ds.central, round),
-          error: Array.from({ length: ds.nPoints }, (_, i) =>
-            round(Math.sqrt(ds.cov.data[i * ds.nPoints + i]!)),
-          ),
+          error: Array.from({ length: ds.nPoints }, (_, i) => round(Math.sqrt(ds.cov.variance(i)))),
           prediction: Array.from(central, round),
           subsets: ds.subsets.map((s) => ({
             name: s.name,

@@ -17,8 +17,8 @@
  *    activations on chip and back-propagates dL/dH into partial gradients.
  * 4. `optimise` of wgsl.ts with early stopping.
  *
- * Whitening: the covariance is block diagonal (independent sub-datasets, whitening.ts
- * covarianceBlocks), so W_s is block lower-triangular. A member's training and validation sets are
+ * Whitening: the covariance is block diagonal (independent sub-datasets, data/covariance.ts
+ * BlockMatrix), so W_s is block lower-triangular. A member's training and validation sets are
  * disjoint, so their two factors (each embedded at its points' slots of the block, zero elsewhere) are
  * stored as one matrix per block: a row of a training point gives a training residual, a row of a
  * validation point a validation one. z = W e is a row pass per point (each thread a point, no
@@ -29,7 +29,7 @@
  * float32 accuracy on ill-conditioned covariances.
  */
 
-import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
+import { inverseFactors } from "../data/covariance.ts";
 import type { Activation } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/trainer.ts";
@@ -90,7 +90,7 @@ export function chi2Shape(
   const N = task.dataset.nPoints;
   const GF = G * F;
   const NB = blocks.length;
-  const B = Math.max(...blocks.map((b) => b.length));
+  const B = blocks.reduce((m, b) => Math.max(m, b.length), 0);
   let o = 0;
   const take = (n: number) => {
     const at = o;
@@ -125,7 +125,7 @@ export function chi2Shape(
 
 /** The task's constants (head, block structure, ln x) in one f32 buffer; indices are exact in f32. */
 export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"], dropout = false): PackedTask {
-  const blocks = covarianceBlocks(task.dataset.cov);
+  const blocks = task.dataset.cov.blockList();
   const shape = chi2Shape(task, preprocessing, blocks, dropout);
   const { N, G, F, B, off } = shape;
   if (N >= 1 << 24 || G * F >= 1 << 24) throw new Error("chi2 kernel: indices must stay below 2^24");
@@ -169,7 +169,7 @@ export function packMember(
   prefactor: Float32Array | undefined,
   lambda: number,
 ): { data: Float32Array; whitening: Float32Array } {
-  const { shape, blocks } = packed;
+  const { shape } = packed;
   const { N, B, G, F } = shape;
   const data = new Float32Array(shape.MS);
   data.set(m.data);
@@ -181,24 +181,14 @@ export function packMember(
   data[2 * N + G * F + 2] = 1 / Math.max(1, m.validation.length);
   const whitening = new Float32Array(shape.WS);
   const cov = task.dataset.cov;
-  const slotOf = new Map<number, [number, number]>();
-  blocks.forEach((b, bi) => {
-    b.forEach((i, j) => {
-      slotOf.set(i, [bi, j]);
-    });
-  });
-  for (const set of [m.train, m.validation]) {
-    const byBlock: number[][] = blocks.map(() => []);
-    for (const i of [...set].sort((a, b) => a - b)) byBlock[slotOf.get(i)![0]]!.push(i);
-    byBlock.forEach((idx, bi) => {
-      if (idx.length === 0) return;
-      const inv = invertLower(cholesky(subMatrix(cov, idx)));
-      const n = idx.length;
+  for (const set of [m.train, m.validation])
+    for (const { points, inverse } of inverseFactors(cov, set)) {
+      const bi = cov.blockOf[points[0]!]!;
+      const n = points.length;
       for (let a = 0; a < n; a++)
         for (let c = 0; c <= a; c++)
-          whitening[(bi * B + slotOf.get(idx[a]!)![1]) * B + slotOf.get(idx[c]!)![1]] = inv.data[a * n + c]!;
-    });
-  }
+          whitening[(bi * B + cov.slot[points[a]!]!) * B + cov.slot[points[c]!]!] = inverse.data[a * n + c]!;
+    }
   return { data, whitening };
 }
 
