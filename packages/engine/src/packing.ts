@@ -77,7 +77,8 @@ export function runTrials(
   };
   const prepared = (async () => {
     const backend = await selectBackend(specs[0]!.backend);
-    const task = buildTask(specs[0]!);
+    // the trials share one task (equal packKey): a task built by the caller is reused
+    const task = opts.find((o) => o?.task)?.task ?? buildTask(specs[0]!);
     const setups = specs.map((spec) => ensembleSetup(spec, task));
     const fits = trainPacked(setups.map((s, i) => ({ setup: s.setup, opts: opts[i] ?? {} })));
     return { backend, task, setups, fits };

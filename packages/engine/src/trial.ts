@@ -71,6 +71,11 @@ export interface RunTrialOptions {
    * Dawn engine; `name` becomes the result's `backend`.
    */
   trainer?: { name: string; train: typeof trainEnsemble };
+  /**
+   * The spec's task, already built (buildTask): a runner builds a dataset once per dataset version
+   * and reuses it across trials instead of rebuilding its covariance factor for each.
+   */
+  task?: Task;
 }
 
 export function buildTask(spec: TrialSpec): Task {
@@ -124,7 +129,7 @@ export async function runTrial(specInput: TrialSpec, opts: RunTrialOptions = {})
   const started = performance.now();
   const spec = parseTrialSpec(specInput);
   const backend = await selectBackend(spec.backend);
-  const task = buildTask(spec);
+  const task = opts.task ?? buildTask(spec);
   const { setup, averageBest } = ensembleSetup(spec, task);
   const fit = await (opts.trainer?.train ?? trainEnsemble)(setup, opts);
   return {
