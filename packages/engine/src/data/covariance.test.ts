@@ -100,10 +100,10 @@ describe("block covariance", () => {
     const v = [1, 2, 3, 4, 5, 6, 7, 8];
     const sys = [0, 0, 0, 0, 0, 0.1, 0.3, 0];
     for (let i = 0; i < n; i++) {
-      dense[i * n + i] += stat[i]! * stat[i]!;
+      dense[i * n + i]! += stat[i]! * stat[i]!;
       for (let j = 0; j < n; j++) {
-        if (i < 3 && j < 3) dense[i * n + j] += 0.05 * 0.05 * v[i]! * v[j]!;
-        if (i >= 5 && j >= 5) dense[i * n + j] += sys[i]! * sys[j]!;
+        if (i < 3 && j < 3) dense[i * n + j]! += 0.05 * 0.05 * v[i]! * v[j]!;
+        if (i >= 5 && j >= 5) dense[i * n + j]! += sys[i]! * sys[j]!;
       }
     }
     expect(Array.from(ds.cov.toDense().data)).toEqual(Array.from(dense));

@@ -167,10 +167,11 @@ export interface Dataset {
 
 export class DatasetError extends Error {
   constructor(
-    message: string,
+    /** The message without the path. */
+    readonly detail: string,
     readonly path: (string | number)[],
   ) {
-    super(`${path.length ? path.join(".") + ": " : ""}${message}`);
+    super(`${path.length ? path.join(".") + ": " : ""}${detail}`);
   }
 }
 

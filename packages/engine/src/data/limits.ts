@@ -24,12 +24,15 @@ export interface DatasetLimits {
   validationMs: number;
   /** Off-thread validation (web): the worker's JavaScript heap, MB. */
   validationHeapMb: number;
+  /** Off-thread validation (web): validations at once per process; more wait their turn. */
+  validationConcurrency: number;
 }
 
 /**
  * Defaults: a 10 MB source; 100,000 points; dense blocks up to 5,000 points (200 MB as float64, the
  * same again for the factor), 25 M block entries in all (one such block); 64 outputs, 256 features,
- * 1,000 sub-datasets, 1,000 systematic sources; 60 s and 512 MB for validation off the event loop.
+ * 1,000 sub-datasets, 1,000 systematic sources; 60 s and 512 MB of heap for validation off the event
+ * loop, two validations at once.
  */
 export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxSourceBytes: 10 * 1024 * 1024,
@@ -42,6 +45,7 @@ export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxSysSources: 1_000,
   validationMs: 60_000,
   validationHeapMb: 512,
+  validationConcurrency: 2,
 });
 
 /** The environment variable that overrides each limit (positive integers). */
@@ -56,6 +60,7 @@ export const datasetLimitVariables: Readonly<Record<keyof DatasetLimits, string>
   maxSysSources: "HENS_DATASET_MAX_SYS_SOURCES",
   validationMs: "HENS_DATASET_VALIDATION_MS",
   validationHeapMb: "HENS_DATASET_VALIDATION_HEAP_MB",
+  validationConcurrency: "HENS_DATASET_VALIDATION_CONCURRENCY",
 });
 
 /** Limits from an environment (process.env in the web and the runner); invalid values throw, naming the variable. */
