@@ -16,8 +16,8 @@ export {
   datasetLimitsFromEnv,
   datasetLimitVariables,
 } from "./data/limits.ts";
-export { type DatasetValidation, INLINE_VALIDATION_WORK, validateDataset } from "./data/validate.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
+export { type DatasetValidation, INLINE_VALIDATION_WORK, validateDataset } from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
 export {
   averageBest,
