@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cholesky } from "../linalg.ts";
+import { cholesky, mahalanobis, subMatrix } from "../linalg.ts";
 import { deriveSeed, Rng, Stream } from "../rng.ts";
 import { randomSpd, referenceChi2, testRandom } from "../testing/reference.ts";
 import { BlockMatrix, PointSet } from "./covariance.ts";
@@ -72,6 +72,9 @@ describe("block covariance", () => {
       const got = new PointSet(idx, cov).chi2(t, d);
       const want = referenceChi2(dense, n, idx, t, d);
       expect(Math.abs(got - want) / want).toBeLessThan(1e-12);
+      // and bit for bit the former dense path: one factor and one solve over the whole set
+      const r = idx.map((i) => t[i]! - d[i]!);
+      expect(got).toBe(mahalanobis(cholesky(subMatrix({ n, data: dense }, idx)), r) / idx.length);
     }
   });
 

@@ -30,10 +30,12 @@ export function factorisationWork(ds: ParsedDatasetJson): number {
 }
 
 /**
- * Below this much work (about 10 ms of one core) the covariance is factorised on the calling thread:
- * starting a worker costs more than that. Above it, off the event loop.
+ * Below this much work (about 10 ms of one core) and this many points the dataset is built and
+ * factorised on the calling thread: starting a worker costs more than that. Above either, off the
+ * event loop.
  */
 export const INLINE_VALIDATION_WORK = 1e7;
+export const INLINE_VALIDATION_POINTS = 2_000;
 
 export interface DatasetValidation {
   json: ParsedDatasetJson;
@@ -74,7 +76,8 @@ export async function validateDataset(
   inlineWork = INLINE_VALIDATION_WORK,
 ): Promise<DatasetValidation> {
   const json = parseDatasetJson(input, limits, prefix);
-  if (factorisationWork(json) <= inlineWork) {
+  const points = json.subsets.reduce((n, s) => n + s.values.length, 0);
+  if (factorisationWork(json) <= inlineWork && points <= Math.min(inlineWork, INLINE_VALIDATION_POINTS)) {
     buildDataset(json, prefix, limits);
     return { json, offThread: false };
   }
