@@ -34,55 +34,81 @@ function choleskyEntry(a: Float64Array, l: Float64Array, n: number, r: number, c
   l[rr + r] = Math.sqrt(s);
 }
 
+/** Rows per panel of the blocked Cholesky (a multiple of 4, the rows of one register tile). */
+const PANEL = 16;
+
 /**
  * Lower Cholesky factor L with C = L Lᵀ (row-major). Throws NotPositiveDefiniteError.
  *
- * Row by row (each row from the rows above it), two rows × two columns at a time: four independent
- * dot products share their loads, which runs about 2.5× faster than one entry at a time on large
- * blocks. Every entry still subtracts its terms in the same order (k ascending, then the k = j term
- * last), so the factor is bit-identical to the textbook loop and every caller's numbers are unchanged.
+ * Row by row (each row from the rows above it), in panels of PANEL rows: every pair of finished rows
+ * j, j+1 is swept over the whole panel while it is hot in cache, four panel rows at a time, so eight
+ * independent dot products share their loads. About 3× the speed of one entry at a time on blocks of
+ * 2,000 points. Every entry still subtracts its terms in the same order (k ascending, then the k = j
+ * term last), so the factor is bit-identical to the textbook loop and no caller's numbers change.
  */
 export function cholesky(c: SquareMatrix): SquareMatrix {
   const { n, data: a } = c;
   const l = new Float64Array(n * n);
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const r0 = i * n;
-    const r1 = r0 + n;
-    let j = 0;
-    for (; j + 1 < i; j += 2) {
-      const q0 = j * n;
-      const q1 = q0 + n;
-      let s00 = a[r0 + j]!;
-      let s01 = a[r0 + j + 1]!;
-      let s10 = a[r1 + j]!;
-      let s11 = a[r1 + j + 1]!;
-      for (let k = 0; k < j; k++) {
-        const x0 = l[r0 + k]!;
-        const x1 = l[r1 + k]!;
-        const y0 = l[q0 + k]!;
-        const y1 = l[q1 + k]!;
-        s00 -= x0 * y0;
-        s01 -= x0 * y1;
-        s10 -= x1 * y0;
-        s11 -= x1 * y1;
-      }
-      const d0 = l[q0 + j]!;
-      const l00 = s00 / d0;
-      const l10 = s10 / d0;
-      l[r0 + j] = l00;
-      l[r1 + j] = l10;
-      const y = l[q1 + j]!;
-      s01 -= l00 * y;
-      s11 -= l10 * y;
-      const d1 = l[q1 + j + 1]!;
-      l[r0 + j + 1] = s01 / d1;
-      l[r1 + j + 1] = s11 / d1;
-    }
-    for (let r = i; r <= i + 1; r++) for (let col = j; col <= r; col++) choleskyEntry(a, l, n, r, col);
+  for (; i + PANEL <= n; i += PANEL) {
+    for (let j = 0; j + 1 < i; j += 2) choleskyTiles(a, l, n, i, j);
+    // the panel's own columns (i ≤ c ≤ r), one entry at a time: PANEL² entries of n terms each
+    for (let r = i; r < i + PANEL; r++) for (let col = i; col <= r; col++) choleskyEntry(a, l, n, r, col);
   }
   for (; i < n; i++) for (let col = 0; col <= i; col++) choleskyEntry(a, l, n, i, col);
   return { n, data: l };
+}
+
+/** Columns j and j+1 (finished rows, j + 1 < i) of the panel's rows i .. i+PANEL−1, four rows at a time. */
+function choleskyTiles(a: Float64Array, l: Float64Array, n: number, i: number, j: number): void {
+  const q0 = j * n;
+  const q1 = q0 + n;
+  const d0 = l[q0 + j]!;
+  const y = l[q1 + j]!;
+  const d1 = l[q1 + j + 1]!;
+  for (let p = i; p < i + PANEL; p += 4) {
+    const r0 = p * n;
+    const r1 = r0 + n;
+    const r2 = r1 + n;
+    const r3 = r2 + n;
+    let s00 = a[r0 + j]!;
+    let s01 = a[r0 + j + 1]!;
+    let s10 = a[r1 + j]!;
+    let s11 = a[r1 + j + 1]!;
+    let s20 = a[r2 + j]!;
+    let s21 = a[r2 + j + 1]!;
+    let s30 = a[r3 + j]!;
+    let s31 = a[r3 + j + 1]!;
+    for (let k = 0; k < j; k++) {
+      const y0 = l[q0 + k]!;
+      const y1 = l[q1 + k]!;
+      const x0 = l[r0 + k]!;
+      const x1 = l[r1 + k]!;
+      const x2 = l[r2 + k]!;
+      const x3 = l[r3 + k]!;
+      s00 -= x0 * y0;
+      s01 -= x0 * y1;
+      s10 -= x1 * y0;
+      s11 -= x1 * y1;
+      s20 -= x2 * y0;
+      s21 -= x2 * y1;
+      s30 -= x3 * y0;
+      s31 -= x3 * y1;
+    }
+    // L[r][j] first, then its k = j term into L[r][j+1]: the textbook order
+    let v = s00 / d0;
+    l[r0 + j] = v;
+    l[r0 + j + 1] = (s01 - v * y) / d1;
+    v = s10 / d0;
+    l[r1 + j] = v;
+    l[r1 + j + 1] = (s11 - v * y) / d1;
+    v = s20 / d0;
+    l[r2 + j] = v;
+    l[r2 + j + 1] = (s21 - v * y) / d1;
+    v = s30 / d0;
+    l[r3 + j] = v;
+    l[r3 + j + 1] = (s31 - v * y) / d1;
+  }
 }
 
 /** Solve L y = b for lower-triangular L (forward substitution). */
