@@ -23,11 +23,9 @@ const csv = readFileSync(
   "utf8",
 );
 
-it("a dataset study uses its org's dataset only, and its trials train on it", async () => {
-  const db = database.db;
-  const { org, user } = await seedOrg(db);
-  const other = await seedOrg(db);
-  const json = csvToDatasetJson({
+/** The example table as dataset JSON, its edge sub-dataset always fitted. */
+const exampleJson = () =>
+  csvToDatasetJson({
     format: "csv",
     csv,
     inputs: ["x"],
@@ -36,6 +34,12 @@ it("a dataset study uses its org's dataset only, and its trials train on it", as
     subset: "experiment",
     alwaysFitted: ["edge"],
   });
+
+it("a dataset study uses its org's dataset only, and its trials train on it", async () => {
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  const other = await seedOrg(db);
+  const json = exampleJson();
   const mk = (orgId: string, name: string) =>
     db.dataset.create({
       data: { orgId, name, kind: "tabular", nPoints: 60, summary: {}, data: json as object },
@@ -84,14 +88,7 @@ it("a dataset study uses its org's dataset only, and its trials train on it", as
 it("trials of a dataset study share one built dataset (bounded cache), not one build per trial", async () => {
   const db = database.db;
   const { org, user } = await seedOrg(db);
-  const json = csvToDatasetJson({
-    format: "csv",
-    csv,
-    inputs: ["x"],
-    targets: ["y"],
-    errors: ["dy"],
-    subset: "experiment",
-  });
+  const json = exampleJson();
   const mk = (name: string) =>
     db.dataset.create({
       data: { orgId: org.id, name, kind: "tabular", nPoints: 60, summary: {}, data: json as object },

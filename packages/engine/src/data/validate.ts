@@ -110,7 +110,10 @@ function runWorker(
   // In the Next build the bundler rewrites `new Worker(new URL(…, import.meta.url))` to the worker's
   // own JavaScript chunk, so that form stays literal. Under a TypeScript runner (vitest, tsx) this
   // module and the worker are .ts files: the worker registers tsx's loader before importing it.
-  const worker = import.meta.url.endsWith(".ts")
+  // (Inside a Next bundle import.meta.url still names the .ts source, so Next is told apart by the
+  // NEXT_RUNTIME it defines.)
+  const typescriptSource = !process.env.NEXT_RUNTIME && import.meta.url.endsWith(".ts");
+  const worker = typescriptSource
     ? new Worker(
         `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(
           import.meta.url.replace(/validate\.ts$/, "validate.worker.ts"),
