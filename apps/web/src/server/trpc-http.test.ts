@@ -238,6 +238,7 @@ describe("internal errors", () => {
       expect(error.data.code).toBe("INTERNAL_SERVER_ERROR");
       expect(error.data.requestId).toMatch(/^[0-9a-f-]{36}$/);
       expect(error.message).toBe(`internal error (request id ${error.data.requestId})`);
+      expect(res.headers.get("X-Request-Id")).toBe(error.data.requestId);
       // The operator finds the detail under the id the client was given.
       const line = logged.find((args) => String(args[0]).includes(error.data.requestId));
       expect(line).toBeDefined();

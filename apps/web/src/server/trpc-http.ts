@@ -3,7 +3,8 @@
 // - The body is capped (HENS_MAX_BODY_BYTES, http.ts): tRPC reads `req.json()` whole, so the route hands
 //   it a stream that errors with PAYLOAD_TOO_LARGE once the cap is passed; tRPC answers 413 in its own
 //   envelope (batches too), and a Content-Length above the cap is refused without reading a byte.
-// - Every 429 carries Retry-After (and RateLimit-* when an API token's limiter decided it).
+// - Every 429 carries Retry-After (and RateLimit-* when an API token's limiter decided it); a generic
+//   500 carries its request id in X-Request-Id.
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { tooManyRequestsHeaders } from "./api-errors";
@@ -54,9 +55,18 @@ export function handleTrpcRequest(req: Request, deps: TrpcHttpDeps): Promise<Res
     req: capped,
     router: deps.router,
     createContext: () => deps.createContext(capped),
-    responseMeta({ errors }) {
+    responseMeta({ errors, data }) {
+      const headers: Record<string, string> = {};
       const limited = errors.find((e) => e.code === "TOO_MANY_REQUESTS");
-      return limited ? { headers: tooManyRequestsHeaders(limited) } : {};
+      if (limited) Object.assign(headers, tooManyRequestsHeaders(limited));
+      // The id of a generic 500 (trpc.ts errorFormatter) also as a header, as REST sends it.
+      const requestId = data
+        .map((d) =>
+          "error" in d ? (d.error.data as { requestId?: unknown } | undefined)?.requestId : undefined,
+        )
+        .find((id): id is string => typeof id === "string");
+      if (requestId) headers["X-Request-Id"] = requestId;
+      return { headers };
     },
   });
 }

@@ -362,6 +362,11 @@ describe("every REST route", () => {
       ).toBeDefined();
     }
     expect(doc["openapi"]).toBe("3.1.0");
+    // The body cap and the generic 500 are part of the contract.
+    expect(Object.keys(doc["paths"]["/orgs/{org}/studies"]["post"]["responses"])).toEqual(
+      expect.arrayContaining(["413", "429", "500"]),
+    );
+    expect(doc["paths"]["/orgs/{org}/studies"]["get"]["responses"]).not.toHaveProperty("413");
   });
 
   it.each(REST_ROUTES.map((r) => [r.method, r.path] as const))(
