@@ -12,7 +12,8 @@ import {
   seedDemo,
 } from "@hyperensemble/platform";
 import { createQueueConnection, enqueueTrial, trialQueue } from "@hyperensemble/queue";
-import { ensureServices, migrateDatabase, repoRootDir } from "./lib/services.ts";
+import { quickstartAuthSecret } from "./lib/auth-secret.ts";
+import { ensureServices, migrateDatabase, quickstartAppEnv, repoRootDir } from "./lib/services.ts";
 
 const exitWhenDone = process.argv.includes("--exit");
 const port = Number(process.env.PORT ?? 3000);
@@ -71,14 +72,13 @@ try {
   );
   await migrateDatabase(services.databaseUrl);
   say("database migrated");
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: services.databaseUrl,
-    ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
-    NODE_ENV: "production",
-    HENS_ALLOW_DEV_SECRET: process.env.AUTH_SECRET ? undefined : "1",
-    AUTH_URL: `http://localhost:${port}`,
-  };
+  const authSecret = quickstartAuthSecret(path.join(root, ".data"));
+  say(
+    authSecret.source === "environment"
+      ? "AUTH_SECRET from the environment"
+      : `AUTH_SECRET ${authSecret.source === "created" ? "generated into" : "read from"} ${path.relative(root, authSecret.file)}`,
+  );
+  const env = quickstartAppEnv(services, { port, authSecret: authSecret.secret });
   process.env.DATABASE_URL = services.databaseUrl;
   if (services.redisUrl) process.env.REDIS_URL = services.redisUrl;
   const db = createDb(services.databaseUrl);
