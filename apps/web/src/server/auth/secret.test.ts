@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseWebEnv } from "../../env";
-import { authSecretProblem, DEV_AUTH_SECRET, secretBytes } from "./secret";
+import { authSecretProblem, DEV_AUTH_SECRET, secretBytes, weakSecretProblem } from "./secret";
 
 const production = (AUTH_SECRET?: string) =>
   parseWebEnv({ NODE_ENV: "production", ...(AUTH_SECRET === undefined ? {} : { AUTH_SECRET }) });
@@ -42,6 +42,13 @@ describe("AUTH_SECRET in production", () => {
     }
     const secret = randomBytes(32).toString("base64url");
     expect(production(secret).AUTH_SECRET).toBe(secret);
+  });
+
+  it("names the variable it checks (the same rules serve other secrets)", () => {
+    expect(weakSecretProblem("HENS_METRICS_TOKEN", "CHANGE_ME_run_openssl_rand_hex_32")).toMatch(
+      /^HENS_METRICS_TOKEN looks like a placeholder/,
+    );
+    expect(weakSecretProblem("HENS_METRICS_TOKEN", randomBytes(32).toString("hex"))).toBeNull();
   });
 
   it("counts decoded bytes, not characters", () => {

@@ -46,19 +46,27 @@ export function authSecretProblem(secret: string): string | null {
   if (secret === DEV_AUTH_SECRET) {
     return `AUTH_SECRET is the development default, which is public; ${HOW}`;
   }
+  return weakSecretProblem("AUTH_SECRET", secret);
+}
+
+/**
+ * Why the secret in variable `name` is a placeholder or guessable, or null: the rules for any
+ * secret the platform is configured with (AUTH_SECRET, bearer tokens for operator endpoints).
+ */
+export function weakSecretProblem(name: string, secret: string): string | null {
   const letters = secret.toLowerCase().replace(/[^a-z0-9]/g, "");
   const word = PLACEHOLDER_WORDS.find((w) => letters.includes(w));
-  if (word) return `AUTH_SECRET looks like a placeholder (it contains "${word}"); ${HOW}`;
+  if (word) return `${name} looks like a placeholder (it contains "${word}"); ${HOW}`;
   const bytes = secretBytes(secret);
   if (bytes < MIN_SECRET_BYTES) {
-    return `AUTH_SECRET is too short: ${bytes} bytes of key material, at least ${MIN_SECRET_BYTES} needed; ${HOW}`;
+    return `${name} is too short: ${bytes} bytes of key material, at least ${MIN_SECRET_BYTES} needed; ${HOW}`;
   }
   const distinct = new Set(secret).size;
   // A string that is a repetition of a shorter one ("0123456789abcdef" × 4) finds itself inside its
   // doubled copy before position `length`.
   const periodic = `${secret}${secret}`.indexOf(secret, 1) < secret.length;
   if (distinct < MIN_DISTINCT_CHARS || periodic) {
-    return `AUTH_SECRET is not random (${distinct} distinct characters${periodic ? ", a repeated pattern" : ""}); ${HOW}`;
+    return `${name} is not random (${distinct} distinct characters${periodic ? ", a repeated pattern" : ""}); ${HOW}`;
   }
   return null;
 }
