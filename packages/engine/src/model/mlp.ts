@@ -145,16 +145,3 @@ export function forward(
     h = tf.mul(h, preprocessingFactor(a, layout, params, c.logX, c.log1mX));
   return h as tf.Tensor3D;
 }
-
-/** Dropout masks for one epoch from per-replica streams, so replica r's masks do not depend on R. */
-export function dropoutMasks(a: ArchitectureConfig, rngs: Rng[], rows: number): tf.Tensor3D[] {
-  if (!(a.dropout > 0)) return [];
-  const keep = 1 - a.dropout;
-  return a.hidden.map((units) => {
-    const data = new Float32Array(rngs.length * rows * units);
-    let o = 0;
-    for (const rng of rngs)
-      for (let i = 0; i < rows * units; i++) data[o++] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
-    return tf.tensor3d(data, [rngs.length, rows, units]);
-  });
-}

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { foldPoints, pseudoData, trainingSplit } from "../data/replicas.ts";
+import { drawDropoutMasks } from "../kernel/dropout.ts";
 import {
   type ArchitectureConfig,
   forward,
@@ -640,21 +641,18 @@ function memberDropoutMasks(ctx: Context, ids: number[], rngs: Rng[]): tf.Tensor
   const rates = ids.map((s) => ctx.settings[s]!.dropout);
   if (!rates.some((r) => r > 0)) return [];
   const rows = ctx.task.modelInputs.length;
-  return ctx.arch.hidden.map((units) => {
+  const hidden = ctx.arch.hidden;
+  const per = rows * hidden.reduce((a, b) => a + b, 0);
+  const all = new Float32Array(ids.length * per);
+  ids.forEach((s, p) => {
+    drawDropoutMasks(rngs[s]!, rates[p]!, rows, hidden, all, p * per);
+  });
+  let at = 0;
+  return hidden.map((units) => {
     const data = new Float32Array(ids.length * rows * units);
-    let o = 0;
-    ids.forEach((s, p) => {
-      const rate = rates[p]!;
-      if (!(rate > 0)) {
-        data.fill(1, o, o + rows * units);
-        o += rows * units;
-        return;
-      }
-      // the same draws, in the same order, as dropoutMasks in model/mlp.ts
-      const keep = 1 - rate;
-      const rng = rngs[s]!;
-      for (let i = 0; i < rows * units; i++) data[o++] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
-    });
+    for (let p = 0; p < ids.length; p++)
+      data.set(all.subarray(p * per + at, p * per + at + rows * units), p * rows * units);
+    at += rows * units;
     return tf.tensor3d(data, [ids.length, rows, units]);
   });
 }

@@ -29,7 +29,7 @@
  * float32 accuracy on ill-conditioned covariances.
  */
 
-import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
+import { memberWhitening, type WhiteningBlocks, whiteningBlocks } from "../kernel/task.ts";
 import type { Activation } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/trainer.ts";
@@ -76,6 +76,7 @@ export interface PackedTask {
   shape: Chi2Shape;
   consts: Float32Array;
   blocks: number[][];
+  whitening: WhiteningBlocks;
 }
 
 export function chi2Shape(
@@ -125,7 +126,8 @@ export function chi2Shape(
 
 /** The task's constants (head, block structure, ln x) in one f32 buffer; indices are exact in f32. */
 export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"], dropout = false): PackedTask {
-  const blocks = covarianceBlocks(task.dataset.cov);
+  const whitening = whiteningBlocks(task);
+  const { blocks } = whitening;
   const shape = chi2Shape(task, preprocessing, blocks, dropout);
   const { N, G, F, B, off } = shape;
   if (N >= 1 << 24 || G * F >= 1 << 24) throw new Error("chi2 kernel: indices must stay below 2^24");
@@ -154,7 +156,7 @@ export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"], 
       c[off.ln1mx + g] = Math.log(1 - x[g]!);
     }
   }
-  return { shape, consts: c, blocks };
+  return { shape, consts: c, blocks, whitening };
 }
 
 /**
@@ -169,8 +171,8 @@ export function packMember(
   prefactor: Float32Array | undefined,
   lambda: number,
 ): { data: Float32Array; whitening: Float32Array } {
-  const { shape, blocks } = packed;
-  const { N, B, G, F } = shape;
+  const { shape } = packed;
+  const { N, G, F } = shape;
   const data = new Float32Array(shape.MS);
   data.set(m.data);
   for (const i of m.train) data[N + i] = 1;
@@ -179,41 +181,7 @@ export function packMember(
   data[2 * N + G * F] = lambda;
   data[2 * N + G * F + 1] = 1 / Math.max(1, m.train.length);
   data[2 * N + G * F + 2] = 1 / Math.max(1, m.validation.length);
-  const whitening = new Float32Array(shape.WS);
-  const cov = task.dataset.cov;
-  const slotOf = new Map<number, [number, number]>();
-  blocks.forEach((b, bi) => {
-    b.forEach((i, j) => {
-      slotOf.set(i, [bi, j]);
-    });
-  });
-  for (const set of [m.train, m.validation]) {
-    const byBlock: number[][] = blocks.map(() => []);
-    for (const i of [...set].sort((a, b) => a - b)) byBlock[slotOf.get(i)![0]]!.push(i);
-    byBlock.forEach((idx, bi) => {
-      if (idx.length === 0) return;
-      const inv = invertLower(cholesky(subMatrix(cov, idx)));
-      const n = idx.length;
-      for (let a = 0; a < n; a++)
-        for (let c = 0; c <= a; c++)
-          whitening[(bi * B + slotOf.get(idx[a]!)![1]) * B + slotOf.get(idx[c]!)![1]] = inv.data[a * n + c]!;
-    });
-  }
-  return { data, whitening };
-}
-
-/** Prefactor x^α (1−x)^β [G·F] from a member's (float32) exponents, as model/mlp.ts computes it. */
-export function fixedPrefactor(task: Task, params: Float32Array, alpha: number): Float32Array {
-  const x = task.preprocessing!.x;
-  const F = task.nOutputs;
-  const out = new Float32Array(x.length * F);
-  for (let g = 0; g < x.length; g++) {
-    const lx = Math.fround(Math.log(x[g]!));
-    const l1 = Math.fround(Math.log(1 - x[g]!));
-    for (let f = 0; f < F; f++)
-      out[g * F + f] = Math.exp(params[alpha + f]! * lx + params[alpha + F + f]! * l1);
-  }
-  return out;
+  return { data, whitening: memberWhitening(task, packed.whitening, m) };
 }
 
 function activation(act: Activation): string {

@@ -3,8 +3,10 @@
  * keep every binding under the device's maxStorageBufferBindingSize.
  */
 
+import { drawDropoutMasks } from "../kernel/dropout.ts";
+import { fixedPrefactor } from "../kernel/task.ts";
 import type { Rng } from "../rng.ts";
-import { type Chi2Shape, fixedPrefactor, type PackedTask, packMember } from "./chi2.ts";
+import { type Chi2Shape, type PackedTask, packMember } from "./chi2.ts";
 import type { Chi2EnsembleSpec } from "./chi2Ensemble.ts";
 import type { Chi2Pipelines } from "./chi2Pipelines.ts";
 import { type DropoutLayout, META, OPT_CODE, UNIFORM_BYTES } from "./wgsl.ts";
@@ -206,7 +208,7 @@ function bindGroups(ctx: ChunkContext, b: Chunk["buffers"], slots: GPUBuffer[]):
 
 /**
  * Dropout masks of epochs e+1 … e+kk for a chunk, [kk][count][G][H], each member from its own stream:
- * per epoch and hidden layer, rows × units in row-major order, as model/mlp.ts dropoutMasks draws them.
+ * kernel/dropout.ts drawDropoutMasks, laid out per row [g][H] at each layer's offset.
  */
 export function drawMasks(
   rngs: Rng[],
@@ -219,16 +221,17 @@ export function drawMasks(
   rate: number,
 ): Float32Array {
   const { H, offsets } = layout;
-  const keep = 1 - rate;
+  const per = G * hidden.reduce((a, b) => a + b, 0);
+  const one = new Float32Array(per);
   const m = new Float32Array(kk * count * G * H);
   for (let e = 0; e < kk; e++)
     for (let i = 0; i < count; i++) {
-      const rng = rngs[first + i]!;
+      drawDropoutMasks(rngs[first + i]!, rate, G, hidden, one);
       const row = (e * count + i) * G * H;
+      let o = 0;
       hidden.forEach((units, l) => {
         for (let g = 0; g < G; g++)
-          for (let j = 0; j < units; j++)
-            m[row + g * H + offsets[l]! + j] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
+          for (let j = 0; j < units; j++) m[row + g * H + offsets[l]! + j] = one[o++]!;
       });
     }
   return m;
