@@ -5,7 +5,7 @@
  * pseudo-data and splits, reports, pruning, cancellation, epoch limits and when to compact. A kernel
  * owns the numbers of a stack of S members between report points: parameters, optimiser state,
  * dropout streams and the per-member early-stopping bookkeeping. It is read back only when the host
- * asks (`state`, `readParameters`, `predict`), so a kernel on another device or on worker threads
+ * asks (`state`, `readParameters`), so a kernel on another device or on worker threads
  * keeps everything on its side for `step(k)`.
  *
  * Implementations: TF.js (kernel/tfjs.ts, the numerical reference), the WGSL kernels (webgpu/, GPU and
@@ -65,8 +65,8 @@
 
 import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
+import type { Member } from "../train/members.ts";
 import type { OptimiserConfig, OptimiserName } from "../train/optimisers.ts";
-import type { Member } from "../train/trainer.ts";
 
 /** What may differ between the members of one stack (the trials of a pack differ in these). */
 export interface MemberSettings {
@@ -122,11 +122,11 @@ export interface KernelState {
   validation: Float32Array;
 }
 
-/** Predictions and model outputs of some members at their best parameters. */
+/** Predictions and model outputs of n parameter rows. */
 export interface KernelPredictions {
-  /** T at best parameters, [n][N] (float32 values). */
+  /** T, [n][N] (float32 values). */
   predictions: Float32Array;
-  /** Model outputs (preprocessing applied) at best parameters, [n][G·F] (index g·F + f). */
+  /** Model outputs (preprocessing applied), [n][G·F] (index g·F + f). */
   outputs: Float32Array;
 }
 
@@ -167,8 +167,12 @@ export interface TrainingKernel {
    * move with it unchanged.
    */
   compact(keep: number[]): Promise<void>;
-  /** Predictions and outputs at the best parameters of these positions; training state unchanged. */
-  predict(positions: number[]): Promise<KernelPredictions>;
+  /**
+   * Predictions and model outputs at the given parameters [n][P] (any n; a fixed prefactor comes
+   * from their own exponents), without touching the stack: the host keeps the best parameters of
+   * members that leave the stack and predicts a trial's members together when it ends.
+   */
+  predict(params: Float32Array): Promise<KernelPredictions>;
   /** Loss terms and gradient at the current parameters (conformance tests). */
   lossAndGradient(): Promise<KernelGradient>;
   /** Release the device memory; the kernel is unusable afterwards. Idempotent. */

@@ -7,7 +7,7 @@
 
 import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
 import type { Task } from "../tasks/task.ts";
-import type { Member } from "../train/trainer.ts";
+import type { Member } from "../train/members.ts";
 
 /** The covariance's independent blocks (point indices) and the largest block size B. */
 export interface WhiteningBlocks {

@@ -32,7 +32,7 @@
 import { memberWhitening, type WhiteningBlocks, whiteningBlocks } from "../kernel/task.ts";
 import type { Activation } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
-import type { Member } from "../train/trainer.ts";
+import type { Member } from "../train/members.ts";
 import {
   type DropoutLayout,
   dropoutMaskBase,

@@ -10,7 +10,7 @@ import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import { deriveSeed, Rng, Stream } from "../rng.ts";
 import type { Task } from "../tasks/task.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
-import type { Member } from "../train/trainer.ts";
+import type { Member } from "../train/members.ts";
 import { CHI2_WG, type Chi2Shape, checkChi2Limits, type PackedTask, packTask, REPORT } from "./chi2.ts";
 import {
   type Chunk,
