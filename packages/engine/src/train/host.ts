@@ -7,7 +7,7 @@
  * stopping with best weights runs inside the kernel between events, by the rule of kernel.ts.
  */
 
-import type { KernelBackend, KernelMember, TrainingKernel } from "../kernel/kernel.ts";
+import type { KernelBackend, KernelMember, KernelSpec, TrainingKernel } from "../kernel/kernel.ts";
 import { initialParameters, parameterLayout } from "../model/mlp.ts";
 import { deriveSeed, Stream } from "../rng.ts";
 import {
@@ -84,15 +84,17 @@ export function trainPackedOn(
   return promises;
 }
 
-/** The members of every trial, their settings and initial parameters, in pack order. */
-function packMembers(trials: TrialState[]): { members: KernelMember[]; params: Float32Array } {
-  const layout = parameterLayout(trials[0]!.setup.arch);
+/**
+ * The kernel stack of several packable setups: every setup's members (buildMembers order), their
+ * settings and initial parameters, in setup order; `ids[i]` are setup i's member indices.
+ */
+export function stackSpec(setups: EnsembleSetup[]): { spec: KernelSpec; ids: number[][] } {
+  const { task, arch, optimiser } = setups[0]!;
+  const layout = parameterLayout(arch);
   const members: KernelMember[] = [];
   const init: Float32Array[] = [];
-  for (const t of trials) {
-    const { setup } = t;
-    for (const m of buildMembers(setup)) {
-      t.ids.push(members.length);
+  const ids = setups.map((setup) =>
+    buildMembers(setup).map((m) => {
       members.push({
         member: m,
         settings: {
@@ -104,13 +106,14 @@ function packMembers(trials: TrialState[]): { members: KernelMember[]; params: F
         },
       });
       init.push(initialParameters(setup.arch, layout, setup.seed, m.replica));
-    }
-  }
+      return members.length - 1;
+    }),
+  );
   const params = new Float32Array(members.length * layout.size);
   init.forEach((p, s) => {
     params.set(p, s * layout.size);
   });
-  return { members, params };
+  return { spec: { task, arch, layout, optimiser: optimiser.name, members, params }, ids };
 }
 
 /** Early-stopping state of every member, mirrored from the kernel at each event (by member index). */
@@ -156,12 +159,14 @@ class MemberMirror {
 }
 
 async function runPack(backend: KernelBackend, trials: TrialState[], options: HostOptions): Promise<void> {
-  const { task, arch, optimiser } = trials[0]!.setup;
-  const layout = parameterLayout(arch);
-  const P = layout.size;
-  const { members, params } = packMembers(trials);
+  const { spec, ids } = stackSpec(trials.map((t) => t.setup));
+  trials.forEach((t, i) => {
+    t.ids = ids[i]!;
+  });
+  const { members } = spec;
+  const P = spec.layout.size;
   const S = members.length;
-  const kernel = await backend.create({ task, arch, layout, optimiser: optimiser.name, members, params });
+  const kernel = await backend.create(spec);
   /** Member index at each stack position. */
   let stack = members.map((_, s) => s);
   const mirror = new MemberMirror(S);

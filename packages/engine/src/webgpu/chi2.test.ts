@@ -13,6 +13,7 @@ import { Rng } from "../rng.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
 import { buildTabularTask } from "../tasks/tabular.ts";
 import type { Task } from "../tasks/task.ts";
+import { stackSpec } from "../train/host.ts";
 import { buildMembers, type EnsembleSetup, lossAndGradient } from "../train/trainer.ts";
 import { WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 import { getWebGpu, type WebGpuContext } from "./device.ts";
@@ -146,18 +147,7 @@ function errors(
 }
 
 async function gpuLossAndGradient(setup: EnsembleSetup, params: Float32Array, kernel: TrainKernel) {
-  const layout = parameterLayout(setup.arch);
-  const ens = await WebGpuChi2Ensemble.create(ctx.device, {
-    task: setup.task,
-    arch: setup.arch,
-    layout,
-    optimiser: setup.optimiser,
-    members: buildMembers(setup),
-    params,
-    patience: setup.patienceEpochs,
-    ...(setup.positivity ? { positivity: setup.positivity } : {}),
-    kernel,
-  });
+  const ens = await WebGpuChi2Ensemble.create(ctx.device, { ...stackSpec([setup]).spec, params, kernel });
   try {
     return await ens.lossAndGradient();
   } finally {

@@ -33,6 +33,8 @@ export interface Chunk {
     | "meta",
     GPUBuffer
   >;
+  /** Optimiser slots S0, S1, S2 ([count][PS] each). */
+  slots: GPUBuffer[];
   owned: GPUBuffer[];
   groups: { forward: GPUBindGroup; chi2: GPUBindGroup; train: GPUBindGroup; optimise: GPUBindGroup };
 }
@@ -69,17 +71,10 @@ export function uploadBuffer(device: GPUDevice, data: Float32Array, label: strin
   return b;
 }
 
-/** Uniforms of a chunk (wgsl.ts UNIFORM_BYTES layout). */
+/** Uniforms of a chunk (wgsl.ts UNIFORM_BYTES layout); optimiser settings are per member, in meta. */
 function uniformBlock(ctx: ChunkContext, count: number): ArrayBuffer {
-  const { spec } = ctx;
   const u = new ArrayBuffer(UNIFORM_BYTES);
-  new Uint32Array(u, 0, 4).set([count, ctx.packed.shape.G, ctx.C, OPT_CODE[spec.optimiser.name]]);
-  new Float32Array(u, 16, 3).set([
-    spec.optimiser.learningRate,
-    spec.optimiser.clipnorm ?? 0,
-    spec.optimiser.momentum ?? 0,
-  ]);
-  new Float32Array(u, 32, 1).set([spec.patience]);
+  new Uint32Array(u, 0, 4).set([count, ctx.packed.shape.G, ctx.C, OPT_CODE[ctx.spec.optimiser]]);
   new Uint32Array(u, 36, 2).set([0, ctx.maskEpochs]);
   return u;
 }
@@ -94,23 +89,32 @@ function memberRows(ctx: ChunkContext, first: number, count: number) {
   const meta = new Float32Array(count * META.stride);
   for (let i = 0; i < count; i++) {
     const s = first + i;
-    const member = spec.members[s]!;
+    const { member, settings } = spec.members[s]!;
     const p = spec.params.subarray(s * PS, (s + 1) * PS);
     const pf = ctx.preprocessing === "fixed" ? fixedPrefactor(spec.task, p, spec.layout.alpha!) : undefined;
-    const row = packMember(spec.task, packed, member, pf, spec.positivity ?? 0);
+    const row = packMember(spec.task, packed, member, pf, settings.positivity);
     md.set(row.data, i * shape.MS);
     wh.set(row.whitening, i * shape.WS);
     const m = i * META.stride;
+    const o = settings.optimiser;
     meta[m + META.beta1Pow] = 1;
     meta[m + META.beta2Pow] = 1;
     meta[m + META.active] = 1;
     meta[m + META.bestValidation] = NOT_YET;
     meta[m + META.hasValidation] = member.validation.length > 0 ? 1 : 0;
+    meta[m + META.learningRate] = o.learningRate;
+    meta[m + META.clipnorm] = o.clipnorm !== undefined && o.clipnorm > 0 ? o.clipnorm : 0;
+    meta[m + META.momentum] = o.momentum ?? 0;
+    meta[m + META.patience] = settings.patience;
   }
   return { md, wh, meta };
 }
 
-export function createChunk(ctx: ChunkContext, first: number, count: number): Chunk {
+/**
+ * A chunk of `count` members from `first`; with `fill` false its member rows (parameters, data,
+ * whitening, meta) are left zero for `copyRows` to fill (compaction).
+ */
+export function createChunk(ctx: ChunkContext, first: number, count: number, fill = true): Chunk {
   const { device, packed, dropout } = ctx;
   const { shape } = packed;
   const { P, PS } = ctx.pipes.layout;
@@ -118,32 +122,85 @@ export function createChunk(ctx: ChunkContext, first: number, count: number): Ch
   const maskRow = dropout ? shape.G * dropout.H : 0;
   const uniforms = makeBuffer(device, UNIFORM_BYTES, GPUBufferUsage.UNIFORM | CD(), "uniforms");
   device.queue.writeBuffer(uniforms, 0, uniformBlock(ctx, count));
-  const rows = memberRows(ctx, first, count);
-  const params = ctx.spec.params.subarray(first * PS, (first + count) * PS);
   const make = (bytes: number, usage: number, label: string) => makeBuffer(device, bytes, usage, label);
+  const rowBuffer = (data: () => Float32Array, bytes: number, label: string) =>
+    fill ? uploadBuffer(device, data(), label, CS()) : make(bytes, ST() | CS() | CD(), label);
+  const rows = fill ? memberRows(ctx, first, count) : undefined;
+  const params = () => ctx.spec.params.subarray(first * PS, (first + count) * PS);
   const buffers: Chunk["buffers"] = {
     uniforms,
     H: make(count * GF * 4, ST(), "outputs"),
     Hd: make(dropout ? count * GF * 4 : 16, ST(), "outputs-with-dropout"),
     masks: make(ctx.maskEpochs * count * maskRow * 4, ST() | CD(), "dropout-masks"),
-    W: uploadBuffer(device, params, "params", CS()),
-    best: uploadBuffer(device, params, "best-params", CS()),
-    md: uploadBuffer(device, rows.md, "member-data"),
-    wh: uploadBuffer(device, rows.wh, "whitening"),
+    W: rowBuffer(params, count * PS * 4, "params"),
+    best: rowBuffer(params, count * PS * 4, "best-params"),
+    md: rowBuffer(() => rows!.md, count * shape.MS * 4, "member-data"),
+    wh: rowBuffer(() => rows!.wh, count * shape.WS * 4, "whitening"),
     gout: make(count * GF * 4, ST(), "output-gradient"),
     xgrad: make(count * Math.max(1, PS - P) * 4, ST() | CS(), "exponent-gradient"),
     report: make(count * shape.RS * 4, ST() | CS(), "report"),
     part: make(count * ctx.C * P * 4, ST() | CS(), "partial-gradients"),
-    meta: uploadBuffer(device, rows.meta, "meta", CS()),
+    meta: rowBuffer(() => rows!.meta, count * META.stride * 4, "meta"),
   };
-  const slots = [0, 1, 2].map(() => make(count * PS * 4, ST(), "slot"));
+  const slots = [0, 1, 2].map(() => make(count * PS * 4, ST() | CS() | CD(), "slot"));
   return {
     first,
     count,
     buffers,
+    slots,
     owned: [...Object.values(buffers), ...slots],
     groups: bindGroups(ctx, buffers, slots),
   };
+}
+
+/** Per-member row lengths (f32) of the buffers that move with a member when the stack is compacted. */
+function rowStrides(ctx: ChunkContext): [keyof Chunk["buffers"] | number, number][] {
+  const { PS } = ctx.pipes.layout;
+  const { MS, WS } = ctx.packed.shape;
+  return [
+    ["W", PS],
+    ["best", PS],
+    ["md", MS],
+    ["wh", WS],
+    ["meta", META.stride],
+    [0, PS],
+    [1, PS],
+    [2, PS],
+  ];
+}
+
+/**
+ * Encode copies of every member row (parameters, best parameters, data, whitening, meta, optimiser
+ * slots) from old stack positions `from[i]` to new position i, runs of neighbours in one copy.
+ */
+export function copyRows(
+  ctx: ChunkContext,
+  enc: GPUCommandEncoder,
+  src: readonly Chunk[],
+  dst: readonly Chunk[],
+  from: readonly number[],
+): void {
+  const locate = (chunks: readonly Chunk[], p: number) => {
+    const ch = chunks.find((c) => p >= c.first && p < c.first + c.count)!;
+    return { ch, i: p - ch.first };
+  };
+  for (let i = 0; i < from.length; ) {
+    const a = locate(src, from[i]!);
+    const b = locate(dst, i);
+    let n = 1;
+    while (
+      i + n < from.length &&
+      from[i + n] === from[i]! + n &&
+      a.i + n < a.ch.count &&
+      b.i + n < b.ch.count
+    )
+      n += 1;
+    for (const [which, stride] of rowStrides(ctx)) {
+      const pick = (c: Chunk) => (typeof which === "number" ? c.slots[which]! : c.buffers[which]);
+      enc.copyBufferToBuffer(pick(a.ch), a.i * stride * 4, pick(b.ch), b.i * stride * 4, n * stride * 4);
+    }
+    i += n;
+  }
 }
 
 function bindGroups(ctx: ChunkContext, b: Chunk["buffers"], slots: GPUBuffer[]): Chunk["groups"] {
@@ -207,7 +264,8 @@ function bindGroups(ctx: ChunkContext, b: Chunk["buffers"], slots: GPUBuffer[]):
 }
 
 /**
- * Dropout masks of epochs e+1 … e+kk for a chunk, [kk][count][G][H], each member from its own stream:
+ * Dropout masks of epochs e+1 … e+kk for a chunk, [kk][count][G][H], each member from its own stream
+ * at its own rate:
  * kernel/dropout.ts drawDropoutMasks, laid out per row [g][H] at each layer's offset.
  */
 export function drawMasks(
@@ -218,7 +276,7 @@ export function drawMasks(
   G: number,
   hidden: number[],
   layout: DropoutLayout,
-  rate: number,
+  rates: readonly number[],
 ): Float32Array {
   const { H, offsets } = layout;
   const per = G * hidden.reduce((a, b) => a + b, 0);
@@ -226,7 +284,7 @@ export function drawMasks(
   const m = new Float32Array(kk * count * G * H);
   for (let e = 0; e < kk; e++)
     for (let i = 0; i < count; i++) {
-      drawDropoutMasks(rngs[first + i]!, rate, G, hidden, one);
+      drawDropoutMasks(rngs[first + i]!, rates[first + i]!, G, hidden, one);
       const row = (e * count + i) * G * H;
       let o = 0;
       hidden.forEach((units, l) => {

@@ -22,7 +22,8 @@ function f(x: number): string {
  * gradient of the trailing parameters P…PS−1 from binding 8 ([R][PS−P]); and the kernel keeps the
  * early-stopping bookkeeping of train/trainer.ts per replica: on a validation improvement (or at every
  * step without validation points) the parameters before the update are copied to Best (binding 9), and
- * a replica whose best is `u.patience` steps old stops (its parameters freeze).
+ * a replica whose best is its patience (Meta) steps old stops (its parameters freeze). Learning rate,
+ * clipnorm and momentum then come per replica from Meta too (packed trials differ in them).
  */
 export function optimiseShader(
   k: KernelLayout,
@@ -57,7 +58,7 @@ ${XS > 0 ? `@group(0) @binding(8) var<storage, read> xgrad: array<f32>;      // 
       bestStep = t;
       Meta[m0 + ${M.bestStep}u] = t;
     }
-    if (isActive > 0.0 && hasVal && t - bestStep >= u.patience) {
+    if (isActive > 0.0 && hasVal && t - bestStep >= Meta[m0 + ${M.patience}u]) {
       Meta[m0 + ${M.active}u] = 0.0;
       Meta[m0 + ${M.stopStep}u] = t;
     }
@@ -116,9 +117,10 @@ ${losses}
     workgroupBarrier();
   }
   var scale = 1.0;
-  if (u.clip > 0.0) { scale = min(1.0, u.clip / max(sqrt(sR[0]), 1e-30)); }
-  let lr = u.lr;
-  let mu = u.mom;
+  let clip = ${stop ? `Meta[m0 + ${M.clipnorm}u]` : "u.clip"};
+  if (clip > 0.0) { scale = min(1.0, clip / max(sqrt(sR[0]), 1e-30)); }
+  let lr = ${stop ? `Meta[m0 + ${M.learningRate}u]` : "u.lr"};
+  let mu = ${stop ? `Meta[m0 + ${M.momentum}u]` : "u.mom"};
   for (var q = 0u; q < PPT; q++) {
     let p = lid + q * WG;
     if (p < PS) {

@@ -9,8 +9,8 @@
 import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
 import type { Activation, ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
-import type { OptimiserConfig } from "../train/optimisers.ts";
 import type { Member } from "../train/members.ts";
+import type { OptimiserConfig } from "../train/optimisers.ts";
 
 export interface ReferenceSpec {
   sizes: number[];

@@ -46,12 +46,13 @@ export interface KernelLayout {
 export const OPT_CODE = { adam: 0, nadam: 1, amsgrad: 2, rmsprop: 3, sgd: 4, adadelta: 5 } as const;
 
 /**
- * Per-replica metadata row in `meta` ([R][12] f32). The last four fields are the early-stopping
- * bookkeeping of the chi2 engine (chi2.ts): best validation chi2 so far, the step it was reached, the
- * step the replica stopped at (0 while active), and 1 when the replica has validation points.
+ * Per-replica metadata row in `meta` ([R][16] f32). Fields 8–11 are the early-stopping bookkeeping
+ * of the chi2 engine (chi2.ts): best validation chi2 so far, the step it was reached, the step the
+ * replica stopped at (0 while active), and 1 when the replica has validation points; fields 12–15 its
+ * own optimiser settings and patience (the members of packed trials differ in them; clipnorm 0: none).
  */
 export const META = {
-  stride: 12,
+  stride: 16,
   step: 0,
   beta1Pow: 1,
   beta2Pow: 2,
@@ -64,11 +65,16 @@ export const META = {
   bestStep: 9,
   stopStep: 10,
   hasValidation: 11,
+  learningRate: 12,
+  clipnorm: 13,
+  momentum: 14,
+  patience: 15,
 } as const;
 
 /**
  * Uniform block: u32 R, N, C, opt; f32 lr, clipnorm, momentum; u32 zero (always 0, see
- * trainShaderCpu); f32 patience (early-stopping steps, chi2 engine), three pad words.
+ * trainShaderCpu); a pad word; u32 base, maskEpochs (dropout masks, chi2 engine); a pad word. The chi2
+ * engine reads learning rate, clipnorm and momentum per replica from `meta` instead.
  */
 export const UNIFORM_BYTES = 48;
 
@@ -131,7 +137,7 @@ function activationCode(act: Activation): { fwd: string; deriv: string } {
 export const UNIFORMS = `
 struct U {
   R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32,
-  patience: f32, base: u32, maskEpochs: u32, pad2: f32,
+  pad1: f32, base: u32, maskEpochs: u32, pad2: f32,
 };
 @group(0) @binding(0) var<uniform> u: U;
 `;
