@@ -18,9 +18,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assignFolds } from "../packages/engine/src/data/replicas.ts";
-import { initialParameters, parameterLayout } from "../packages/engine/src/model/mlp.ts";
 import { buildClosureTask } from "../packages/engine/src/tasks/closure.ts";
-import { buildMembers, type EnsembleSetup, trainEnsemble } from "../packages/engine/src/train/trainer.ts";
+import { stackSpec } from "../packages/engine/src/train/host.ts";
+import { type EnsembleSetup, trainEnsemble } from "../packages/engine/src/train/trainer.ts";
 import {
   type DawnBackend,
   getWebGpu,
@@ -66,22 +66,10 @@ function setup(R: number): EnsembleSetup {
 
 async function deviceCheck(device: GPUDevice): Promise<number> {
   const s = setup(2);
-  const layout = parameterLayout(s.arch);
-  const members = buildMembers(s);
-  const params = new Float32Array(members.length * layout.size);
-  members.forEach((m, i) => {
-    params.set(initialParameters(s.arch, layout, s.seed, m.replica), i * layout.size);
-  });
-  const ens = await WebGpuChi2Ensemble.create(device, {
-    task,
-    arch: s.arch,
-    layout,
-    optimiser: s.optimiser,
-    members,
-    params,
-    patience: epochs,
-    ...(kernel ? { kernel } : {}),
-  });
+  const { spec } = stackSpec([s]);
+  const { layout, params } = spec;
+  const members = spec.members.map((m) => m.member);
+  const ens = await WebGpuChi2Ensemble.create(device, { ...spec, ...(kernel ? { kernel } : {}) });
   try {
     const gpu = await ens.lossAndGradient();
     const ref = referenceChi2({ task, arch: s.arch, layout, members, params });

@@ -1,4 +1,4 @@
-import type { Rng } from "../rng.ts";
+import type { TrialRng } from "../rng.ts";
 
 /**
  * One epoch of one member's dropout masks, the one drawer every kernel uses (kernel.ts, "Dropout
@@ -7,7 +7,7 @@ import type { Rng } from "../rng.ts";
  * draws nothing and gets ones.
  */
 export function drawDropoutMasks(
-  rng: Rng,
+  rng: TrialRng,
   rate: number,
   rows: number,
   hidden: readonly number[],

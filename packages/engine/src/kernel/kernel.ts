@@ -52,7 +52,7 @@
  * 4. An active member with validation points and e − bestEpoch_s ≥ patience_s stops: active ← 0,
  *    stopEpoch_s ← e.
  *
- * Dropout streams: member s draws from `new Rng(member.dropoutSeed)` (rng.ts, the engine's trial
+ * Dropout streams: member s draws from `new TrialRng(member.dropoutSeed)` (rng.ts, the engine's trial
  * stream), epoch after epoch, whether active or not; per epoch, hidden layer after hidden layer, G·units
  * draws in row-major order [g][unit], each u = nextUint32() / 2^32, mask = u < keep ? 1/keep : 0,
  * keep = 1 − rate. A member with rate 0 draws nothing. `drawDropoutMasks` (kernel/dropout.ts) is the

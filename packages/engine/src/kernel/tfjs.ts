@@ -7,7 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { forward, type ModelConstants, preprocessingFactor } from "../model/mlp.ts";
-import { Rng } from "../rng.ts";
+import { TrialRng } from "../rng.ts";
 import type { Task } from "../tasks/task.ts";
 import { StackedOptimiser } from "../train/optimisers.ts";
 import { type Whitener, WhiteningFactors } from "../train/whitening.ts";
@@ -262,7 +262,7 @@ export class TfjsKernel implements TrainingKernel {
   private readonly active: Uint8Array;
   private readonly lastTrain: Float32Array;
   private readonly lastVal: Float32Array;
-  private readonly rngs: Rng[];
+  private readonly rngs: TrialRng[];
   private disposed = false;
 
   constructor(private readonly ctx: Context) {
@@ -282,7 +282,7 @@ export class TfjsKernel implements TrainingKernel {
     this.active = new Uint8Array(S).fill(1);
     this.lastTrain = new Float32Array(S).fill(Number.NaN);
     this.lastVal = new Float32Array(S).fill(Number.NaN);
-    this.rngs = spec.members.map((m) => new Rng(m.settings.dropoutSeed));
+    this.rngs = spec.members.map((m) => new TrialRng(m.settings.dropoutSeed));
   }
 
   get size(): number {

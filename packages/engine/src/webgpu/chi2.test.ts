@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assignFolds } from "../data/replicas.ts";
 import { type ArchitectureConfig, initialParameters, parameterLayout } from "../model/mlp.ts";
-import { Rng } from "../rng.ts";
+import { TrialRng } from "../rng.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
 import { buildTabularTask } from "../tasks/tabular.ts";
 import type { Task } from "../tasks/task.ts";
@@ -64,7 +64,7 @@ function closureSetup(over: Partial<EnsembleSetup> = {}, trainable = false): Ens
 
 /** Tabular task: two sub-datasets with a normalisation uncertainty (correlated blocks), select head. */
 function tabularSetup(): EnsembleSetup {
-  const rng = new Rng(3);
+  const rng = new TrialRng(3);
   const lines = ["x,y1,e1,y2,e2,set"];
   for (let i = 0; i < 24; i++) {
     const x = i / 23;
@@ -108,7 +108,7 @@ function memberParameters(setup: EnsembleSetup, shake: number): Float32Array {
   const members = buildMembers(setup);
   const P = layout.size;
   const out = new Float32Array(members.length * P);
-  const rng = new Rng(99);
+  const rng = new TrialRng(99);
   members.forEach((m, s) => {
     const p = initialParameters(setup.arch, layout, setup.seed, m.replica);
     // the exponents stay put (with fixed preprocessing the prefactor is computed from the initial ones)

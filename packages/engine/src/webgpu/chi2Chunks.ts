@@ -5,7 +5,7 @@
 
 import { drawDropoutMasks } from "../kernel/dropout.ts";
 import { fixedPrefactor } from "../kernel/task.ts";
-import type { Rng } from "../rng.ts";
+import type { TrialRng } from "../rng.ts";
 import { type Chi2Shape, type PackedTask, packMember } from "./chi2.ts";
 import type { Chi2EnsembleSpec } from "./chi2Ensemble.ts";
 import type { Chi2Pipelines } from "./chi2Pipelines.ts";
@@ -269,7 +269,7 @@ function bindGroups(ctx: ChunkContext, b: Chunk["buffers"], slots: GPUBuffer[]):
  * kernel/dropout.ts drawDropoutMasks, laid out per row [g][H] at each layer's offset.
  */
 export function drawMasks(
-  rngs: Rng[],
+  rngs: TrialRng[],
   first: number,
   count: number,
   kk: number,

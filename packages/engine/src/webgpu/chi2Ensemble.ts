@@ -7,7 +7,7 @@
  */
 
 import type { KernelSpec } from "../kernel/kernel.ts";
-import { Rng } from "../rng.ts";
+import { TrialRng } from "../rng.ts";
 import { CHI2_WG, type Chi2Shape, checkChi2Limits, type PackedTask, packTask, REPORT } from "./chi2.ts";
 import {
   type Chunk,
@@ -57,7 +57,7 @@ export interface Chi2State {
 interface Dropout {
   rates: number[];
   layout: DropoutLayout;
-  rngs: Rng[];
+  rngs: TrialRng[];
   epochs: number;
 }
 
@@ -155,7 +155,7 @@ export class WebGpuChi2Ensemble {
       ? {
           rates: members.map((m) => m.settings.dropout),
           layout: dl,
-          rngs: members.map((m) => new Rng(m.settings.dropoutSeed)),
+          rngs: members.map((m) => new TrialRng(m.settings.dropoutSeed)),
           epochs: maskEpochs,
         }
       : undefined;

@@ -7,6 +7,7 @@
  */
 
 import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
+import { type NetworkLayout, networkLayout } from "../model/layout.ts";
 import type { Activation, ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/members.ts";
@@ -55,17 +56,12 @@ export class ReferenceEnsemble {
   readonly params: Float64Array;
   private readonly slots: Float64Array[];
   private t = 0;
-  private readonly offsets: { kernel: number; bias: number; fanIn: number; fanOut: number }[] = [];
+  private readonly offsets: NetworkLayout["layers"];
 
   constructor(private readonly spec: ReferenceSpec) {
-    let off = 0;
-    for (let i = 0; i + 1 < spec.sizes.length; i++) {
-      const fanIn = spec.sizes[i]!;
-      const fanOut = spec.sizes[i + 1]!;
-      this.offsets.push({ kernel: off, bias: off + fanIn * fanOut, fanIn, fanOut });
-      off += fanIn * fanOut + fanOut;
-    }
-    this.P = off;
+    const layout = networkLayout(spec.sizes);
+    this.offsets = layout.layers;
+    this.P = layout.size;
     this.N = spec.inputs.length / spec.sizes[0]!;
     this.params = Float64Array.from(spec.params);
     this.slots = [0, 1, 2].map(() => new Float64Array(spec.replicas * this.P));

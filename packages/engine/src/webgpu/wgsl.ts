@@ -17,6 +17,7 @@
  * corrections and applies the optimiser.
  */
 
+import { type NetworkLayout, networkLayout } from "../model/layout.ts";
 import type { Activation } from "../model/mlp.ts";
 
 export interface MlpShape {
@@ -26,8 +27,9 @@ export interface MlpShape {
 
 export interface KernelLayout {
   sizes: number[];
-  layers: { kernel: number; bias: number; fanIn: number; fanOut: number }[];
-  /** Network parameters per replica (same flat order as model/mlp.ts parameterLayout). */
+  /** The layers of model/layout.ts networkLayout (the engine's one parameter layout). */
+  layers: NetworkLayout["layers"];
+  /** Network parameters per replica (networkLayout's size). */
   P: number;
   /**
    * Parameter row stride: P plus trailing parameters the network kernels do not touch (the
@@ -87,15 +89,7 @@ export function kernelLayout(
   const sizes = shape.sizes;
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1))
     throw new Error(`invalid MLP sizes ${JSON.stringify(sizes)}`);
-  let off = 0;
-  const layers = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const fanIn = sizes[i]!;
-    const fanOut = sizes[i + 1]!;
-    layers.push({ kernel: off, bias: off + fanIn * fanOut, fanIn, fanOut });
-    off += fanIn * fanOut + fanOut;
-  }
-  const P = off;
+  const { layers, size: P } = networkLayout(sizes);
   const aIn = sizes.slice(0, -1).reduce((a, b) => a + b, 0);
   const dTot = sizes.slice(1).reduce((a, b) => a + b, 0);
   let WG = Math.min(64, maxInvocations);
