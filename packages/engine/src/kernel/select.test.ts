@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { getWebGpu } from "../webgpu/device.ts";
 import { loadCpuKernelBackend, selectTrainer } from "./select.ts";
 
 async function gpuHere(): Promise<boolean> {
+  if (!["/dev/nvidia0", "/dev/kfd", "/dev/dri"].some((p) => existsSync(p))) return false;
   return getWebGpu("vulkan").then(
     (ctx) => !ctx.isCpu,
     () => false,

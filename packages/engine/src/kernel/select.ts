@@ -5,6 +5,7 @@
  * kernel cannot run here.
  */
 
+import { existsSync } from "node:fs";
 import type { PackedTrial } from "../train/host.ts";
 import { trainOn, trainPackedOn } from "../train/host.ts";
 import type { EnsembleFit, EnsembleSetup, TrainingOptions } from "../train/members.ts";
@@ -50,8 +51,13 @@ export async function loadCpuKernelBackend(): Promise<KernelBackend | undefined>
   }
 }
 
-/** Whether a real GPU adapter (Vulkan, not a CPU rasteriser) is present. */
+/**
+ * Whether a real GPU adapter (Vulkan, not a CPU rasteriser) is present. Without a GPU device node
+ * (NVIDIA, AMD's kfd, DRI) Dawn is not even loaded: that spares CPU machines its start-up cost and its
+ * "Couldn't load Vulkan" warning.
+ */
 async function gpuPresent(): Promise<boolean> {
+  if (!["/dev/nvidia0", "/dev/kfd", "/dev/dri"].some((p) => existsSync(p))) return false;
   try {
     return !(await getWebGpu("vulkan")).isCpu;
   } catch {
