@@ -9,6 +9,7 @@ import type { TrialRng } from "../rng.ts";
 import { type Chi2Shape, type PackedTask, packMember } from "./chi2.ts";
 import type { Chi2EnsembleSpec } from "./chi2Ensemble.ts";
 import type { Chi2Pipelines } from "./chi2Pipelines.ts";
+import { bindProgram } from "./program.ts";
 import { type DropoutLayout, META, OPT_CODE, UNIFORM_BYTES } from "./wgsl.ts";
 
 /** Initial "best validation chi2": above any finite float32 chi2 that matters, exactly representable. */
@@ -204,62 +205,35 @@ export function copyRows(
 }
 
 function bindGroups(ctx: ChunkContext, b: Chunk["buffers"], slots: GPUBuffer[]): Chunk["groups"] {
-  const { device, pipes, X, K, dropout } = ctx;
-  const pre = ctx.preprocessing;
-  const XS = pipes.layout.PS - pipes.layout.P;
-  type Entry = [number, GPUBuffer];
-  const when = (cond: boolean, entries: Entry[]): Entry[] => (cond ? entries : []);
-  const group = (pipe: GPUComputePipeline, entries: Entry[]) =>
-    device.createBindGroup({
-      layout: pipe.getBindGroupLayout(0),
-      entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
-    });
+  const { device, pipes, X, K } = ctx;
+  const { programs } = pipes;
+  // every buffer by the name the programs declare it under; each program takes the ones it declares
+  const named = {
+    u: b.uniforms,
+    X,
+    K,
+    W: b.W,
+    H: b.H,
+    Hd: b.Hd,
+    Mk: b.masks,
+    Meta: b.meta,
+    MD: b.md,
+    Wh: b.wh,
+    gout: b.gout,
+    Y: b.gout,
+    xgrad: b.xgrad,
+    report: b.report,
+    part: b.part,
+    S0: slots[0]!,
+    S1: slots[1]!,
+    S2: slots[2]!,
+    Best: b.best,
+  };
   return {
-    forward: group(pipes.forward, [
-      [0, b.uniforms],
-      [1, X],
-      [2, b.W],
-      [3, b.H],
-      ...when(dropout !== undefined, [
-        [4, b.meta],
-        [5, b.masks],
-        [6, b.Hd],
-      ]),
-    ]),
-    chi2: group(pipes.chi2, [
-      [1, b.H],
-      ...when(pre === "trainable", [[2, b.W]]),
-      [3, b.md],
-      [4, K],
-      [5, b.wh],
-      [6, b.gout],
-      ...when(pre !== "none", [[7, b.xgrad]]),
-      [8, b.report],
-      ...when(dropout !== undefined, [[9, b.Hd]]),
-    ]),
-    train: group(pipes.train, [
-      [0, b.uniforms],
-      [1, X],
-      [2, b.gout],
-      [4, b.W],
-      [6, b.part],
-      ...when(dropout !== undefined, [
-        [3, b.masks],
-        [5, b.meta],
-      ]),
-    ]),
-    optimise: group(pipes.optimise, [
-      [0, b.uniforms],
-      [1, b.part],
-      [2, b.report],
-      [3, b.W],
-      [4, slots[0]!],
-      [5, slots[1]!],
-      [6, slots[2]!],
-      [7, b.meta],
-      ...when(XS > 0, [[8, b.xgrad]]),
-      [9, b.best],
-    ]),
+    forward: bindProgram(device, pipes.forward, programs.forward, named),
+    chi2: bindProgram(device, pipes.chi2, programs.chi2, named),
+    train: bindProgram(device, pipes.train, programs.train, named),
+    optimise: bindProgram(device, pipes.optimise, programs.optimise, named),
   };
 }
 

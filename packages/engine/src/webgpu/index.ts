@@ -14,6 +14,7 @@ export {
   type WebGpuEnsembleSpec,
 } from "./ensemble.ts";
 export { optimiseShader } from "./optimise.ts";
+export { bindProgram, compileProgram, type KernelProgram, programSource } from "./program.ts";
 export {
   type Chi2ReferenceInput,
   ReferenceEnsemble,
