@@ -6,7 +6,7 @@
  * `--report` epochs. Patience is the epoch count, so every member trains every epoch.
  *
  * Before timing, the chi2 loss and gradient on the device are checked against the float64 reference
- * (reference.ts referenceChi2) at R = 2, and the run aborts on a relative error above 1e-4.
+ * (testing/training.ts referenceTaskLoss) at R = 2, and the run aborts on a relative error above 1e-4.
  * `--tfjs` also times the TF.js trainer (cpu backend in Node) at the same sizes: the engine it replaces.
  *
  * Usage: npx tsx bench/webgpu-trial.ts [--R=1,10,100,1000] [--epochs=200] [--report=50]
@@ -24,7 +24,7 @@ import { type EnsembleSetup, trainEnsemble } from "../packages/engine/src/train/
 import {
   type DawnBackend,
   getWebGpu,
-  referenceChi2,
+  referenceTaskLoss,
   type TrainKernel,
   WebGpuChi2Ensemble,
 } from "../packages/engine/src/webgpu/index.ts";
@@ -72,7 +72,7 @@ async function deviceCheck(device: GPUDevice): Promise<number> {
   const ens = await WebGpuChi2Ensemble.create(device, { ...spec, ...(kernel ? { kernel } : {}) });
   try {
     const gpu = await ens.lossAndGradient();
-    const ref = referenceChi2({ task, arch: s.arch, layout, members, params });
+    const ref = referenceTaskLoss({ task, arch: s.arch, layout, members, params });
     let err = 0;
     ref.train.forEach((v, i) => {
       err = Math.max(err, Math.abs(gpu.train[i]! - v) / v);

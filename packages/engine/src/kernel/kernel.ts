@@ -8,9 +8,13 @@
  * asks (`state`, `readParameters`), so a kernel on another device or on worker threads
  * keeps everything on its side for `step(k)`.
  *
- * Implementations: TF.js (kernel/tfjs.ts, the numerical reference), the WGSL kernels (webgpu/, GPU and
- * Mesa llvmpipe), the fused CPU kernel (kernel/cpu*). One conformance suite runs over all of them
- * (kernel/conformance.test.ts).
+ * Implementations: TF.js (kernel/tfjs.ts, the numerical reference), the WGSL kernels (webgpu/kernel.ts,
+ * GPU and Mesa llvmpipe), the fused CPU kernel. The CPU kernel plugs in as the module
+ * kernel/cpu/backend.ts exporting `cpuKernelBackend: KernelBackend` (kind "cpu", `available()` false
+ * where neither its native addon nor its WebAssembly build loads): kernel/select.ts (auto selection,
+ * ENGINE_TRAINER=cpu, the CLI's --engine cpu) and the conformance suite (kernel/conformance.test.ts,
+ * which runs over every kernel present) load it when it exists. Float64 references for tests:
+ * testing/training.ts.
  *
  * ## What every call must compute (the reference is the TF.js kernel; float32 storage)
  *

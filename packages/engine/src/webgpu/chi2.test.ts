@@ -1,6 +1,6 @@
 /**
  * The WebGPU chi2 engine (chi2.ts, chi2Ensemble.ts, trainer.ts) on Dawn's OpenGL ES backend (Mesa
- * llvmpipe) against the float64 reference (reference.ts referenceChi2) and the TF.js trainer
+ * llvmpipe) against the float64 reference (testing/training.ts referenceTaskLoss) and the TF.js trainer
  * (train/trainer.ts lossAndGradient, trainEnsemble, runTrial) on the same members and parameters.
  * Like webgpu.test.ts these FAIL when Dawn or Mesa is missing (CI installs them in .ci/run).
  */
@@ -13,12 +13,12 @@ import { TrialRng } from "../rng.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
 import { buildTabularTask } from "../tasks/tabular.ts";
 import type { Task } from "../tasks/task.ts";
+import { referenceTaskLoss } from "../testing/training.ts";
 import { stackSpec } from "../train/host.ts";
 import { buildMembers, type EnsembleSetup, lossAndGradient } from "../train/trainer.ts";
 import { WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 import { getWebGpu, type WebGpuContext } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
-import { referenceChi2 } from "./reference.ts";
 
 let ctx: WebGpuContext;
 
@@ -172,7 +172,7 @@ describe("WebGPU chi2 loss on llvmpipe", () => {
         const P = parameterLayout(setup.arch).size;
         const params = memberParameters(setup, 0.3);
         const gpu = await gpuLossAndGradient(setup, params, kernel);
-        const ref = referenceChi2({
+        const ref = referenceTaskLoss({
           task: setup.task,
           arch: setup.arch,
           layout: parameterLayout(setup.arch),

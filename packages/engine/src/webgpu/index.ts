@@ -1,3 +1,9 @@
+export {
+  type Chi2ReferenceInput,
+  ReferenceEnsemble,
+  type ReferenceSpec,
+  referenceTaskLoss,
+} from "../testing/training.ts";
 export { type Chi2EnsembleSpec, type Chi2State, WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 export {
   type DawnBackend,
@@ -15,12 +21,6 @@ export {
 } from "./ensemble.ts";
 export { optimiseShader } from "./optimise.ts";
 export { bindProgram, compileProgram, type KernelProgram, programSource } from "./program.ts";
-export {
-  type Chi2ReferenceInput,
-  ReferenceEnsemble,
-  type ReferenceSpec,
-  referenceChi2,
-} from "./reference.ts";
 export {
   type KernelLayout,
   kernelLayout,

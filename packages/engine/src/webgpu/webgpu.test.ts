@@ -10,10 +10,10 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ArchitectureConfig, forward, initialParameters, parameterLayout } from "../model/mlp.ts";
 import { TrialRng } from "../rng.ts";
+import { ReferenceEnsemble } from "../testing/training.ts";
 import { type OptimiserConfig, StackedOptimiser } from "../train/optimisers.ts";
 import { getWebGpu, type WebGpuContext } from "./device.ts";
 import { type TrainKernel, WebGpuEnsemble, type WebGpuEnsembleSpec } from "./ensemble.ts";
-import { ReferenceEnsemble } from "./reference.ts";
 
 const sizes = [2, 25, 20, 8];
 const F = 8;

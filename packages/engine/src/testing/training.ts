@@ -1,9 +1,10 @@
 /**
- * Float64 JavaScript reference of what the WebGPU kernels compute: the stacked-replica MLP (flat
- * [R][P] layout of model/mlp.ts), the masked mean-squared-error loss, its gradient by hand-written
- * backpropagation, and the optimisers of train/optimisers.ts (same formulas, Keras defaults); and
- * (referenceChi2) the chi2 engine's loss and gradient on a task. Slow, for tests and benchmark
- * sanity checks only.
+ * Float64 references of training, for every kernel's tests and the benchmarks' sanity checks (the
+ * point-set chi2, forward pass and random SPD matrices are in reference.ts): the stacked-replica MLP
+ * (flat [R][P] layout of model/layout.ts) with the masked mean-squared-error loss, its gradient by
+ * hand-written back-propagation and the optimisers of train/optimisers.ts (same formulas, Keras
+ * defaults); the chi2 task loss and gradient of kernel/kernel.ts (referenceTaskLoss); and epochs of
+ * chi2 training (referenceChi2Training). Slow; TF.js-free.
  */
 
 import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
@@ -285,7 +286,7 @@ export interface Chi2ReferenceInput {
  * solves (not the block inverses the GPU uses), the positivity penalty, and the gradient of
  * Σ_s (chi2_train,s + penalty_s) by hand-written back-propagation ([S][P]; zero on fixed exponents).
  */
-export function referenceChi2(input: Chi2ReferenceInput): {
+export function referenceTaskLoss(input: Chi2ReferenceInput): {
   train: Float64Array;
   validation: Float64Array;
   penalty: Float64Array;
@@ -390,7 +391,7 @@ export function referenceChi2Training(
   const train: Float64Array[] = [];
   const validation: Float64Array[] = [];
   for (let t = 1; t <= steps; t++) {
-    const r = referenceChi2({ ...input, params });
+    const r = referenceTaskLoss({ ...input, params });
     train.push(r.train);
     validation.push(r.validation);
     for (let s = 0; s < S; s++) {
