@@ -18,7 +18,7 @@
  *
  * ## What every call must compute (the reference is the TF.js kernel; float32 storage)
  *
- * Notation: member s (stack position p), parameters θ_s in the flat layout of model/mlp.ts
+ * Notation: member s (stack position p), parameters θ_s in the flat layout of model/layout.ts
  * `parameterLayout` (per layer: kernel [fanIn][fanOut] row-major, then bias [fanOut]; then α [F] and
  * β [F] when the architecture has preprocessing). G model rows x_g ∈ R^D (task.modelInputs), F
  * outputs, N data points.
@@ -56,8 +56,8 @@
  * 4. An active member with validation points and e − bestEpoch_s ≥ patience_s stops: active ← 0,
  *    stopEpoch_s ← e.
  *
- * Dropout streams: member s draws from `new TrialRng(member.dropoutSeed)` (rng.ts, the engine's trial
- * stream), epoch after epoch, whether active or not; per epoch, hidden layer after hidden layer, G·units
+ * Dropout streams: member s draws from `new TrialRng(settings.dropoutSeed)` (rng.ts, the engine's trial
+ * stream), one epoch's masks per epoch (a stopped member's later draws do not matter); per epoch, hidden layer after hidden layer, G·units
  * draws in row-major order [g][unit], each u = nextUint32() / 2^32, mask = u < keep ? 1/keep : 0,
  * keep = 1 − rate. A member with rate 0 draws nothing. `drawDropoutMasks` (kernel/dropout.ts) is the
  * one implementation; a kernel may reimplement it bit for bit on its device.
@@ -67,7 +67,8 @@
  * validation chi2 within 1e-5 relative of the float64 reference over 10 epochs, every optimiser.
  */
 
-import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
+import type { ParameterLayout } from "../model/layout.ts";
+import type { ArchitectureConfig } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/members.ts";
 import type { OptimiserConfig, OptimiserName } from "../train/optimisers.ts";
