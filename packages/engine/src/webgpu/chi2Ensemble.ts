@@ -6,7 +6,7 @@
  * split into chunks so that no binding exceeds the device's maxStorageBufferBindingSize.
  */
 
-import type { KernelSpec } from "../kernel/kernel.ts";
+import type { KernelSpec, KernelState } from "../kernel/kernel.ts";
 import { TrialRng } from "../rng.ts";
 import { CHI2_WG, type Chi2Shape, checkChi2Limits, type PackedTask, packTask, REPORT } from "./chi2.ts";
 import {
@@ -39,17 +39,8 @@ export interface Chi2EnsembleSpec extends KernelSpec {
   maxMaskEpochs?: number;
 }
 
-/** Per-member state read back at a report point. */
-export interface Chi2State {
-  active: Uint8Array;
-  /** Best validation chi2 so far (+∞ before the first observation). */
-  bestValidation: Float64Array;
-  bestEpoch: Int32Array;
-  /** Epoch at which the member stopped (0 while active). */
-  stopEpoch: Int32Array;
-  /** Chi2 of the last step, at its parameters before the update. */
-  train: Float32Array;
-  validation: Float32Array;
+/** Per-member state read back at a report point (kernel.ts KernelState), with each one's step count. */
+export interface Chi2State extends Omit<KernelState, "epoch"> {
   steps: Int32Array;
 }
 

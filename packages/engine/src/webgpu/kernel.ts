@@ -52,16 +52,8 @@ class WebGpuKernel implements TrainingKernel {
   }
 
   async state(): Promise<KernelState> {
-    const st = await this.ens.state();
-    return {
-      epoch: this.epoch,
-      active: st.active,
-      bestValidation: st.bestValidation,
-      bestEpoch: st.bestEpoch,
-      stopEpoch: st.stopEpoch,
-      train: st.train,
-      validation: st.validation,
-    };
+    const { steps: _, ...st } = await this.ens.state();
+    return { epoch: this.epoch, ...st };
   }
 
   async readParameters(which: "current" | "best", positions?: number[]): Promise<Float32Array> {
