@@ -29,6 +29,15 @@ export {
   selectConfiguration,
   trialLosses,
 } from "./estimators/estimators.ts";
+export type { KernelBackend, KernelKind, KernelSpec, TrainingKernel } from "./kernel/kernel.ts";
+export {
+  type EngineTrainer,
+  engineTrainer,
+  loadCpuKernelBackend,
+  selectTrainer,
+  type TrainerChoice,
+  trainerChoices,
+} from "./kernel/select.ts";
 export { cholesky } from "./linalg.ts";
 export {
   architectureKey,
@@ -39,7 +48,7 @@ export {
   runTrials,
   trialMembers,
 } from "./packing.ts";
-export { deriveSeed, Rng } from "./rng.ts";
+export { deriveSeed, TrialRng } from "./rng.ts";
 export {
   hyperparametersSchema,
   type ParamValue,
@@ -51,6 +60,7 @@ export {
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, csvToDatasetJson } from "./tasks/tabular.ts";
 export type { Task } from "./tasks/task.ts";
+export { trainOn, trainPackedOn } from "./train/host.ts";
 export {
   packConflict,
   TrialCancelledError,
