@@ -53,6 +53,11 @@ const schema = z.object({
   RUNNER_PACK_MAX_MEMBERS: z.coerce.number().int().min(0).max(100_000).default(64),
   /** Only trials WAITING at least this long join a pack (fresher ones are left to idle runners). */
   RUNNER_PACK_MIN_WAIT_MS: z.coerce.number().int().min(0).default(1_000),
+  /**
+   * Uploaded datasets kept built (covariance blocks and their Cholesky factors) for the next trials:
+   * at most this many dataset versions, least recently used first out.
+   */
+  RUNNER_DATASET_CACHE: z.coerce.number().int().min(1).max(64).default(4),
   /** BullMQ lock: a dead runner's job is redelivered after this (the reaper covers the trial row). */
   QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
 });

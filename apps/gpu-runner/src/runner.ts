@@ -19,6 +19,7 @@ import {
   requeueTrial,
   trialQueue,
 } from "@hyperensemble/queue";
+import { DatasetTaskCache } from "./datasetTasks.ts";
 import { detectDevice } from "./device.ts";
 import type { RunnerEnv } from "./env.ts";
 import { Histogram, type RunnerStats, renderMetrics } from "./metrics.ts";
@@ -96,6 +97,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
     ? createWriteStream(env.RUNNER_TIMINGS_FILE, { flags: "a" })
     : undefined;
   const followUps = new Set<Promise<unknown>>();
+  const datasetTasks = new DatasetTaskCache(env.RUNNER_DATASET_CACHE);
   const onTiming = (t: TrialTiming) => {
     if (t.enqueuedAt !== undefined) dispatch.observe(Math.max(0, t.startedAt - t.enqueuedAt) / 1000);
     duration.observe((t.finishedAt - t.startedAt) / 1000);
@@ -118,6 +120,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           ...(synthetic !== undefined ? { syntheticTrialMs: synthetic } : {}),
           packMaxMembers: env.RUNNER_PACK_MAX_MEMBERS,
           packMinWaitMs: env.RUNNER_PACK_MIN_WAIT_MS,
+          datasetTasks,
           onPackedOutcome: (trialId, outcome) => {
             stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
             if (outcome.kind === "failed") stats.failures += 1;

@@ -1,12 +1,23 @@
 export { type BackendName, backendPreference, selectBackend } from "./backend.ts";
+export { BlockMatrix, PointSet } from "./data/covariance.ts";
 export {
   buildDataset,
+  checkDatasetLimits,
   type Dataset,
   DatasetError,
   type DatasetJson,
   datasetJsonSchema,
+  parseDatasetJson,
 } from "./data/dataset.ts";
+export {
+  DatasetLimitError,
+  type DatasetLimits,
+  DEFAULT_DATASET_LIMITS,
+  datasetLimitsFromEnv,
+  datasetLimitVariables,
+} from "./data/limits.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
+export { type DatasetValidation, INLINE_VALIDATION_WORK, validateDataset } from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
 export {
   averageBest,
@@ -27,7 +38,7 @@ export {
   type TrainerChoice,
   trainerChoices,
 } from "./kernel/select.ts";
-export { cholesky, PointSet } from "./linalg.ts";
+export { cholesky } from "./linalg.ts";
 export {
   architectureKey,
   type PackedTrialResult,

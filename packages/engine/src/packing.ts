@@ -80,7 +80,8 @@ export function runTrials(
   };
   const prepared = (async () => {
     const backend = await selectBackend(specs[0]!.backend);
-    const task = buildTask(specs[0]!);
+    // the trials share one task (equal packKey): a task built by the caller is reused
+    const task = opts.find((o) => o?.task)?.task ?? buildTask(specs[0]!);
     const setups = specs.map((spec) => ensembleSetup(spec, task));
     const pack = setups.map((s, i) => ({ setup: s.setup, opts: opts[i] ?? {} }));
     const fits = trainer?.trainPacked ? trainer.trainPacked(pack) : trainPacked(pack);

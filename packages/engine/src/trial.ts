@@ -1,4 +1,5 @@
 import { selectBackend } from "./backend.ts";
+import { PointSet } from "./data/covariance.ts";
 import { assignFolds, foldPoints } from "./data/replicas.ts";
 import {
   closureEstimators,
@@ -10,7 +11,6 @@ import {
   phi2Spread,
   trialLosses,
 } from "./estimators/estimators.ts";
-import { PointSet } from "./linalg.ts";
 import type { ArchitectureConfig } from "./model/mlp.ts";
 import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
@@ -76,6 +76,11 @@ export interface RunTrialOptions {
     train: typeof trainEnsemble;
     trainPacked?: typeof trainPacked;
   };
+  /**
+   * The spec's task, already built (buildTask): a runner builds a dataset once per dataset version
+   * and reuses it across trials instead of rebuilding its covariance factor for each.
+   */
+  task?: Task;
 }
 
 export function buildTask(spec: TrialSpec): Task {
@@ -129,7 +134,7 @@ export async function runTrial(specInput: TrialSpec, opts: RunTrialOptions = {})
   const started = performance.now();
   const spec = parseTrialSpec(specInput);
   const backend = await selectBackend(spec.backend);
-  const task = buildTask(spec);
+  const task = opts.task ?? buildTask(spec);
   const { setup, averageBest } = ensembleSetup(spec, task);
   const fit = await (opts.trainer?.train ?? trainEnsemble)(setup, opts);
   return {
@@ -244,9 +249,7 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["
       ? {
           x: ds.inputs.map((r) => round(r[0]!)),
           central: Array.from(ds.central, round),
-          error: Array.from({ length: ds.nPoints }, (_, i) =>
-            round(Math.sqrt(ds.cov.data[i * ds.nPoints + i]!)),
-          ),
+          error: Array.from({ length: ds.nPoints }, (_, i) => round(Math.sqrt(ds.cov.variance(i)))),
           prediction: Array.from(central, round),
           subsets: ds.subsets.map((s) => ({
             name: s.name,

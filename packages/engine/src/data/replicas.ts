@@ -1,4 +1,3 @@
-import { cholesky, invertLower, PointSet, type SquareMatrix, subMatrix } from "../linalg.ts";
 import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import type { Dataset } from "./dataset.ts";
 
@@ -7,14 +6,7 @@ export function pseudoData(ds: Dataset, seed: number, replica: number): Float64A
   const n = ds.nPoints;
   const rng = new TrialRng(deriveSeed(seed, Stream.pseudoData, replica));
   const z = Array.from({ length: n }, () => rng.normal());
-  const out = new Float64Array(n);
-  const l = ds.chol.data;
-  for (let i = 0; i < n; i++) {
-    let s = ds.central[i]!;
-    for (let k = 0; k <= i; k++) s += l[i * n + k]! * z[k]!;
-    out[i] = s;
-  }
-  return out;
+  return ds.chol.lowerTimes(z, ds.central);
 }
 
 /**
@@ -58,27 +50,3 @@ export function assignFolds(ds: Dataset, k: number, seed: number): number[][] {
 export function foldPoints(ds: Dataset, heldOut: number[]): number[] {
   return heldOut.flatMap((si) => ds.subsets[si]!.indices).sort((a, b) => a - b);
 }
-
-/**
- * Whitening matrix of a point set embedded in N × N: W = L_S⁻¹ on the rows and columns of S, zero
- * elsewhere, so that ‖W (T − D)‖² = chi2 over S times N_S. Row-major, float64.
- */
-export function whitening(cov: SquareMatrix, idx: number[]): Float64Array {
-  const n = cov.n;
-  const w = new Float64Array(n * n);
-  if (idx.length === 0) return w;
-  const inv = invertLower(cholesky(subMatrix(cov, idx)));
-  const m = idx.length;
-  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) w[idx[a]! * n + idx[b]!] = inv.data[a * m + b]!;
-  return w;
-}
-
-/** Whether the covariance is diagonal (then whitening is elementwise). */
-export function isDiagonal(cov: SquareMatrix): boolean {
-  const n = cov.n;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) if (i !== j && cov.data[i * n + j] !== 0) return false;
-  return true;
-}
-
-export { PointSet };

@@ -5,7 +5,7 @@
  * train/whitening.ts's tensors) reads these.
  */
 
-import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
+import { inverseFactors } from "../data/covariance.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/members.ts";
 
@@ -19,17 +19,8 @@ export interface WhiteningBlocks {
 }
 
 export function whiteningBlocks(task: Task): WhiteningBlocks {
-  const blocks = covarianceBlocks(task.dataset.cov);
-  const n = task.dataset.nPoints;
-  const blockOf = new Int32Array(n);
-  const slotOf = new Int32Array(n);
-  blocks.forEach((b, bi) => {
-    b.forEach((i, j) => {
-      blockOf[i] = bi;
-      slotOf[i] = j;
-    });
-  });
-  return { blocks, B: Math.max(...blocks.map((b) => b.length)), blockOf, slotOf };
+  const cov = task.dataset.cov;
+  return { blocks: cov.blockList(), B: cov.maxBlockSize, blockOf: cov.blockOf, slotOf: cov.slot };
 }
 
 /**
@@ -44,18 +35,14 @@ export function memberWhitening(task: Task, wb: WhiteningBlocks, m: Member): Flo
   const { blocks, B, blockOf, slotOf } = wb;
   const out = new Float32Array(blocks.length * B * B);
   const cov = task.dataset.cov;
-  for (const set of [m.train, m.validation]) {
-    const byBlock: number[][] = blocks.map(() => []);
-    for (const i of [...set].sort((a, b) => a - b)) byBlock[blockOf[i]!]!.push(i);
-    byBlock.forEach((idx, bi) => {
-      if (idx.length === 0) return;
-      const inv = invertLower(cholesky(subMatrix(cov, idx)));
-      const n = idx.length;
+  for (const set of [m.train, m.validation])
+    for (const { points, inverse } of inverseFactors(cov, set)) {
+      const bi = blockOf[points[0]!]!;
+      const n = points.length;
       for (let a = 0; a < n; a++)
         for (let c = 0; c <= a; c++)
-          out[(bi * B + slotOf[idx[a]!]!) * B + slotOf[idx[c]!]!] = inv.data[a * n + c]!;
-    });
-  }
+          out[(bi * B + slotOf[points[a]!]!) * B + slotOf[points[c]!]!] = inverse.data[a * n + c]!;
+    }
   return out;
 }
 

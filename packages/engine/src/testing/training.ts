@@ -7,7 +7,7 @@
  * chi2 training (referenceChi2Training). Slow; TF.js-free.
  */
 
-import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
+import { cholesky, solveLower, solveLowerTransposed, subMatrix } from "../linalg.ts";
 import { type NetworkLayout, networkLayout } from "../model/layout.ts";
 import type { Activation, ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
@@ -257,18 +257,6 @@ function mlpBackward(
   }
 }
 
-/** Solve Lᵀ x = y for lower-triangular L (back substitution). */
-function solveLowerTransposed(l: SquareMatrix, y: ArrayLike<number>): Float64Array {
-  const { n, data } = l;
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= data[k * n + i]! * x[k]!;
-    x[i] = s / data[i * n + i]!;
-  }
-  return x;
-}
-
 export interface Chi2ReferenceInput {
   task: Task;
   arch: ArchitectureConfig;
@@ -299,7 +287,8 @@ export function referenceTaskLoss(input: Chi2ReferenceInput): {
   const F = task.nOutputs;
   const N = task.dataset.nPoints;
   const lambda = input.positivity ?? 0;
-  const cov = task.dataset.cov;
+  // dense on purpose: the reference factorises the whole point set, not the blocks (small tasks only)
+  const cov = task.dataset.cov.toDense();
   const out = {
     train: new Float64Array(S),
     validation: new Float64Array(S),

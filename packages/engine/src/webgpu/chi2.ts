@@ -17,8 +17,8 @@
  *    activations on chip and back-propagates dL/dH into partial gradients.
  * 4. `optimise` of wgsl.ts with early stopping.
  *
- * Whitening: the covariance is block diagonal (independent sub-datasets, whitening.ts
- * covarianceBlocks), so W_s is block lower-triangular. A member's training and validation sets are
+ * Whitening: the covariance is block diagonal (independent sub-datasets, data/covariance.ts
+ * BlockMatrix), so W_s is block lower-triangular. A member's training and validation sets are
  * disjoint, so their two factors (each embedded at its points' slots of the block, zero elsewhere) are
  * stored as one matrix per block: a row of a training point gives a training residual, a row of a
  * validation point a validation one. z = W e is a row pass per point (each thread a point, no
@@ -92,7 +92,7 @@ export function chi2Shape(
   const N = task.dataset.nPoints;
   const GF = G * F;
   const NB = blocks.length;
-  const B = Math.max(...blocks.map((b) => b.length));
+  const B = blocks.reduce((m, b) => Math.max(m, b.length), 0);
   let o = 0;
   const take = (n: number) => {
     const at = o;
