@@ -28,6 +28,7 @@ export {
   orgLimits,
   type ResolvedLimits,
   StudyLimitError,
+  setOrgLimits,
   studyModelShape,
   trialCompute,
 } from "./limits.ts";

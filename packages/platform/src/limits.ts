@@ -229,3 +229,32 @@ export async function checkStudyGrowth(
     field,
   );
 }
+
+/**
+ * An operator's change to an organisation's overrides (`npm run org:limits`): each name → a number
+ * (the override; 0 active trials = no admission limit) or null (back to the environment default).
+ * Returns the organisation's limits afterwards. Unknown organisation or limit names are errors.
+ */
+export async function setOrgLimits(
+  db: Db,
+  slug: string,
+  changes: Partial<Record<LimitName, number | null>>,
+): Promise<ResolvedLimits & { orgId: string }> {
+  const org = await db.organization.findUnique({ where: { slug }, select: { id: true } });
+  if (!org) throw new Error(`no organisation with slug "${slug}"`);
+  for (const [name, value] of Object.entries(changes)) {
+    if (!LIMIT_NAMES.includes(name as LimitName))
+      throw new Error(`unknown limit "${name}" (one of ${LIMIT_NAMES.join(", ")})`);
+    if (value !== null && !(Number.isFinite(value) && value >= 0))
+      throw new Error(`${name} must be a number >= 0, or "default"`);
+    if (value !== null && !["maxTrialCompute", "maxStudyCompute"].includes(name) && !Number.isInteger(value))
+      throw new Error(`${name} must be a whole number`);
+    if (value === 0 && name !== "maxActiveTrials") throw new Error(`${name} must be > 0, or "default"`);
+  }
+  await db.orgLimits.upsert({
+    where: { orgId: org.id },
+    create: { orgId: org.id, ...changes },
+    update: changes,
+  });
+  return { orgId: org.id, ...(await orgLimits(db, org.id)) };
+}
