@@ -12,6 +12,7 @@
  * Writes bench/results/web.json and the "Web" section of docs/benchmarks.md.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -131,7 +132,7 @@ function serverEnv(url: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: url,
-    HENS_ALLOW_DEV_SECRET: "1",
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
     AUTH_URL: base,
   };
   env["NODE_ENV"] = "production";

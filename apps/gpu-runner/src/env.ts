@@ -17,13 +17,15 @@ const schema = z.object({
     .default(9464),
   ENGINE_BACKEND: z.enum(["tensorflow", "webgpu", "wasm", "cpu"]).optional(),
   /**
-   * Who trains: "tfjs" (TensorFlow.js on ENGINE_BACKEND) or "webgpu" (the engine's own WGSL kernels on
-   * Dawn, packages/engine/src/webgpu; needs a Vulkan adapter, refused at start without one; trials are
-   * not packed on it).
+   * Which training kernel: "auto" (the fastest present: the WGSL kernels where a GPU adapter exists,
+   * else the engine's fused CPU kernel when built, else TensorFlow.js), or one of them explicitly:
+   * "webgpu" (Dawn; a GPU, else Mesa llvmpipe), "cpu" (the fused CPU kernel), "tfjs" (TensorFlow.js
+   * on ENGINE_BACKEND, the numerical reference). An explicit kernel that cannot run here stops the
+   * runner at start.
    */
   ENGINE_TRAINER: z
-    .enum(["tfjs", "webgpu"], { error: "ENGINE_TRAINER must be tfjs or webgpu" })
-    .default("tfjs"),
+    .enum(["auto", "tfjs", "webgpu", "cpu"], { error: "ENGINE_TRAINER must be auto, tfjs, webgpu or cpu" })
+    .default("auto"),
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   STALE_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
   REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),

@@ -33,7 +33,7 @@ export interface TrialProcessorDeps {
   /** Identifies this worker's own DBO sampler (and kappa) in decentralized studies. Default runnerId. */
   workerId?: string;
   backend?: "tensorflow" | "webgpu" | "wasm" | "cpu";
-  /** Trains instead of TF.js (ENGINE_TRAINER=webgpu: the engine's WGSL kernels); never packs. */
+  /** Trains instead of TF.js (ENGINE_TRAINER: the WGSL or CPU kernel); packs when it can. */
   trainer?: RunTrialOptions["trainer"];
   heartbeatMs: number;
   /** A RUNNING trial whose heartbeat is older than this is taken over (its runner died). */
@@ -206,14 +206,17 @@ export async function processTrialJob(
         : undefined;
       const spec = buildTrialSpec(study, trial, deps.backend, dataset);
       members[0]!.spec = spec;
-      if ((deps.packMaxMembers ?? 0) > 0 && !deps.trainer)
+      if ((deps.packMaxMembers ?? 0) > 0 && (!deps.trainer || deps.trainer.trainPacked))
         members.push(...(await claimCompanions(deps, engine, study, { trial, spec }, dataset)));
       const specs = members.map((m) => m.spec!);
       const trainer = deps.trainer ? { trainer: deps.trainer } : {};
       train = (opts) =>
         members.length === 1
           ? [engine.runTrial(specs[0]!, { ...opts[0], ...trainer })]
-          : engine.runTrials(specs, opts);
+          : engine.runTrials(
+              specs,
+              opts.map((o) => ({ ...o, ...trainer })),
+            );
     }
   } catch (err) {
     // loading the engine or the dataset failed: the job's trial ends as a failed training would

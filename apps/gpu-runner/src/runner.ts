@@ -41,11 +41,11 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           | "wasm"
           | "cpu")
       : undefined;
-  // ENGINE_TRAINER=webgpu: fail at start, naming the missing adapter, rather than on every trial.
-  const trainer =
-    synthetic === undefined && env.ENGINE_TRAINER === "webgpu"
-      ? await (await loadEngine()).webGpuTrainer()
-      : undefined;
+  // The kernel is chosen once, at start: an explicit ENGINE_TRAINER that cannot run here fails now,
+  // naming what is missing, rather than on every trial. TF.js needs no trainer (runTrial's default).
+  const selected =
+    synthetic === undefined ? await (await loadEngine()).selectTrainer(env.ENGINE_TRAINER) : undefined;
+  const trainer = selected && selected.kind !== "tfjs" ? selected : undefined;
   const connection = createQueueConnection({ databaseUrl: databaseUrl(), namespace: env.QUEUE_NAMESPACE });
   const queue = trialQueue(connection, { name: env.QUEUE_NAME });
   const enqueuer = {
@@ -71,7 +71,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
   const log = (msg: string) => console.log(`[runner ${env.RUNNER_NAME}] ${msg}`);
   log(
     `registered ${runner.id}, backend ${trainer?.name ?? backend ?? "synthetic"}, concurrency ${env.RUNNER_CONCURRENCY}` +
-      (backend && !trainer && env.RUNNER_PACK_MAX_MEMBERS > 0
+      (backend && env.RUNNER_PACK_MAX_MEMBERS > 0
         ? `, packing up to ${env.RUNNER_PACK_MAX_MEMBERS} members`
         : ""),
   );

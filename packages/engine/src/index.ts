@@ -18,6 +18,15 @@ export {
   selectConfiguration,
   trialLosses,
 } from "./estimators/estimators.ts";
+export type { KernelBackend, KernelKind, KernelSpec, TrainingKernel } from "./kernel/kernel.ts";
+export {
+  type EngineTrainer,
+  engineTrainer,
+  loadCpuKernelBackend,
+  selectTrainer,
+  type TrainerChoice,
+  trainerChoices,
+} from "./kernel/select.ts";
 export { cholesky, PointSet } from "./linalg.ts";
 export {
   architectureKey,
@@ -28,7 +37,7 @@ export {
   runTrials,
   trialMembers,
 } from "./packing.ts";
-export { deriveSeed, Rng } from "./rng.ts";
+export { deriveSeed, TrialRng } from "./rng.ts";
 export {
   hyperparametersSchema,
   type ParamValue,
@@ -40,6 +49,7 @@ export {
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, csvToDatasetJson } from "./tasks/tabular.ts";
 export type { Task } from "./tasks/task.ts";
+export { trainOn, trainPackedOn } from "./train/host.ts";
 export {
   packConflict,
   TrialCancelledError,

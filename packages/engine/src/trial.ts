@@ -16,7 +16,7 @@ import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts"
 import { buildClosureTask } from "./tasks/closure.ts";
 import { buildTabularTask } from "./tasks/tabular.ts";
 import type { Task } from "./tasks/task.ts";
-import { type EnsembleFit, type EnsembleSetup, trainEnsemble } from "./train/trainer.ts";
+import { type EnsembleFit, type EnsembleSetup, trainEnsemble, type trainPacked } from "./train/trainer.ts";
 
 export interface TrialReport {
   epoch: number;
@@ -67,10 +67,15 @@ export interface RunTrialOptions {
   onReport?: (r: TrialReport) => void | boolean | Promise<void | boolean>;
   signal?: AbortSignal;
   /**
-   * Trains the ensemble instead of TF.js's trainEnsemble (the default), e.g. webgpu/trainer.ts's
-   * Dawn engine; `name` becomes the result's `backend`.
+   * Trains the ensemble instead of TF.js's trainEnsemble (the default): another kernel under the same
+   * host (kernel/select.ts selectTrainer, webgpu/trainer.ts webGpuTrainer); `name` becomes the
+   * result's `backend`. runTrials packs with it when it has `trainPacked`.
    */
-  trainer?: { name: string; train: typeof trainEnsemble };
+  trainer?: {
+    name: string;
+    train: typeof trainEnsemble;
+    trainPacked?: typeof trainPacked;
+  };
 }
 
 export function buildTask(spec: TrialSpec): Task {

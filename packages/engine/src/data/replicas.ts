@@ -1,11 +1,11 @@
 import { cholesky, invertLower, PointSet, type SquareMatrix, subMatrix } from "../linalg.ts";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import type { Dataset } from "./dataset.ts";
 
 /** Monte-Carlo pseudo-data D_r = D + L z_r, z_r ~ N(0, 1), from replica r's own stream. */
 export function pseudoData(ds: Dataset, seed: number, replica: number): Float64Array {
   const n = ds.nPoints;
-  const rng = new Rng(deriveSeed(seed, Stream.pseudoData, replica));
+  const rng = new TrialRng(deriveSeed(seed, Stream.pseudoData, replica));
   const z = Array.from({ length: n }, () => rng.normal());
   const out = new Float64Array(n);
   const l = ds.chol.data;
@@ -22,7 +22,7 @@ export function pseudoData(ds: Dataset, seed: number, replica: number): Float64A
  * rest validation (at least one of each when the sub-dataset has two points or more).
  */
 export function trainingSplit(ds: Dataset, seed: number, replica: number, fraction = 0.75): Uint8Array {
-  const rng = new Rng(deriveSeed(seed, Stream.split, replica));
+  const rng = new TrialRng(deriveSeed(seed, Stream.split, replica));
   const mask = new Uint8Array(ds.nPoints);
   for (const s of ds.subsets) {
     const idx = rng.shuffle([...s.indices]);
@@ -45,7 +45,7 @@ export function assignFolds(ds: Dataset, k: number, seed: number): number[][] {
     throw new Error(
       `folds: ${k} folds need at least ${k} sub-datasets that are not always fitted (have ${foldable.length})`,
     );
-  const order = new Rng(deriveSeed(seed, Stream.folds)).shuffle(foldable);
+  const order = new TrialRng(deriveSeed(seed, Stream.folds)).shuffle(foldable);
   const folds: number[][] = Array.from({ length: k }, () => []);
   order.forEach((si, i) => {
     folds[i % k]!.push(si);

@@ -1,34 +1,29 @@
-// The MLP's flat parameter layout, free of TensorFlow.js: the trainers build on it (model/mlp.ts
-// re-exports it) and the platform's compute limits count parameters with it (model/size.ts).
-
-export type Activation = "tanh" | "sigmoid" | "relu" | "linear";
-export type Initializer = "glorot_normal" | "glorot_uniform";
-
-export interface ArchitectureConfig {
-  inputDim: number;
-  hidden: number[];
-  outputDim: number;
-  activation: Activation;
-  initializer: Initializer;
-  dropout: number;
-  /** Preprocessing exponents α, β per output, trained; initial values drawn per replica in ranges. */
-  preprocessing?: { alphaInit: [number, number]; betaInit: [number, number]; trainable: boolean };
-}
-
 /**
- * One flat parameter vector per replica ([R, P]): every layer's kernel and bias are slices of it, so
- * the optimiser, clipping, early-stopping copies and per-replica norms are single ops on [R, P].
+ * The engine's one parameter layout, free of TF.js so that the WGSL and CPU kernels and the float64
+ * references share it: one flat parameter vector per replica ([R, P]), every layer's kernel
+ * [fanIn][fanOut] (row-major) then bias [fanOut], then the preprocessing exponents α [F] and β [F]
+ * when the architecture has them. The optimiser, clipping, early-stopping copies and per-replica
+ * norms are single operations on [R, P].
  */
-export interface ParameterLayout {
+
+import type { ArchitectureConfig } from "./mlp.ts";
+
+/** The network's part of the layout: the dense layers of sizes [inputs, hidden…, outputs]. */
+export interface NetworkLayout {
   sizes: number[];
   layers: { kernel: number; bias: number; fanIn: number; fanOut: number }[];
-  alpha?: number;
-  beta?: number;
+  /** Parameters of the layers (P). */
   size: number;
 }
 
-export function parameterLayout(a: ArchitectureConfig): ParameterLayout {
-  const sizes = [a.inputDim, ...a.hidden, a.outputDim];
+export interface ParameterLayout extends NetworkLayout {
+  alpha?: number;
+  beta?: number;
+  /** All parameters per replica (the layers', then α and β). */
+  size: number;
+}
+
+export function networkLayout(sizes: number[]): NetworkLayout {
   let off = 0;
   const layers = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
@@ -37,11 +32,15 @@ export function parameterLayout(a: ArchitectureConfig): ParameterLayout {
     layers.push({ kernel: off, bias: off + fanIn * fanOut, fanIn, fanOut });
     off += fanIn * fanOut + fanOut;
   }
-  const layout: ParameterLayout = { sizes, layers, size: off };
+  return { sizes, layers, size: off };
+}
+
+export function parameterLayout(a: ArchitectureConfig): ParameterLayout {
+  const layout: ParameterLayout = networkLayout([a.inputDim, ...a.hidden, a.outputDim]);
   if (a.preprocessing) {
-    layout.alpha = off;
-    layout.beta = off + a.outputDim;
-    layout.size = off + 2 * a.outputDim;
+    layout.alpha = layout.size;
+    layout.beta = layout.size + a.outputDim;
+    layout.size += 2 * a.outputDim;
   }
   return layout;
 }

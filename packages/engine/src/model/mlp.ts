@@ -1,14 +1,22 @@
 import * as tf from "@tensorflow/tfjs";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
-import type { Activation, ArchitectureConfig, ParameterLayout } from "./layout.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
+import type { ParameterLayout } from "./layout.ts";
 
-export {
-  type Activation,
-  type ArchitectureConfig,
-  type Initializer,
-  type ParameterLayout,
-  parameterLayout,
-} from "./layout.ts";
+export type Activation = "tanh" | "sigmoid" | "relu" | "linear";
+export type Initializer = "glorot_normal" | "glorot_uniform";
+
+export interface ArchitectureConfig {
+  inputDim: number;
+  hidden: number[];
+  outputDim: number;
+  activation: Activation;
+  initializer: Initializer;
+  dropout: number;
+  /** Preprocessing exponents α, β per output, trained; initial values drawn per replica in ranges. */
+  preprocessing?: { alphaInit: [number, number]; betaInit: [number, number]; trainable: boolean };
+}
+
+export { type NetworkLayout, networkLayout, type ParameterLayout, parameterLayout } from "./layout.ts";
 
 /** Initial parameters of one replica from its own stream (glorot, zero biases, sampled exponents). */
 export function initialParameters(
@@ -17,7 +25,7 @@ export function initialParameters(
   seed: number,
   replica: number,
 ): Float32Array {
-  const rng = new Rng(deriveSeed(seed, Stream.init, replica));
+  const rng = new TrialRng(deriveSeed(seed, Stream.init, replica));
   const p = new Float32Array(layout.size);
   for (const l of layout.layers) {
     const n = l.fanIn * l.fanOut;
@@ -108,17 +116,4 @@ export function forward(
   else if (layout.alpha !== undefined && c.logX && c.log1mX)
     h = tf.mul(h, preprocessingFactor(a, layout, params, c.logX, c.log1mX));
   return h as tf.Tensor3D;
-}
-
-/** Dropout masks for one epoch from per-replica streams, so replica r's masks do not depend on R. */
-export function dropoutMasks(a: ArchitectureConfig, rngs: Rng[], rows: number): tf.Tensor3D[] {
-  if (!(a.dropout > 0)) return [];
-  const keep = 1 - a.dropout;
-  return a.hidden.map((units) => {
-    const data = new Float32Array(rngs.length * rows * units);
-    let o = 0;
-    for (const rng of rngs)
-      for (let i = 0; i < rows * units; i++) data[o++] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
-    return tf.tensor3d(data, [rngs.length, rows, units]);
-  });
 }

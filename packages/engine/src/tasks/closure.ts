@@ -1,6 +1,6 @@
 import { buildDataset, type DatasetJson } from "../data/dataset.ts";
 import { cholesky } from "../linalg.ts";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import { standardise, type Task } from "./task.ts";
 
 /**
@@ -115,7 +115,7 @@ export function buildClosureTask(level: 0 | 1 | 2, seed: number): Task {
   if (level >= 1) {
     // Level 1: one fixed noise shift of the data, D = T_true + L z.
     const l = cholesky({ n, data: Float64Array.from(cov.flat()) });
-    const rng = new Rng(deriveSeed(seed, Stream.levelOneNoise));
+    const rng = new TrialRng(deriveSeed(seed, Stream.levelOneNoise));
     const z = Array.from({ length: n }, () => rng.normal());
     let i0 = 0;
     for (const s of subsets) {

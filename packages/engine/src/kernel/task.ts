@@ -1,0 +1,77 @@
+/**
+ * Device-neutral forms of a task's per-member constants, computed once on the host in float64 and
+ * stored in float32: the whitening factors of each member's training and validation sets, and the
+ * fixed preprocessing factor. Every kernel that does not build its own (TF.js uses
+ * train/whitening.ts's tensors) reads these.
+ */
+
+import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
+import type { Task } from "../tasks/task.ts";
+import type { Member } from "../train/members.ts";
+
+/** The covariance's independent blocks (point indices) and the largest block size B. */
+export interface WhiteningBlocks {
+  blocks: number[][];
+  B: number;
+  /** Per point: its block and its slot within the block. */
+  blockOf: Int32Array;
+  slotOf: Int32Array;
+}
+
+export function whiteningBlocks(task: Task): WhiteningBlocks {
+  const blocks = covarianceBlocks(task.dataset.cov);
+  const n = task.dataset.nPoints;
+  const blockOf = new Int32Array(n);
+  const slotOf = new Int32Array(n);
+  blocks.forEach((b, bi) => {
+    b.forEach((i, j) => {
+      blockOf[i] = bi;
+      slotOf[i] = j;
+    });
+  });
+  return { blocks, B: Math.max(...blocks.map((b) => b.length)), blockOf, slotOf };
+}
+
+/**
+ * Member m's whitening, [NB][B][B] (row = output slot, column = input slot): for each block, the
+ * inverse Cholesky factor of the covariance restricted to the member's training points of that block
+ * sits at the rows and columns of those points' slots, and the one of its validation points at
+ * theirs (the two sets are disjoint, so they share one matrix); zero elsewhere, held-out points
+ * included. With e = T − D in block slots, z = W e gives the whitened training residuals at training
+ * slots and the validation ones at validation slots: chi2_train = Σ_{a ∈ train} z_a² / |train|.
+ */
+export function memberWhitening(task: Task, wb: WhiteningBlocks, m: Member): Float32Array {
+  const { blocks, B, blockOf, slotOf } = wb;
+  const out = new Float32Array(blocks.length * B * B);
+  const cov = task.dataset.cov;
+  for (const set of [m.train, m.validation]) {
+    const byBlock: number[][] = blocks.map(() => []);
+    for (const i of [...set].sort((a, b) => a - b)) byBlock[blockOf[i]!]!.push(i);
+    byBlock.forEach((idx, bi) => {
+      if (idx.length === 0) return;
+      const inv = invertLower(cholesky(subMatrix(cov, idx)));
+      const n = idx.length;
+      for (let a = 0; a < n; a++)
+        for (let c = 0; c <= a; c++)
+          out[(bi * B + slotOf[idx[a]!]!) * B + slotOf[idx[c]!]!] = inv.data[a * n + c]!;
+    });
+  }
+  return out;
+}
+
+/**
+ * Fixed preprocessing factor x^α (1−x)^β [G·F] (index g·F + f) from a member's float32 exponents
+ * (`alpha`: offset of α in the parameter layout, β follows at alpha + F).
+ */
+export function fixedPrefactor(task: Task, params: Float32Array, alpha: number): Float32Array {
+  const x = task.preprocessing!.x;
+  const F = task.nOutputs;
+  const out = new Float32Array(x.length * F);
+  for (let g = 0; g < x.length; g++) {
+    const lx = Math.fround(Math.log(x[g]!));
+    const l1 = Math.fround(Math.log(1 - x[g]!));
+    for (let f = 0; f < F; f++)
+      out[g * F + f] = Math.exp(params[alpha + f]! * lx + params[alpha + F + f]! * l1);
+  }
+  return out;
+}
