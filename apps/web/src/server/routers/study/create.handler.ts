@@ -1,4 +1,4 @@
-import { type CreateStudySpec, createStudy, StudyInputError } from "@hyperensemble/platform";
+import { type CreateStudySpec, createStudy, StudyInputError, StudyLimitError } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { fieldError } from "../field-error";
@@ -15,7 +15,8 @@ export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; inpu
     });
     return { id: study.id };
   } catch (err) {
-    if (err instanceof StudyInputError) {
+    // Over a quota or limit: a 400 naming the field, like any invalid input.
+    if (err instanceof StudyInputError || err instanceof StudyLimitError) {
       throw fieldError(err.field.split("."), err.message.slice(err.field.length + 2));
     }
     if (err instanceof Error && err.name === "SearchSpaceError") {
