@@ -55,6 +55,8 @@ const { values: args } = parseArgs({
     "upload-timeout": { type: "string", default: "120" },
     "rss-kill-mib": { type: "string", default: "3072" },
     "report-only": { type: "boolean", default: false },
+    /** Write a V8 CPU profile of the web server to this directory (what holds its event loop). */
+    profile: { type: "string" },
   },
 });
 const CONCURRENCY = Number(args.concurrency);
@@ -72,7 +74,7 @@ interface UploadResult {
   surface: string;
   bodyMiB: number;
   status: number | null;
-  verdict: Verdict | "no answer";
+  verdict: Verdict | "no answer" | "body cut short";
   field?: string;
   code?: string;
   message?: string;
@@ -118,6 +120,9 @@ async function send(
     const error = (parsed as { error?: { message?: string; json?: { message?: string } } } | null)?.error;
     const message = error?.message ?? error?.json?.message;
     if (message) result.message = message.slice(0, 160);
+    // Every body sent here is valid JSON: "not valid JSON" means the server read it cut short
+    // (Next's proxy passes on only its first 10 MB unless proxyClientMaxBodySize says otherwise).
+    if (/not valid JSON/i.test(message ?? "")) result.verdict = "body cut short";
   } catch (err) {
     result.message =
       (err as Error).name === "TimeoutError" ? `no answer in ${UPLOAD_TIMEOUT_MS / 1000} s` : String(err);
@@ -147,7 +152,8 @@ try {
   await db.$executeRawUnsafe("ANALYZE");
   await db.$disconnect();
 
-  server = await startWebServer({ port: PORT, databaseUrl: pg.url });
+  const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  server = await startWebServer({ port: PORT, databaseUrl: pg.url, nodeArgs: profile });
   const pid = server.pid!;
   const startMiB = treeMemoryMiB(pid).rss;
   let peakMiB = startMiB;
