@@ -45,12 +45,14 @@ export type Manifest =
 
 /** Ports and paths the apps serve (apps/web, apps/gpu-runner). Tests check probes against these. */
 export const APP_ENDPOINTS = {
-  web: { port: 3000, health: "/api/health", metrics: "/api/metrics" },
+  web: { port: 3000, health: "/api/health", live: "/api/health/live", metrics: "/api/metrics" },
   runner: { port: 9464, health: "/healthz", metrics: "/metrics" },
 } as const;
 
 /** Secret keys every install must provide. */
 export const REQUIRED_SECRET_KEYS = ["DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD", "AUTH_SECRET"] as const;
+/** Secret keys the web reads when present (a missing one switches its feature off, never fails a pod). */
+export const OPTIONAL_APP_SECRET_KEYS = ["HENS_METRICS_TOKEN"] as const;
 /** Only for the in-cluster Postgres (its superuser password; DATABASE_URL must embed the same). */
 export const POSTGRES_SECRET_KEY = "POSTGRES_PASSWORD";
 
@@ -181,6 +183,7 @@ function secret(v: Values): ISecret[] {
     REDIS_URL: redis,
     REDIS_PASSWORD: "CHANGE_ME_REDIS_PASSWORD",
     AUTH_SECRET: "CHANGE_ME_run_openssl_rand_base64_32",
+    HENS_METRICS_TOKEN: "CHANGE_ME_run_openssl_rand_hex_32",
   };
   if (v.postgres.mode === "internal") data[POSTGRES_SECRET_KEY] = "CHANGE_ME_DB_PASSWORD";
   return [
@@ -220,6 +223,8 @@ function web(v: Values): Manifest[] {
       ...commonEnv(v),
       secretEnv(v, "REDIS_URL"),
       secretEnv(v, "AUTH_SECRET"),
+      // Prometheus's bearer token for /api/metrics (optional: without it, metrics answer 404).
+      ...OPTIONAL_APP_SECRET_KEYS.map((k) => secretEnv(v, k, true)),
       ...v.secrets.optionalKeys.map((k) => secretEnv(v, k, true)),
       { name: "PORT", value: String(ep.port) },
       { name: "HOSTNAME", value: "0.0.0.0" },
@@ -229,9 +234,9 @@ function web(v: Values): Manifest[] {
     startupProbe: { tcpSocket: { port: "http" }, periodSeconds: 5, failureThreshold: 24 },
     // Ready only while Postgres and the queue answer (/api/health -> 503 otherwise).
     readinessProbe: httpProbe(ep.health, "http", { periodSeconds: 10, failureThreshold: 3 }),
-    // Liveness must not depend on the database (a DB outage would restart every pod): the HTTP
-    // server answering the metrics route is enough to prove the process is alive.
-    livenessProbe: httpProbe(ep.metrics, "http", {
+    // Liveness must not depend on the database (a DB outage would restart every pod), nor on the
+    // metrics token: the HTTP server answering /api/health/live proves the process is alive.
+    livenessProbe: httpProbe(ep.live, "http", {
       periodSeconds: 20,
       timeoutSeconds: 5,
       failureThreshold: 3,

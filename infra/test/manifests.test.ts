@@ -9,6 +9,7 @@ import {
   bullKey,
   DATASTORE_CLIENTS,
   type Manifest,
+  OPTIONAL_APP_SECRET_KEYS,
   POSTGRES_SECRET_KEY,
   REQUIRED_SECRET_KEYS,
   render,
@@ -135,7 +136,8 @@ describe.each(envs)("values/$env.yaml", ({ env, file }) => {
     expect(resolvePort(c, "http")).toBe(APP_ENDPOINTS.web.port);
     expect(c.readinessProbe.httpGet.path).toBe("/api/health");
     expect(resolvePort(c, c.readinessProbe.httpGet.port)).toBe(3000);
-    expect(["/api/health", "/api/metrics"]).toContain(c.livenessProbe.httpGet.path);
+    // Liveness: no database and no credentials (the metrics route needs HENS_METRICS_TOKEN).
+    expect(c.livenessProbe.httpGet.path).toBe("/api/health/live");
     expect(resolvePort(c, c.livenessProbe.httpGet.port)).toBe(3000);
     expect(envValue(c, "PORT")).toBe("3000");
   });
@@ -299,6 +301,7 @@ describe.each(envs)("values/$env.yaml", ({ env, file }) => {
     const allowed = new Set<string>([
       ...REQUIRED_SECRET_KEYS,
       POSTGRES_SECRET_KEY,
+      ...OPTIONAL_APP_SECRET_KEYS,
       ...values.secrets.optionalKeys,
     ]);
     const provided = secrets[0] ? new Set(Object.keys(secrets[0].stringData)) : undefined;

@@ -25,7 +25,8 @@ interface AxeViolation {
 
 /** axe-core in the page; returns the serious and critical violations (WCAG 2 A/AA rules). */
 export async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
+  // Evaluated through the DevTools protocol: an injected inline <script> would be refused by the CSP.
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (
       window as unknown as {
@@ -46,4 +47,16 @@ export async function seriousViolations(page: Page): Promise<string[]> {
           .map((n) => n.target.join(" "))
           .join(", ")}`,
     );
+}
+
+/**
+ * Collects the page's Content-Security-Policy refusals (Chromium logs each one to the console): a page
+ * whose script, style or request the policy blocked shows up here, so a test can require none.
+ */
+export function cspViolations(page: Page): string[] {
+  const found: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) found.push(`${page.url()}: ${message.text()}`);
+  });
+  return found;
 }

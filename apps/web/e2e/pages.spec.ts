@@ -5,7 +5,7 @@ import path from "node:path";
 import { createDb } from "@hyperensemble/db";
 import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
 import { expect, test } from "@playwright/test";
-import { screenshotDir, seriousViolations, signIn } from "./helpers";
+import { cspViolations, screenshotDir, seriousViolations, signIn } from "./helpers";
 import { seedStudy } from "./seed";
 
 const db = createDb(process.env.DATABASE_URL);
@@ -126,6 +126,8 @@ test("rerun failed trials, clone as a new study, cancel both", async ({ page }) 
 });
 
 test("main pages have no serious accessibility violations, light and dark", async ({ page }) => {
+  // The same walk checks the Content-Security-Policy: nothing on these pages is refused by it.
+  const refused = cspViolations(page);
   await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
   const o = `/o/${DEMO_ORG.slug}`;
   const pages: [string, string, string][] = [
@@ -143,7 +145,11 @@ test("main pages have no serious accessibility violations, light and dark", asyn
   for (const theme of ["light", "dark"] as const) {
     await page.evaluate((t) => localStorage.setItem("hens-theme", t), theme);
     for (const [name, url, ready] of pages) {
-      await page.goto(url);
+      const response = await page.goto(url);
+      const headers = response?.headers() ?? {};
+      expect(headers["content-security-policy"], url).toMatch(/script-src 'self' 'nonce-[^']+'/);
+      expect(headers["x-frame-options"], url).toBe("DENY");
+      expect(headers["x-content-type-options"], url).toBe("nosniff");
       if (ready.startsWith("region:"))
         await expect(page.getByRole("region", { name: ready.slice(7) })).toBeVisible();
       else await expect(page.getByTestId(ready).first()).toBeVisible();
@@ -169,4 +175,5 @@ test("main pages have no serious accessibility violations, light and dark", asyn
   for (const v of await seriousViolations(page)) problems.push(`dark spec-editor with errors: ${v}`);
   await page.screenshot({ path: path.join(screenshotDir, "spec-editor-dark.png"), fullPage: true });
   expect(problems).toEqual([]);
+  expect(refused).toEqual([]);
 });

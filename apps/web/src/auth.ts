@@ -6,6 +6,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { env } from "./env";
 import { oidcProviders } from "./lib/oidc";
+import { sessionCookieOptions } from "./server/auth/session";
 import { db } from "./server/db";
 
 const credentialsSchema = z.object({
@@ -16,6 +17,7 @@ const credentialsSchema = z.object({
 export const { handlers, auth, signIn, signOut } = NextAuth({
   secret: env.AUTH_SECRET,
   trustHost: true,
+  ...sessionCookieOptions(env.AUTH_URL),
   // The adapter stores OIDC accounts; sessions are JWTs because the credentials provider requires it.
   adapter: PrismaAdapter(db),
   session: { strategy: "jwt" },

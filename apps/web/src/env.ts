@@ -22,6 +22,20 @@ const schema = z.object({
   AUTH_OIDC_ID: z.string().optional(),
   AUTH_OIDC_SECRET: z.string().optional(),
   AUTH_OIDC_NAME: z.string().optional(),
+  /** The public URL (next-auth reads it too): https turns on HSTS and `__Secure-` session cookies. */
+  AUTH_URL: z.url({ error: "AUTH_URL must be a URL" }).optional(),
+  /** Bearer token Prometheus sends to /api/metrics; unset: 404 in production, open in development. */
+  HENS_METRICS_TOKEN: z
+    .string()
+    .min(16, { error: "HENS_METRICS_TOKEN must be at least 16 characters" })
+    .optional(),
+  /** One request-body cap for tRPC and REST (bytes): a 10 MiB dataset upload plus JSON overhead. */
+  HENS_MAX_BODY_BYTES: z.coerce
+    .number({ error: "HENS_MAX_BODY_BYTES must be a number of bytes" })
+    .int({ error: "HENS_MAX_BODY_BYTES must be a whole number of bytes" })
+    .min(1024, { error: "HENS_MAX_BODY_BYTES must be at least 1024" })
+    .max(1024 * 1024 * 1024, { error: "HENS_MAX_BODY_BYTES must be at most 1 GiB" })
+    .default(12 * 1024 * 1024),
 });
 
 function loadEnv() {

@@ -3,7 +3,11 @@ import { z } from "zod";
 // The study-creation input shared by the web form, the tRPC/REST API, the CLI and the quickstart.
 // Pure zod (no engine import) so client components can validate inline with the same rules.
 
-const int = (field: string, min: number, max: number) =>
+/** Postgres `integer` (int4): every whole number that reaches a column or a LIMIT/OFFSET stays within it. */
+export const INT32_MAX = 2147483647;
+
+/** A whole number in [min, max], each failure naming `field` (a 400, never a database error). */
+export const int = (field: string, min: number, max: number) =>
   z
     .number({ error: `${field} must be a number` })
     .int({ error: `${field} must be a whole number` })

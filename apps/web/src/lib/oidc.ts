@@ -23,3 +23,17 @@ export function oidcProviders(): Provider[] {
   }
   return out;
 }
+
+/**
+ * Where the sign-in forms of the configured providers send the browser (the CSP's form-action: Chrome
+ * checks the redirect that follows a form submission too).
+ */
+export function oidcFormActionOrigins(): string[] {
+  const e = env;
+  const out: string[] = [];
+  if (e.AUTH_GITHUB_ID && e.AUTH_GITHUB_SECRET) out.push("https://github.com");
+  if (e.AUTH_GITLAB_ID && e.AUTH_GITLAB_SECRET) out.push("https://gitlab.com");
+  if (e.AUTH_OIDC_ISSUER && e.AUTH_OIDC_ID && e.AUTH_OIDC_SECRET)
+    out.push(new URL(e.AUTH_OIDC_ISSUER).origin);
+  return out;
+}

@@ -3,6 +3,7 @@ import { fieldErrors } from "@hyperensemble/platform/schema";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
+import { internalErrorMessage, logInternalError } from "./api-errors";
 import { isCrossSiteRequest } from "./auth/csrf";
 import { sessionUserId } from "./auth/session";
 import { authenticateBearer } from "./auth/token";
@@ -36,7 +37,17 @@ export type Context = Awaited<ReturnType<typeof createContext>>;
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path }) {
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // Unexpected (Prisma, SQL, a bug): the detail and its stack go to the log, the client gets an id.
+      const requestId = logInternalError(error, `tRPC ${path ?? "(no path)"}`);
+      const { stack: _stack, ...data } = shape.data;
+      return {
+        ...shape,
+        message: internalErrorMessage(requestId),
+        data: { ...data, requestId, fieldErrors: null },
+      };
+    }
     const cause = error.cause;
     return {
       ...shape,

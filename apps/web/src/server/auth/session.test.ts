@@ -1,7 +1,9 @@
+import { Auth, type AuthConfig } from "@auth/core";
+import Credentials from "@auth/core/providers/credentials";
 import { encode } from "next-auth/jwt";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "../../env";
-import { sessionUserId } from "./session";
+import { sessionCookieOptions, sessionUserId } from "./session";
 
 const COOKIE = "authjs.session-token";
 
@@ -56,5 +58,53 @@ describe("sessionUserId", () => {
     const half = Math.floor(token.length / 2);
     const chunked = `${COOKIE}.0=${token.slice(0, half)}; other=1; ${COOKIE}.1=${token.slice(half)}`;
     expect(await sessionUserId(req(chunked))).toBe("user-f");
+  });
+});
+
+describe("session cookies behind an https public URL", () => {
+  // Auth.js itself (the library auth.ts configures) signs in with the cookie options auth.ts passes;
+  // the request reaches the app as plain http, as it does behind a proxy that does not forward the scheme.
+  async function signInCookie(publicUrl: string | undefined): Promise<string> {
+    const config: AuthConfig = {
+      secret: env.AUTH_SECRET,
+      trustHost: true,
+      basePath: "/api/auth",
+      session: { strategy: "jwt" },
+      providers: [Credentials({ credentials: { email: {} }, authorize: () => ({ id: "user-s" }) })],
+      ...sessionCookieOptions(publicUrl),
+    };
+    const base = "http://10.0.0.5:3000/api/auth";
+    const csrf = await Auth(new Request(`${base}/csrf`), config);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const cookie = csrf.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    const res = await Auth(
+      new Request(`${base}/callback/credentials`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrfToken, email: "s@example.test" }),
+      }),
+      config,
+    );
+    const session = res.headers.getSetCookie().find((c) => c.includes("authjs.session-token="));
+    if (!session) throw new Error(`no session cookie (status ${res.status})`);
+    return session;
+  }
+
+  it("https: the cookie is __Secure- and Secure, and the API's session decoder reads it", async () => {
+    const setCookie = await signInCookie("https://hens.example.org");
+    expect(setCookie.startsWith(`__Secure-${COOKIE}=`)).toBe(true);
+    expect(setCookie).toMatch(/;\s*Secure/i);
+    expect(setCookie).toMatch(/;\s*HttpOnly/i);
+    expect(await sessionUserId(req(setCookie.split(";")[0]))).toBe("user-s");
+  });
+
+  it("http: the plain cookie, without Secure (a plain-http install keeps working)", async () => {
+    const setCookie = await signInCookie("http://localhost:3000");
+    expect(setCookie.startsWith(`${COOKIE}=`)).toBe(true);
+    expect(setCookie).not.toMatch(/;\s*Secure/i);
+    expect(await sessionUserId(req(setCookie.split(";")[0]))).toBe("user-s");
   });
 });

@@ -1,5 +1,6 @@
 import { getToken } from "next-auth/jwt";
 import { env } from "../../env";
+import { isHttpsUrl } from "../security-headers";
 
 // The browser session of an API request, without next-auth's full `auth()` round (which builds an
 // internal request, runs the session callbacks and derives the key again on every call). The session
@@ -8,6 +9,8 @@ import { env } from "../../env";
 // most CACHE_MS and never past the token's own expiry; the same cookie value always decodes to the same
 // user, so the cache changes nothing but the cost. Sign-out deletes the cookie, as before.
 
+// next-auth names the cookie `__Secure-…` (and sets Secure) when `sessionCookieOptions` turns secure
+// cookies on; both names are read here, the name being the key's salt, so neither can pass as the other.
 const COOKIE = "authjs.session-token";
 const SECURE_COOKIE = `__Secure-${COOKIE}`;
 const CACHE_MS = 60_000;
@@ -19,6 +22,15 @@ interface Entry {
 }
 
 const cache = new Map<string, Entry>();
+
+/**
+ * next-auth's cookie mode (auth.ts): `__Secure-` names with the Secure flag whenever the public URL
+ * (AUTH_URL) is https, even behind a proxy that does not forward the scheme. Otherwise next-auth decides
+ * from the request URL, as before.
+ */
+export function sessionCookieOptions(publicUrl: string | undefined): { useSecureCookies?: true } {
+  return isHttpsUrl(publicUrl) ? { useSecureCookies: true } : {};
+}
 
 /** The session cookie(s) as sent, chunks included (`name.0`, `name.1`…), or "" without one. */
 function sessionCookies(cookieHeader: string): { value: string; secure: boolean } {

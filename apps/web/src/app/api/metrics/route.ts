@@ -1,11 +1,13 @@
 import { db } from "@/server/db";
-import { renderMetrics } from "@/server/metrics";
+import { renderMetrics, scrapeRefusal } from "@/server/metrics";
 import { queueHealth } from "@/server/queue";
 
 export const dynamic = "force-dynamic";
 
-/** Prometheus scrape endpoint (liveness too: it answers without the database). */
-export async function GET() {
+/** Prometheus scrape endpoint, behind HENS_METRICS_TOKEN (server/metrics.ts `scrapeRefusal`). */
+export async function GET(req: Request) {
+  const refusal = scrapeRefusal(req);
+  if (refusal) return refusal;
   const depth = await queueHealth().catch(() => null);
   // A system-wide count across organizations: raw SQL past the tenant guard, numbers only.
   const byState = await db.$queryRaw<

@@ -1,16 +1,18 @@
-import { createStudyInputSchema } from "@hyperensemble/platform/schema";
+import { createStudyInputSchema, INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
 
 export const STUDY_SORTS = ["createdAt", "name", "state", "bestL1", "gpuSeconds", "trials"] as const;
 export const ZCreateStudy = createStudyInputSchema;
 export const ZStudyRef = z.object({ studyId: z.string({ error: "studyId is required" }).min(1) });
+const MAX_STUDY_PAGE_SIZE = 100;
 export const ZListStudies = z.object({
   state: z.enum(["DRAFT", "QUEUED", "RUNNING", "PAUSED", "COMPLETED", "CANCELLED", "FAILED"]).optional(),
-  take: z.number().int().min(1).max(100).default(50),
+  take: int("take", 1, MAX_STUDY_PAGE_SIZE).default(50),
   cursor: z.string().optional(),
   /** Server-side sort, name filter and page (the web list); `cursor` stays for newest-first paging. */
   sort: z.enum(STUDY_SORTS).default("createdAt"),
   dir: z.enum(["asc", "desc"]).default("desc"),
   q: z.string().trim().max(120).optional(),
-  page: z.number().int().min(0).optional(),
+  // page × take is the OFFSET: kept within a Postgres integer.
+  page: int("page", 0, Math.floor(INT32_MAX / MAX_STUDY_PAGE_SIZE)).optional(),
 });

@@ -1,8 +1,11 @@
+import { INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
 import { ZStudyRef } from "./create.schema";
 
 export const TRIAL_SORTS = ["number", "state", "L1", "L2", "L3", "phi2", "duration"] as const;
 export const TRIAL_STATE_FILTERS = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
+
+const MAX_TRIAL_PAGE_SIZE = 200;
 
 /** One page of a study's trials, sorted and filtered in the database (studies have 10k+ trials). */
 export const ZStudyTrials = ZStudyRef.extend({
@@ -15,12 +18,13 @@ export const ZStudyTrials = ZStudyRef.extend({
     .max(200)
     .regex(/^[\w\-/]+=.+$/, { error: "param filter must look like name=value" })
     .optional(),
-  page: z.number().int().min(0).default(0),
-  pageSize: z.number().int().min(1).max(200).default(50),
+  // page × pageSize is the OFFSET: both stay within Postgres integers (400 naming the field, never a 500).
+  page: int("page", 0, Math.floor(INT32_MAX / MAX_TRIAL_PAGE_SIZE)).default(0),
+  pageSize: int("pageSize", 1, MAX_TRIAL_PAGE_SIZE).default(50),
 });
 export type StudyTrialsInput = z.output<typeof ZStudyTrials>;
 
-export const ZTrialRef = ZStudyRef.extend({ number: z.number().int().min(0) });
+export const ZTrialRef = ZStudyRef.extend({ number: int("number", 0, INT32_MAX) });
 export type TrialRefInput = z.output<typeof ZTrialRef>;
 
 export const ZCompareStudies = z.object({

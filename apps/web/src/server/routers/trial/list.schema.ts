@@ -1,3 +1,4 @@
+import { INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
 
 export const TRIAL_STATES = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
@@ -6,7 +7,7 @@ export const ZListTrials = z.object({
   studyId: z.string({ error: "studyId is required" }).min(1),
   state: z.enum(TRIAL_STATES, { error: `state must be one of ${TRIAL_STATES.join(", ")}` }).optional(),
   /** Trials with a number greater than this (pagination by trial number). */
-  after: z.number().int().min(-1).default(-1),
-  take: z.number().int().min(1).max(1000).default(200),
+  after: int("after", -1, INT32_MAX).default(-1),
+  take: int("take", 1, 1000).default(200),
 });
 export type ListTrialsInput = z.output<typeof ZListTrials>;

@@ -2,7 +2,7 @@
 // Authentication is the token branch of createContext (authenticateBearer) with a controllable clock
 // and limiter; browser sessions are stood in for by an `x-test-session` header.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
 import { authenticateBearer, sha256Hex, TOKEN_SCOPES } from "../../../../server/auth/token";
 import { appRouter } from "../../../../server/routers/_app";
@@ -25,6 +25,9 @@ let limiter = new TokenBucketLimiter({ capacity: 1000, refillPerSecond: 100 });
 const enqueuer = new RecordingEnqueuer();
 
 async function createContext(req: Request): Promise<Context> {
+  // A real Postgres error where createContext reads the database (as token lookups do).
+  if (req.headers.has("x-test-broken-query"))
+    await tdb.db.$queryRaw`SELECT "secret_column" FROM "NoSuchTable"`;
   const principal = await authenticateBearer(tdb.db, req, { now: () => clock, limiter });
   const session = req.headers.get("x-test-session");
   const ctx = requestContext(tdb.db, principal ?? (session ? { userId: session } : null), enqueuer);
@@ -246,6 +249,92 @@ describe("errors", () => {
     expect(huge.status).toBe(413);
   });
 
+  it("413 names the shared limit; a chunked body is cut at the cap, not read to its end", async () => {
+    const t = await seedToken(tdb.db, { orgId: a.org.id, userId: a.users.MEMBER.id, scopes: ALL_SCOPES });
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (pulled >= 8 * 1024 * 1024) return c.close();
+        pulled += 64 * 1024;
+        c.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const req = new Request(`http://hens.test/api/v1/orgs/${a.org.slug}/datasets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const res = await handleRestRequest(req, { createContext, maxBodyBytes: 256 * 1024 });
+    expect(res.status).toBe(413);
+    expect((await json(res))["error"]["message"]).toBe(
+      `request body is larger than ${256 * 1024} bytes (HENS_MAX_BODY_BYTES)`,
+    );
+    expect(pulled).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it("integers past int32 in a query are 400 naming the field, never a database error", async () => {
+    const t = await seedToken(tdb.db, { orgId: a.org.id, userId: a.users.MEMBER.id, scopes: ALL_SCOPES });
+    const study = await json(
+      await rest("POST", `/orgs/${a.org.slug}/studies`, {
+        token: t.token,
+        body: { name: "int32", replicas: 2, trials: 1, parallelism: 1 },
+      }),
+    );
+    for (const [query, field] of [
+      [`after=${2 ** 31}`, "after"],
+      [`take=${2 ** 31}`, "take"],
+      [`after=${2 ** 53}`, "after"],
+    ] as const) {
+      const res = await rest("GET", `/orgs/${a.org.slug}/studies/${study["id"]}/trials?${query}`, {
+        token: t.token,
+      });
+      expect(res.status, query).toBe(400);
+      const error = (await json(res))["error"];
+      expect(Object.keys(error["fieldErrors"])).toEqual([field]);
+      expect(error["message"]).toContain(field);
+    }
+  });
+
+  it("unexpected errors are a generic 500 with a request id: no SQL, Prisma or table text", async () => {
+    const logged: unknown[][] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((...args) => {
+      logged.push(args);
+    });
+    const renamed = async (from: string, to: string) =>
+      tdb.db.$executeRawUnsafe(`ALTER TABLE "${from}" RENAME TO "${to}"`);
+    try {
+      const failures = [
+        // createContext fails in Postgres (a throw outside any procedure).
+        await rest("GET", `/orgs/${a.org.slug}/studies`, { headers: { "x-test-broken-query": "1" } }),
+      ];
+      // A procedure's query fails in Postgres: its table is gone for a moment.
+      await renamed("AuditEvent", "AuditEventAway");
+      try {
+        failures.push(await rest("GET", `/orgs/${a.org.slug}/audit`, { session: a.users.OWNER.id }));
+      } finally {
+        await renamed("AuditEventAway", "AuditEvent");
+      }
+      for (const res of failures) {
+        expect(res.status).toBe(500);
+        const text = await res.clone().text();
+        for (const leak of ["NoSuchTable", "secret_column", "AuditEvent", "SELECT", "Prisma", "prisma"])
+          expect(text).not.toContain(leak);
+        const error = (await json(res))["error"];
+        const id = res.headers.get("X-Request-Id");
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(error).toEqual({
+          code: "INTERNAL_SERVER_ERROR",
+          message: `internal error (request id ${id})`,
+          fieldErrors: null,
+        });
+        expect(logged.some((args) => String(args[0]).includes(id ?? "-"))).toBe(true);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("a browser session cannot be used cross-site", async () => {
     const res = await rest("POST", `/orgs/${a.org.slug}/tokens`, {
       session: a.users.OWNER.id,
@@ -273,6 +362,11 @@ describe("every REST route", () => {
       ).toBeDefined();
     }
     expect(doc["openapi"]).toBe("3.1.0");
+    // The body cap and the generic 500 are part of the contract.
+    expect(Object.keys(doc["paths"]["/orgs/{org}/studies"]["post"]["responses"])).toEqual(
+      expect.arrayContaining(["413", "429", "500"]),
+    );
+    expect(doc["paths"]["/orgs/{org}/studies"]["get"]["responses"]).not.toHaveProperty("413");
   });
 
   it.each(REST_ROUTES.map((r) => [r.method, r.path] as const))(

@@ -2,20 +2,26 @@ import { fieldErrors as zodFieldErrors } from "@hyperensemble/platform/schema";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError } from "zod";
+import {
+  internalErrorMessage,
+  logInternalError,
+  tooManyRequestsHeaders,
+} from "../../../../server/api-errors";
 import { isCrossSiteRequest } from "../../../../server/auth/csrf";
 import { rateLimitHeaders } from "../../../../server/auth/rate-limit";
 import { type TokenPrincipal, TokenRejection } from "../../../../server/auth/token";
+import { bodyTooLargeMessage, MAX_BODY_BYTES, readBodyCapped } from "../../../../server/http";
 import { appRouter } from "../../../../server/routers/_app";
 import { type Context, createCallerFactory } from "../../../../server/trpc";
 import { buildOpenApiDocument } from "./openapi";
 import { matchPath, REST_ROUTES, type RestRequestParts, type RestRoute } from "./routes";
 
 export const API_PREFIX = "/api/v1";
-/** Bodies above this are refused before they are read: datasets are capped at 10 MB of content. */
-export const MAX_BODY_BYTES = 11 * 1024 * 1024;
 
 export interface RestDeps {
   createContext(req: Request): Promise<Context>;
+  /** The body cap (HENS_MAX_BODY_BYTES by default; tests pass a small one). */
+  maxBodyBytes?: number;
 }
 
 const createCaller = createCallerFactory(appRouter);
@@ -40,9 +46,20 @@ function fieldFromMessage(message: string): Record<string, string> | null {
   return match?.[1] && match[2] ? { [match[1]]: match[2] } : null;
 }
 
-function trpcErrorResponse(err: TRPCError, headers: Record<string, string> = {}): Response {
+/** A generic 500 naming only a request id; the error itself is logged under that id. */
+function internalErrorResponse(err: unknown, where: string, headers: Record<string, string> = {}): Response {
+  const requestId = logInternalError(err, where);
+  return errorResponse(
+    500,
+    { code: "INTERNAL_SERVER_ERROR", message: internalErrorMessage(requestId), fieldErrors: null },
+    { ...headers, "X-Request-Id": requestId },
+  );
+}
+
+function trpcErrorResponse(err: TRPCError, where: string, headers: Record<string, string> = {}): Response {
   const status = getHTTPStatusCodeFromError(err);
   const cause = err.cause;
+  if (status === 429) headers = { ...headers, ...tooManyRequestsHeaders(err) };
   if (cause instanceof TokenRejection) {
     return errorResponse(
       status,
@@ -50,10 +67,7 @@ function trpcErrorResponse(err: TRPCError, headers: Record<string, string> = {})
       { ...headers, ...cause.headers },
     );
   }
-  if (status >= 500) {
-    console.error("REST internal error:", err.cause ?? err);
-    return errorResponse(status, { code: err.code, message: "internal error", fieldErrors: null }, headers);
-  }
+  if (status >= 500) return internalErrorResponse(err, where, headers);
   const fields =
     cause instanceof ZodError ? zodFieldErrors(cause) : status === 400 ? fieldFromMessage(err.message) : null;
   const message =
@@ -65,35 +79,16 @@ function trpcErrorResponse(err: TRPCError, headers: Record<string, string> = {})
   return errorResponse(status, { code: err.code, message, fieldErrors: fields }, headers);
 }
 
-/** The body as text, or null once it passes `limit` bytes (a chunked body has no Content-Length). */
-async function readCapped(req: Request, limit: number): Promise<string | null> {
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-async function readJsonBody(req: Request): Promise<{ body: unknown } | Response> {
-  const tooLarge = () =>
-    errorResponse(413, {
+async function readJsonBody(req: Request, limit: number): Promise<{ body: unknown } | Response> {
+  const bytes = await readBodyCapped(req, limit);
+  if (bytes === null) {
+    return errorResponse(413, {
       code: "PAYLOAD_TOO_LARGE",
-      message: `request body is larger than ${MAX_BODY_BYTES} bytes`,
+      message: bodyTooLargeMessage(limit),
       fieldErrors: null,
     });
-  if (Number(req.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return tooLarge();
-  const text = await readCapped(req, MAX_BODY_BYTES);
-  if (text === null) return tooLarge();
+  }
+  const text = bytes.toString("utf8");
   const type = req.headers.get("content-type");
   // A POST with no body at all (e.g. revoke) needs no Content-Type; any body must be JSON. HTML
   // forms always send a Content-Type, so this opens nothing to cross-site forms.
@@ -165,6 +160,18 @@ async function whoAmI(ctx: Context): Promise<Response> {
 }
 
 export async function handleRestRequest(req: Request, deps: RestDeps): Promise<Response> {
+  try {
+    return await answerRestRequest(req, deps);
+  } catch (err) {
+    // Anything not already answered (a failing /me lookup, a bug): generic, never the error's text.
+    const path = new URL(req.url).pathname;
+    return err instanceof TRPCError
+      ? trpcErrorResponse(err, `REST ${req.method} ${path}`)
+      : internalErrorResponse(err, `REST ${req.method} ${path}`);
+  }
+}
+
+async function answerRestRequest(req: Request, deps: RestDeps): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
   const method = req.method.toUpperCase();
@@ -193,7 +200,7 @@ export async function handleRestRequest(req: Request, deps: RestDeps): Promise<R
   try {
     ctx = await deps.createContext(req);
   } catch (err) {
-    if (err instanceof TRPCError) return trpcErrorResponse(err);
+    if (err instanceof TRPCError) return trpcErrorResponse(err, `REST ${method} ${path}`);
     throw err;
   }
   const principal = ctx.principal as (Context["principal"] & Partial<TokenPrincipal>) | null;
@@ -223,7 +230,7 @@ export async function handleRestRequest(req: Request, deps: RestDeps): Promise<R
         });
       }
     }
-    const read = await readJsonBody(req);
+    const read = await readJsonBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);
     if (read instanceof Response) return withHeaders(read, headers);
     body = read.body;
   }
@@ -233,7 +240,8 @@ export async function handleRestRequest(req: Request, deps: RestDeps): Promise<R
     const result = await callProcedure(ctx, procedure, route.input(parts));
     return toResponse(route, result, headers);
   } catch (err) {
-    if (err instanceof TRPCError) return trpcErrorResponse(err, headers);
+    if (err instanceof TRPCError)
+      return trpcErrorResponse(err, `REST ${method} ${path} (${procedure})`, headers);
     throw err;
   }
 }

@@ -51,6 +51,20 @@ const errorResponses = {
       "RateLimit-Reset": { schema: { type: "integer" } },
     },
   },
+  "500": {
+    description:
+      "Unexpected error: always `internal error (request id <uuid>)`, never database text; the id is in X-Request-Id",
+    headers: { "X-Request-Id": { schema: { type: "string" }, description: "Quote it to the operator" } },
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  },
+};
+
+/** POST bodies are capped by HENS_MAX_BODY_BYTES (server/http.ts). */
+const bodyTooLarge = {
+  "413": {
+    description: "Request body over HENS_MAX_BODY_BYTES (default 12 MiB); the message names the limit",
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  },
 };
 
 function operation(route: RestRoute) {
@@ -95,7 +109,11 @@ function operation(route: RestRoute) {
           },
         }
       : {}),
-    responses: { [String(route.successStatus ?? 200)]: success, ...errorResponses },
+    responses: {
+      [String(route.successStatus ?? 200)]: success,
+      ...errorResponses,
+      ...(route.method === "POST" ? bodyTooLarge : {}),
+    },
   };
 }
 

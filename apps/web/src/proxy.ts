@@ -1,0 +1,24 @@
+import { type NextRequest, NextResponse } from "next/server";
+import { env } from "./env";
+import { oidcFormActionOrigins } from "./lib/oidc";
+import { newNonce, securityHeaders } from "./server/security-headers";
+
+// Every request passes here (pages, API routes, static files): it gets a fresh CSP nonce, which Next
+// reads from the request's Content-Security-Policy header to stamp its own scripts, and the response
+// gets the security headers (server/security-headers.ts explains the policy).
+const options = {
+  publicUrl: env.AUTH_URL,
+  development: env.NODE_ENV === "development",
+  formActionOrigins: oidcFormActionOrigins(),
+};
+
+export function proxy(request: NextRequest) {
+  const nonce = newNonce();
+  const headers = securityHeaders(nonce, options);
+  const requestHeaders = new Headers(request.headers);
+  requestHeaders.set("x-nonce", nonce);
+  requestHeaders.set("content-security-policy", headers["Content-Security-Policy"] ?? "");
+  const response = NextResponse.next({ request: { headers: requestHeaders } });
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}
