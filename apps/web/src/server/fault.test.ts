@@ -6,7 +6,6 @@
 // against `next start`, is `npm run bench:fault`.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleRestRequest } from "../app/api/v1/_lib/handler";
 import { TokenBucketLimiter } from "./auth/rate-limit";
@@ -21,6 +20,7 @@ import {
   seedToken,
 } from "./routers/test-fixtures";
 import type { Context } from "./trpc";
+import { handleTrpcRequest } from "./trpc-http";
 
 // Generous: the process reads, parses and validates a 10 MB CSV and a 30 MB body; what the issue
 // saw was gigabytes (a dense 50,000² covariance is 20 GB).
@@ -48,17 +48,16 @@ const rest = (method: string, path: string, body?: string) =>
     }),
     { createContext },
   );
+// As the /api/trpc route serves it: tRPC's fetch adapter behind the API's body cap.
 const trpc = (procedure: string, body: string) =>
-  fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: new Request(`http://hens.test/api/trpc/${procedure}`, {
+  handleTrpcRequest(
+    new Request(`http://hens.test/api/trpc/${procedure}`, {
       method: "POST",
       headers: { ...auth(), "content-type": "application/json" },
       body,
     }),
-    router: appRouter,
-    createContext: ({ req }) => createContext(req),
-  });
+    { router: appRouter, createContext },
+  );
 
 async function answer(res: Response) {
   const text = await res.text();
