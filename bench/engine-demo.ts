@@ -11,14 +11,14 @@ import {
   type Distribution,
   demoSearchSpace,
   demoTrialDefaults,
-  Rng,
   runTrial,
   selectConfiguration,
+  TrialRng,
 } from "../packages/engine/src/index.ts";
 
 const started = performance.now();
 const trials = Number(process.argv[2] ?? 8);
-const rng = new Rng(2026);
+const rng = new TrialRng(2026);
 
 function sample(d: Distribution): number | string | boolean {
   if (d.type === "categorical") return d.choices[Math.floor(rng.uniform() * d.choices.length)]!;

@@ -19,9 +19,9 @@ import {
   createSampler,
   createScheduler,
   parseSearchSpace,
-  Rng,
   type Sampler,
   type Scheduler,
+  SearchRng,
   type StoredTrial,
 } from "@hyperensemble/engine/search";
 import { TEST_FUNCTIONS } from "./search-functions.ts";
@@ -93,7 +93,7 @@ const METHODS: Record<string, (seed: number) => { sampler: Sampler; scheduler?: 
 function main() {
   const i = process.argv.indexOf("--seeds");
   const seeds = i >= 0 ? Number(process.argv[i + 1]) : 20;
-  const rng = new Rng(12345);
+  const rng = new SearchRng(12345);
   const randomObjectives = Array.from({ length: 20000 }, () =>
     curve({ x0: rng.uniformIn(-5, 10), x1: rng.uniformIn(0, 15) }, MAX_T),
   );

@@ -16,9 +16,9 @@ import { fileURLToPath } from "node:url";
 import {
   createSampler,
   parseSearchSpace,
-  Rng,
   type Sampler,
   type SamplerConfig,
+  SearchRng,
   type StoredTrial,
 } from "@hyperensemble/engine/search";
 import { TEST_FUNCTIONS, type TestFunction } from "./search-functions.ts";
@@ -37,7 +37,7 @@ function simulate(fn: TestFunction, samplers: Sampler[], seed: number): number {
   const space = parseSearchSpace(
     Object.fromEntries(fn.bounds.map(([low, high], i) => [`x${i}`, { type: "float", low, high }])),
   );
-  const durations = new Rng(seed + 99991);
+  const durations = new SearchRng(seed + 99991);
   const trials: StoredTrial[] = [];
   const running: Array<{ end: number; trial: StoredTrial; worker: number }> = [];
   const launch = (worker: number, now: number) => {

@@ -5,6 +5,7 @@
  * bench/fault.ts (the same clients while oversized uploads arrive).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -85,7 +86,7 @@ export function webServerEnv(databaseUrl: string, base: string): NodeJS.ProcessE
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
-    HENS_ALLOW_DEV_SECRET: "1",
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
     AUTH_URL: base,
   };
   env["NODE_ENV"] = "production";

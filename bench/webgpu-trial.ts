@@ -6,7 +6,7 @@
  * `--report` epochs. Patience is the epoch count, so every member trains every epoch.
  *
  * Before timing, the chi2 loss and gradient on the device are checked against the float64 reference
- * (reference.ts referenceChi2) at R = 2, and the run aborts on a relative error above 1e-4.
+ * (testing/training.ts referenceTaskLoss) at R = 2, and the run aborts on a relative error above 1e-4.
  * `--tfjs` also times the TF.js trainer (cpu backend in Node) at the same sizes: the engine it replaces.
  *
  * Usage: npx tsx bench/webgpu-trial.ts [--R=1,10,100,1000] [--epochs=200] [--report=50]
@@ -18,13 +18,13 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assignFolds } from "../packages/engine/src/data/replicas.ts";
-import { initialParameters, parameterLayout } from "../packages/engine/src/model/mlp.ts";
 import { buildClosureTask } from "../packages/engine/src/tasks/closure.ts";
-import { buildMembers, type EnsembleSetup, trainEnsemble } from "../packages/engine/src/train/trainer.ts";
+import { stackSpec } from "../packages/engine/src/train/host.ts";
+import { type EnsembleSetup, trainEnsemble } from "../packages/engine/src/train/trainer.ts";
 import {
   type DawnBackend,
   getWebGpu,
-  referenceChi2,
+  referenceTaskLoss,
   type TrainKernel,
   WebGpuChi2Ensemble,
 } from "../packages/engine/src/webgpu/index.ts";
@@ -66,25 +66,13 @@ function setup(R: number): EnsembleSetup {
 
 async function deviceCheck(device: GPUDevice): Promise<number> {
   const s = setup(2);
-  const layout = parameterLayout(s.arch);
-  const members = buildMembers(s);
-  const params = new Float32Array(members.length * layout.size);
-  members.forEach((m, i) => {
-    params.set(initialParameters(s.arch, layout, s.seed, m.replica), i * layout.size);
-  });
-  const ens = await WebGpuChi2Ensemble.create(device, {
-    task,
-    arch: s.arch,
-    layout,
-    optimiser: s.optimiser,
-    members,
-    params,
-    patience: epochs,
-    ...(kernel ? { kernel } : {}),
-  });
+  const { spec } = stackSpec([s]);
+  const { layout, params } = spec;
+  const members = spec.members.map((m) => m.member);
+  const ens = await WebGpuChi2Ensemble.create(device, { ...spec, ...(kernel ? { kernel } : {}) });
   try {
     const gpu = await ens.lossAndGradient();
-    const ref = referenceChi2({ task, arch: s.arch, layout, members, params });
+    const ref = referenceTaskLoss({ task, arch: s.arch, layout, members, params });
     let err = 0;
     ref.train.forEach((v, i) => {
       err = Math.max(err, Math.abs(gpu.train[i]! - v) / v);

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Rng } from "../packages/engine/src/rng.ts";
+import { TrialRng } from "../packages/engine/src/rng.ts";
 import {
   type DawnBackend,
   getWebGpu,
@@ -66,7 +66,7 @@ function workload(R: number) {
   for (let i = 0; i < N / 2; i++) xs.push(0.1 + (0.899 * i) / (N / 2 - 1));
   const inputs = new Float32Array(xs.flatMap((x) => [x, Math.log(x)]));
   const w = [1, 2, 3, 5, 7, 11, 13, 17];
-  const rng = new Rng(1);
+  const rng = new TrialRng(1);
   const targets = new Float32Array(R * N * F);
   for (let r = 0; r < R; r++) {
     const ph = w.map(() => rng.uniform() * 6.283);

@@ -1,6 +1,5 @@
 // `npm run quickstart [-- --exit]`: bring the whole platform up on the embedded defaults, run the
 // demo study end to end, print the best trial and the URL, and keep serving until Ctrl-C.
-import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createDb, databaseUrl } from "@hyperensemble/db";
 import {
@@ -12,29 +11,16 @@ import {
   seedDemo,
 } from "@hyperensemble/platform";
 import { createQueueConnection, enqueueTrial, trialQueue } from "@hyperensemble/queue";
-import { ensureServices, migrateDatabase, repoRootDir } from "./lib/services.ts";
+import { quickstartAuthSecret } from "./lib/auth-secret.ts";
+import { ensureServices, migrateDatabase, quickstartAppEnv, repoRootDir } from "./lib/services.ts";
+import { exitOnDeath, Supervisor } from "./lib/supervise.ts";
 
 const exitWhenDone = process.argv.includes("--exit");
 const port = Number(process.env.PORT ?? 3000);
 const root = repoRootDir();
-const children: ChildProcess[] = [];
+const children = new Supervisor();
 const t0 = Date.now();
 const say = (msg: string) => console.log(`[quickstart ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
-
-function start(name: string, cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-  const prefix = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split("\n")
-      .filter((l) => l.trim())
-      .map((l) => `  ${name} | ${l}`)
-      .join("\n");
-  child.stdout?.on("data", (c: Buffer) => console.log(prefix(c)));
-  child.stderr?.on("data", (c: Buffer) => console.error(prefix(c)));
-  children.push(child);
-  return child;
-}
 
 async function waitForHttp(url: string, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
@@ -54,10 +40,7 @@ let shuttingDown = false;
 async function shutdown(services: { stop(): Promise<void> }, code: number) {
   if (shuttingDown) return;
   shuttingDown = true;
-  for (const c of children) c.kill("SIGTERM");
-  await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
-  );
+  await children.stop();
   await services.stop();
   process.exit(code);
 }
@@ -65,53 +48,49 @@ async function shutdown(services: { stop(): Promise<void> }, code: number) {
 const services = await ensureServices({ log: say });
 process.on("SIGINT", () => void shutdown(services, 0));
 process.on("SIGTERM", () => void shutdown(services, 0));
+// The web or the runner ending on its own ends the quickstart, loudly (scripts/lib/supervise.ts).
+exitOnDeath(children, say, (code) => shutdown(services, code));
 try {
   say(
     `Postgres at ${services.databaseUrl.replace(/:[^:@/]+@/, ":***@")}; queue: ${services.redisUrl ? "BullMQ on Redis" : "BullMQ on PostgreSQL"}`,
   );
   await migrateDatabase(services.databaseUrl);
   say("database migrated");
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: services.databaseUrl,
-    ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
-    NODE_ENV: "production",
-    HENS_ALLOW_DEV_SECRET: process.env.AUTH_SECRET ? undefined : "1",
-    AUTH_URL: `http://localhost:${port}`,
-  };
+  const authSecret = quickstartAuthSecret(path.join(root, ".data"));
+  say(
+    authSecret.source === "environment"
+      ? "AUTH_SECRET from the environment"
+      : `AUTH_SECRET ${authSecret.source === "created" ? "generated into" : "read from"} ${path.relative(root, authSecret.file)}`,
+  );
+  const env = quickstartAppEnv(services, { port, authSecret: authSecret.secret });
   process.env.DATABASE_URL = services.databaseUrl;
   if (services.redisUrl) process.env.REDIS_URL = services.redisUrl;
   const db = createDb(services.databaseUrl);
   const { org } = await seedDemo(db);
 
   say("building the web app (cached after the first run)…");
-  const build = start(
-    "build",
-    path.join(root, "node_modules/.bin/turbo"),
-    ["run", "build", "--filter=@hyperensemble/web", "--output-logs=errors-only"],
-    root,
+  const buildCode = await children.run({
+    name: "build",
+    cmd: path.join(root, "node_modules/.bin/turbo"),
+    args: ["run", "build", "--filter=@hyperensemble/web", "--output-logs=errors-only"],
+    cwd: root,
     env,
-  );
-  const buildCode = await new Promise<number>((r) => build.once("exit", (c) => r(c ?? 1)));
+  });
   if (buildCode !== 0) throw new Error("web build failed");
-  start(
-    "web",
-    path.join(root, "node_modules/.bin/next"),
-    ["start", "-p", String(port)],
-    path.join(root, "apps/web"),
+  children.start({
+    name: "web",
+    cmd: path.join(root, "node_modules/.bin/next"),
+    args: ["start", "-p", String(port)],
+    cwd: path.join(root, "apps/web"),
     env,
-  );
-  start(
-    "runner",
-    path.join(root, "node_modules/.bin/tsx"),
-    ["src/main.ts"],
-    path.join(root, "apps/gpu-runner"),
-    {
-      ...env,
-      RUNNER_NAME: "quickstart-runner",
-      RUNNER_HTTP_PORT: "0",
-    },
-  );
+  });
+  children.start({
+    name: "runner",
+    cmd: path.join(root, "node_modules/.bin/tsx"),
+    args: ["src/main.ts"],
+    cwd: path.join(root, "apps/gpu-runner"),
+    env: { ...env, RUNNER_NAME: "quickstart-runner", RUNNER_HTTP_PORT: "0" },
+  });
   await waitForHttp(`http://localhost:${port}/api/health`, 120_000);
   say(`web is up at http://localhost:${port}`);
 

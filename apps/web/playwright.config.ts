@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
 
@@ -9,7 +10,12 @@ const serverEnv: Record<string, string> = {
   DATABASE_URL: process.env.DATABASE_URL ?? "",
   ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   NODE_ENV: "production",
-  HENS_ALLOW_DEV_SECRET: "1",
+  // A fresh random secret per run: production refuses the public development one.
+  AUTH_SECRET: randomBytes(32).toString("base64url"),
+  // The specs sign in ~20 times from 127.0.0.1, a dozen as the demo user: the sign-in throttle
+  // (defaults 10 per account, 50 per address) would refuse the later ones.
+  HENS_SIGNIN_ACCOUNT_ATTEMPTS: "10000",
+  HENS_SIGNIN_ADDRESS_ATTEMPTS: "10000",
   // The platform admin of e2e/admin.spec.ts (bull-board at /admin/bull).
   HENS_PLATFORM_ADMINS: "ops@platform.test",
   AUTH_URL: `http://localhost:${port}`,

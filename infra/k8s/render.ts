@@ -170,6 +170,9 @@ function configMap(v: Values): IConfigMap {
       LOG_LEVEL: v.config.logLevel,
       NEXT_TELEMETRY_DISABLED: "1",
       CHECKPOINT_DISABLE: "1",
+      // Behind the Ingress the controller appends the client's address to X-Forwarded-For: the
+      // sign-in throttle trusts that one entry (docs/operations.md, "Sign-in throttle").
+      HENS_TRUSTED_PROXY_HOPS: v.web.ingress.enabled ? "1" : "0",
     },
   };
 }

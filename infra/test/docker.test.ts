@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -337,7 +338,8 @@ describe("entry commands exist in the build output (outside Docker, same command
           NODE_ENV: "production",
           PORT: String(port),
           HOSTNAME: "127.0.0.1",
-          AUTH_SECRET: "infra-test-secret-0123456789abcdef",
+          // production refuses placeholder-looking secrets: a random one, as an operator would set
+          AUTH_SECRET: randomBytes(32).toString("base64"),
           DATABASE_URL: "postgresql://nobody:nothing@127.0.0.1:1/none",
           REDIS_URL: "redis://127.0.0.1:1",
           NEXT_TELEMETRY_DISABLED: "1",

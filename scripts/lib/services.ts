@@ -38,3 +38,25 @@ export async function ensureServices({ log }: { log: (line: string) => void }): 
 export async function migrateDatabase(url: string): Promise<void> {
   await migrate(url);
 }
+
+/**
+ * The environment the quickstart gives the web and the runner: production mode on the services found,
+ * sessions signed with the install's own secret (scripts/lib/auth-secret.ts), never the public
+ * development one.
+ */
+export function quickstartAppEnv(
+  services: Pick<Services, "databaseUrl" | "redisUrl">,
+  { port, authSecret, base = process.env }: { port: number; authSecret: string; base?: NodeJS.ProcessEnv },
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    DATABASE_URL: services.databaseUrl,
+    NODE_ENV: "production",
+    AUTH_SECRET: authSecret,
+    AUTH_URL: `http://localhost:${port}`,
+  };
+  // Left over from older quickstarts' shells: the web ignores it now, so drop it to avoid confusion.
+  delete env["HENS_ALLOW_DEV_SECRET"];
+  if (services.redisUrl) env["REDIS_URL"] = services.redisUrl;
+  return env;
+}

@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { csvToDatasetJson } from "@hyperensemble/engine";
+import { buildTabularTask, csvToDatasetJson } from "@hyperensemble/engine";
 import { createStudy, createStudyInputSchema, StudyInputError, type TrialJob } from "@hyperensemble/platform";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { DatasetTaskCache } from "./datasetTasks.ts";
 import { seedOrg } from "./fleet.test-helpers.ts";
 import { processTrialJob } from "./processTrial.ts";
 
@@ -22,11 +23,9 @@ const csv = readFileSync(
   "utf8",
 );
 
-it("a dataset study uses its org's dataset only, and its trials train on it", async () => {
-  const db = database.db;
-  const { org, user } = await seedOrg(db);
-  const other = await seedOrg(db);
-  const json = csvToDatasetJson({
+/** The example table as dataset JSON, its edge sub-dataset always fitted. */
+const exampleJson = () =>
+  csvToDatasetJson({
     format: "csv",
     csv,
     inputs: ["x"],
@@ -35,6 +34,12 @@ it("a dataset study uses its org's dataset only, and its trials train on it", as
     subset: "experiment",
     alwaysFitted: ["edge"],
   });
+
+it("a dataset study uses its org's dataset only, and its trials train on it", async () => {
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  const other = await seedOrg(db);
+  const json = exampleJson();
   const mk = (orgId: string, name: string) =>
     db.dataset.create({
       data: { orgId, name, kind: "tabular", nPoints: 60, summary: {}, data: json as object },
@@ -79,3 +84,57 @@ it("a dataset study uses its org's dataset only, and its trials train on it", as
   expect(Number.isFinite(row.result?.L1)).toBe(true);
   expect(row.result?.closureBias).toBeNull(); // no truth in an uploaded dataset
 }, 120_000);
+
+it("trials of a dataset study share one built dataset (bounded cache), not one build per trial", async () => {
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  const json = exampleJson();
+  const mk = (name: string) =>
+    db.dataset.create({
+      data: { orgId: org.id, name, kind: "tabular", nPoints: 60, summary: {}, data: json as object },
+    });
+  const ds = await mk("shared");
+  const jobs: TrialJob[] = [];
+  const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
+  const study = await createStudy(db, enqueuer, {
+    orgId: org.id,
+    ownerId: user.id,
+    spec: createStudyInputSchema.parse({
+      name: "shared",
+      task: { kind: "dataset", datasetId: ds.id },
+      replicas: 2,
+      trials: 2,
+      folds: 1,
+      maxEpochs: 10,
+      parallelism: 1,
+      seed: 3,
+    }),
+  });
+  const cache = new DatasetTaskCache(2);
+  const deps = {
+    db,
+    enqueuer,
+    runnerId: null as unknown as string,
+    backend: "cpu" as const,
+    heartbeatMs: 1_000,
+  };
+  // the first trial's completion enqueues the second (parallelism 1)
+  for (let i = 0; i < 2; i++) {
+    const outcome = await processTrialJob(
+      { ...deps, datasetTasks: cache },
+      jobs[i]!,
+      new AbortController().signal,
+    );
+    expect(outcome.kind).toBe("complete");
+  }
+  expect(await db.trial.count({ where: { orgId: org.id, studyId: study.id, state: "COMPLETE" } })).toBe(2);
+  expect(cache.builds).toBe(1);
+
+  // bounded: two other datasets push the first one out; using it again builds it again
+  const build = (j: unknown) => buildTabularTask(j);
+  for (const other of [await mk("b"), await mk("c")])
+    await cache.get(db, { orgId: org.id, datasetId: other.id }, build);
+  expect(cache.builds).toBe(3);
+  await cache.get(db, { orgId: org.id, datasetId: ds.id }, build);
+  expect(cache.builds).toBe(4);
+}, 180_000);

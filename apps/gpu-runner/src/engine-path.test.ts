@@ -87,8 +87,9 @@ it("ENGINE_TRAINER=webgpu: the same trial trained by the WGSL engine scores as o
   expect(rel(gpu.row.result?.phi2, ref.row.result?.phi2)).toBeLessThan(1e-4);
 }, 180_000);
 
-it("ENGINE_TRAINER defaults to TF.js, takes webgpu, and names itself when wrong", () => {
-  expect(loadRunnerEnv({}).ENGINE_TRAINER).toBe("tfjs");
-  expect(loadRunnerEnv({ ENGINE_TRAINER: "webgpu" }).ENGINE_TRAINER).toBe("webgpu");
+it("ENGINE_TRAINER defaults to auto, takes tfjs, webgpu and cpu, and names itself when wrong", () => {
+  expect(loadRunnerEnv({}).ENGINE_TRAINER).toBe("auto");
+  for (const t of ["tfjs", "webgpu", "cpu"])
+    expect(loadRunnerEnv({ ENGINE_TRAINER: t }).ENGINE_TRAINER).toBe(t);
   expect(() => loadRunnerEnv({ ENGINE_TRAINER: "cuda" })).toThrow(/ENGINE_TRAINER/);
 });

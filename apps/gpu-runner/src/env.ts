@@ -17,13 +17,15 @@ const schema = z.object({
     .default(9464),
   ENGINE_BACKEND: z.enum(["tensorflow", "webgpu", "wasm", "cpu"]).optional(),
   /**
-   * Who trains: "tfjs" (TensorFlow.js on ENGINE_BACKEND) or "webgpu" (the engine's own WGSL kernels on
-   * Dawn, packages/engine/src/webgpu; needs a Vulkan adapter, refused at start without one; trials are
-   * not packed on it).
+   * Which training kernel: "auto" (the fastest present: the WGSL kernels where a GPU adapter exists,
+   * else the engine's fused CPU kernel when built, else TensorFlow.js), or one of them explicitly:
+   * "webgpu" (Dawn; a GPU, else Mesa llvmpipe), "cpu" (the fused CPU kernel), "tfjs" (TensorFlow.js
+   * on ENGINE_BACKEND, the numerical reference). An explicit kernel that cannot run here stops the
+   * runner at start.
    */
   ENGINE_TRAINER: z
-    .enum(["tfjs", "webgpu"], { error: "ENGINE_TRAINER must be tfjs or webgpu" })
-    .default("tfjs"),
+    .enum(["auto", "tfjs", "webgpu", "cpu"], { error: "ENGINE_TRAINER must be auto, tfjs, webgpu or cpu" })
+    .default("auto"),
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   STALE_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
   REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
@@ -51,6 +53,11 @@ const schema = z.object({
   RUNNER_PACK_MAX_MEMBERS: z.coerce.number().int().min(0).max(100_000).default(64),
   /** Only trials WAITING at least this long join a pack (fresher ones are left to idle runners). */
   RUNNER_PACK_MIN_WAIT_MS: z.coerce.number().int().min(0).default(1_000),
+  /**
+   * Uploaded datasets kept built (covariance blocks and their Cholesky factors) for the next trials:
+   * at most this many dataset versions, least recently used first out.
+   */
+  RUNNER_DATASET_CACHE: z.coerce.number().int().min(1).max(64).default(4),
   /** BullMQ lock: a dead runner's job is redelivered after this (the reaper covers the trial row). */
   QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
 });

@@ -22,6 +22,7 @@ import {
   type TrialEnqueuer,
   type TrialJob,
 } from "@hyperensemble/platform";
+import { DatasetTaskCache } from "./datasetTasks.ts";
 import { runSyntheticTrial } from "./synthetic.ts";
 
 export interface TrialProcessorDeps {
@@ -31,7 +32,7 @@ export interface TrialProcessorDeps {
   /** Identifies this worker's own DBO sampler (and kappa) in decentralized studies. Default runnerId. */
   workerId?: string;
   backend?: "tensorflow" | "webgpu" | "wasm" | "cpu";
-  /** Trains instead of TF.js (ENGINE_TRAINER=webgpu: the engine's WGSL kernels); never packs. */
+  /** Trains instead of TF.js (ENGINE_TRAINER: the WGSL or CPU kernel); packs when it can. */
   trainer?: RunTrialOptions["trainer"];
   heartbeatMs: number;
   /** A RUNNING trial whose heartbeat is older than this is taken over (its runner died). */
@@ -59,6 +60,8 @@ export interface TrialProcessorDeps {
   packMinWaitMs?: number;
   /** How each packed companion trial ended (the job's own trial's outcome is the return value). */
   onPackedOutcome?: (trialId: string, outcome: TrialOutcome) => void;
+  /** Built dataset tasks shared across trials (default: one cache per process). */
+  datasetTasks?: DatasetTaskCache;
 }
 
 export interface TrialTiming {
@@ -89,6 +92,9 @@ export function loadEngine(): Promise<Engine> {
   engine ??= import("@hyperensemble/engine");
   return engine;
 }
+
+/** Built dataset tasks when the caller passes none (the runner passes one sized by RUNNER_DATASET_CACHE). */
+const datasetTasks = new DatasetTaskCache();
 
 type StudyRow = NonNullable<Awaited<ReturnType<Db["study"]["findFirst"]>>>;
 const studies = new Map<string, { row: StudyRow; at: number }>();
@@ -199,19 +205,28 @@ export async function processTrialJob(
       ];
     } else {
       const engine = await loadEngine();
-      const dataset = study.datasetId
-        ? (await db.dataset.findFirstOrThrow({ where: { id: study.datasetId, orgId: study.orgId } })).data
+      const prepared = study.datasetId
+        ? await (deps.datasetTasks ?? datasetTasks).get(
+            db,
+            { orgId: study.orgId, datasetId: study.datasetId },
+            engine.buildTabularTask,
+          )
         : undefined;
+      const dataset = prepared?.json;
       const spec = buildTrialSpec(study, trial, deps.backend, dataset);
       members[0]!.spec = spec;
-      if ((deps.packMaxMembers ?? 0) > 0 && !deps.trainer)
+      if ((deps.packMaxMembers ?? 0) > 0 && (!deps.trainer || deps.trainer.trainPacked))
         members.push(...(await claimCompanions(deps, engine, study, { trial, spec }, dataset)));
       const specs = members.map((m) => m.spec!);
       const trainer = deps.trainer ? { trainer: deps.trainer } : {};
+      const task = prepared ? { task: prepared.task } : {};
       train = (opts) =>
         members.length === 1
-          ? [engine.runTrial(specs[0]!, { ...opts[0], ...trainer })]
-          : engine.runTrials(specs, opts);
+          ? [engine.runTrial(specs[0]!, { ...opts[0], ...trainer, ...task })]
+          : engine.runTrials(
+              specs,
+              opts.map((o) => ({ ...o, ...trainer, ...task })),
+            );
     }
   } catch (err) {
     // loading the engine or the dataset failed: the job's trial ends as a failed training would

@@ -19,6 +19,7 @@ import {
   requeueTrial,
   trialQueue,
 } from "@hyperensemble/queue";
+import { DatasetTaskCache } from "./datasetTasks.ts";
 import { detectDevice } from "./device.ts";
 import type { RunnerEnv } from "./env.ts";
 import { Histogram, type RunnerStats, renderMetrics } from "./metrics.ts";
@@ -41,11 +42,11 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           | "wasm"
           | "cpu")
       : undefined;
-  // ENGINE_TRAINER=webgpu: fail at start, naming the missing adapter, rather than on every trial.
-  const trainer =
-    synthetic === undefined && env.ENGINE_TRAINER === "webgpu"
-      ? await (await loadEngine()).webGpuTrainer()
-      : undefined;
+  // The kernel is chosen once, at start: an explicit ENGINE_TRAINER that cannot run here fails now,
+  // naming what is missing, rather than on every trial. TF.js needs no trainer (runTrial's default).
+  const selected =
+    synthetic === undefined ? await (await loadEngine()).selectTrainer(env.ENGINE_TRAINER) : undefined;
+  const trainer = selected && selected.kind !== "tfjs" ? selected : undefined;
   const connection = createQueueConnection({ databaseUrl: databaseUrl(), namespace: env.QUEUE_NAMESPACE });
   const queue = trialQueue(connection, { name: env.QUEUE_NAME });
   const enqueuer = {
@@ -71,7 +72,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
   const log = (msg: string) => console.log(`[runner ${env.RUNNER_NAME}] ${msg}`);
   log(
     `registered ${runner.id}, backend ${trainer?.name ?? backend ?? "synthetic"}, concurrency ${env.RUNNER_CONCURRENCY}` +
-      (backend && !trainer && env.RUNNER_PACK_MAX_MEMBERS > 0
+      (backend && env.RUNNER_PACK_MAX_MEMBERS > 0
         ? `, packing up to ${env.RUNNER_PACK_MAX_MEMBERS} members`
         : ""),
   );
@@ -96,6 +97,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
     ? createWriteStream(env.RUNNER_TIMINGS_FILE, { flags: "a" })
     : undefined;
   const followUps = new Set<Promise<unknown>>();
+  const datasetTasks = new DatasetTaskCache(env.RUNNER_DATASET_CACHE);
   const onTiming = (t: TrialTiming) => {
     if (t.enqueuedAt !== undefined) dispatch.observe(Math.max(0, t.startedAt - t.enqueuedAt) / 1000);
     duration.observe((t.finishedAt - t.startedAt) / 1000);
@@ -118,6 +120,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           ...(synthetic !== undefined ? { syntheticTrialMs: synthetic } : {}),
           packMaxMembers: env.RUNNER_PACK_MAX_MEMBERS,
           packMinWaitMs: env.RUNNER_PACK_MIN_WAIT_MS,
+          datasetTasks,
           onPackedOutcome: (trialId, outcome) => {
             stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
             if (outcome.kind === "failed") stats.failures += 1;

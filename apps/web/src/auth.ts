@@ -1,17 +1,22 @@
 import { PrismaAdapter } from "@auth/prisma-adapter";
-import { findUserForLogin } from "@hyperensemble/db";
-import { verifyPassword } from "@hyperensemble/platform/password";
 import NextAuth from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { z } from "zod";
 import { env } from "./env";
 import { oidcProviders } from "./lib/oidc";
+import { credentialsAuthorizer } from "./server/auth/credentials";
 import { sessionCookieOptions } from "./server/auth/session";
+import { PostgresTokenBuckets, SignInThrottle } from "./server/auth/sign-in-throttle";
 import { db } from "./server/db";
 
-const credentialsSchema = z.object({
-  email: z.email({ error: "email must be a valid address" }),
-  password: z.string().min(1, { error: "password is required" }).max(1024),
+const authorize = credentialsAuthorizer({
+  db,
+  throttle: new SignInThrottle(new PostgresTokenBuckets(db), {
+    accountAttempts: env.HENS_SIGNIN_ACCOUNT_ATTEMPTS,
+    accountRefillSeconds: env.HENS_SIGNIN_ACCOUNT_REFILL_SECONDS,
+    addressAttempts: env.HENS_SIGNIN_ADDRESS_ATTEMPTS,
+    addressRefillSeconds: env.HENS_SIGNIN_ADDRESS_REFILL_SECONDS,
+  }),
+  trustedProxyHops: env.HENS_TRUSTED_PROXY_HOPS,
 });
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
@@ -30,14 +35,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         email: { label: "Email", type: "email" },
         password: { label: "Password", type: "password" },
       },
-      async authorize(raw) {
-        const parsed = credentialsSchema.safeParse(raw);
-        if (!parsed.success) return null;
-        const user = await findUserForLogin(db, parsed.data.email.toLowerCase());
-        if (!user?.passwordHash) return null;
-        if (!(await verifyPassword(parsed.data.password, user.passwordHash))) return null;
-        return { id: user.id, email: user.email, name: user.name };
-      },
+      authorize,
     }),
     ...oidcProviders(),
   ],

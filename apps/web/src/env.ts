@@ -1,19 +1,36 @@
 import { z } from "zod";
+import { authSecretProblem, DEV_AUTH_SECRET, weakSecretProblem } from "./server/auth/secret";
 
-// The web app's environment, validated once. Production refuses the development secret.
-const DEV_SECRET = "hyperensemble-development-secret-change-me";
+// The web app's environment, validated once. Production refuses a public, placeholder or short
+// AUTH_SECRET (server/auth/secret.ts); development and tests fall back to the development secret.
+
+/** A positive whole number from the environment; `name` is the variable, for the message. */
+const positiveInt = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be a whole number` })
+    .positive({ error: `${name} must be positive` })
+    .default(fallback);
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  AUTH_SECRET: z
-    .string()
-    .min(16, { error: "AUTH_SECRET must be at least 16 characters" })
-    .default(DEV_SECRET),
+  AUTH_SECRET: z.string().min(1, { error: "AUTH_SECRET must not be empty" }).default(DEV_AUTH_SECRET),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
-  HENS_ALLOW_DEV_SECRET: z.string().optional(),
   /** Platform admins (operators): emails, comma separated; they see /admin/bull and /admin/queues. */
   HENS_PLATFORM_ADMINS: z.string().optional(),
+  /** Sign-in throttle (server/auth/sign-in-throttle.ts): attempts per account, then one per refill. */
+  HENS_SIGNIN_ACCOUNT_ATTEMPTS: positiveInt("HENS_SIGNIN_ACCOUNT_ATTEMPTS", 10),
+  HENS_SIGNIN_ACCOUNT_REFILL_SECONDS: positiveInt("HENS_SIGNIN_ACCOUNT_REFILL_SECONDS", 60),
+  /** The same per client address, across every account. */
+  HENS_SIGNIN_ADDRESS_ATTEMPTS: positiveInt("HENS_SIGNIN_ADDRESS_ATTEMPTS", 50),
+  HENS_SIGNIN_ADDRESS_REFILL_SECONDS: positiveInt("HENS_SIGNIN_ADDRESS_REFILL_SECONDS", 6),
+  /** Reverse proxies in front of the web that append to X-Forwarded-For; 0 = exposed directly. */
+  HENS_TRUSTED_PROXY_HOPS: z.coerce
+    .number({ error: "HENS_TRUSTED_PROXY_HOPS must be a number" })
+    .int({ error: "HENS_TRUSTED_PROXY_HOPS must be a whole number" })
+    .min(0, { error: "HENS_TRUSTED_PROXY_HOPS must be 0 or more" })
+    .default(0),
   AUTH_GITHUB_ID: z.string().optional(),
   AUTH_GITHUB_SECRET: z.string().optional(),
   AUTH_GITLAB_ID: z.string().optional(),
@@ -38,25 +55,31 @@ const schema = z.object({
     .default(12 * 1024 * 1024),
 });
 
-function loadEnv() {
-  const parsed = schema.safeParse(process.env);
+export type WebEnv = z.infer<typeof schema>;
+
+/** Validate `source` (process.env); throws with every problem, each naming its variable. */
+export function parseWebEnv(source: Record<string, string | undefined>): WebEnv {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     throw new Error(
       `Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   }
   const env = parsed.data;
-  // Checked when the server starts, not while `next build` evaluates modules.
-  const building = process.env.NEXT_PHASE === "phase-production-build";
-  if (
-    !building &&
-    env.NODE_ENV === "production" &&
-    env.AUTH_SECRET === DEV_SECRET &&
-    env.HENS_ALLOW_DEV_SECRET !== "1"
-  ) {
-    throw new Error("AUTH_SECRET: set a real secret in production (the development default is refused)");
+  // `next build` evaluates modules with NODE_ENV=production and no secrets: checked when serving.
+  const building = source["NEXT_PHASE"] === "phase-production-build";
+  if (!building && env.NODE_ENV === "production") {
+    const problem = source["AUTH_SECRET"]
+      ? authSecretProblem(env.AUTH_SECRET)
+      : "AUTH_SECRET is not set; generate one with `openssl rand -base64 32`";
+    if (problem) throw new Error(`Invalid environment: ${problem}`);
+    // The metrics token guards the same kind of door: a placeholder from a manifest is refused too.
+    const metricsProblem = env.HENS_METRICS_TOKEN
+      ? weakSecretProblem("HENS_METRICS_TOKEN", env.HENS_METRICS_TOKEN)
+      : null;
+    if (metricsProblem) throw new Error(`Invalid environment: ${metricsProblem}`);
   }
   return env;
 }
 
-export const env = loadEnv();
+export const env = parseWebEnv(process.env);

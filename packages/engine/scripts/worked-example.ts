@@ -2,13 +2,14 @@
  * Prints the worked example of docs/method.md from the engine's own estimators:
  * npx tsx packages/engine/scripts/worked-example.ts
  */
+
+import { BlockMatrix, PointSet } from "../src/data/covariance.ts";
 import {
   foldEstimators,
   phi2Spread,
   selectConfiguration,
   trialLosses,
 } from "../src/estimators/estimators.ts";
-import { PointSet } from "../src/linalg.ts";
 
 const f = (v: number) => v.toFixed(4);
 // Four points, two sub-datasets of two; a 10% normalisation correlates each pair.
@@ -22,8 +23,8 @@ for (let i = 0; i < n; i++) {
     if (Math.floor(i / 2) === Math.floor(j / 2)) cov[i * n + j]! += 0.01 * D[i]! * D[j]!;
 }
 const folds = [
-  { name: "fold 0 (points 0, 1)", set: new PointSet([0, 1], { n, data: cov }) },
-  { name: "fold 1 (points 2, 3)", set: new PointSet([2, 3], { n, data: cov }) },
+  { name: "fold 0 (points 0, 1)", set: new PointSet([0, 1], BlockMatrix.fromSquare({ n, data: cov })) },
+  { name: "fold 1 (points 2, 3)", set: new PointSet([2, 3], BlockMatrix.fromSquare({ n, data: cov })) },
 ];
 // Three replicas' predictions on all points (each from the fit that held the fold out).
 const T = [

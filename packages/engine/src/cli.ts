@@ -1,18 +1,18 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { selectTrainer, type TrainerChoice, trainerChoices } from "./kernel/select.ts";
 import { parseTrialSpec, type TrialSpec, TrialSpecError } from "./spec.ts";
 import { type RunTrialOptions, runTrial, type TrialResult } from "./trial.ts";
-import { WebGpuUnavailableError } from "./webgpu/device.ts";
-import { webGpuTrainer } from "./webgpu/trainer.ts";
 
 /**
- * `hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json] [--engine webgpu]`: run one
- * trial locally with no services, printing a progress bar, the estimators per fold and the losses.
- * `--engine webgpu` trains on our WebGPU kernels (a GPU, else Mesa llvmpipe) instead of TensorFlow.js.
+ * `hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json] [--engine auto|tfjs|webgpu|cpu]`:
+ * run one trial locally with no services, printing a progress bar, the estimators per fold and the
+ * losses. `--engine` picks the training kernel (kernel/select.ts): `auto` (default) the fastest
+ * present (a GPU's WGSL kernels, else the fused CPU kernel, else TF.js), or one explicitly.
  */
 const usage =
-  "usage: hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json] [--engine tfjs|webgpu]";
+  "usage: hyperensemble train <spec.yaml|spec.json> [--json] [--out result.json] [--engine auto|tfjs|webgpu|cpu]";
 
 /** A tabular dataset may be given as { file: "data.csv" | "data.json", ...csv options }. */
 export function resolveDatasetFile(spec: Record<string, unknown>, baseDir: string): unknown {
@@ -76,22 +76,20 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const engineIdx = rest.indexOf("--engine");
-  const engine = engineIdx >= 0 ? rest[engineIdx + 1] : "tfjs";
-  if (engine !== "tfjs" && engine !== "webgpu") {
+  const engine = engineIdx >= 0 ? rest[engineIdx + 1] : "auto";
+  if (!(trainerChoices as readonly string[]).includes(engine ?? "")) {
     console.error(usage);
     return 2;
   }
   let trainer: RunTrialOptions["trainer"];
-  if (engine === "webgpu")
-    try {
-      trainer = await webGpuTrainer();
-    } catch (e) {
-      if (e instanceof WebGpuUnavailableError) {
-        console.error(`--engine webgpu: ${e.message}`);
-        return 1;
-      }
-      throw e;
-    }
+  try {
+    const selected = await selectTrainer(engine as TrainerChoice);
+    // TF.js is runTrial's own default: its result names the TF.js backend, as before
+    if (selected.kind !== "tfjs") trainer = selected;
+  } catch (e) {
+    console.error(`--engine ${engine}: ${(e as Error).message}`);
+    return 1;
+  }
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   const total = spec.replicas * spec.folds;

@@ -1,12 +1,23 @@
 export { type BackendName, backendPreference, selectBackend } from "./backend.ts";
+export { BlockMatrix, PointSet } from "./data/covariance.ts";
 export {
   buildDataset,
+  checkDatasetLimits,
   type Dataset,
   DatasetError,
   type DatasetJson,
   datasetJsonSchema,
+  parseDatasetJson,
 } from "./data/dataset.ts";
+export {
+  DatasetLimitError,
+  type DatasetLimits,
+  DEFAULT_DATASET_LIMITS,
+  datasetLimitsFromEnv,
+  datasetLimitVariables,
+} from "./data/limits.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
+export { type DatasetValidation, INLINE_VALIDATION_WORK, validateDataset } from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
 export {
   averageBest,
@@ -18,7 +29,16 @@ export {
   selectConfiguration,
   trialLosses,
 } from "./estimators/estimators.ts";
-export { cholesky, PointSet } from "./linalg.ts";
+export type { KernelBackend, KernelKind, KernelSpec, TrainingKernel } from "./kernel/kernel.ts";
+export {
+  type EngineTrainer,
+  engineTrainer,
+  loadCpuKernelBackend,
+  selectTrainer,
+  type TrainerChoice,
+  trainerChoices,
+} from "./kernel/select.ts";
+export { cholesky } from "./linalg.ts";
 export {
   architectureKey,
   type PackedTrialResult,
@@ -28,7 +48,7 @@ export {
   runTrials,
   trialMembers,
 } from "./packing.ts";
-export { deriveSeed, Rng } from "./rng.ts";
+export { deriveSeed, TrialRng } from "./rng.ts";
 export {
   hyperparametersSchema,
   type ParamValue,
@@ -40,6 +60,7 @@ export {
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, csvToDatasetJson } from "./tasks/tabular.ts";
 export type { Task } from "./tasks/task.ts";
+export { trainOn, trainPackedOn } from "./train/host.ts";
 export {
   packConflict,
   TrialCancelledError,

@@ -69,18 +69,23 @@ export function runTrials(
   const keys = new Set(specs.map(packKey));
   if (keys.size > 1)
     throw new Error("runTrials: the trials differ in task, architecture, optimiser or backend");
-  if (opts.some((o) => o?.trainer))
-    throw new Error("runTrials: packing trains with TF.js only (no custom trainer)");
+  const trainer = opts[0]?.trainer;
+  if (specs.some((_, i) => opts[i]?.trainer !== trainer))
+    throw new Error("runTrials: every packed trial must use the same trainer");
+  if (trainer && !trainer.trainPacked)
+    throw new Error(`runTrials: trainer ${trainer.name} cannot pack trials`);
   const packing: PackingInfo = {
     trials: specs.length,
     members: specs.reduce((n, s) => n + trialMembers(s), 0),
   };
   const prepared = (async () => {
     const backend = await selectBackend(specs[0]!.backend);
-    const task = buildTask(specs[0]!);
+    // the trials share one task (equal packKey): a task built by the caller is reused
+    const task = opts.find((o) => o?.task)?.task ?? buildTask(specs[0]!);
     const setups = specs.map((spec) => ensembleSetup(spec, task));
-    const fits = trainPacked(setups.map((s, i) => ({ setup: s.setup, opts: opts[i] ?? {} })));
-    return { backend, task, setups, fits };
+    const pack = setups.map((s, i) => ({ setup: s.setup, opts: opts[i] ?? {} }));
+    const fits = trainer?.trainPacked ? trainer.trainPacked(pack) : trainPacked(pack);
+    return { backend: trainer?.name ?? backend, task, setups, fits };
   })();
   const results = specs.map((_, i) =>
     prepared.then(async ({ backend, task, setups, fits }) => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { buildDataset, DatasetError } from "./data/dataset.ts";
+import { DatasetError, parseDatasetJson } from "./data/dataset.ts";
+import { DatasetLimitError } from "./data/limits.ts";
 import type { Activation, Initializer } from "./model/mlp.ts";
 import { parseTabularSource, tabularSourceSchema } from "./tasks/tabular.ts";
 import type { OptimiserName } from "./train/optimisers.ts";
@@ -23,11 +24,13 @@ const taskSchema = z.discriminatedUnion("kind", [
     level: z.union([z.literal(0), z.literal(1), z.literal(2)]),
     seed: z.number().int(),
   }),
+  // Shapes and limits only (linear in the dataset's size): the covariance is built and factorised
+  // once, by the task (buildTask), which names a covariance that is not positive definite.
   z.object({ kind: z.literal("tabular"), dataset: z.unknown() }).superRefine((t, ctx) => {
     try {
-      buildDataset(parseTabularSource(t.dataset));
+      parseDatasetJson(parseTabularSource(t.dataset));
     } catch (e) {
-      if (e instanceof DatasetError || e instanceof z.ZodError || e instanceof Error)
+      if (e instanceof DatasetError || e instanceof DatasetLimitError || e instanceof Error)
         ctx.addIssue({ code: "custom", message: e.message, path: ["dataset"] });
     }
   }),

@@ -1,4 +1,5 @@
 import { selectBackend } from "./backend.ts";
+import { PointSet } from "./data/covariance.ts";
 import { assignFolds, foldPoints } from "./data/replicas.ts";
 import {
   closureEstimators,
@@ -10,13 +11,12 @@ import {
   phi2Spread,
   trialLosses,
 } from "./estimators/estimators.ts";
-import { PointSet } from "./linalg.ts";
 import type { ArchitectureConfig } from "./model/mlp.ts";
 import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
 import { buildTabularTask } from "./tasks/tabular.ts";
 import type { Task } from "./tasks/task.ts";
-import { type EnsembleFit, type EnsembleSetup, trainEnsemble } from "./train/trainer.ts";
+import { type EnsembleFit, type EnsembleSetup, trainEnsemble, type trainPacked } from "./train/trainer.ts";
 
 export interface TrialReport {
   epoch: number;
@@ -67,10 +67,20 @@ export interface RunTrialOptions {
   onReport?: (r: TrialReport) => void | boolean | Promise<void | boolean>;
   signal?: AbortSignal;
   /**
-   * Trains the ensemble instead of TF.js's trainEnsemble (the default), e.g. webgpu/trainer.ts's
-   * Dawn engine; `name` becomes the result's `backend`.
+   * Trains the ensemble instead of TF.js's trainEnsemble (the default): another kernel under the same
+   * host (kernel/select.ts selectTrainer, webgpu/trainer.ts webGpuTrainer); `name` becomes the
+   * result's `backend`. runTrials packs with it when it has `trainPacked`.
    */
-  trainer?: { name: string; train: typeof trainEnsemble };
+  trainer?: {
+    name: string;
+    train: typeof trainEnsemble;
+    trainPacked?: typeof trainPacked;
+  };
+  /**
+   * The spec's task, already built (buildTask): a runner builds a dataset once per dataset version
+   * and reuses it across trials instead of rebuilding its covariance factor for each.
+   */
+  task?: Task;
 }
 
 export function buildTask(spec: TrialSpec): Task {
@@ -124,7 +134,7 @@ export async function runTrial(specInput: TrialSpec, opts: RunTrialOptions = {})
   const started = performance.now();
   const spec = parseTrialSpec(specInput);
   const backend = await selectBackend(spec.backend);
-  const task = buildTask(spec);
+  const task = opts.task ?? buildTask(spec);
   const { setup, averageBest } = ensembleSetup(spec, task);
   const fit = await (opts.trainer?.train ?? trainEnsemble)(setup, opts);
   return {
@@ -239,9 +249,7 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["
       ? {
           x: ds.inputs.map((r) => round(r[0]!)),
           central: Array.from(ds.central, round),
-          error: Array.from({ length: ds.nPoints }, (_, i) =>
-            round(Math.sqrt(ds.cov.data[i * ds.nPoints + i]!)),
-          ),
+          error: Array.from({ length: ds.nPoints }, (_, i) => round(Math.sqrt(ds.cov.variance(i)))),
           prediction: Array.from(central, round),
           subsets: ds.subsets.map((s) => ({
             name: s.name,

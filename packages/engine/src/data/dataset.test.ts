@@ -31,7 +31,7 @@ const base = (): DatasetJson => ({
 describe("datasets", () => {
   it("builds C = diag(stat²) + Σ βᵀβ + ε² D Dᵀ per sub-dataset", () => {
     const ds = buildDataset(base());
-    const c = (i: number, j: number) => ds.cov.data[i * ds.nPoints + j]!;
+    const c = (i: number, j: number) => ds.cov.entry(i, j);
     expect(ds.nPoints).toBe(9);
     expect(c(0, 0)).toBeCloseTo(0.01 + 0.0025 * 1, 14);
     expect(c(0, 2)).toBeCloseTo(0.0025 * 3, 14);
@@ -85,8 +85,8 @@ describe("datasets", () => {
     let norm = 0;
     for (let i = 0; i < 9; i++)
       for (let j = 0; j < 9; j++) {
-        diff += (cov(i, j) - ds.cov.data[i * 9 + j]!) ** 2;
-        norm += ds.cov.data[i * 9 + j]! ** 2;
+        diff += (cov(i, j) - ds.cov.entry(i, j)) ** 2;
+        norm += ds.cov.entry(i, j) ** 2;
       }
     expect(Math.sqrt(diff / norm)).toBeLessThan(0.1);
     expect(pseudoData(ds, 5, 7)).toEqual(reps[7]);

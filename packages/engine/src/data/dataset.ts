@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { cholesky, NotPositiveDefiniteError, type SquareMatrix } from "../linalg.ts";
+import { NotPositiveDefiniteError, subMatrix } from "../linalg.ts";
+import { BlockMatrix, connectedBlocks } from "./covariance.ts";
+import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "./limits.ts";
 
 /**
  * The dataset JSON format. Points are grouped in named sub-datasets (experiments). Uncertainties are
@@ -135,6 +137,7 @@ export const datasetJsonSchema = z
   });
 
 export type DatasetJson = z.input<typeof datasetJsonSchema>;
+export type ParsedDatasetJson = z.output<typeof datasetJsonSchema>;
 
 export interface Subset {
   name: string;
@@ -142,7 +145,10 @@ export interface Subset {
   alwaysFitted: boolean;
 }
 
-/** A validated dataset: points flattened in sub-dataset order, covariance built and factorised once. */
+/**
+ * A validated dataset: points flattened in sub-dataset order, covariance built and factorised once,
+ * per correlated block (data/covariance.ts), never as a dense N × N.
+ */
 export interface Dataset {
   name: string;
   nPoints: number;
@@ -152,18 +158,20 @@ export interface Dataset {
   inputs: number[][];
   outputs: number[];
   central: Float64Array;
-  cov: SquareMatrix;
-  chol: SquareMatrix;
+  cov: BlockMatrix;
+  /** Lower Cholesky factor of `cov`, block by block in the same layout. */
+  chol: BlockMatrix;
   subsets: Subset[];
   truth?: Float64Array;
 }
 
 export class DatasetError extends Error {
   constructor(
-    message: string,
+    /** The message without the path. */
+    readonly detail: string,
     readonly path: (string | number)[],
   ) {
-    super(`${path.length ? path.join(".") + ": " : ""}${message}`);
+    super(`${path.length ? path.join(".") + ": " : ""}${detail}`);
   }
 }
 
@@ -177,11 +185,198 @@ export function formatZodError(err: z.ZodError, prefix: (string | number)[] = []
     .join("; ");
 }
 
-/** Parse, validate and assemble a dataset; throws DatasetError naming the field at fault. */
-export function buildDataset(json: unknown, pathPrefix: (string | number)[] = []): Dataset {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const lengthOf = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/** Whether a sub-dataset's points are correlated (one dense block) or independent (stat errors only). */
+function subsetIsCorrelated(s: { sys?: unknown; normalisation?: unknown }): boolean {
+  return Array.isArray(s.sys) || (typeof s.normalisation === "number" && s.normalisation > 0);
+}
+
+function checkBlocks(sizes: Iterable<number>, limits: DatasetLimits, path: (string | number)[]): void {
+  let entries = 0;
+  for (const m of sizes) {
+    if (m > limits.maxBlockPoints)
+      throw new DatasetLimitError(
+        path,
+        `a correlated block of ${m} points is over the limit of ${limits.maxBlockPoints} points per block`,
+        "maxBlockPoints",
+      );
+    entries += m * m;
+  }
+  if (entries > limits.maxCovarianceEntries)
+    throw new DatasetLimitError(
+      path,
+      `the correlated blocks hold ${entries} covariance entries, over the limit of ${limits.maxCovarianceEntries}`,
+      "maxCovarianceEntries",
+    );
+}
+
+/**
+ * The dataset's size limits, checked on the raw JSON before it is parsed or anything is allocated
+ * for it (counts only; shapes are the schema's job). Throws DatasetLimitError naming the field.
+ * A full covariance's block structure is checked later (checkCovarianceBlocks), once its rows are
+ * known to be numbers.
+ */
+export function checkDatasetLimits(
+  json: unknown,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  prefix: (string | number)[] = [],
+): void {
+  if (!isObject(json)) return;
+  const at = (...p: (string | number)[]) => [...prefix, ...p];
+  const subsets = Array.isArray(json.subsets) ? json.subsets : [];
+  if (subsets.length > limits.maxSubsets)
+    throw new DatasetLimitError(
+      at("subsets"),
+      `${subsets.length} sub-datasets, at most ${limits.maxSubsets}`,
+      "maxSubsets",
+    );
+  if (typeof json.nOutputs === "number" && json.nOutputs > limits.maxOutputs)
+    throw new DatasetLimitError(
+      at("nOutputs"),
+      `${json.nOutputs} outputs, at most ${limits.maxOutputs}`,
+      "maxOutputs",
+    );
+  let points = 0;
+  const blockSizes: number[] = [];
+  subsets.forEach((s, si) => {
+    if (!isObject(s)) return;
+    const n = lengthOf(s.values);
+    points += n;
+    if (points > limits.maxPoints)
+      throw new DatasetLimitError(
+        at("subsets"),
+        `more than ${limits.maxPoints} points (the limit) in the first ${si + 1} sub-datasets`,
+        "maxPoints",
+      );
+    const inputs = Array.isArray(s.inputs) ? s.inputs : [];
+    const features = lengthOf(inputs[0]);
+    if (features > limits.maxInputs)
+      throw new DatasetLimitError(
+        at("subsets", si, "inputs"),
+        `${features} input features, at most ${limits.maxInputs}`,
+        "maxInputs",
+      );
+    const sys = Array.isArray(s.sys) ? s.sys : [];
+    const sources = lengthOf(sys[0]);
+    if (sources > limits.maxSysSources)
+      throw new DatasetLimitError(
+        at("subsets", si, "sys"),
+        `${sources} systematic sources, at most ${limits.maxSysSources}`,
+        "maxSysSources",
+      );
+    if (json.covariance === undefined && subsetIsCorrelated(s)) blockSizes.push(n);
+  });
+  if (json.covariance !== undefined) {
+    const rows = lengthOf(json.covariance);
+    if (rows > limits.maxPoints)
+      throw new DatasetLimitError(at("covariance"), `${rows} rows, at most ${limits.maxPoints}`, "maxPoints");
+  } else checkBlocks(blockSizes, limits, at("subsets"));
+}
+
+/**
+ * A full covariance's correlated blocks (connected components of its non-zero pattern), checked
+ * against the block limits before any block is allocated.
+ */
+function covarianceBlocksWithin(
+  covariance: number[][],
+  limits: DatasetLimits,
+  prefix: (string | number)[],
+): number[][] {
+  const blocks = connectedBlocks({ n: covariance.length, row: (i) => covariance[i]! });
+  checkBlocks(
+    blocks.map((b) => b.length),
+    limits,
+    [...prefix, "covariance"],
+  );
+  return blocks;
+}
+
+/**
+ * Schema and limits: the checks that are linear in the upload's size (no covariance is built). Throws
+ * DatasetLimitError or DatasetError naming the field.
+ */
+export function parseDatasetJson(
+  json: unknown,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  pathPrefix: (string | number)[] = [],
+): ParsedDatasetJson {
+  checkDatasetLimits(json, limits, pathPrefix);
   const parsed = datasetJsonSchema.safeParse(json);
   if (!parsed.success) throw new DatasetError(formatZodError(parsed.error, pathPrefix), []);
-  const ds = parsed.data;
+  return parsed.data;
+}
+
+/** The covariance in block form: a full covariance split into its blocks, else one block per correlated sub-dataset. */
+function buildCovariance(
+  ds: ParsedDatasetJson,
+  subsets: Subset[],
+  central: number[],
+  limits: DatasetLimits,
+  pathPrefix: (string | number)[],
+): { cov: BlockMatrix; blockSource: (b: number) => (string | number)[] } {
+  const n = central.length;
+  if (ds.covariance) {
+    const c = ds.covariance;
+    const blocks = covarianceBlocksWithin(c, limits, pathPrefix);
+    const cov = BlockMatrix.fromDense({ n, row: (i) => c[i]! }, blocks);
+    return { cov, blockSource: () => ["covariance"] };
+  }
+  const blocks: { points: number[]; matrix: Float64Array }[] = [];
+  const source: number[] = [];
+  ds.subsets.forEach((s, si) => {
+    const idx = subsets[si]!.indices;
+    if (!subsetIsCorrelated(s)) {
+      // Statistical errors only: every point is its own 1 × 1 block.
+      idx.forEach((i, a) => {
+        const st = s.stat?.[a] ?? 0;
+        blocks.push({ points: [i], matrix: Float64Array.of(st * st) });
+        source.push(si);
+      });
+      return;
+    }
+    const m = idx.length;
+    const matrix = new Float64Array(m * m);
+    const eps = s.normalisation ?? 0;
+    for (let a = 0; a < m; a++) {
+      const st = s.stat?.[a] ?? 0;
+      const ra = s.sys?.[a];
+      for (let b = 0; b < m; b++) {
+        let v = 0;
+        const rb = s.sys?.[b];
+        if (ra && rb) for (let k = 0; k < ra.length; k++) v += ra[k]! * rb[k]!;
+        v += eps * eps * central[idx[a]!]! * central[idx[b]!]!;
+        // diag(stat²) first, then the correlated part: the sums of the former dense build, exactly
+        matrix[a * m + b] = (a === b ? st * st : 0) + v;
+      }
+    }
+    // Zero correlations inside a sub-dataset (e.g. a systematic that misses some points) split it
+    // further: the finest blocks, as the factor and the trainers' whitening use them.
+    for (const part of connectedBlocks({ n: m, row: (a) => matrix.subarray(a * m, (a + 1) * m) })) {
+      const k = part.length;
+      const sub = k === m ? matrix : subMatrix({ n: m, data: matrix }, part).data;
+      blocks.push({ points: part.map((a) => idx[a]!), matrix: sub });
+      source.push(si);
+    }
+  });
+  return {
+    cov: BlockMatrix.fromBlocks(n, blocks),
+    blockSource: (b) => ["subsets", source[b]!],
+  };
+}
+
+/**
+ * Parse, validate and assemble a dataset; throws DatasetError (or DatasetLimitError) naming the field
+ * at fault. The covariance is built and factorised per correlated block: Σ n_b² memory and Σ n_b³ / 3
+ * work, within the limits, checked before any block is allocated.
+ */
+export function buildDataset(
+  json: unknown,
+  pathPrefix: (string | number)[] = [],
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+): Dataset {
+  const ds = parseDatasetJson(json, limits, pathPrefix);
   const inputs: number[][] = [];
   const outputs: number[] = [];
   const central: number[] = [];
@@ -203,40 +398,15 @@ export function buildDataset(json: unknown, pathPrefix: (string | number)[] = []
     });
   }
   const n = central.length;
-  const cov = new Float64Array(n * n);
-  if (ds.covariance) {
-    ds.covariance.forEach((row, i) => {
-      row.forEach((v, j) => {
-        cov[i * n + j] = v;
-      });
-    });
-  } else {
-    ds.subsets.forEach((s, si) => {
-      const idx = subsets[si]!.indices;
-      idx.forEach((i, a) => {
-        const st = s.stat?.[a] ?? 0;
-        cov[i * n + i]! += st * st;
-        idx.forEach((j, b) => {
-          let v = 0;
-          const ra = s.sys?.[a];
-          const rb = s.sys?.[b];
-          if (ra && rb) for (let k = 0; k < ra.length; k++) v += ra[k]! * rb[k]!;
-          const eps = s.normalisation ?? 0;
-          v += eps * eps * central[i]! * central[j]!;
-          cov[i * n + j]! += v;
-        });
-      });
-    });
-  }
-  const covM = { n, data: cov };
-  let chol: SquareMatrix;
+  const { cov, blockSource } = buildCovariance(ds, subsets, central, limits, pathPrefix);
+  let chol: BlockMatrix;
   try {
-    chol = cholesky(covM);
+    chol = cov.factor();
   } catch (e) {
     if (e instanceof NotPositiveDefiniteError)
       throw new DatasetError(
         `covariance is not symmetric positive definite (Cholesky pivot ${e.pivot} = ${e.value})`,
-        [...pathPrefix, ds.covariance ? "covariance" : "subsets"],
+        [...pathPrefix, ...blockSource(cov.blockOf[e.pivot]!)],
       );
     throw e;
   }
@@ -250,7 +420,7 @@ export function buildDataset(json: unknown, pathPrefix: (string | number)[] = []
     inputs,
     outputs,
     central: Float64Array.from(central),
-    cov: covM,
+    cov,
     chol,
     subsets,
     ...(hasTruth ? { truth: Float64Array.from(truth) } : {}),

@@ -1,20 +1,12 @@
-import { cholesky, invertLower, PointSet, type SquareMatrix, subMatrix } from "../linalg.ts";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import type { Dataset } from "./dataset.ts";
 
 /** Monte-Carlo pseudo-data D_r = D + L z_r, z_r ~ N(0, 1), from replica r's own stream. */
 export function pseudoData(ds: Dataset, seed: number, replica: number): Float64Array {
   const n = ds.nPoints;
-  const rng = new Rng(deriveSeed(seed, Stream.pseudoData, replica));
+  const rng = new TrialRng(deriveSeed(seed, Stream.pseudoData, replica));
   const z = Array.from({ length: n }, () => rng.normal());
-  const out = new Float64Array(n);
-  const l = ds.chol.data;
-  for (let i = 0; i < n; i++) {
-    let s = ds.central[i]!;
-    for (let k = 0; k <= i; k++) s += l[i * n + k]! * z[k]!;
-    out[i] = s;
-  }
-  return out;
+  return ds.chol.lowerTimes(z, ds.central);
 }
 
 /**
@@ -22,7 +14,7 @@ export function pseudoData(ds: Dataset, seed: number, replica: number): Float64A
  * rest validation (at least one of each when the sub-dataset has two points or more).
  */
 export function trainingSplit(ds: Dataset, seed: number, replica: number, fraction = 0.75): Uint8Array {
-  const rng = new Rng(deriveSeed(seed, Stream.split, replica));
+  const rng = new TrialRng(deriveSeed(seed, Stream.split, replica));
   const mask = new Uint8Array(ds.nPoints);
   for (const s of ds.subsets) {
     const idx = rng.shuffle([...s.indices]);
@@ -45,7 +37,7 @@ export function assignFolds(ds: Dataset, k: number, seed: number): number[][] {
     throw new Error(
       `folds: ${k} folds need at least ${k} sub-datasets that are not always fitted (have ${foldable.length})`,
     );
-  const order = new Rng(deriveSeed(seed, Stream.folds)).shuffle(foldable);
+  const order = new TrialRng(deriveSeed(seed, Stream.folds)).shuffle(foldable);
   const folds: number[][] = Array.from({ length: k }, () => []);
   order.forEach((si, i) => {
     folds[i % k]!.push(si);
@@ -58,27 +50,3 @@ export function assignFolds(ds: Dataset, k: number, seed: number): number[][] {
 export function foldPoints(ds: Dataset, heldOut: number[]): number[] {
   return heldOut.flatMap((si) => ds.subsets[si]!.indices).sort((a, b) => a - b);
 }
-
-/**
- * Whitening matrix of a point set embedded in N × N: W = L_S⁻¹ on the rows and columns of S, zero
- * elsewhere, so that ‖W (T − D)‖² = chi2 over S times N_S. Row-major, float64.
- */
-export function whitening(cov: SquareMatrix, idx: number[]): Float64Array {
-  const n = cov.n;
-  const w = new Float64Array(n * n);
-  if (idx.length === 0) return w;
-  const inv = invertLower(cholesky(subMatrix(cov, idx)));
-  const m = idx.length;
-  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) w[idx[a]! * n + idx[b]!] = inv.data[a * m + b]!;
-  return w;
-}
-
-/** Whether the covariance is diagonal (then whitening is elementwise). */
-export function isDiagonal(cov: SquareMatrix): boolean {
-  const n = cov.n;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) if (i !== j && cov.data[i * n + j] !== 0) return false;
-  return true;
-}
-
-export { PointSet };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PointSet } from "../linalg.ts";
+import { BlockMatrix, PointSet } from "../data/covariance.ts";
 import { randomSpd, referenceChi2, testRandom } from "../testing/reference.ts";
 import {
   averageBest,
@@ -23,7 +23,7 @@ describe("ensemble estimators (float64)", () => {
   const n = 30;
   const cov = randomSpd(n, 1e3, 11).map((v) => v * 0.01);
   const idx = Array.from({ length: n }, (_, i) => i).filter((i) => i % 4 !== 0);
-  const set = new PointSet(idx, { n, data: cov });
+  const set = new PointSet(idx, BlockMatrix.fromSquare({ n, data: cov }));
   const { truth, data, preds } = ensemble(n, 25, 2);
 
   it("per-replica chi2, central chi2 and phi2 match a direct formula to 1e-10", () => {

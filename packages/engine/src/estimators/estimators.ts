@@ -1,4 +1,4 @@
-import type { PointSet } from "../linalg.ts";
+import type { PointSet } from "../data/covariance.ts";
 
 /**
  * Ensemble estimators of METHOD.md §4, in float64. `preds[r]` is replica r's prediction on all data

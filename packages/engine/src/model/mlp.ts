@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
+import type { ParameterLayout } from "./layout.ts";
 
 export type Activation = "tanh" | "sigmoid" | "relu" | "linear";
 export type Initializer = "glorot_normal" | "glorot_uniform";
@@ -15,36 +16,7 @@ export interface ArchitectureConfig {
   preprocessing?: { alphaInit: [number, number]; betaInit: [number, number]; trainable: boolean };
 }
 
-/**
- * One flat parameter vector per replica ([R, P]): every layer's kernel and bias are slices of it, so
- * the optimiser, clipping, early-stopping copies and per-replica norms are single ops on [R, P].
- */
-export interface ParameterLayout {
-  sizes: number[];
-  layers: { kernel: number; bias: number; fanIn: number; fanOut: number }[];
-  alpha?: number;
-  beta?: number;
-  size: number;
-}
-
-export function parameterLayout(a: ArchitectureConfig): ParameterLayout {
-  const sizes = [a.inputDim, ...a.hidden, a.outputDim];
-  let off = 0;
-  const layers = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const fanIn = sizes[i]!;
-    const fanOut = sizes[i + 1]!;
-    layers.push({ kernel: off, bias: off + fanIn * fanOut, fanIn, fanOut });
-    off += fanIn * fanOut + fanOut;
-  }
-  const layout: ParameterLayout = { sizes, layers, size: off };
-  if (a.preprocessing) {
-    layout.alpha = off;
-    layout.beta = off + a.outputDim;
-    layout.size = off + 2 * a.outputDim;
-  }
-  return layout;
-}
+export { type NetworkLayout, networkLayout, type ParameterLayout, parameterLayout } from "./layout.ts";
 
 /** Initial parameters of one replica from its own stream (glorot, zero biases, sampled exponents). */
 export function initialParameters(
@@ -53,7 +25,7 @@ export function initialParameters(
   seed: number,
   replica: number,
 ): Float32Array {
-  const rng = new Rng(deriveSeed(seed, Stream.init, replica));
+  const rng = new TrialRng(deriveSeed(seed, Stream.init, replica));
   const p = new Float32Array(layout.size);
   for (const l of layout.layers) {
     const n = l.fanIn * l.fanOut;
@@ -144,17 +116,4 @@ export function forward(
   else if (layout.alpha !== undefined && c.logX && c.log1mX)
     h = tf.mul(h, preprocessingFactor(a, layout, params, c.logX, c.log1mX));
   return h as tf.Tensor3D;
-}
-
-/** Dropout masks for one epoch from per-replica streams, so replica r's masks do not depend on R. */
-export function dropoutMasks(a: ArchitectureConfig, rngs: Rng[], rows: number): tf.Tensor3D[] {
-  if (!(a.dropout > 0)) return [];
-  const keep = 1 - a.dropout;
-  return a.hidden.map((units) => {
-    const data = new Float32Array(rngs.length * rows * units);
-    let o = 0;
-    for (const rng of rngs)
-      for (let i = 0; i < rows * units; i++) data[o++] = rng.nextUint32() / 4294967296 < keep ? 1 / keep : 0;
-    return tf.tensor3d(data, [rngs.length, rows, units]);
-  });
 }

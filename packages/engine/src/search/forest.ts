@@ -3,7 +3,7 @@
  * trees, a random subset of features and a few random thresholds per split (extra-trees style, cheap
  * in JavaScript). Predictive variance follows the law of total variance over trees and leaves.
  */
-import { Rng } from "./rng.ts";
+import { SearchRng } from "../rng.ts";
 
 interface Leaf {
   mean: number;
@@ -30,7 +30,7 @@ export class RandomForest {
   private readonly roots: Node[] = [];
 
   constructor(x: readonly number[][], y: readonly number[], seed: number, options: ForestOptions = {}) {
-    const rng = new Rng(seed);
+    const rng = new SearchRng(seed);
     const trees = options.trees ?? 50;
     const n = x.length;
     for (let t = 0; t < trees; t++) {
@@ -77,7 +77,7 @@ function grow(
   y: readonly number[],
   idx: number[],
   depth: number,
-  rng: Rng,
+  rng: SearchRng,
   o: ForestOptions,
 ): Node {
   const minLeaf = o.minLeaf ?? 2;

@@ -3,8 +3,9 @@
  * completed trials (loss on the unit-cube encoding). Shuffling an important parameter's columns
  * raises the forest's error a lot; scores are normalised to sum to 1.
  */
+
+import { SearchRng } from "../rng.ts";
 import { RandomForest } from "./forest.ts";
-import { Rng } from "./rng.ts";
 import { UnitEncoder } from "./samplers/encoding.ts";
 import { orderedParamNames, type SearchSpace } from "./space.ts";
 import { type Direction, minimiseSign, type StoredTrial } from "./types.ts";
@@ -24,7 +25,7 @@ export function paramImportance(
   const sign = minimiseSign(options.direction);
   const x = done.map((t) => encoder.encode(t.params));
   const y = done.map((t) => sign * t.value!);
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new SearchRng(options.seed ?? 0);
   const forest = new RandomForest(x, y, rng.nextUint32(), { trees: 50 });
   const mse = (rows: number[][]) =>
     rows.reduce((a, r, i) => a + (forest.predict(r)[0] - y[i]!) ** 2, 0) / rows.length;

@@ -19,6 +19,7 @@ import { NoScheduler } from "./schedulers/none.ts";
 import { SuccessiveHalvingScheduler } from "./schedulers/sha.ts";
 import type { Sampler, Scheduler } from "./types.ts";
 
+export { mixSeed, SearchRng } from "../rng.ts";
 export { RandomForest } from "./forest.ts";
 export { paramImportance } from "./importance.ts";
 export { fromOptunaJson, type OptunaDistributionJson, toOptunaJson } from "./optuna.ts";
@@ -30,7 +31,6 @@ export {
   paretoFront,
   scalarize,
 } from "./pareto.ts";
-export { mixSeed, Rng } from "./rng.ts";
 export type { CmaEsOptions } from "./samplers/cmaes.ts";
 export { type DecentralizedBoOptions, workerKappa } from "./samplers/dbo.ts";
 export type { AcquisitionSearch } from "./samplers/encoding.ts";

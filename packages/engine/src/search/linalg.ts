@@ -1,62 +1,34 @@
-/** Dense float64 linear algebra for small systems (n up to a few hundred): row-major Float64Array. */
+/**
+ * The Gaussian process's linear algebra (n up to a few hundred) on raw row-major Float64Arrays. The
+ * factorisation and triangular solves are the engine's one implementation (../linalg.ts); this file
+ * adds what only the surrogate needs (A⁻¹, log det, eigen-decomposition for CMA-ES).
+ */
+import {
+  cholesky as choleskyFactor,
+  invertLower,
+  solveLower as lowerSolve,
+  solveLowerTransposed,
+} from "../linalg.ts";
 
 /** Lower Cholesky factor of a symmetric positive-definite n x n matrix; throws if not positive definite. */
 export function cholesky(a: Float64Array, n: number): Float64Array {
-  const l = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    let d = a[j * n + j]!;
-    for (let k = 0; k < j; k++) d -= l[j * n + k]! * l[j * n + k]!;
-    if (!(d > 0)) throw new Error("matrix is not positive definite");
-    const ljj = Math.sqrt(d);
-    l[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
-      l[i * n + j] = s / ljj;
-    }
-  }
-  return l;
+  return choleskyFactor({ n, data: a }).data;
 }
 
 /** Solves L x = b for lower-triangular L. */
 export function solveLower(l: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= l[i * n + k]! * x[k]!;
-    x[i] = s / l[i * n + i]!;
-  }
-  return x;
-}
-
-/** Solves L^T x = b for lower-triangular L. */
-export function solveUpperT(l: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i]!;
-    for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * x[k]!;
-    x[i] = s / l[i * n + i]!;
-  }
-  return x;
+  return lowerSolve({ n, data: l }, b);
 }
 
 /** Solves A x = b given A's Cholesky factor L. */
 export function choleskySolve(l: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
-  return solveUpperT(l, n, solveLower(l, n, b));
+  const m = { n, data: l };
+  return solveLowerTransposed(m, lowerSolve(m, b));
 }
 
-/** A^{-1} from A's Cholesky factor. */
+/** A^{-1} from A's Cholesky factor: A^{-1} = L^{-T} L^{-1}. */
 export function choleskyInverse(l: Float64Array, n: number): Float64Array {
-  // Invert L column by column, then A^{-1} = L^{-T} L^{-1}.
-  const linv = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    linv[j * n + j] = 1 / l[j * n + j]!;
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * n + k]! * linv[k * n + j]!;
-      linv[i * n + j] = s / l[i * n + i]!;
-    }
-  }
+  const linv = invertLower({ n, data: l }).data;
   const inv = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

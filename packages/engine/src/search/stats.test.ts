@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "./rng.ts";
+import { SearchRng } from "../rng.ts";
 import { normCdf, normPpf } from "./stats.ts";
 
 describe("normal helpers", () => {
@@ -11,14 +11,14 @@ describe("normal helpers", () => {
   });
 });
 
-describe("Rng", () => {
+describe("SearchRng", () => {
   it("is deterministic per seed and roughly uniform / normal / exponential", () => {
-    const a = new Rng(42);
-    const b = new Rng(42);
+    const a = new SearchRng(42);
+    const b = new SearchRng(42);
     expect(Array.from({ length: 5 }, () => a.uniform())).toEqual(
       Array.from({ length: 5 }, () => b.uniform()),
     );
-    const r = new Rng(7);
+    const r = new SearchRng(7);
     let u = 0;
     let n = 0;
     let n2 = 0;

@@ -48,8 +48,9 @@ describe("closure task", () => {
     // covariance: correlated within a sub-dataset (normalisation), independent across
     const ds = t1.dataset;
     const [a, b] = [ds.subsets[0]!.indices, ds.subsets[1]!.indices];
-    expect(ds.cov.data[a[0]! * ds.nPoints + a[1]!]).toBeGreaterThan(0);
-    expect(ds.cov.data[a[0]! * ds.nPoints + b[0]!]).toBe(0);
+    expect(ds.cov.entry(a[0]!, a[1]!)).toBeGreaterThan(0);
+    expect(ds.cov.entry(a[0]!, b[0]!)).toBe(0);
+    expect(ds.cov.nBlocks).toBe(ds.subsets.length);
   });
 
   it("a tabular task maps each point to its own model output", () => {

@@ -1,6 +1,6 @@
+import { BlockMatrix } from "../data/covariance.ts";
 import { buildDataset, type DatasetJson } from "../data/dataset.ts";
-import { cholesky } from "../linalg.ts";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import { standardise, type Task } from "./task.ts";
 
 /**
@@ -104,17 +104,13 @@ export function buildClosureTask(level: 0 | 1 | 2, seed: number): Task {
   }
   if (level >= 1) {
     // Level 1: one fixed noise shift of the data, D = T_true + L z.
-    const l = cholesky({ n, data: Float64Array.from(cov.flat()) });
-    const rng = new Rng(deriveSeed(seed, Stream.levelOneNoise));
+    const l = BlockMatrix.fromDense({ n, row: (i) => cov[i]! }).factor();
+    const rng = new TrialRng(deriveSeed(seed, Stream.levelOneNoise));
     const z = Array.from({ length: n }, () => rng.normal());
+    const shift = l.lowerTimes(z);
     let i0 = 0;
     for (const s of subsets) {
-      s.values = s.values.map((t, a) => {
-        const i = i0 + a;
-        let shift = 0;
-        for (let k = 0; k <= i; k++) shift += l.data[i * n + k]! * z[k]!;
-        return t + shift;
-      });
+      s.values = s.values.map((t, a) => t + shift[i0 + a]!);
       i0 += s.values.length;
     }
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { buildDataset, type Dataset, type DatasetJson } from "../data/dataset.ts";
+import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "../data/limits.ts";
 import { standardise, type Task } from "./task.ts";
 
 /**
@@ -50,10 +51,56 @@ function splitCsvLine(line: string): string[] {
   return out;
 }
 
-/** CSV → dataset JSON; errors name the column or the line. */
-export function csvToDatasetJson(src: CsvSource): DatasetJson {
+/** Lines that csvToDatasetJson reads (not blank, not a # comment), counted without splitting the text. */
+export function countCsvLines(csv: string): number {
+  let count = 0;
+  let start = 0;
+  while (start <= csv.length) {
+    let end = csv.indexOf("\n", start);
+    if (end < 0) end = csv.length;
+    let k = start;
+    while (k < end && /\s/.test(csv[k]!)) k++;
+    if (k < end && csv.charCodeAt(start) !== 35) count++;
+    start = end + 1;
+  }
+  return count;
+}
+
+/**
+ * The CSV's size limits, before it is split or parsed: input and target columns, and points (data
+ * lines × targets). Throws DatasetLimitError naming `inputs`, `targets` or `csv`.
+ */
+export function checkCsvLimits(src: CsvSource, limits: DatasetLimits = DEFAULT_DATASET_LIMITS): void {
+  if (src.inputs.length > limits.maxInputs)
+    throw new DatasetLimitError(
+      ["inputs"],
+      `${src.inputs.length} input columns, at most ${limits.maxInputs}`,
+      "maxInputs",
+    );
+  if (src.targets.length > limits.maxOutputs)
+    throw new DatasetLimitError(
+      ["targets"],
+      `${src.targets.length} target columns, at most ${limits.maxOutputs}`,
+      "maxOutputs",
+    );
+  const rows = Math.max(0, countCsvLines(src.csv) - 1);
+  const points = rows * src.targets.length;
+  if (points > limits.maxPoints)
+    throw new DatasetLimitError(
+      ["csv"],
+      `${rows} rows × ${src.targets.length} targets = ${points} points, over the limit of ${limits.maxPoints} points`,
+      "maxPoints",
+    );
+}
+
+/** CSV → dataset JSON; errors name the column or the line. Limits are checked before parsing. */
+export function csvToDatasetJson(
+  src: CsvSource,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+): DatasetJson {
   if (src.errors.length !== src.targets.length)
     throw new Error(`errors: ${src.errors.length} error columns for ${src.targets.length} targets`);
+  checkCsvLimits(src, limits);
   const lines = src.csv.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
   const header = splitCsvLine(lines[0] ?? "");
   const col = (name: string, field: string) => {

@@ -69,7 +69,13 @@ describe.each(["wasm", "cpu"])("trainEnsemble on %s", (backend) => {
     const fit = await trainEnsemble(setupFor([0, 1, 2], { maxEpochs: 150, patienceEpochs: 20 }));
     const ds = task.dataset;
     fit.members.forEach((m, s) => {
-      const chi2 = referenceChi2(ds.cov.data, ds.nPoints, m.validation, fit.predictions[s]!, m.data);
+      const chi2 = referenceChi2(
+        ds.cov.toDense().data,
+        ds.nPoints,
+        m.validation,
+        fit.predictions[s]!,
+        m.data,
+      );
       expect(Math.abs(chi2 - fit.bestValidationChi2[s]!) / chi2).toBeLessThan(1e-4);
     });
     // early stopping: someone stopped before max epochs or all hit the limit consistently
@@ -96,8 +102,8 @@ describe.each(["wasm", "cpu"])("trainEnsemble on %s", (backend) => {
     const early = await trainEnsemble(setupFor([0, 1], { ...over, maxEpochs: 2 }));
     fit.members.forEach((m, s) => {
       const all = Array.from({ length: ds.nPoints }, (_, i) => i);
-      const late = referenceChi2(ds.cov.data, ds.nPoints, all, fit.predictions[s]!, m.data);
-      const start = referenceChi2(ds.cov.data, ds.nPoints, all, early.predictions[s]!, m.data);
+      const late = referenceChi2(ds.cov.toDense().data, ds.nPoints, all, fit.predictions[s]!, m.data);
+      const start = referenceChi2(ds.cov.toDense().data, ds.nPoints, all, early.predictions[s]!, m.data);
       // 80 epochs of training fit the data better than (nearly) untrained weights
       expect(late).toBeLessThan(0.5 * start);
     });

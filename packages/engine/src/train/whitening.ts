@@ -1,7 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { cholesky, covarianceBlocks, invertLower, type SquareMatrix, subMatrix } from "../linalg.ts";
-
-export { covarianceBlocks };
+import { type BlockMatrix, inverseFactors } from "../data/covariance.ts";
 
 /**
  * Per-member chi2 in the training graph. Each stacked member s has its own point set S_s (training or
@@ -30,47 +28,38 @@ export class WhiteningFactors {
   /** Per member: diagonal [N] or blocked [nb, B, B] (transposed whitening). */
   private readonly perMember: Float32Array[];
 
-  constructor(cov: SquareMatrix, sets: number[][]) {
+  constructor(cov: BlockMatrix, sets: number[][]) {
     const n = cov.n;
     this.n = n;
-    const blocks = covarianceBlocks(cov);
-    const B = Math.max(...blocks.map((b) => b.length));
+    const nb = cov.nBlocks;
+    const B = cov.maxBlockSize;
     this.diagonal = B === 1;
-    this.nb = blocks.length;
+    this.nb = nb;
     this.B = B;
-    const nb = blocks.length;
-    const slot = new Int32Array(n); // point → position within its block
-    const blockOf = new Int32Array(n);
+    const { slot, blockOf } = cov;
     this.gatherIdx = new Int32Array(nb * B).fill(n); // n = the zero padding column
-    blocks.forEach((b, bi) => {
-      b.forEach((i, j) => {
-        slot[i] = j;
-        blockOf[i] = bi;
-        this.gatherIdx[bi * B + j] = i;
+    for (let b = 0; b < nb; b++)
+      cov.blockPoints(b).forEach((i, j) => {
+        this.gatherIdx[b * B + j] = i;
       });
-    });
     this.inverseIdx = Int32Array.from({ length: n }, (_, i) => blockOf[i]! * B + slot[i]!);
     this.perMember = sets.map((set) => {
       if (this.diagonal) {
         const w = new Float32Array(n);
-        for (const i of set) w[i] = 1 / Math.sqrt(cov.data[i * n + i]!);
+        for (const i of set) w[i] = 1 / Math.sqrt(cov.variance(i));
         return w;
       }
       const w = new Float32Array(nb * B * B);
-      const byBlock: number[][] = Array.from({ length: nb }, () => []);
-      for (const i of [...set].sort((a, b) => a - b)) byBlock[blockOf[i]!]!.push(i);
-      byBlock.forEach((idx, bi) => {
-        if (idx.length === 0) return;
-        const inv = invertLower(cholesky(subMatrix(cov, idx)));
-        const m = idx.length;
+      for (const { points, inverse } of inverseFactors(cov, set)) {
+        const bi = blockOf[points[0]!]!;
+        const m = points.length;
         for (let a = 0; a < m; a++)
           for (let c = 0; c <= a; c++)
-            w[bi * B * B + slot[idx[c]!]! * B + slot[idx[a]!]!] = inv.data[a * m + c]!;
-      });
+            w[bi * B * B + slot[points[c]!]! * B + slot[points[a]!]!] = inverse.data[a * m + c]!;
+      }
       return w;
     });
   }
-
   /** Tensors for the members at these indices, in this order. */
   tensors(memberIdx: number[]): Whitener {
     const S = memberIdx.length;
@@ -107,6 +96,6 @@ export class WhiteningFactors {
   }
 }
 
-export function buildWhitener(cov: SquareMatrix, sets: number[][]): Whitener {
+export function buildWhitener(cov: BlockMatrix, sets: number[][]): Whitener {
   return new WhiteningFactors(cov, sets).tensors(sets.map((_, i) => i));
 }

@@ -1,6 +1,6 @@
 /**
  * The WebGPU chi2 engine (chi2.ts, chi2Ensemble.ts, trainer.ts) on Dawn's OpenGL ES backend (Mesa
- * llvmpipe) against the float64 reference (reference.ts referenceChi2) and the TF.js trainer
+ * llvmpipe) against the float64 reference (testing/training.ts referenceTaskLoss) and the TF.js trainer
  * (train/trainer.ts lossAndGradient, trainEnsemble, runTrial) on the same members and parameters.
  * Like webgpu.test.ts these FAIL when Dawn or Mesa is missing (CI installs them in .ci/run).
  */
@@ -9,15 +9,16 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assignFolds } from "../data/replicas.ts";
 import { type ArchitectureConfig, initialParameters, parameterLayout } from "../model/mlp.ts";
-import { Rng } from "../rng.ts";
+import { TrialRng } from "../rng.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
 import { buildTabularTask } from "../tasks/tabular.ts";
 import type { Task } from "../tasks/task.ts";
+import { referenceTaskLoss } from "../testing/training.ts";
+import { stackSpec } from "../train/host.ts";
 import { buildMembers, type EnsembleSetup, lossAndGradient } from "../train/trainer.ts";
 import { WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 import { getWebGpu, type WebGpuContext } from "./device.ts";
 import type { TrainKernel } from "./ensemble.ts";
-import { referenceChi2 } from "./reference.ts";
 
 let ctx: WebGpuContext;
 
@@ -63,7 +64,7 @@ function closureSetup(over: Partial<EnsembleSetup> = {}, trainable = false): Ens
 
 /** Tabular task: two sub-datasets with a normalisation uncertainty (correlated blocks), select head. */
 function tabularSetup(): EnsembleSetup {
-  const rng = new Rng(3);
+  const rng = new TrialRng(3);
   const lines = ["x,y1,e1,y2,e2,set"];
   for (let i = 0; i < 24; i++) {
     const x = i / 23;
@@ -107,7 +108,7 @@ function memberParameters(setup: EnsembleSetup, shake: number): Float32Array {
   const members = buildMembers(setup);
   const P = layout.size;
   const out = new Float32Array(members.length * P);
-  const rng = new Rng(99);
+  const rng = new TrialRng(99);
   members.forEach((m, s) => {
     const p = initialParameters(setup.arch, layout, setup.seed, m.replica);
     // the exponents stay put (with fixed preprocessing the prefactor is computed from the initial ones)
@@ -146,18 +147,7 @@ function errors(
 }
 
 async function gpuLossAndGradient(setup: EnsembleSetup, params: Float32Array, kernel: TrainKernel) {
-  const layout = parameterLayout(setup.arch);
-  const ens = await WebGpuChi2Ensemble.create(ctx.device, {
-    task: setup.task,
-    arch: setup.arch,
-    layout,
-    optimiser: setup.optimiser,
-    members: buildMembers(setup),
-    params,
-    patience: setup.patienceEpochs,
-    ...(setup.positivity ? { positivity: setup.positivity } : {}),
-    kernel,
-  });
+  const ens = await WebGpuChi2Ensemble.create(ctx.device, { ...stackSpec([setup]).spec, params, kernel });
   try {
     return await ens.lossAndGradient();
   } finally {
@@ -182,7 +172,7 @@ describe("WebGPU chi2 loss on llvmpipe", () => {
         const P = parameterLayout(setup.arch).size;
         const params = memberParameters(setup, 0.3);
         const gpu = await gpuLossAndGradient(setup, params, kernel);
-        const ref = referenceChi2({
+        const ref = referenceTaskLoss({
           task: setup.task,
           arch: setup.arch,
           layout: parameterLayout(setup.arch),

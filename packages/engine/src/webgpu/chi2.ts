@@ -17,8 +17,8 @@
  *    activations on chip and back-propagates dL/dH into partial gradients.
  * 4. `optimise` of wgsl.ts with early stopping.
  *
- * Whitening: the covariance is block diagonal (independent sub-datasets, whitening.ts
- * covarianceBlocks), so W_s is block lower-triangular. A member's training and validation sets are
+ * Whitening: the covariance is block diagonal (independent sub-datasets, data/covariance.ts
+ * BlockMatrix), so W_s is block lower-triangular. A member's training and validation sets are
  * disjoint, so their two factors (each embedded at its points' slots of the block, zero elsewhere) are
  * stored as one matrix per block: a row of a training point gives a training residual, a row of a
  * validation point a validation one. z = W e is a row pass per point (each thread a point, no
@@ -29,16 +29,17 @@
  * float32 accuracy on ill-conditioned covariances.
  */
 
-import { cholesky, covarianceBlocks, invertLower, subMatrix } from "../linalg.ts";
+import { memberWhitening, type WhiteningBlocks, whiteningBlocks } from "../kernel/task.ts";
 import type { Activation } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
-import type { Member } from "../train/trainer.ts";
+import type { Member } from "../train/members.ts";
+import { bind, type KernelProgram } from "./program.ts";
 import {
   type DropoutLayout,
   dropoutMaskBase,
   type KernelLayout,
   LOOP_ITERATION_BUDGET,
-  UNIFORMS,
+  UNIFORM_STRUCT,
 } from "./wgsl.ts";
 
 /** Threads per workgroup of the chi2 kernel and of the forward kernel. */
@@ -76,6 +77,7 @@ export interface PackedTask {
   shape: Chi2Shape;
   consts: Float32Array;
   blocks: number[][];
+  whitening: WhiteningBlocks;
 }
 
 export function chi2Shape(
@@ -90,7 +92,7 @@ export function chi2Shape(
   const N = task.dataset.nPoints;
   const GF = G * F;
   const NB = blocks.length;
-  const B = Math.max(...blocks.map((b) => b.length));
+  const B = blocks.reduce((m, b) => Math.max(m, b.length), 0);
   let o = 0;
   const take = (n: number) => {
     const at = o;
@@ -125,7 +127,8 @@ export function chi2Shape(
 
 /** The task's constants (head, block structure, ln x) in one f32 buffer; indices are exact in f32. */
 export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"], dropout = false): PackedTask {
-  const blocks = covarianceBlocks(task.dataset.cov);
+  const whitening = whiteningBlocks(task);
+  const { blocks } = whitening;
   const shape = chi2Shape(task, preprocessing, blocks, dropout);
   const { N, G, F, B, off } = shape;
   if (N >= 1 << 24 || G * F >= 1 << 24) throw new Error("chi2 kernel: indices must stay below 2^24");
@@ -154,7 +157,7 @@ export function packTask(task: Task, preprocessing: Chi2Shape["preprocessing"], 
       c[off.ln1mx + g] = Math.log(1 - x[g]!);
     }
   }
-  return { shape, consts: c, blocks };
+  return { shape, consts: c, blocks, whitening };
 }
 
 /**
@@ -169,8 +172,8 @@ export function packMember(
   prefactor: Float32Array | undefined,
   lambda: number,
 ): { data: Float32Array; whitening: Float32Array } {
-  const { shape, blocks } = packed;
-  const { N, B, G, F } = shape;
+  const { shape } = packed;
+  const { N, G, F } = shape;
   const data = new Float32Array(shape.MS);
   data.set(m.data);
   for (const i of m.train) data[N + i] = 1;
@@ -179,41 +182,7 @@ export function packMember(
   data[2 * N + G * F] = lambda;
   data[2 * N + G * F + 1] = 1 / Math.max(1, m.train.length);
   data[2 * N + G * F + 2] = 1 / Math.max(1, m.validation.length);
-  const whitening = new Float32Array(shape.WS);
-  const cov = task.dataset.cov;
-  const slotOf = new Map<number, [number, number]>();
-  blocks.forEach((b, bi) => {
-    b.forEach((i, j) => {
-      slotOf.set(i, [bi, j]);
-    });
-  });
-  for (const set of [m.train, m.validation]) {
-    const byBlock: number[][] = blocks.map(() => []);
-    for (const i of [...set].sort((a, b) => a - b)) byBlock[slotOf.get(i)![0]]!.push(i);
-    byBlock.forEach((idx, bi) => {
-      if (idx.length === 0) return;
-      const inv = invertLower(cholesky(subMatrix(cov, idx)));
-      const n = idx.length;
-      for (let a = 0; a < n; a++)
-        for (let c = 0; c <= a; c++)
-          whitening[(bi * B + slotOf.get(idx[a]!)![1]) * B + slotOf.get(idx[c]!)![1]] = inv.data[a * n + c]!;
-    });
-  }
-  return { data, whitening };
-}
-
-/** Prefactor x^α (1−x)^β [G·F] from a member's (float32) exponents, as model/mlp.ts computes it. */
-export function fixedPrefactor(task: Task, params: Float32Array, alpha: number): Float32Array {
-  const x = task.preprocessing!.x;
-  const F = task.nOutputs;
-  const out = new Float32Array(x.length * F);
-  for (let g = 0; g < x.length; g++) {
-    const lx = Math.fround(Math.log(x[g]!));
-    const l1 = Math.fround(Math.log(1 - x[g]!));
-    for (let f = 0; f < F; f++)
-      out[g * F + f] = Math.exp(params[alpha + f]! * lx + params[alpha + F + f]! * l1);
-  }
-  return out;
+  return { data, whitening: memberWhitening(task, packed.whitening, m) };
 }
 
 function activation(act: Activation): string {
@@ -231,9 +200,9 @@ function activation(act: Activation): string {
 
 /**
  * One invocation per (row g < u.N, member): the raw network outputs H[r][g][:] (no prefactor); with
- * dropout also the outputs with this step's masks, Hd (bindings 4 Meta, 5 masks, 6 Hd).
+ * dropout also the outputs with this step's masks, Hd (with the Meta and Mk bindings).
  */
-export function forwardShader(k: KernelLayout, act: Activation, dropout?: DropoutLayout): string {
+export function forwardShader(k: KernelLayout, act: Activation, dropout?: DropoutLayout): KernelProgram {
   const { sizes, layers, PS } = k;
   const L = layers.length;
   const D = sizes[0]!;
@@ -259,19 +228,16 @@ export function forwardShader(k: KernelLayout, act: Activation, dropout?: Dropou
   };
   const body =
     pass("a", "H", false) + (dropout ? `\n${dropoutMaskBase(dropout.H)}${pass("b", "Hd", true)}` : "");
-  return `${UNIFORMS}
-@group(0) @binding(1) var<storage, read> X: array<f32>;         // [G][${D}]
-@group(0) @binding(2) var<storage, read> W: array<f32>;         // [R][${PS}]
-@group(0) @binding(3) var<storage, read_write> H: array<f32>;   // [R][G][${F}]
-${
-  dropout
-    ? `@group(0) @binding(4) var<storage, read> Meta: array<f32>;
-@group(0) @binding(5) var<storage, read> Mk: array<f32>;        // [K][R][G][${dropout.H}] dropout masks
-@group(0) @binding(6) var<storage, read_write> Hd: array<f32>;  // [R][G][${F}] with the masks
-`
-    : ""
-}
-@compute @workgroup_size(${CHI2_WG})
+  const bindings = [
+    ...bind("u", "uniform"),
+    ...bind("X", "read", `[G][${D}]`),
+    ...bind("W", "read", `[R][${PS}]`),
+    ...bind("H", "read_write", `[R][G][${F}]`),
+    ...bind("Meta", "read", undefined, dropout !== undefined),
+    ...bind("Mk", "read", `[K][R][G][${dropout?.H}] dropout masks`, dropout !== undefined),
+    ...bind("Hd", "read_write", `[R][G][${F}] with the masks`, dropout !== undefined),
+  ];
+  const code = `@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gid.x;
   let r = gid.y;
@@ -281,6 +247,13 @@ ${decl}${Array.from({ length: D }, (_, i) => `  a0[${i}] = X[g * ${D}u + ${i}u];
 ${body}
 }
 `;
+  return {
+    label: "hyperensemble-forward",
+    bindings,
+    workgroupSize: CHI2_WG,
+    uniformStruct: UNIFORM_STRUCT,
+    body: code,
+  };
 }
 
 /** Bytes of workgroup memory the chi2 kernel needs. */
@@ -317,7 +290,7 @@ export function checkChi2Limits(s: Chi2Shape, maxSharedBytes: number): void {
  * One workgroup per member. Bindings: 1 H, 2 W (trained exponents only), 3 member data, 4 consts,
  * 5 whitening, 6 dL/dH, 7 gradient of α, β (with preprocessing), 8 report, 9 Hd (with dropout).
  */
-export function chi2Shader(s: Chi2Shape, PS: number, alpha: number): string {
+export function chi2Shader(s: Chi2Shape, PS: number, alpha: number): KernelProgram {
   const { N, G, F, NB, B, MS, WS, RS, off } = s;
   const GF = G * F;
   const WG = CHI2_WG;
@@ -358,15 +331,18 @@ ${
 }
     xgrad[r * ${2 * F}u + q] = s;
   }`;
-  return `
-@group(0) @binding(1) var<storage, read> H: array<f32>;              // [R][${GF}] network outputs
-${pre === "trainable" ? `@group(0) @binding(2) var<storage, read> W: array<f32>;              // [R][${PS}]\n` : ""}@group(0) @binding(3) var<storage, read> MD: array<f32>;             // [R][${MS}] member data
-@group(0) @binding(4) var<storage, read> K: array<f32>;              // task constants
-@group(0) @binding(5) var<storage, read> Wh: array<f32>;             // [R][${NB}][${B}][${B}] whitening
-@group(0) @binding(6) var<storage, read_write> gout: array<f32>;     // [R][${GF}] dL/dH
-${pre === "none" ? "" : `@group(0) @binding(7) var<storage, read_write> xgrad: array<f32>;    // [R][${2 * F}] dL/d(α, β)\n`}@group(0) @binding(8) var<storage, read_write> report: array<f32>;   // [R][${RS}]
-${dropout ? `@group(0) @binding(9) var<storage, read> Hd: array<f32>;             // [R][${GF}] outputs with dropout\n` : ""}
-const WG = ${WG}u;
+  const bindings = [
+    ...bind("H", "read", `[R][${GF}] network outputs`),
+    ...bind("W", "read", `[R][${PS}]`, pre === "trainable"),
+    ...bind("MD", "read", `[R][${MS}] member data`),
+    ...bind("K", "read", "task constants"),
+    ...bind("Wh", "read", `[R][${NB}][${B}][${B}] whitening`),
+    ...bind("gout", "read_write", `[R][${GF}] dL/dH`),
+    ...bind("xgrad", "read_write", `[R][${2 * F}] dL/d(α, β)`, pre !== "none"),
+    ...bind("report", "read_write", `[R][${RS}]`),
+    ...bind("Hd", "read", `[R][${GF}] outputs with dropout`, dropout),
+  ];
+  const code = `const WG = ${WG}u;
 var<workgroup> sY: array<f32, ${GF}>;
 var<workgroup> sPf: array<f32, ${GF}>;
 var<workgroup> sG: array<f32, ${GF}>;
@@ -374,7 +350,7 @@ var<workgroup> sE: array<f32, ${N}>;
 ${dropout ? `var<workgroup> sYv: array<f32, ${GF}>;\nvar<workgroup> sEv: array<f32, ${N}>;\n` : ""}var<workgroup> sZ: array<f32, ${NB * B}>;
 var<workgroup> sL: array<f32, ${3 * WG}>;
 
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   let md = r * ${MS}u;
@@ -475,4 +451,5 @@ ${exponents}
   }
 }
 `;
+  return { label: "hyperensemble-chi2", bindings, workgroupSize: WG, body: code };
 }

@@ -6,15 +6,13 @@
  * split into chunks so that no binding exceeds the device's maxStorageBufferBindingSize.
  */
 
-import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
-import type { Task } from "../tasks/task.ts";
-import type { OptimiserConfig } from "../train/optimisers.ts";
-import type { Member } from "../train/trainer.ts";
+import type { KernelSpec, KernelState } from "../kernel/kernel.ts";
+import { TrialRng } from "../rng.ts";
 import { CHI2_WG, type Chi2Shape, checkChi2Limits, type PackedTask, packTask, REPORT } from "./chi2.ts";
 import {
   type Chunk,
   type ChunkContext,
+  copyRows,
   createChunk,
   drawMasks,
   NOT_YET,
@@ -32,54 +30,30 @@ import {
   META,
 } from "./wgsl.ts";
 
-export interface Chi2EnsembleSpec {
-  task: Task;
-  arch: ArchitectureConfig;
-  layout: ParameterLayout;
-  optimiser: OptimiserConfig;
-  members: Member[];
-  /** Initial parameters [S][layout.size]. */
-  params: Float32Array;
-  /** Early-stopping patience in epochs. */
-  patience: number;
-  /** Positivity multiplier λ (0: off). */
-  positivity?: number;
+/** A kernel stack (kernel/kernel.ts KernelSpec) and how to lay it out on the device. */
+export interface Chi2EnsembleSpec extends KernelSpec {
   kernel?: TrainKernel;
   /** Override the device's maxStorageBufferBindingSize (tests force chunking with this). */
   maxBindingBytes?: number;
-  /**
-   * The trial seed the dropout masks derive from (with arch.dropout > 0): member (fold k, replica r)
-   * draws from Rng(deriveSeed(seed, Stream.dropout, r, k)), the stream and order train/trainer.ts uses.
-   */
-  dropoutSeed?: number;
   /** Most epochs whose masks are uploaded at once (default: as many as fit in 16 MiB, at most 64). */
   maxMaskEpochs?: number;
 }
 
-/** Per-member state read back at a report point. */
-export interface Chi2State {
-  active: Uint8Array;
-  /** Best validation chi2 so far (+∞ before the first observation). */
-  bestValidation: Float64Array;
-  bestEpoch: Int32Array;
-  /** Epoch at which the member stopped (0 while active). */
-  stopEpoch: Int32Array;
-  /** Chi2 of the last step, at its parameters before the update. */
-  train: Float32Array;
-  validation: Float32Array;
+/** Per-member state read back at a report point (kernel.ts KernelState), with each one's step count. */
+export interface Chi2State extends Omit<KernelState, "epoch"> {
   steps: Int32Array;
 }
 
-/** Dropout state: the members' mask streams and how many epochs of masks the buffers hold. */
+/** Dropout state: the members' mask streams and rates, and how many epochs of masks the buffers hold. */
 interface Dropout {
-  rate: number;
+  rates: number[];
   layout: DropoutLayout;
-  rngs: Rng[];
+  rngs: TrialRng[];
   epochs: number;
 }
 
 export class WebGpuChi2Ensemble {
-  readonly S: number;
+  S: number;
   readonly PS: number;
   /** Epochs stepped so far (the step counter every member's optimiser shares). */
   private epoch = 0;
@@ -91,9 +65,11 @@ export class WebGpuChi2Ensemble {
     readonly shape: Chi2Shape,
     readonly C: number,
     readonly kernel: TrainKernel,
-    readonly chunks: readonly Chunk[],
+    public chunks: readonly Chunk[],
     private readonly shared: GPUBuffer[],
     private readonly dropout: Dropout | undefined,
+    private readonly ctx: ChunkContext,
+    private readonly perChunk: number,
   ) {
     this.S = chunks.reduce((a, c) => a + c.count, 0);
     this.PS = pipes.layout.PS;
@@ -101,9 +77,7 @@ export class WebGpuChi2Ensemble {
 
   static async create(device: GPUDevice, spec: Chi2EnsembleSpec): Promise<WebGpuChi2Ensemble> {
     const { task, arch, layout, members } = spec;
-    const withDropout = arch.dropout > 0;
-    if (withDropout && spec.dropoutSeed === undefined)
-      throw new Error("dropout needs the trial seed (dropoutSeed)");
+    const withDropout = members.some((m) => m.settings.dropout > 0);
     const dl = withDropout ? dropoutLayout(layout.sizes) : undefined;
     const kernel = spec.kernel ?? (isCpuDevice(device) ? "cpu" : "fused");
     const pre: Chi2Shape["preprocessing"] = !arch.preprocessing
@@ -170,13 +144,13 @@ export class WebGpuChi2Ensemble {
       chunks.push(createChunk(ctx, first, Math.min(perChunk, S - first)));
     const dropout = dl
       ? {
-          rate: arch.dropout,
+          rates: members.map((m) => m.settings.dropout),
           layout: dl,
-          rngs: members.map((m) => new Rng(deriveSeed(spec.dropoutSeed!, Stream.dropout, m.replica, m.fold))),
+          rngs: members.map((m) => new TrialRng(m.settings.dropoutSeed)),
           epochs: maskEpochs,
         }
       : undefined;
-    return new WebGpuChi2Ensemble(device, pipes, shape, C, kernel, chunks, [X, K], dropout);
+    return new WebGpuChi2Ensemble(device, pipes, shape, C, kernel, chunks, [X, K], dropout, ctx, perChunk);
   }
 
   private encode(pass: GPUComputePassEncoder, withOptimiser: boolean): void {
@@ -225,10 +199,10 @@ export class WebGpuChi2Ensemble {
    * Queue order puts these writes after the work already submitted, which still reads the old masks.
    */
   private uploadMasks(kk: number): void {
-    const { rate, layout, rngs } = this.dropout!;
+    const { rates, layout, rngs } = this.dropout!;
     const hidden = this.pipes.layout.sizes.slice(1, -1);
     for (const ch of this.chunks) {
-      const m = drawMasks(rngs, ch.first, ch.count, kk, this.shape.G, hidden, layout, rate);
+      const m = drawMasks(rngs, ch.first, ch.count, kk, this.shape.G, hidden, layout, rates);
       this.device.queue.writeBuffer(ch.buffers.masks, 0, m.buffer, 0, m.byteLength);
       this.device.queue.writeBuffer(ch.buffers.uniforms, 36, new Uint32Array([this.epoch]));
     }
@@ -360,6 +334,60 @@ export class WebGpuChi2Ensemble {
       outputs.set(report.subarray(at + N, at + N + G * F), s * G * F);
     }
     return { predictions, outputs };
+  }
+
+  /** Stop these members (stack positions) now: their parameters and best parameters freeze. */
+  freeze(positions: readonly number[]): void {
+    this.check();
+    for (const p of positions) {
+      const ch = this.chunkOf(p);
+      const at = ((p - ch.first) * META.stride + META.active) * 4;
+      this.device.queue.writeBuffer(ch.buffers.meta, at, new Float32Array([0]));
+    }
+  }
+
+  /** Overwrite the current ("W") or best parameters of these positions with rows of `data`. */
+  writeRows(which: "W" | "best", data: Float32Array, positions: readonly number[]): void {
+    this.check();
+    const PS = this.PS;
+    positions.forEach((p, i) => {
+      const ch = this.chunkOf(p);
+      this.device.queue.writeBuffer(
+        ch.buffers[which],
+        (p - ch.first) * PS * 4,
+        data.buffer,
+        data.byteOffset + i * PS * 4,
+        PS * 4,
+      );
+    });
+  }
+
+  /**
+   * Keep only these positions, in this order: every member row moves on the device into new chunks
+   * (parameters, best, optimiser slots, data, whitening, early-stopping state); dropout streams follow.
+   */
+  compact(keep: readonly number[]): void {
+    this.check();
+    const chunks: Chunk[] = [];
+    for (let first = 0; first < keep.length; first += this.perChunk)
+      chunks.push(createChunk(this.ctx, first, Math.min(this.perChunk, keep.length - first), false));
+    const enc = this.device.createCommandEncoder();
+    copyRows(this.ctx, enc, this.chunks, chunks, keep);
+    this.device.queue.submit([enc.finish()]);
+    for (const ch of this.chunks) for (const b of ch.owned) b.destroy();
+    this.chunks = chunks;
+    this.S = keep.length;
+    if (this.dropout) {
+      const d = this.dropout;
+      d.rngs = keep.map((p) => d.rngs[p]!);
+      d.rates = keep.map((p) => d.rates[p]!);
+    }
+  }
+
+  private chunkOf(p: number): Chunk {
+    const ch = this.chunks.find((c) => p >= c.first && p < c.first + c.count);
+    if (!ch) throw new Error(`stack position ${p} out of range (${this.S} members)`);
+    return ch;
   }
 
   destroy(): void {

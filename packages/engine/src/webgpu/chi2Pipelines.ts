@@ -7,13 +7,23 @@ import type { ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import { type Chi2Shape, chi2Shader, forwardShader } from "./chi2.ts";
 import type { TrainKernel } from "./ensemble.ts";
 import { optimiseShader } from "./optimise.ts";
+import { compileProgram, type KernelProgram } from "./program.ts";
 import { type DropoutLayout, type KernelLayout, kernelLayout, trainShader, trainShaderCpu } from "./wgsl.ts";
 
 /** SIMD width of llvmpipe's compute (8 × f32 with AVX2): one CPU-kernel workgroup. */
 export const CPU_LANES = 8;
 
+/** The four programs of the chi2 engine (their bindings make the chunks' bind groups). */
+export interface Chi2Programs {
+  forward: KernelProgram;
+  chi2: KernelProgram;
+  train: KernelProgram;
+  optimise: KernelProgram;
+}
+
 export interface Chi2Pipelines {
   layout: KernelLayout;
+  programs: Chi2Programs;
   forward: GPUComputePipeline;
   chi2: GPUComputePipeline;
   train: GPUComputePipeline;
@@ -45,36 +55,22 @@ export function compileChi2Pipelines(
         device.limits.maxComputeInvocationsPerWorkgroup,
         layout.size - (layout.alpha ?? layout.size),
       );
-      const mk = async (code: string, label: string) => {
-        const module = device.createShaderModule({ code, label });
-        const info = await module.getCompilationInfo();
-        const errors = info.messages.filter((x) => x.type === "error");
-        if (errors.length)
-          throw new Error(
-            `${label}: WGSL errors:\n${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("\n")}`,
-          );
-        return device.createComputePipelineAsync({
-          label,
-          layout: "auto",
-          compute: { module, entryPoint: "main" },
-        });
-      };
       const shape0 = { sizes: layout.sizes, activation: arch.activation };
-      const [forward, chi2, train, optimise] = await Promise.all([
-        mk(forwardShader(kl, arch.activation, dropout), "hyperensemble-forward"),
-        mk(chi2Shader(shape, kl.PS, layout.alpha ?? 0), "hyperensemble-chi2"),
-        mk(
+      const programs: Chi2Programs = {
+        forward: forwardShader(kl, arch.activation, dropout),
+        chi2: chi2Shader(shape, kl.PS, layout.alpha ?? 0),
+        train:
           kernel === "cpu"
             ? trainShaderCpu(shape0, kl, CPU_LANES, "buffer", dropout)
             : trainShader(shape0, kl, "buffer", dropout),
-          `hyperensemble-backward-${kernel}`,
+        optimise: optimiseShader(kl, kernel === "cpu" ? "rpc" : "rcp", { reportStride: shape.RS }),
+      };
+      const [forward, chi2, train, optimise] = await Promise.all(
+        [programs.forward, programs.chi2, programs.train, programs.optimise].map((p) =>
+          compileProgram(device, p),
         ),
-        mk(
-          optimiseShader(kl, kernel === "cpu" ? "rpc" : "rcp", { reportStride: shape.RS }),
-          "hyperensemble-optimise-stopping",
-        ),
-      ]);
-      return { layout: kl, forward, chi2, train, optimise };
+      );
+      return { layout: kl, programs, forward: forward!, chi2: chi2!, train: train!, optimise: optimise! };
     })();
     m.set(key, p);
     p.catch(() => m.delete(key));

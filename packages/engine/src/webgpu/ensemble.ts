@@ -11,8 +11,10 @@
 
 import type { Activation } from "../model/mlp.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
+import { CPU_LANES } from "./chi2Pipelines.ts";
 import { isCpuDevice } from "./device.ts";
 import { optimiseShader } from "./optimise.ts";
+import { bindProgram, compileProgram, type KernelProgram } from "./program.ts";
 import {
   cpuPointsPerInvocation,
   fusedTilesPerWorkgroup,
@@ -58,12 +60,10 @@ export interface WebGpuEnsembleSpec {
  */
 export type TrainKernel = "fused" | "cpu";
 
-/** SIMD width of llvmpipe's compute (8 × f32 with AVX2): one CPU-kernel workgroup. */
-const CPU_LANES = 8;
-
 interface Pipelines {
   kernel: TrainKernel;
   layout: KernelLayout;
+  programs: { train: KernelProgram; optimise: KernelProgram };
   train: GPUComputePipeline;
   optimise: GPUComputePipeline;
 }
@@ -91,30 +91,18 @@ export function compilePipelines(
         device.limits.maxComputeWorkgroupStorageSize,
         device.limits.maxComputeInvocationsPerWorkgroup,
       );
-      const mk = async (code: string, label: string) => {
-        const module = device.createShaderModule({ code, label });
-        const info = await module.getCompilationInfo();
-        const errors = info.messages.filter((x) => x.type === "error");
-        if (errors.length)
-          throw new Error(
-            `${label}: WGSL errors:\n${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("\n")}`,
-          );
-        return device.createComputePipelineAsync({
-          label,
-          layout: "auto",
-          compute: { module, entryPoint: "main" },
-        });
-      };
-      const [train, optimise] = await Promise.all([
-        mk(
+      const programs = {
+        train:
           kernel === "cpu"
             ? trainShaderCpu({ sizes, activation }, layout, CPU_LANES)
             : trainShader({ sizes, activation }, layout),
-          `hyperensemble-train-${kernel}`,
-        ),
-        mk(optimiseShader(layout, kernel === "cpu" ? "rpc" : "rcp"), `hyperensemble-optimise-${kernel}`),
+        optimise: optimiseShader(layout, kernel === "cpu" ? "rpc" : "rcp"),
+      };
+      const [train, optimise] = await Promise.all([
+        compileProgram(device, programs.train),
+        compileProgram(device, programs.optimise),
       ]);
-      return { kernel, layout, train, optimise };
+      return { kernel, layout, programs, train, optimise };
     })();
     m.set(key, p);
     p.catch(() => m.delete(key));
@@ -281,15 +269,21 @@ export class WebGpuEnsemble {
         GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
         "read-meta",
       );
-      const entries = (bs: GPUBuffer[]) => bs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-      const trainGroup = device.createBindGroup({
-        layout: pipes.train.getBindGroupLayout(0),
-        entries: entries([ub, X, Y, Mb, params, metaBuf, part, lpart]),
-      });
-      const optimiseGroup = device.createBindGroup({
-        layout: pipes.optimise.getBindGroupLayout(0),
-        entries: entries([ub, part, lpart, params, slots[0]!, slots[1]!, slots[2]!, metaBuf]),
-      });
+      const named = {
+        u: ub,
+        X,
+        Y,
+        M: Mb,
+        W: params,
+        Meta: metaBuf,
+        part,
+        lpart,
+        S0: slots[0]!,
+        S1: slots[1]!,
+        S2: slots[2]!,
+      };
+      const trainGroup = bindProgram(device, pipes.train, pipes.programs.train, named);
+      const optimiseGroup = bindProgram(device, pipes.optimise, pipes.programs.optimise, named);
       chunks.push({
         first,
         count,

@@ -1,3 +1,9 @@
+export {
+  type Chi2ReferenceInput,
+  ReferenceEnsemble,
+  type ReferenceSpec,
+  referenceTaskLoss,
+} from "../testing/training.ts";
 export { type Chi2EnsembleSpec, type Chi2State, WebGpuChi2Ensemble } from "./chi2Ensemble.ts";
 export {
   type DawnBackend,
@@ -14,12 +20,7 @@ export {
   type WebGpuEnsembleSpec,
 } from "./ensemble.ts";
 export { optimiseShader } from "./optimise.ts";
-export {
-  type Chi2ReferenceInput,
-  ReferenceEnsemble,
-  type ReferenceSpec,
-  referenceChi2,
-} from "./reference.ts";
+export { bindProgram, compileProgram, type KernelProgram, programSource } from "./program.ts";
 export {
   type KernelLayout,
   kernelLayout,

@@ -6,7 +6,8 @@
  * stopping of the chi2 engine.
  */
 
-import { type KernelLayout, META, UNIFORMS } from "./wgsl.ts";
+import { bind, type KernelProgram } from "./program.ts";
+import { type KernelLayout, META, UNIFORM_STRUCT } from "./wgsl.ts";
 
 function f(x: number): string {
   const s = String(x);
@@ -18,17 +19,18 @@ function f(x: number): string {
  * "rpc" — part[r][p][c] (CPU kernel: neighbouring SIMD lanes are neighbouring blocks c).
  *
  * `stopping` (the chi2 engine, chi2.ts): the losses are read, already normalised, from the loss
- * kernel's report rows (binding 2, [R][reportStride], training chi2 then validation chi2); the
- * gradient of the trailing parameters P…PS−1 from binding 8 ([R][PS−P]); and the kernel keeps the
- * early-stopping bookkeeping of train/trainer.ts per replica: on a validation improvement (or at every
- * step without validation points) the parameters before the update are copied to Best (binding 9), and
- * a replica whose best is `u.patience` steps old stops (its parameters freeze).
+ * kernel's report rows (`report`, [R][reportStride], training chi2 then validation chi2); the
+ * gradient of the trailing parameters P…PS−1 from `xgrad` ([R][PS−P]); and the kernel keeps the
+ * early-stopping bookkeeping of kernel/kernel.ts per replica: on a validation improvement (or at every
+ * step without validation points) the parameters before the update are copied to `Best`, and
+ * a replica whose best is its patience (Meta) steps old stops (its parameters freeze). Learning rate,
+ * clipnorm and momentum then come per replica from Meta too (packed trials differ in them).
  */
 export function optimiseShader(
   k: KernelLayout,
   partLayout: "rcp" | "rpc" = "rcp",
   stopping?: { reportStride: number },
-): string {
+): KernelProgram {
   const { P, PS, WG2 } = k;
   const partIndex = partLayout === "rcp" ? "(r * C + c) * P + p" : "(r * P + p) * C + c";
   const PPT = Math.ceil(PS / WG2);
@@ -36,10 +38,6 @@ export function optimiseShader(
   const M = META;
   const stop = stopping !== undefined;
   const RS = stopping?.reportStride ?? 0;
-  const bindings = stop
-    ? `@group(0) @binding(2) var<storage, read> report: array<f32>;     // [R][${RS}] chi2 train, validation, …
-${XS > 0 ? `@group(0) @binding(8) var<storage, read> xgrad: array<f32>;      // [R][${XS}] gradient of the trailing parameters\n` : ""}@group(0) @binding(9) var<storage, read_write> Best: array<f32>;  // [R][${PS}] best parameters`
-    : "@group(0) @binding(2) var<storage, read> lpart: array<f32>;       // [R][C][2]";
   const gradient = `if (p < P) {
       for (var c = 0u; c < C; c++) { s += part[${partIndex}]; }
     }${XS > 0 ? ` else if (p < PS) { s = xgrad[r * ${XS}u + p - P]; }` : ""}`;
@@ -57,7 +55,7 @@ ${XS > 0 ? `@group(0) @binding(8) var<storage, read> xgrad: array<f32>;      // 
       bestStep = t;
       Meta[m0 + ${M.bestStep}u] = t;
     }
-    if (isActive > 0.0 && hasVal && t - bestStep >= u.patience) {
+    if (isActive > 0.0 && hasVal && t - bestStep >= Meta[m0 + ${M.patience}u]) {
       Meta[m0 + ${M.active}u] = 0.0;
       Meta[m0 + ${M.stopStep}u] = t;
     }
@@ -68,16 +66,20 @@ ${XS > 0 ? `@group(0) @binding(8) var<storage, read> xgrad: array<f32>;      // 
     for (var c = 0u; c < C; c++) { lt += lpart[(r * C + c) * 2u]; lv += lpart[(r * C + c) * 2u + 1u]; }
     Meta[m0 + ${M.lossTrain}u] = lt * invT;
     Meta[m0 + ${M.lossValidation}u] = lv * invV;`;
-  return `${UNIFORMS}
-@group(0) @binding(1) var<storage, read> part: array<f32>;        // [R][C][${P}]
-@group(0) @binding(3) var<storage, read_write> W: array<f32>;     // [R][${PS}]
-@group(0) @binding(4) var<storage, read_write> S0: array<f32>;    // optimiser slots [R][${PS}]
-@group(0) @binding(5) var<storage, read_write> S1: array<f32>;
-@group(0) @binding(6) var<storage, read_write> S2: array<f32>;
-@group(0) @binding(7) var<storage, read_write> Meta: array<f32>;  // [R][${M.stride}]
-${bindings}
-
-const WG = ${WG2}u;
+  const bindings = [
+    ...bind("u", "uniform"),
+    ...bind("part", "read", `[R][C][${P}]`),
+    ...bind("report", "read", `[R][${RS}] chi2 train, validation, …`, stop),
+    ...bind("lpart", "read", "[R][C][2]", !stop),
+    ...bind("W", "read_write", `[R][${PS}]`),
+    ...bind("S0", "read_write", `optimiser slots [R][${PS}]`),
+    ...bind("S1", "read_write"),
+    ...bind("S2", "read_write"),
+    ...bind("Meta", "read_write", `[R][${M.stride}]`),
+    ...bind("xgrad", "read", `[R][${XS}] gradient of the trailing parameters`, stop && XS > 0),
+    ...bind("Best", "read_write", `[R][${PS}] best parameters`, stop),
+  ];
+  const body = `const WG = ${WG2}u;
 const P = ${P}u;
 const PS = ${PS}u;
 const PPT = ${PPT}u;
@@ -88,7 +90,7 @@ const RHO_RMS = ${f(0.9)};
 const RHO_ADADELTA = ${f(0.95)};
 var<workgroup> sR: array<f32, ${WG2}>;
 
-@compute @workgroup_size(${WG2})
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   let C = u.C;
@@ -116,9 +118,10 @@ ${losses}
     workgroupBarrier();
   }
   var scale = 1.0;
-  if (u.clip > 0.0) { scale = min(1.0, u.clip / max(sqrt(sR[0]), 1e-30)); }
-  let lr = u.lr;
-  let mu = u.mom;
+  let clip = ${stop ? `Meta[m0 + ${M.clipnorm}u]` : "u.clip"};
+  if (clip > 0.0) { scale = min(1.0, clip / max(sqrt(sR[0]), 1e-30)); }
+  let lr = ${stop ? `Meta[m0 + ${M.learningRate}u]` : "u.lr"};
+  let mu = ${stop ? `Meta[m0 + ${M.momentum}u]` : "u.mom"};
   for (var q = 0u; q < PPT; q++) {
     let p = lid + q * WG;
     if (p < PS) {
@@ -167,4 +170,11 @@ ${finish}
   }
 }
 `;
+  return {
+    label: `hyperensemble-optimise${stop ? "-stopping" : ""}-${partLayout}`,
+    bindings,
+    workgroupSize: WG2,
+    uniformStruct: UNIFORM_STRUCT,
+    body,
+  };
 }

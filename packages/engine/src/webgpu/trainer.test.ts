@@ -7,10 +7,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assignFolds } from "../data/replicas.ts";
-import { type ArchitectureConfig, initialParameters, parameterLayout } from "../model/mlp.ts";
+import type { ArchitectureConfig } from "../model/mlp.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
+import { stackSpec } from "../train/host.ts";
 import {
-  buildMembers,
   type EnsembleFit,
   type EnsembleSetup,
   type EpochReport,
@@ -141,25 +141,12 @@ describe("WebGPU trainer on llvmpipe", () => {
 
   it("chunking the members by binding size gives the same numbers, bit for bit (with dropout)", async () => {
     const base = closureSetup({ patienceEpochs: 2 });
-    const setup = { ...base, arch: { ...base.arch, dropout: 0.1 } };
-    const layout = parameterLayout(setup.arch);
-    const members = buildMembers(setup);
-    const params = new Float32Array(members.length * layout.size);
-    members.forEach((m, s) => {
-      params.set(initialParameters(setup.arch, layout, setup.seed, m.replica), s * layout.size);
-    });
-    const spec = {
-      task: setup.task,
-      arch: setup.arch,
-      layout,
-      optimiser: { ...setup.optimiser, clipnorm: 0.5 },
-      members,
-      params,
-      patience: setup.patienceEpochs,
-      kernel: "cpu" as const,
-      dropoutSeed: setup.seed,
-      maxMaskEpochs: 10,
+    const setup = {
+      ...base,
+      arch: { ...base.arch, dropout: 0.1 },
+      optimiser: { ...base.optimiser, clipnorm: 0.5 },
     };
+    const spec = { ...stackSpec([setup]).spec, kernel: "cpu" as const, maxMaskEpochs: 10 };
     const { device } = await getWebGpu("opengles");
     const one = await WebGpuChi2Ensemble.create(device, spec);
     // the whitening rows (8 blocks of ≤ 30² floats) are the largest per-member binding: 2 per chunk

@@ -9,11 +9,11 @@ import { runInNewContext } from "node:vm";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ArchitectureConfig, forward, initialParameters, parameterLayout } from "../model/mlp.ts";
-import { Rng } from "../rng.ts";
+import { TrialRng } from "../rng.ts";
+import { ReferenceEnsemble } from "../testing/training.ts";
 import { type OptimiserConfig, StackedOptimiser } from "../train/optimisers.ts";
 import { getWebGpu, type WebGpuContext } from "./device.ts";
 import { type TrainKernel, WebGpuEnsemble, type WebGpuEnsembleSpec } from "./ensemble.ts";
-import { ReferenceEnsemble } from "./reference.ts";
 
 const sizes = [2, 25, 20, 8];
 const F = 8;
@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 /** Workload of the benchmark at small size: inputs [x, log x], per-replica sinusoid targets. */
 function problem(R: number, N: number, seed: number, withMask: boolean) {
-  const rng = new Rng(seed);
+  const rng = new TrialRng(seed);
   const inputs = new Float32Array(N * 2);
   for (let n = 0; n < N; n++) {
     const x = n < N / 2 ? 10 ** (-5 + (5 * n) / (N / 2)) : 0.1 + (0.899 * (n - N / 2)) / (N / 2);

@@ -17,7 +17,9 @@
  * corrections and applies the optimiser.
  */
 
+import { type NetworkLayout, networkLayout } from "../model/layout.ts";
 import type { Activation } from "../model/mlp.ts";
+import { bind, type KernelProgram } from "./program.ts";
 
 export interface MlpShape {
   sizes: number[];
@@ -26,8 +28,9 @@ export interface MlpShape {
 
 export interface KernelLayout {
   sizes: number[];
-  layers: { kernel: number; bias: number; fanIn: number; fanOut: number }[];
-  /** Network parameters per replica (same flat order as model/mlp.ts parameterLayout). */
+  /** The layers of model/layout.ts networkLayout (the engine's one parameter layout). */
+  layers: NetworkLayout["layers"];
+  /** Network parameters per replica (networkLayout's size). */
   P: number;
   /**
    * Parameter row stride: P plus trailing parameters the network kernels do not touch (the
@@ -46,12 +49,13 @@ export interface KernelLayout {
 export const OPT_CODE = { adam: 0, nadam: 1, amsgrad: 2, rmsprop: 3, sgd: 4, adadelta: 5 } as const;
 
 /**
- * Per-replica metadata row in `meta` ([R][12] f32). The last four fields are the early-stopping
- * bookkeeping of the chi2 engine (chi2.ts): best validation chi2 so far, the step it was reached, the
- * step the replica stopped at (0 while active), and 1 when the replica has validation points.
+ * Per-replica metadata row in `meta` ([R][16] f32). Fields 8–11 are the early-stopping bookkeeping
+ * of the chi2 engine (chi2.ts): best validation chi2 so far, the step it was reached, the step the
+ * replica stopped at (0 while active), and 1 when the replica has validation points; fields 12–15 its
+ * own optimiser settings and patience (the members of packed trials differ in them; clipnorm 0: none).
  */
 export const META = {
-  stride: 12,
+  stride: 16,
   step: 0,
   beta1Pow: 1,
   beta2Pow: 2,
@@ -64,11 +68,16 @@ export const META = {
   bestStep: 9,
   stopStep: 10,
   hasValidation: 11,
+  learningRate: 12,
+  clipnorm: 13,
+  momentum: 14,
+  patience: 15,
 } as const;
 
 /**
  * Uniform block: u32 R, N, C, opt; f32 lr, clipnorm, momentum; u32 zero (always 0, see
- * trainShaderCpu); f32 patience (early-stopping steps, chi2 engine), three pad words.
+ * trainShaderCpu); a pad word; u32 base, maskEpochs (dropout masks, chi2 engine); a pad word. The chi2
+ * engine reads learning rate, clipnorm and momentum per replica from `meta` instead.
  */
 export const UNIFORM_BYTES = 48;
 
@@ -81,15 +90,7 @@ export function kernelLayout(
   const sizes = shape.sizes;
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1))
     throw new Error(`invalid MLP sizes ${JSON.stringify(sizes)}`);
-  let off = 0;
-  const layers = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const fanIn = sizes[i]!;
-    const fanOut = sizes[i + 1]!;
-    layers.push({ kernel: off, bias: off + fanIn * fanOut, fanIn, fanOut });
-    off += fanIn * fanOut + fanOut;
-  }
-  const P = off;
+  const { layers, size: P } = networkLayout(sizes);
   const aIn = sizes.slice(0, -1).reduce((a, b) => a + b, 0);
   const dTot = sizes.slice(1).reduce((a, b) => a + b, 0);
   let WG = Math.min(64, maxInvocations);
@@ -128,13 +129,10 @@ function activationCode(act: Activation): { fwd: string; deriv: string } {
  * The uniform block's WGSL (see UNIFORM_BYTES). `base` and `maskEpochs`: the dropout masks of the chi2
  * engine hold epochs base+1 … base+maskEpochs (dropoutMaskBase).
  */
-export const UNIFORMS = `
-struct U {
+export const UNIFORM_STRUCT = `struct U {
   R: u32, N: u32, C: u32, opt: u32, lr: f32, clip: f32, mom: f32, zero: u32,
-  patience: f32, base: u32, maskEpochs: u32, pad2: f32,
-};
-@group(0) @binding(0) var<uniform> u: U;
-`;
+  pad1: f32, base: u32, maskEpochs: u32, pad2: f32,
+};`;
 
 /**
  * Dropout masks of the chi2 engine, [K][R][N][H] f32 per chunk (K epochs, N rows, H = Σ hidden units,
@@ -163,8 +161,8 @@ export function dropoutMaskBase(H: number): string {
 
 /**
  * Where the output layer's delta comes from. "mse": the masked mean-squared error against targets Y
- * (the benchmark workload). "buffer": read from binding 2, dL/d(output) [R][N][F] written by the chi2
- * loss kernel (chi2.ts); bindings 3, 5 and 7 are then absent and no loss is formed here.
+ * (the benchmark workload). "buffer": read from binding Y, dL/d(output) [R][N][F] written by the chi2
+ * loss kernel (chi2.ts); M, Meta (unless dropout) and lpart are then absent and no loss is formed here.
  */
 export type OutputDelta = "mse" | "buffer";
 
@@ -173,7 +171,7 @@ export function trainShader(
   k: KernelLayout,
   delta: OutputDelta = "mse",
   dropout?: DropoutLayout,
-): string {
+): KernelProgram {
   const { sizes, layers, P, PS, WG } = k;
   const mse = delta === "mse";
   if (mse && dropout) throw new Error("dropout masks need OutputDelta 'buffer'");
@@ -255,13 +253,18 @@ ${
         }`;
   });
 
-  return `${UNIFORMS}
-@group(0) @binding(1) var<storage, read> X: array<f32>;        // [N][${D}]
-@group(0) @binding(2) var<storage, read> Y: array<f32>;        // [R][N][${F}] ${mse ? "targets" : "dL/d(output)"}
-${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;        // [R][N] training weight (1 train, 0 validation)\n" : ""}${dropout ? "@group(0) @binding(3) var<storage, read> Mk: array<f32>;       // [K][R][N][H] dropout masks\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;        // [R][${PS}] parameters
-${mse || dropout ? `@group(0) @binding(5) var<storage, read> Meta: array<f32>;     // [R][${META.stride}]\n` : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;  // [R][C][${P}]
-${mse ? "@group(0) @binding(7) var<storage, read_write> lpart: array<f32>; // [R][C][2]\n" : ""}
-const WG = ${WG}u;
+  const bindings = [
+    ...bind("u", "uniform"),
+    ...bind("X", "read", `[N][${D}]`),
+    ...bind("Y", "read", `[R][N][${F}] ${mse ? "targets" : "dL/d(output)"}`),
+    ...bind("M", "read", "[R][N] training weight (1 train, 0 validation)", mse),
+    ...bind("Mk", "read", "[K][R][N][H] dropout masks", dropout !== undefined),
+    ...bind("W", "read", `[R][${PS}] parameters`),
+    ...bind("Meta", "read", `[R][${META.stride}]`, mse || dropout !== undefined),
+    ...bind("part", "read_write", `[R][C][${P}]`),
+    ...bind("lpart", "read_write", "[R][C][2]", mse),
+  ];
+  const body = `const WG = ${WG}u;
 const P = ${P}u;
 const PS = ${PS}u;
 const PPT = ${PPT}u;
@@ -270,7 +273,7 @@ var<workgroup> sD: array<f32, ${WG * d}>;
 var<workgroup> sP: array<f32, ${P}>;
 ${mse ? `var<workgroup> sL: array<f32, ${2 * WG}>;` : ""}
 
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x;
   let r = wid.y;
@@ -322,6 +325,13 @@ ${
 }
 }
 `;
+  return {
+    label: `hyperensemble-train-fused-${delta}`,
+    bindings,
+    workgroupSize: WG,
+    uniformStruct: UNIFORM_STRUCT,
+    body,
+  };
 }
 
 /**
@@ -339,7 +349,7 @@ export function trainShaderCpu(
   lanes = 8,
   delta: OutputDelta = "mse",
   dropout?: DropoutLayout,
-): string {
+): KernelProgram {
   const { sizes, layers, P, PS } = k;
   const mse = delta === "mse";
   if (mse && dropout) throw new Error("dropout masks need OutputDelta 'buffer'");
@@ -357,11 +367,11 @@ export function trainShaderCpu(
   // budget, see LOOP_ITERATION_BUDGET).
   const sum = (n: number, term: (i: number) => string) =>
     Array.from({ length: n }, (_, i) => term(i)).join(" + ");
-  let body = "";
+  let layersCode = "";
   for (let l = 0; l < L; l++) {
     const { kernel, bias, fanIn, fanOut } = layers[l]!;
     const last = l === L - 1;
-    body += `
+    layersCode += `
     for (var j = 0u; j < ${fanOut}u + z0; j++) {
       let wb = pb + ${kernel}u + j;
       let z = W[pb + ${bias}u + j] + ${sum(fanIn, (i) => `a${l}[${i}] * W[wb + ${i * fanOut}u]`)};
@@ -379,7 +389,7 @@ ${
   }
   for (let l = L - 1; l >= 0; l--) {
     const { kernel, bias, fanIn, fanOut } = layers[l]!;
-    body += `
+    layersCode += `
     for (var j = 0u; j < ${fanOut}u + z0; j++) {
       let dj = d${l + 1}[j];
       let gb = pr + ${kernel}u + j;
@@ -387,7 +397,7 @@ ${
 ${Array.from({ length: fanIn }, (_, i) => `      part[(gb + ${i * fanOut}u) * Cs + c] += a${l}[${i}] * dj;`).join("\n")}
     }`;
     if (l > 0)
-      body += `
+      layersCode += `
     for (var i = 0u; i < ${fanIn}u + z0; i++) {
       let wb = pb + ${kernel}u + i * ${fanOut}u;
 ${
@@ -400,16 +410,21 @@ ${
 }
     }`;
   }
-  return `${UNIFORMS}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> Y: array<f32>;
-${mse ? "@group(0) @binding(3) var<storage, read> M: array<f32>;\n" : ""}${dropout ? "@group(0) @binding(3) var<storage, read> Mk: array<f32>;\n" : ""}@group(0) @binding(4) var<storage, read> W: array<f32>;
-${mse || dropout ? "@group(0) @binding(5) var<storage, read> Meta: array<f32>;\n" : ""}@group(0) @binding(6) var<storage, read_write> part: array<f32>;
-${mse ? "@group(0) @binding(7) var<storage, read_write> lpart: array<f32>;\n" : ""}
-const P = ${P}u;
+  const bindings = [
+    ...bind("u", "uniform"),
+    ...bind("X", "read"),
+    ...bind("Y", "read"),
+    ...bind("M", "read", undefined, mse),
+    ...bind("Mk", "read", undefined, dropout !== undefined),
+    ...bind("W", "read"),
+    ...bind("Meta", "read", undefined, mse || dropout !== undefined),
+    ...bind("part", "read_write"),
+    ...bind("lpart", "read_write", undefined, mse),
+  ];
+  const body = `const P = ${P}u;
 const PS = ${PS}u;
 
-@compute @workgroup_size(${lanes})
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = gid.x;
   let r = wid.y;
@@ -428,7 +443,7 @@ ${decl}
 ${mse ? "    let w = M[r * N + n];\n" : ""}
     let yBase = (r * N + n) * ${F}u;
 ${Array.from({ length: D }, (_, i) => `    a0[${i}] = X[n * ${D}u + ${i}u];`).join("\n")}
-${body}
+${layersCode}
   }
 ${
   mse
@@ -438,6 +453,13 @@ ${
 }
 }
 `;
+  return {
+    label: `hyperensemble-train-cpu-${delta}`,
+    bindings,
+    workgroupSize: lanes,
+    uniformStruct: UNIFORM_STRUCT,
+    body,
+  };
 }
 
 /**

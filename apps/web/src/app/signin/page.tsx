@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
-import { AuthError } from "next-auth";
+import { AuthError, CredentialsSignin } from "next-auth";
 import { signIn } from "@/auth";
+import { signInErrorMessage } from "@/server/auth/credentials";
 
 export const dynamic = "force-dynamic";
 
@@ -13,23 +14,32 @@ async function signInWithPassword(formData: FormData) {
       redirectTo: "/",
     });
   } catch (err) {
+    // The same query as next-auth's own redirect, so the page reads one shape (code: throttled-<s>).
+    if (err instanceof CredentialsSignin) {
+      redirect(`/signin?${new URLSearchParams({ error: "CredentialsSignin", code: err.code })}`);
+    }
     if (err instanceof AuthError) redirect("/signin?error=credentials");
     throw err;
   }
 }
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
-  const { error } = await searchParams;
+export default async function SignInPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ error?: string; code?: string }>;
+}) {
+  const { error, code } = await searchParams;
+  const message = signInErrorMessage(error, code);
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm dark:border-slate-800 dark:bg-slate-900">
       <h1 className="mb-1 text-2xl font-semibold">HyperEnsemble</h1>
       <p className="mb-6 text-sm text-slate-500">Sign in to your organization</p>
-      {error ? (
+      {message ? (
         <p
           role="alert"
           className="mb-4 rounded bg-red-50 p-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
         >
-          Wrong email or password.
+          {message}
         </p>
       ) : null}
       <form action={signInWithPassword} className="space-y-4">

@@ -1,5 +1,7 @@
 /**
- * A token bucket per API token, in memory in each web process. With N web processes a token gets up
+ * Token buckets. `takeToken` is the rule; `TokenBucketLimiter` keeps one bucket per API token in
+ * memory in each web process (the sign-in throttle keeps its buckets in Postgres instead, see
+ * sign-in-throttle.ts). With N web processes a token gets up
  * to N times the rate; that is acceptable for abuse protection (documented in docs/api.md) and
  * needs no shared store. Buckets idle long enough to be full again are dropped.
  */
@@ -22,16 +24,50 @@ export interface TokenBucketOptions {
   maxBuckets?: number;
 }
 
-interface Bucket {
+/** One bucket's state: tokens left as of `updatedMs`. */
+export interface BucketState {
   tokens: number;
   updatedMs: number;
+}
+
+/** A bucket's shape: burst size and sustained rate. */
+export interface BucketRates {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/**
+ * The token-bucket rule, in one place for every store (this file's in-memory limiter, the sign-in
+ * throttle's Postgres rows): refill `state` up to `nowMs` (a missing bucket is full; a clock that
+ * went backwards refills nothing), then take one token if a whole one is there.
+ */
+export function takeToken(
+  state: BucketState | undefined,
+  nowMs: number,
+  { capacity, refillPerSecond }: BucketRates,
+): { state: BucketState; decision: RateLimitDecision } {
+  const elapsed = state ? Math.max(0, nowMs - state.updatedMs) / 1000 : 0;
+  let tokens = state ? Math.min(capacity, state.tokens + elapsed * refillPerSecond) : capacity;
+  const allowed = tokens >= 1;
+  if (allowed) tokens -= 1;
+  const missing = capacity - tokens;
+  return {
+    state: { tokens, updatedMs: nowMs },
+    decision: {
+      allowed,
+      limit: capacity,
+      remaining: Math.floor(tokens),
+      resetSeconds: Math.ceil(missing / refillPerSecond),
+      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / refillPerSecond)),
+    },
+  };
 }
 
 export class TokenBucketLimiter {
   readonly capacity: number;
   readonly refillPerSecond: number;
   private readonly maxBuckets: number;
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, BucketState>();
 
   constructor(options: TokenBucketOptions = {}) {
     this.capacity = options.capacity ?? 120;
@@ -40,37 +76,16 @@ export class TokenBucketLimiter {
   }
 
   take(key: string, nowMs: number): RateLimitDecision {
-    const bucket = this.refill(key, nowMs);
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    const missing = this.capacity - bucket.tokens;
-    return {
-      allowed,
-      limit: this.capacity,
-      remaining: Math.floor(bucket.tokens),
-      resetSeconds: Math.ceil(missing / this.refillPerSecond),
-      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerSecond)),
-    };
-  }
-
-  private refill(key: string, nowMs: number): Bucket {
     const existing = this.buckets.get(key);
-    if (existing) {
-      const elapsed = Math.max(0, nowMs - existing.updatedMs) / 1000;
-      existing.tokens = Math.min(this.capacity, existing.tokens + elapsed * this.refillPerSecond);
-      existing.updatedMs = nowMs;
-      // Re-insert so Map order is least-recently-used first.
-      this.buckets.delete(key);
-      this.buckets.set(key, existing);
-      return existing;
-    }
-    if (this.buckets.size >= this.maxBuckets) {
+    const { state, decision } = takeToken(existing, nowMs, this);
+    // Delete and re-insert so Map order is least-recently-used first.
+    this.buckets.delete(key);
+    if (!existing && this.buckets.size >= this.maxBuckets) {
       const oldest = this.buckets.keys().next().value;
       if (oldest !== undefined) this.buckets.delete(oldest);
     }
-    const bucket = { tokens: this.capacity, updatedMs: nowMs };
-    this.buckets.set(key, bucket);
-    return bucket;
+    this.buckets.set(key, state);
+    return decision;
   }
 }
 

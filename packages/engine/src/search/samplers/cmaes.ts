@@ -4,8 +4,9 @@
  * The strategy state is never stored: it is replayed from the trial history (each run of lambda
  * completed trials, in trial order, is one generation), so any worker and any resumed study agrees.
  */
+
+import type { SearchRng } from "../../rng.ts";
 import { symmetricEigen } from "../linalg.ts";
-import type { Rng } from "../rng.ts";
 import {
   assignActive,
   fromUnit,
@@ -177,7 +178,7 @@ function replay(
 }
 
 /** Draws m + sigma * sqrtC z inside the unit cube (resampling, then clipping). */
-export function sampleCandidate(state: CmaState, rng: Rng): number[] {
+export function sampleCandidate(state: CmaState, rng: SearchRng): number[] {
   const n = state.mean.length;
   let x: number[] = state.mean;
   for (let attempt = 0; attempt < 100; attempt++) {

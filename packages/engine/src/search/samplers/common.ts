@@ -1,4 +1,4 @@
-import { Rng } from "../rng.ts";
+import { SearchRng } from "../../rng.ts";
 import {
   assignActive,
   fromInternal,
@@ -10,20 +10,20 @@ import {
 import type { StoredTrial } from "../types.ts";
 
 /** One random draw from the prior: uniform on each parameter's internal (log) scale. */
-export function sampleFromPrior(space: SearchSpace, rng: Rng): Record<string, ParamValue> {
+export function sampleFromPrior(space: SearchSpace, rng: SearchRng): Record<string, ParamValue> {
   return assignActive(space, (_name, spec) => sampleParam(spec, rng));
 }
 
 /** One parameter drawn from its prior. */
-export function sampleParam(spec: ParamSpec, rng: Rng): ParamValue {
+export function sampleParam(spec: ParamSpec, rng: SearchRng): ParamValue {
   if (spec.type === "categorical") return spec.choices[rng.int(spec.choices.length)]!;
   const [lo, hi] = internalBounds(spec);
   return fromInternal(spec, rng.uniformIn(lo, hi));
 }
 
 /** The generator for one ask: a function of the sampler's seed and the history length only. */
-export function askRng(seed: number, trials: readonly StoredTrial[], salt = 0): Rng {
-  return new Rng((seed * 1000003 + trials.length * 7919 + salt) >>> 0);
+export function askRng(seed: number, trials: readonly StoredTrial[], salt = 0): SearchRng {
+  return new SearchRng((seed * 1000003 + trials.length * 7919 + salt) >>> 0);
 }
 
 /** Stable string key of an assignment, for comparing configurations. */

@@ -4,8 +4,9 @@
  * storage, fits its own surrogate (random forest or GP) and minimises a lower confidence bound with a
  * kappa drawn once per worker from Exponential(scale 1.96), so workers explore differently.
  */
+
+import { hashString, mixSeed, SearchRng } from "../../rng.ts";
 import { RandomForest } from "../forest.ts";
-import { hashString, mixSeed, Rng } from "../rng.ts";
 import type { ParamValue, SearchSpace } from "../space.ts";
 import { type AskOptions, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
 import { askRng, sampleFromPrior } from "./common.ts";
@@ -24,7 +25,7 @@ export interface DecentralizedBoOptions {
 
 /** The worker's UCB kappa: Exponential(scale) drawn from the worker's own seed. */
 export function workerKappa(seed: number, workerId = "", scale = 1.96): number {
-  return new Rng(mixSeed(seed, hashString(workerId), 0x6b61)).exponential(scale);
+  return new SearchRng(mixSeed(seed, hashString(workerId), 0x6b61)).exponential(scale);
 }
 
 export class DecentralizedBoSampler implements Sampler {

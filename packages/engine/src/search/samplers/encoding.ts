@@ -3,7 +3,7 @@
  * their (log-)scaled [0, 1] axis, categorical ones one-hot. An inactive parameter's coordinates are
  * 0, so configurations that share the active structure are compared on their active values only.
  */
-import type { Rng } from "../rng.ts";
+import type { SearchRng } from "../../rng.ts";
 import {
   assignActive,
   fromUnit,
@@ -48,7 +48,11 @@ export class UnitEncoder {
   }
 
   /** A neighbour: numeric values moved by N(0, scale) in the unit cube, categoricals flipped with probability scale. */
-  mutate(params: Readonly<Record<string, ParamValue>>, rng: Rng, scale: number): Record<string, ParamValue> {
+  mutate(
+    params: Readonly<Record<string, ParamValue>>,
+    rng: SearchRng,
+    scale: number,
+  ): Record<string, ParamValue> {
     return assignActive(this.space, (name, spec) => {
       const current = params[name];
       if (current === undefined) return sampleParam(spec, rng);
@@ -82,7 +86,7 @@ export function maximiseAcquisition(
   encoder: UnitEncoder,
   score: (x: number[]) => number,
   incumbents: readonly Record<string, ParamValue>[],
-  rng: Rng,
+  rng: SearchRng,
   search: AcquisitionSearch = {},
 ): Record<string, ParamValue> {
   const nRandom = search.randomCandidates ?? 512;

@@ -1,4 +1,4 @@
-import { Rng } from "../rng.ts";
+import { SearchRng } from "../../rng.ts";
 import {
   fromInternal,
   isActive,
@@ -82,7 +82,7 @@ export class GridSampler implements Sampler {
   private gridFor(space: SearchSpace): Record<string, ParamValue>[] {
     if (this.cache?.space !== space) {
       const grid = enumerateGrid(space, this.options.pointsPerAxis ?? 5);
-      if (!this.options.ordered) new Rng(this.seed).shuffle(grid);
+      if (!this.options.ordered) new SearchRng(this.seed).shuffle(grid);
       this.cache = { space, grid };
     }
     return this.cache.grid;

@@ -5,8 +5,8 @@
  * resampled from the prior with probability 1/d (mutation). Single-objective studies work too.
  */
 
+import type { SearchRng } from "../../rng.ts";
 import { crowdingDistance, lossVector, nonDominatedSort } from "../pareto.ts";
-import type { Rng } from "../rng.ts";
 import { assignActive, type ParamValue, type SearchSpace } from "../space.ts";
 import type { AskOptions, Sampler, StoredTrial } from "../types.ts";
 import { askRng, sampleFromPrior, sampleParam } from "./common.ts";
@@ -72,7 +72,7 @@ function survivors(done: Array<{ t: StoredTrial; loss: number[] }>, size: number
   return out;
 }
 
-function tournament(population: Ranked[], rng: Rng): Ranked {
+function tournament(population: Ranked[], rng: SearchRng): Ranked {
   const a = population[rng.int(population.length)]!;
   const b = population[rng.int(population.length)]!;
   if (a.rank !== b.rank) return a.rank < b.rank ? a : b;

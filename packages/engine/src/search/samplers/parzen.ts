@@ -3,7 +3,7 @@
  * Gaussians (numeric, on the internal log scale) or smoothed one-hot kernels (categorical), one kernel
  * per observation plus a prior kernel, jointly over a group of parameters.
  */
-import type { Rng } from "../rng.ts";
+import type { SearchRng } from "../../rng.ts";
 import { logSumExp, normCdf, normLogPdf, normPpf, truncatedMass } from "../stats.ts";
 
 export type Dim = { kind: "numeric"; low: number; high: number } | { kind: "categorical"; n: number };
@@ -74,7 +74,7 @@ export class ParzenEstimator {
     return this.weights.length;
   }
 
-  sample(rng: Rng): number[] {
+  sample(rng: SearchRng): number[] {
     const k = rng.choiceWeighted(this.weights);
     return this.dims.map((dim, d) => {
       if (dim.kind === "categorical") return rng.choiceWeighted(this.categorical[d]![k]!);
@@ -162,7 +162,7 @@ function categoricalKernels(obs: number[], n: number, priorWeight: number): numb
 
 /** Inverse-CDF draw from N(mu, sigma) truncated to [low, high], sampling on the far tail side. */
 export function sampleTruncatedNormal(
-  rng: Rng,
+  rng: SearchRng,
   mu: number,
   sigma: number,
   low: number,

@@ -1,4 +1,4 @@
-import { Rng } from "../rng.ts";
+import { SearchRng } from "../../rng.ts";
 import { assignActive, fromUnit, orderedParamNames, type SearchSpace } from "../space.ts";
 import type { Sampler, StoredTrial } from "../types.ts";
 import { SOBOL_DIRECTIONS } from "./sobol-directions.ts";
@@ -54,7 +54,7 @@ export class SobolSampler implements Sampler {
     const names = orderedParamNames(space);
     let shifts: Uint32Array | undefined;
     if (this.scramble) {
-      const rng = new Rng(this.seed);
+      const rng = new SearchRng(this.seed);
       shifts = Uint32Array.from(names, () => rng.nextUint32());
     }
     const u = sobolPoint(trials.length, names.length, shifts);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../rng.ts";
+import { SearchRng } from "../../rng.ts";
 import { parseSearchSpace, validateParams } from "../space.ts";
 import type { StoredTrial } from "../types.ts";
 import { RandomSampler } from "./random.ts";
@@ -64,7 +64,7 @@ describe("TPE sampler", () => {
     );
     // 60 finished trials: the 6 best all at the centre (neighbour bandwidth 0, so the magic clip's
     // floor sets the good kernels' width), the rest random and worse.
-    const rng = new Rng(7);
+    const rng = new SearchRng(7);
     const centre = Object.fromEntries(Array.from({ length: 6 }, (_, d) => [`x${d}`, 0.5]));
     const history: StoredTrial[] = Array.from({ length: 60 }, (_, i) => ({
       number: i,

@@ -14,7 +14,7 @@
  * floor shrinks more slowly in more than two dimensions (`pendingClip`), so parallel workers can
  * still follow the optimum; sequential asks are unaffected. `OPTUNA31_TPE` restores Optuna's behaviour.
  */
-import type { Rng } from "../rng.ts";
+import type { SearchRng } from "../../rng.ts";
 import {
   fromInternal,
   internalBounds,
@@ -192,7 +192,7 @@ export class TpeSampler implements Sampler {
     space: SearchSpace,
     members: string[],
     ranked: readonly Observation[],
-    rng: Rng,
+    rng: SearchRng,
   ): Record<string, ParamValue> {
     const specs = members.map((m) => space[m]!);
     const dims: Dim[] = specs.map((s) =>

@@ -1,4 +1,4 @@
-import { mixSeed } from "../rng.ts";
+import { mixSeed } from "../../rng.ts";
 import type { Direction, Scheduler, StoredTrial } from "../types.ts";
 import { SuccessiveHalvingScheduler } from "./sha.ts";
 

@@ -152,13 +152,13 @@ const upload = fc.oneof(
 type Outcome = { ok: true; input: UploadDatasetInput } | { ok: false; fields: string[] };
 
 /** The procedure's two steps without the database: schema parse, then prepareDataset. */
-function check(raw: unknown): Outcome {
+async function check(raw: unknown): Promise<Outcome> {
   const parsed = ZUploadDataset.safeParse(raw);
   if (!parsed.success) return { ok: false, fields: parsed.error.issues.map((i) => i.path.join(".")) };
   try {
-    const { dataset } = prepareDataset(parsed.data);
-    expect(dataset.nPoints).toBeGreaterThan(0);
-    expect(Array.from(dataset.central).every(Number.isFinite)).toBe(true);
+    const { json, summary } = await prepareDataset(parsed.data);
+    expect(summary.nPoints).toBeGreaterThan(0);
+    expect(json.subsets.every((s) => s.values.every(Number.isFinite))).toBe(true);
     return { ok: true, input: parsed.data };
   } catch (err) {
     if (!(err instanceof TRPCError)) throw err;
@@ -171,11 +171,11 @@ function check(raw: unknown): Outcome {
 const FIELD = /^(format|name|data|csv|inputs|targets|errors|subset|normalisation|covariance)(\.|$)/;
 
 describe("dataset upload fuzz", () => {
-  it(`${RUNS} random uploads: accepted, or rejected with a field path`, () => {
+  it(`${RUNS} random uploads: accepted, or rejected with a field path`, async () => {
     let accepted = 0;
-    fc.assert(
-      fc.property(upload, (raw) => {
-        const outcome = check(raw);
+    await fc.assert(
+      fc.asyncProperty(upload, async (raw) => {
+        const outcome = await check(raw);
         if (outcome.ok) accepted++;
         else {
           expect(outcome.fields.length).toBeGreaterThan(0);
@@ -206,7 +206,7 @@ describe("dataset upload fuzz", () => {
       const samples = fc.sample(upload, { numRuns: 60, seed: 7 });
       let stored = 0;
       for (const [i, raw] of samples.entries()) {
-        const outcome = check(raw);
+        const outcome = await check(raw);
         if (!outcome.ok) continue;
         await uploadDatasetHandler({ ctx, input: { ...outcome.input, name: `fuzz-${i}` } });
         stored++;
@@ -214,7 +214,7 @@ describe("dataset upload fuzz", () => {
       // Rejected inputs never reach the database: run them through the handler too.
       for (const raw of samples) {
         const parsed = ZUploadDataset.safeParse(raw);
-        if (!parsed.success || check(raw).ok) continue;
+        if (!parsed.success || (await check(raw)).ok) continue;
         await expect(
           uploadDatasetHandler({ ctx, input: { ...parsed.data, name: "never" } }),
         ).rejects.toBeInstanceOf(TRPCError);

@@ -175,4 +175,95 @@ describe("dataset upload", () => {
     expect(again.code).toBe("CONFLICT");
     expect(again.fields).toHaveProperty(["name"]);
   });
+
+  describe("datasets at real sizes", () => {
+    /** CSV of `rows` points in `blocks` sub-datasets ("x,y,dy,exp"). */
+    const csvOf = (rows: number, blocks: number) =>
+      [
+        "x,y,dy,exp",
+        ...Array.from(
+          { length: rows },
+          (_, i) => `${(i / rows).toFixed(5)},${(1 + (i % 7) / 10).toFixed(2)},0.05,e${i % blocks}`,
+        ),
+      ].join("\n");
+    const csvUpload = (name: string, csv: string, extra: object = {}) => ({
+      format: "csv",
+      name,
+      csv,
+      inputs: ["x"],
+      targets: ["y"],
+      errors: ["dy"],
+      subset: "exp",
+      ...extra,
+    });
+
+    it("10,000 points in 10 correlated blocks are accepted (factorised per block, off the event loop)", async () => {
+      const result = await upload(csvUpload("ten-thousand", csvOf(10_000, 10), { normalisation: 0.02 }));
+      expect(result.fields).toBeUndefined();
+      expect(result.row?.nPoints).toBe(10_000);
+      expect(result.row?.summary).toMatchObject({ subsets: expect.any(Array) });
+      expect((result.row?.summary as { subsets?: unknown[] } | undefined)?.subsets).toHaveLength(10);
+    }, 120_000);
+
+    it("50,000 points: accepted with statistical errors (1 × 1 blocks), refused by the block-entry limit when correlated", async () => {
+      const csv = csvOf(50_000, 10);
+      const stat = await upload(csvUpload("fifty-thousand", csv));
+      expect(stat.row?.nPoints).toBe(50_000);
+      const correlated = await upload(csvUpload("fifty-thousand-norm", csv, { normalisation: 0.02 }));
+      expect(correlated.code).toBe("BAD_REQUEST");
+      expect(correlated.fields?.["csv"]).toMatch(/correlated block of 5000 points|covariance entries/);
+    }, 120_000);
+
+    it("900,000 points are refused naming csv, before the CSV is parsed", async () => {
+      const csv = ["x,y,dy", ...Array.from({ length: 900_000 }, () => "1,1,1")].join("\n");
+      expect(csv.length).toBeLessThan(MAX_DATASET_BYTES);
+      const result = await upload({
+        format: "csv",
+        name: "huge",
+        csv,
+        inputs: ["x"],
+        targets: ["y"],
+        errors: ["dy"],
+      });
+      expect(result.code).toBe("BAD_REQUEST");
+      expect(result.fields?.["csv"]).toMatch(/900000 points, over the limit of 100000 points/);
+    }, 120_000);
+
+    it("a dense block that is not positive definite is refused naming covariance (validated in a worker)", async () => {
+      // 400 correlated points: past the inline threshold, so the Cholesky runs off the event loop
+      const n = 400;
+      const rows = Array.from({ length: n }, (_, i) => `${i / n},1,0.1`);
+      const covariance = Array.from({ length: n }, (_, i) =>
+        Array.from({ length: n }, (_, j) => (i === j ? 1 : i + j === n - 1 ? 1 : 0.5)),
+      );
+      const result = await upload({
+        format: "csv",
+        name: "notpd-dense",
+        csv: ["x,y,dy", ...rows].join("\n"),
+        inputs: ["x"],
+        targets: ["y"],
+        errors: ["dy"],
+        covariance,
+      });
+      expect(result.code).toBe("BAD_REQUEST");
+      expect(result.fields?.["covariance"]).toMatch(/not symmetric positive definite/);
+    }, 120_000);
+
+    it("while a large upload validates, another request on the same handler is answered first", async () => {
+      let uploaded = false;
+      let listedWhileUploading: boolean | undefined;
+      const big = upload(csvUpload("dense-2000", csvOf(2_000, 1), { normalisation: 0.02 })).then((r) => {
+        uploaded = true;
+        return r;
+      });
+      const list = listDatasetsHandler({ ctx: ctx() }).then((r) => {
+        listedWhileUploading = !uploaded;
+        return r;
+      });
+      const [bigResult, listResult] = await Promise.all([big, list]);
+      expect(listResult.items.length).toBeGreaterThan(0);
+      expect(listedWhileUploading).toBe(true);
+      expect(bigResult.row?.nPoints).toBe(2_000);
+    }, 120_000);
+  });
 });

@@ -1,27 +1,21 @@
 import {
-  buildDataset,
   csvToDatasetJson,
-  type Dataset,
   DatasetError,
   type DatasetJson,
-  datasetJsonSchema,
+  DatasetLimitError,
+  validateDataset,
 } from "@hyperensemble/engine";
 import type { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { recordAudit } from "../audit/record";
 import { fieldError, fieldErrors, isUniqueViolation } from "../field-error";
+import { datasetLimits } from "./limits";
 import type { UploadDatasetInput } from "./upload.schema";
 
 const CSV_FIELDS = new Set(["inputs", "targets", "errors", "subset"]);
 
-/** The engine's "a.b.0: message; c: message" into field errors under `root` (data, csv, ...). */
+/** The engine's schema errors "a.b.0: message; c: message" into field errors under `root` (data, csv, ...). */
 function datasetErrorToFields(err: DatasetError, root: string, keepPaths: boolean): TRPCError {
-  if (err.path.length > 0) {
-    // CSV uploads report under the CSV (or covariance) field: engine paths into the built JSON
-    // (`subsets`, ...) name nothing the uploader sent.
-    const path = keepPaths ? [root, ...err.path] : [root];
-    return fieldError(path, err.message.replace(/^[^:]*: /, ""));
-  }
   const issues = err.message.split("; ").map((part) => {
     const match = /^([^:\s]+): (.*)$/s.exec(part);
     if (!match?.[1] || match[2] === undefined) return { path: [root], message: part };
@@ -36,16 +30,20 @@ function toDatasetJson(input: UploadDatasetInput): DatasetJson {
   if (input.format === "json") return input.data as DatasetJson;
   let json: DatasetJson;
   try {
-    json = csvToDatasetJson({
-      format: "csv",
-      csv: input.csv,
-      inputs: input.inputs,
-      targets: input.targets,
-      errors: input.errors,
-      ...(input.subset ? { subset: input.subset } : {}),
-      ...(input.normalisation !== undefined ? { normalisation: input.normalisation } : {}),
-    });
+    json = csvToDatasetJson(
+      {
+        format: "csv",
+        csv: input.csv,
+        inputs: input.inputs,
+        targets: input.targets,
+        errors: input.errors,
+        ...(input.subset ? { subset: input.subset } : {}),
+        ...(input.normalisation !== undefined ? { normalisation: input.normalisation } : {}),
+      },
+      datasetLimits,
+    );
   } catch (err) {
+    if (err instanceof DatasetLimitError) throw fieldError(err.path, err.detail);
     const message = err instanceof Error ? err.message : String(err);
     const field = /^(\w+): /.exec(message)?.[1];
     if (field && CSV_FIELDS.has(field)) throw fieldError([field], message.slice(field.length + 2));
@@ -56,12 +54,27 @@ function toDatasetJson(input: UploadDatasetInput): DatasetJson {
     : { ...json, name: input.name };
 }
 
-/** Validate with the engine (finite numbers, shapes, positive-definite covariance), then store. */
-function validate(input: UploadDatasetInput, json: DatasetJson): Dataset {
+/**
+ * Where an engine error on the built JSON is reported: under `data` for JSON uploads (with the
+ * engine's path), under `covariance` or `csv` for CSV uploads (engine paths into the built JSON name
+ * nothing the uploader sent).
+ */
+function uploadField(input: UploadDatasetInput, path: (string | number)[]): (string | number)[] {
+  if (input.format === "json") return ["data", ...path];
+  return path[0] === "covariance" && input.covariance ? ["covariance"] : ["csv"];
+}
+
+/**
+ * Validate with the engine: limits and shapes here (linear), the covariance blocks' Cholesky factors
+ * off the event loop within a time and memory budget (validateDataset).
+ */
+async function validate(input: UploadDatasetInput, json: DatasetJson) {
   try {
-    return buildDataset(json);
+    return (await validateDataset(json, datasetLimits)).json;
   } catch (err) {
+    if (err instanceof DatasetLimitError) throw fieldError(uploadField(input, err.path), err.detail);
     if (!(err instanceof DatasetError)) throw err;
+    if (err.path.length > 0) throw fieldError(uploadField(input, err.path), err.detail);
     if (input.format === "json") throw datasetErrorToFields(err, "data", true);
     const covarianceProblem = /covariance/.test(err.message) && input.covariance;
     throw datasetErrorToFields(err, covarianceProblem ? "covariance" : "csv", false);
@@ -70,47 +83,53 @@ function validate(input: UploadDatasetInput, json: DatasetJson): Dataset {
 
 /**
  * Everything an upload is checked against, before the database: the dataset JSON to store and its
- * summary, or a BAD_REQUEST naming the field. Pure (no I/O), so it can be fuzzed at volume.
+ * summary, or a BAD_REQUEST naming the field. No I/O; large covariance blocks are factorised in a
+ * worker thread.
  */
-export function prepareDataset(input: UploadDatasetInput) {
-  const json = toDatasetJson(input);
-  const dataset = validate(input, json);
-  const summary = {
-    nPoints: dataset.nPoints,
-    nOutputs: dataset.nOutputs,
-    inputDim: dataset.inputDim,
-    inputNames: dataset.inputNames,
-    subsets: dataset.subsets.map((s) => ({ name: s.name, nPoints: s.indices.length })),
-    uncertainty: json.covariance ? "covariance" : "stat+sys",
-    hasTruth: dataset.truth !== undefined,
-  };
+export async function prepareDataset(input: UploadDatasetInput) {
   // Store the validated shape only: unknown keys in an upload are dropped, not kept.
-  return { json: datasetJsonSchema.parse(json), dataset, summary };
+  const json = await validate(input, toDatasetJson(input));
+  const nPoints = json.subsets.reduce((n, s) => n + s.values.length, 0);
+  const inputDim = json.subsets[0]?.inputs[0]?.length ?? 0;
+  const summary = {
+    nPoints,
+    nOutputs: json.nOutputs,
+    inputDim,
+    inputNames: json.inputNames ?? Array.from({ length: inputDim }, (_, i) => `x${i}`),
+    subsets: json.subsets.map((s) => ({ name: s.name, nPoints: s.values.length })),
+    uncertainty: json.covariance ? "covariance" : "stat+sys",
+    hasTruth: json.subsets.every((s) => s.truth),
+  };
+  return { json, summary };
 }
 
 export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; input: UploadDatasetInput }) {
-  const { json, dataset, summary } = prepareDataset(input);
+  const { json, summary } = await prepareDataset(input);
   try {
-    return await ctx.orgDb.$transaction(async (tx) => {
-      const row = await tx.dataset.create({
-        data: {
-          orgId: ctx.org.id,
-          name: input.name,
-          kind: "tabular",
-          nPoints: dataset.nPoints,
-          summary,
-          data: json as object,
-          createdBy: ctx.user.id,
-        },
-        select: { id: true, name: true, kind: true, nPoints: true, summary: true, createdAt: true },
-      });
-      await recordAudit(tx, ctx, {
-        action: "dataset.upload",
-        target: row.id,
-        data: { name: row.name, format: input.format, nPoints: row.nPoints },
-      });
-      return row;
-    });
+    return await ctx.orgDb.$transaction(
+      async (tx) => {
+        const row = await tx.dataset.create({
+          data: {
+            orgId: ctx.org.id,
+            name: input.name,
+            kind: "tabular",
+            nPoints: summary.nPoints,
+            summary,
+            data: json as object,
+            createdBy: ctx.user.id,
+          },
+          select: { id: true, name: true, kind: true, nPoints: true, summary: true, createdAt: true },
+        });
+        await recordAudit(tx, ctx, {
+          action: "dataset.upload",
+          target: row.id,
+          data: { name: row.name, format: input.format, nPoints: row.nPoints },
+        });
+        return row;
+      },
+      // A dataset near the size limits is megabytes of JSON to write: more than the default 5 s.
+      { timeout: 120_000 },
+    );
   } catch (err) {
     if (isUniqueViolation(err)) {
       throw fieldError(

@@ -1,7 +1,11 @@
 import { z } from "zod";
+import { datasetLimits } from "./limits";
 
-/** Uploads larger than this are refused before anything is parsed or stored. */
-export const MAX_DATASET_BYTES = 10 * 1024 * 1024;
+/**
+ * Uploads larger than this are refused before anything is parsed or stored (HENS_DATASET_MAX_BYTES,
+ * default 10 MB); the other dataset limits are checked by the handler before anything is allocated.
+ */
+export const MAX_DATASET_BYTES = datasetLimits.maxSourceBytes;
 
 const name = z
   .string({ error: "name is required" })

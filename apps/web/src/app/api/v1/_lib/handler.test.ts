@@ -502,3 +502,32 @@ describe("studies through REST", () => {
     expect((await rest("POST", `${base}/${id}/pause`, { token: readOnly.token })).status).toBe(403);
   });
 });
+
+describe("datasets through REST", () => {
+  it("a dataset over the points limit answers 400 naming csv; a correlated one is accepted", async () => {
+    const t = await seedToken(tdb.db, { orgId: a.org.id, userId: a.users.MEMBER.id, scopes: ALL_SCOPES });
+    const path = `/orgs/${a.org.slug}/datasets`;
+    const csv = (rows: number) =>
+      ["x,y,dy", ...Array.from({ length: rows }, (_, i) => `${i},1,1`)].join("\n");
+    const huge = await rest("POST", path, {
+      token: t.token,
+      body: { format: "csv", name: "huge", csv: csv(900_000), inputs: ["x"], targets: ["y"], errors: ["dy"] },
+    });
+    expect(huge.status).toBe(400);
+    expect((await json(huge))["error"]["fieldErrors"]["csv"]).toMatch(/over the limit of 100000 points/);
+    const ok = await rest("POST", path, {
+      token: t.token,
+      body: {
+        format: "csv",
+        name: "correlated",
+        csv: csv(3_000),
+        inputs: ["x"],
+        targets: ["y"],
+        errors: ["dy"],
+        normalisation: 0.01,
+      },
+    });
+    expect(ok.status).toBe(201);
+    expect((await json(ok))["nPoints"]).toBe(3_000);
+  }, 120_000);
+});

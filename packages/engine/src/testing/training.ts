@@ -1,16 +1,18 @@
 /**
- * Float64 JavaScript reference of what the WebGPU kernels compute: the stacked-replica MLP (flat
- * [R][P] layout of model/mlp.ts), the masked mean-squared-error loss, its gradient by hand-written
- * backpropagation, and the optimisers of train/optimisers.ts (same formulas, Keras defaults); and
- * (referenceChi2) the chi2 engine's loss and gradient on a task. Slow, for tests and benchmark
- * sanity checks only.
+ * Float64 references of training, for every kernel's tests and the benchmarks' sanity checks (the
+ * point-set chi2, forward pass and random SPD matrices are in reference.ts): the stacked-replica MLP
+ * (flat [R][P] layout of model/layout.ts) with the masked mean-squared-error loss, its gradient by
+ * hand-written back-propagation and the optimisers of train/optimisers.ts (same formulas, Keras
+ * defaults); the chi2 task loss and gradient of kernel/kernel.ts (referenceTaskLoss); and epochs of
+ * chi2 training (referenceChi2Training). Slow; TF.js-free.
  */
 
-import { cholesky, type SquareMatrix, solveLower, subMatrix } from "../linalg.ts";
+import { cholesky, solveLower, solveLowerTransposed, subMatrix } from "../linalg.ts";
+import { type NetworkLayout, networkLayout } from "../model/layout.ts";
 import type { Activation, ArchitectureConfig, ParameterLayout } from "../model/mlp.ts";
 import type { Task } from "../tasks/task.ts";
+import type { Member } from "../train/members.ts";
 import type { OptimiserConfig } from "../train/optimisers.ts";
-import type { Member } from "../train/trainer.ts";
 
 export interface ReferenceSpec {
   sizes: number[];
@@ -55,17 +57,12 @@ export class ReferenceEnsemble {
   readonly params: Float64Array;
   private readonly slots: Float64Array[];
   private t = 0;
-  private readonly offsets: { kernel: number; bias: number; fanIn: number; fanOut: number }[] = [];
+  private readonly offsets: NetworkLayout["layers"];
 
   constructor(private readonly spec: ReferenceSpec) {
-    let off = 0;
-    for (let i = 0; i + 1 < spec.sizes.length; i++) {
-      const fanIn = spec.sizes[i]!;
-      const fanOut = spec.sizes[i + 1]!;
-      this.offsets.push({ kernel: off, bias: off + fanIn * fanOut, fanIn, fanOut });
-      off += fanIn * fanOut + fanOut;
-    }
-    this.P = off;
+    const layout = networkLayout(spec.sizes);
+    this.offsets = layout.layers;
+    this.P = layout.size;
     this.N = spec.inputs.length / spec.sizes[0]!;
     this.params = Float64Array.from(spec.params);
     this.slots = [0, 1, 2].map(() => new Float64Array(spec.replicas * this.P));
@@ -118,83 +115,95 @@ export class ReferenceEnsemble {
     const { replicas: R, optimiser } = this.spec;
     const P = this.P;
     this.t += 1;
-    const t = this.t;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const eps = 1e-7;
-    const lr = optimiser.learningRate;
-    const mu = optimiser.momentum ?? 0;
     const train = new Float64Array(R);
     const validation = new Float64Array(R);
-    const [s0, s1, s2] = this.slots as [Float64Array, Float64Array, Float64Array];
     for (let r = 0; r < R; r++) {
       const lg = this.lossAndGradient(r);
       train[r] = lg.train;
       validation[r] = lg.validation;
-      const g = lg.grad;
-      const clip = optimiser.clipnorm;
-      if (clip !== undefined && clip > 0) {
-        let ss = 0;
-        for (const x of g) ss += x * x;
-        const scale = Math.min(1, clip / Math.max(Math.sqrt(ss), 1e-30));
-        for (let p = 0; p < P; p++) g[p]! *= scale;
-      }
-      for (let p = 0; p < P; p++) {
-        const i = r * P + p;
-        const gi = g[p]!;
-        let upd: number;
-        switch (optimiser.name) {
-          case "adam":
-          case "nadam":
-          case "amsgrad": {
-            const m = b1 * s0[i]! + (1 - b1) * gi;
-            const v = b2 * s1[i]! + (1 - b2) * gi * gi;
-            s0[i] = m;
-            s1[i] = v;
-            let vu = v;
-            if (optimiser.name === "amsgrad") {
-              vu = Math.max(s2[i]!, v);
-              s2[i] = vu;
-            }
-            const vh = vu / (1 - b2 ** t);
-            const mh =
-              optimiser.name === "nadam"
-                ? (m * b1) / (1 - b1 ** (t + 1)) + (gi * (1 - b1)) / (1 - b1 ** t)
-                : m / (1 - b1 ** t);
-            upd = (lr * mh) / (Math.sqrt(vh) + eps);
-            break;
-          }
-          case "rmsprop": {
-            const v = 0.9 * s0[i]! + 0.1 * gi * gi;
-            s0[i] = v;
-            const st = (lr * gi) / (Math.sqrt(v) + eps);
-            if (mu > 0) {
-              s1[i] = mu * s1[i]! + st;
-              upd = s1[i]!;
-            } else upd = st;
-            break;
-          }
-          case "sgd": {
-            if (mu > 0) {
-              s0[i] = mu * s0[i]! - lr * gi;
-              upd = -s0[i]!;
-            } else upd = lr * gi;
-            break;
-          }
-          case "adadelta": {
-            const rho = 0.95;
-            const eg = rho * s0[i]! + (1 - rho) * gi * gi;
-            s0[i] = eg;
-            const dl = (Math.sqrt(s1[i]! + eps) / Math.sqrt(eg + eps)) * gi;
-            s1[i] = rho * s1[i]! + (1 - rho) * dl * dl;
-            upd = lr * dl;
-            break;
-          }
-        }
-        this.params[i]! -= upd;
-      }
+      const row = (a: Float64Array) => a.subarray(r * P, (r + 1) * P);
+      referenceOptimiserStep(optimiser, this.t, lg.grad, row(this.params), this.slots.map(row));
     }
     return { train, validation };
+  }
+}
+
+/**
+ * One float64 optimiser step of one replica (train/optimisers.ts formulas, Keras defaults): clips
+ * `g` in place to clipnorm, updates its slots (3 rows) and parameters at step counter t.
+ */
+export function referenceOptimiserStep(
+  optimiser: OptimiserConfig,
+  t: number,
+  g: Float64Array,
+  params: Float64Array,
+  slots: Float64Array[],
+): void {
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const eps = 1e-7;
+  const lr = optimiser.learningRate;
+  const mu = optimiser.momentum ?? 0;
+  const [s0, s1, s2] = slots as [Float64Array, Float64Array, Float64Array];
+  const clip = optimiser.clipnorm;
+  if (clip !== undefined && clip > 0) {
+    let ss = 0;
+    for (const x of g) ss += x * x;
+    const scale = Math.min(1, clip / Math.max(Math.sqrt(ss), 1e-30));
+    for (let p = 0; p < g.length; p++) g[p]! *= scale;
+  }
+  for (let i = 0; i < g.length; i++) {
+    const gi = g[i]!;
+    let upd: number;
+    switch (optimiser.name) {
+      case "adam":
+      case "nadam":
+      case "amsgrad": {
+        const m = b1 * s0[i]! + (1 - b1) * gi;
+        const v = b2 * s1[i]! + (1 - b2) * gi * gi;
+        s0[i] = m;
+        s1[i] = v;
+        let vu = v;
+        if (optimiser.name === "amsgrad") {
+          vu = Math.max(s2[i]!, v);
+          s2[i] = vu;
+        }
+        const vh = vu / (1 - b2 ** t);
+        const mh =
+          optimiser.name === "nadam"
+            ? (m * b1) / (1 - b1 ** (t + 1)) + (gi * (1 - b1)) / (1 - b1 ** t)
+            : m / (1 - b1 ** t);
+        upd = (lr * mh) / (Math.sqrt(vh) + eps);
+        break;
+      }
+      case "rmsprop": {
+        const v = 0.9 * s0[i]! + 0.1 * gi * gi;
+        s0[i] = v;
+        const st = (lr * gi) / (Math.sqrt(v) + eps);
+        if (mu > 0) {
+          s1[i] = mu * s1[i]! + st;
+          upd = s1[i]!;
+        } else upd = st;
+        break;
+      }
+      case "sgd": {
+        if (mu > 0) {
+          s0[i] = mu * s0[i]! - lr * gi;
+          upd = -s0[i]!;
+        } else upd = lr * gi;
+        break;
+      }
+      case "adadelta": {
+        const rho = 0.95;
+        const eg = rho * s0[i]! + (1 - rho) * gi * gi;
+        s0[i] = eg;
+        const dl = (Math.sqrt(s1[i]! + eps) / Math.sqrt(eg + eps)) * gi;
+        s1[i] = rho * s1[i]! + (1 - rho) * dl * dl;
+        upd = lr * dl;
+        break;
+      }
+    }
+    params[i]! -= upd;
   }
 }
 
@@ -248,18 +257,6 @@ function mlpBackward(
   }
 }
 
-/** Solve Lᵀ x = y for lower-triangular L (back substitution). */
-function solveLowerTransposed(l: SquareMatrix, y: ArrayLike<number>): Float64Array {
-  const { n, data } = l;
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= data[k * n + i]! * x[k]!;
-    x[i] = s / data[i * n + i]!;
-  }
-  return x;
-}
-
 export interface Chi2ReferenceInput {
   task: Task;
   arch: ArchitectureConfig;
@@ -277,7 +274,7 @@ export interface Chi2ReferenceInput {
  * solves (not the block inverses the GPU uses), the positivity penalty, and the gradient of
  * Σ_s (chi2_train,s + penalty_s) by hand-written back-propagation ([S][P]; zero on fixed exponents).
  */
-export function referenceChi2(input: Chi2ReferenceInput): {
+export function referenceTaskLoss(input: Chi2ReferenceInput): {
   train: Float64Array;
   validation: Float64Array;
   penalty: Float64Array;
@@ -290,7 +287,8 @@ export function referenceChi2(input: Chi2ReferenceInput): {
   const F = task.nOutputs;
   const N = task.dataset.nPoints;
   const lambda = input.positivity ?? 0;
-  const cov = task.dataset.cov;
+  // dense on purpose: the reference factorises the whole point set, not the blocks (small tasks only)
+  const cov = task.dataset.cov.toDense();
   const out = {
     train: new Float64Array(S),
     validation: new Float64Array(S),
@@ -363,4 +361,38 @@ export function referenceChi2(input: Chi2ReferenceInput): {
     }
   });
   return out;
+}
+
+/**
+ * Float64 reference of `steps` epochs of the chi2 training of kernel/kernel.ts (no dropout, no
+ * stopping): per epoch every member's training and validation chi2 and penalty at its parameters
+ * before the update, then referenceOptimiserStep with the member's own optimiser settings.
+ */
+export function referenceChi2Training(
+  input: Chi2ReferenceInput,
+  optimisers: OptimiserConfig[],
+  steps: number,
+): { train: Float64Array[]; validation: Float64Array[]; params: Float64Array } {
+  const P = input.layout.size;
+  const S = input.members.length;
+  const params = Float64Array.from(input.params);
+  const slots = [0, 1, 2].map(() => new Float64Array(S * P));
+  const train: Float64Array[] = [];
+  const validation: Float64Array[] = [];
+  for (let t = 1; t <= steps; t++) {
+    const r = referenceTaskLoss({ ...input, params });
+    train.push(r.train);
+    validation.push(r.validation);
+    for (let s = 0; s < S; s++) {
+      const row = (a: Float64Array) => a.subarray(s * P, (s + 1) * P);
+      referenceOptimiserStep(
+        optimisers[s]!,
+        t,
+        r.grad.subarray(s * P, (s + 1) * P),
+        row(params),
+        slots.map(row),
+      );
+    }
+  }
+  return { train, validation, params };
 }

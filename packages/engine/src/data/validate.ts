@@ -1,0 +1,154 @@
+import { Worker } from "node:worker_threads";
+import { buildDataset, DatasetError, type ParsedDatasetJson, parseDatasetJson } from "./dataset.ts";
+import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "./limits.ts";
+
+/** What the worker answers (validate.worker.ts). */
+export type WorkerReply =
+  | { ok: true; nBlocks: number; maxBlockPoints: number }
+  | {
+      ok: false;
+      kind: "limit" | "dataset" | "internal";
+      path: (string | number)[];
+      detail: string;
+      limit?: keyof DatasetLimits;
+    };
+
+/**
+ * Work of building and factorising the covariance, in multiply-adds, from the parsed JSON: Σ m³/3 + m²k
+ * over the correlated sub-datasets (m points, k systematics), or N³/3 for a full covariance (an upper
+ * bound: its blocks are found only when it is built).
+ */
+export function factorisationWork(ds: ParsedDatasetJson): number {
+  if (ds.covariance) return ds.covariance.length ** 3 / 3;
+  let work = 0;
+  for (const s of ds.subsets) {
+    if (!s.sys && !(s.normalisation && s.normalisation > 0)) continue;
+    const m = s.values.length;
+    work += m ** 3 / 3 + m * m * (1 + (s.sys?.[0]?.length ?? 0));
+  }
+  return work;
+}
+
+/**
+ * Below this much work (about 10 ms of one core) and this many points the dataset is built and
+ * factorised on the calling thread: starting a worker costs more than that. Above either, off the
+ * event loop.
+ */
+export const INLINE_VALIDATION_WORK = 1e7;
+export const INLINE_VALIDATION_POINTS = 2_000;
+
+export interface DatasetValidation {
+  json: ParsedDatasetJson;
+  /** Whether the covariance was factorised in a worker thread. */
+  offThread: boolean;
+}
+
+/** The field a covariance problem names: the full covariance, else the sub-datasets. */
+const covarianceField = (ds: ParsedDatasetJson, prefix: (string | number)[]) => [
+  ...prefix,
+  ds.covariance ? "covariance" : "subsets",
+];
+
+let running = 0;
+const waiting: (() => void)[] = [];
+/** At most `n` validations at once per process (each may hold its blocks' memory); the rest queue. */
+async function slot(n: number): Promise<() => void> {
+  if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  return () => {
+    running--;
+    waiting.shift()?.();
+  };
+}
+
+/**
+ * Validate a dataset in full (shapes, limits, finite numbers, positive-definite covariance blocks)
+ * without blocking the event loop on anything super-linear. The linear checks (limits on the raw
+ * counts, then the schema) run here; building and factorising the covariance blocks runs in a worker
+ * thread with `limits.validationMs` of wall time and `limits.validationHeapMb` of heap, terminated
+ * past either (a DatasetError naming the covariance field). Small datasets (INLINE_VALIDATION_WORK)
+ * are factorised here. Throws DatasetLimitError or DatasetError naming the field.
+ */
+export async function validateDataset(
+  input: unknown,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  prefix: (string | number)[] = [],
+  inlineWork = INLINE_VALIDATION_WORK,
+): Promise<DatasetValidation> {
+  const json = parseDatasetJson(input, limits, prefix);
+  const points = json.subsets.reduce((n, s) => n + s.values.length, 0);
+  if (factorisationWork(json) <= inlineWork && points <= Math.min(inlineWork, INLINE_VALIDATION_POINTS)) {
+    buildDataset(json, prefix, limits);
+    return { json, offThread: false };
+  }
+  const release = await slot(limits.validationConcurrency);
+  try {
+    const reply = await runWorker(json, prefix, limits);
+    if (reply.ok) return { json, offThread: true };
+    if (reply.kind === "limit") throw new DatasetLimitError(reply.path, reply.detail, reply.limit!);
+    if (reply.kind === "dataset") throw new DatasetError(reply.detail, reply.path);
+    throw new Error(`dataset validation failed: ${reply.detail}`);
+  } catch (e) {
+    if (e instanceof BudgetExceeded) throw new DatasetError(e.message, covarianceField(json, prefix));
+    throw e;
+  } finally {
+    release();
+  }
+}
+
+class BudgetExceeded extends Error {}
+
+function runWorker(
+  json: ParsedDatasetJson,
+  prefix: (string | number)[],
+  limits: DatasetLimits,
+): Promise<WorkerReply> {
+  const options = {
+    workerData: { json, prefix, limits },
+    resourceLimits: { maxOldGenerationSizeMb: limits.validationHeapMb },
+  };
+  // In the Next build the bundler rewrites `new Worker(new URL(…, import.meta.url))` to the worker's
+  // own JavaScript chunk, so that form stays literal. Under a TypeScript runner (vitest, tsx) this
+  // module and the worker are .ts files: the worker registers tsx's loader before importing it.
+  // (Inside a Next bundle import.meta.url still names the .ts source, so Next is told apart by the
+  // NEXT_RUNTIME it defines.)
+  const typescriptSource = !process.env.NEXT_RUNTIME && import.meta.url.endsWith(".ts");
+  const worker = typescriptSource
+    ? new Worker(
+        `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(
+          import.meta.url.replace(/validate\.ts$/, "validate.worker.ts"),
+        )}); })`,
+        { ...options, eval: true },
+      )
+    : new Worker(new URL("./validate.worker.ts", import.meta.url), options);
+  return new Promise<WorkerReply>((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      f();
+    };
+    const timer = setTimeout(
+      () =>
+        settle(() =>
+          reject(new BudgetExceeded(`validation exceeded its budget of ${limits.validationMs / 1000} s`)),
+        ),
+      limits.validationMs,
+    );
+    worker.once("message", (m: WorkerReply) => settle(() => resolve(m)));
+    worker.once("error", (err: Error & { code?: string }) =>
+      settle(() =>
+        reject(
+          err.code === "ERR_WORKER_OUT_OF_MEMORY"
+            ? new BudgetExceeded(`validation exceeded its memory budget of ${limits.validationHeapMb} MB`)
+            : err,
+        ),
+      ),
+    );
+    worker.once("exit", (code) =>
+      settle(() => reject(new Error(`dataset validation worker exited with code ${code}`))),
+    );
+  });
+}
