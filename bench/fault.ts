@@ -237,7 +237,7 @@ try {
   } catch {}
 
   const answered = uploads.every((u) => u.verdict === "accepted" || u.verdict === "refused");
-  const p95Ratio = round((inFlight.p95 / quiet.p95) * 100) / 100;
+  const p95Ratio = Math.round((inFlight.p95 / quiet.p95) * 100) / 100;
   const result = {
     concurrency: CONCURRENCY,
     quiet,
