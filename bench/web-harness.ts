@@ -156,6 +156,8 @@ export interface Sample {
   start: number;
   ms: number;
   ok: boolean;
+  /** HTTP status; 0 when no answer came (timeout, refused connection) */
+  status: number;
 }
 
 /**
@@ -184,13 +186,15 @@ export async function runClients(opts: {
       const url = urls[next++ % urls.length]!;
       const t = performance.now();
       let ok = false;
+      let status = 0;
       try {
         const res = await fetch(url, { headers: { cookie }, signal: AbortSignal.timeout(timeoutMs) });
         sizes.set(url, (await res.arrayBuffer()).byteLength);
         ok = res.ok;
+        status = res.status;
       } catch {} // timed out or the connection failed: an error, with the time it took
       const ms = performance.now() - t;
-      samples.push({ start: t, ms, ok });
+      samples.push({ start: t, ms, ok, status });
       byUrl.get(url)!.push(ms);
       if (paceMs && ms < paceMs) await new Promise((r) => setTimeout(r, paceMs - ms));
     }
@@ -202,9 +206,13 @@ export async function runClients(opts: {
 /** p50/p95/p99 of a set of samples. */
 export function latencySummary(samples: Sample[]) {
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const errorStatuses: Record<string, number> = {};
+  for (const s of samples) if (!s.ok) errorStatuses[s.status] = (errorStatuses[s.status] ?? 0) + 1;
   return {
     requests: samples.length,
     errors: samples.filter((s) => !s.ok).length,
+    /** failed requests by HTTP status (0: no answer) */
+    errorStatuses,
     p50: round(percentile(sorted, 50)),
     p95: round(percentile(sorted, 95)),
     p99: round(percentile(sorted, 99)),
