@@ -33,6 +33,13 @@ export interface CpuRunOptions {
   kernel?: CpuKernelModule;
 }
 
+/** Atomics.waitAsync (Node ≥ 16; typed only from lib es2024 on). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
 const workerUrl = new URL("./worker.mjs", import.meta.url);
 
 export class CpuMlpEnsemble {
@@ -173,7 +180,7 @@ export class CpuMlpEnsemble {
     for (;;) {
       const done = Atomics.load(ctl, H.CTL_DONE);
       if (done >= this.threads) break;
-      const w = Atomics.waitAsync(ctl, H.CTL_DONE, done);
+      const w = waitAsync(ctl, H.CTL_DONE, done);
       if (w.async) await w.value;
     }
     if (this.failure) throw this.failure;

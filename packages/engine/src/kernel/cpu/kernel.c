@@ -39,13 +39,14 @@ typedef int vi __attribute__((vector_size(32)));
 #endif
 
 #define V (KERNEL_BLOCK / LANES) /* vectors per activation row */
-#define OT 4                    /* forward tile: outputs */
-#define VT 2                    /* forward / backward tile: vectors */
-#define GI 2                    /* weight-gradient tile: inputs */
-#define GO 4                    /* weight-gradient tile: outputs */
 #define INL static inline __attribute__((always_inline))
 
-INL vf splat(float x) { return (vf){0} + x; }
+#if LANES == 4
+INL vf splat(float x) { return (vf){x, x, x, x}; }
+#else
+INL vf splat(float x) { return (vf){x, x, x, x, x, x, x, x}; }
+#endif
+
 INL float hsum(vf x) {
   float s = 0;
   for (int l = 0; l < LANES; l++) s += x[l];
@@ -124,112 +125,178 @@ static void activation_grad(float* d, const float* a, int n, int act) {
   }
 }
 
-/* ---- layer kernels on one block: rows of B points ---- */
+/* ---- layer kernels on one block: rows of B points ----
+ * Tiles are written out with named accumulators, not arrays: clang (wasm32) left array tiles in
+ * linear memory, 5× slower. */
 
-/* Z[o][·] = bias[o] + Σ_i W[i][o] A[i][·] for outputs o0 … o0+ot−1. */
-INL void fwd_tile(const float* A, int lda, int nin, const float* W, int nout, const float* bias,
-                  float* Z, int o0, const int ot) {
-  for (int v0 = 0; v0 < V; v0 += VT) {
-    vf acc[OT][VT];
-    for (int oo = 0; oo < ot; oo++)
-      for (int vv = 0; vv < VT; vv++) acc[oo][vv] = splat(bias[o0 + oo]);
-    for (int i = 0; i < nin; i++) {
-      const vf* a = (const vf*)(A + (long)i * lda) + v0;
-      vf a0[VT];
-      for (int vv = 0; vv < VT; vv++) a0[vv] = a[vv];
-      const float* w = W + (long)i * nout + o0;
-      for (int oo = 0; oo < ot; oo++) {
-        vf ws = splat(w[oo]);
-        for (int vv = 0; vv < VT; vv++) acc[oo][vv] = FMA(ws, a0[vv], acc[oo][vv]);
-      }
-    }
-    for (int oo = 0; oo < ot; oo++)
-      for (int vv = 0; vv < VT; vv++) ((vf*)(Z + (long)(o0 + oo) * KERNEL_BLOCK))[v0 + vv] = acc[oo][vv];
-  }
-}
+#define LD(p) (*(const vf*)(p))
+#define ST(p, x) (*(vf*)(p) = (x))
 
+/* Z[o][·] = bias[o] + Σ_i W[i][o] A[i][·], four outputs at a time, two vectors per pass. */
 static void layer_forward(const float* A, int lda, int nin, const float* W, const float* bias, int nout,
                           float* Z) {
   int o0 = 0;
-  for (; o0 + OT <= nout; o0 += OT) fwd_tile(A, lda, nin, W, nout, bias, Z, o0, OT);
-  switch (nout - o0) {
-    case 3: fwd_tile(A, lda, nin, W, nout, bias, Z, o0, 3); break;
-    case 2: fwd_tile(A, lda, nin, W, nout, bias, Z, o0, 2); break;
-    case 1: fwd_tile(A, lda, nin, W, nout, bias, Z, o0, 1); break;
-    default: break;
-  }
+  for (; o0 + 4 <= nout; o0 += 4)
+    for (int v0 = 0; v0 < KERNEL_BLOCK; v0 += 2 * LANES) {
+      vf c00 = splat(bias[o0]), c10 = splat(bias[o0 + 1]), c20 = splat(bias[o0 + 2]), c30 = splat(bias[o0 + 3]);
+      vf c01 = c00, c11 = c10, c21 = c20, c31 = c30;
+      const float* a = A + v0;
+      const float* w = W + o0;
+      for (int i = 0; i < nin; i++, a += lda, w += nout) {
+        vf x0 = LD(a), x1 = LD(a + LANES);
+        vf w0 = splat(w[0]), w1 = splat(w[1]), w2 = splat(w[2]), w3 = splat(w[3]);
+        c00 = FMA(w0, x0, c00);
+        c01 = FMA(w0, x1, c01);
+        c10 = FMA(w1, x0, c10);
+        c11 = FMA(w1, x1, c11);
+        c20 = FMA(w2, x0, c20);
+        c21 = FMA(w2, x1, c21);
+        c30 = FMA(w3, x0, c30);
+        c31 = FMA(w3, x1, c31);
+      }
+      float* z = Z + (long)o0 * KERNEL_BLOCK + v0;
+      ST(z, c00);
+      ST(z + LANES, c01);
+      z += KERNEL_BLOCK;
+      ST(z, c10);
+      ST(z + LANES, c11);
+      z += KERNEL_BLOCK;
+      ST(z, c20);
+      ST(z + LANES, c21);
+      z += KERNEL_BLOCK;
+      ST(z, c30);
+      ST(z + LANES, c31);
+    }
+  for (; o0 < nout; o0++)
+    for (int v0 = 0; v0 < KERNEL_BLOCK; v0 += 2 * LANES) {
+      vf c0 = splat(bias[o0]), c1 = c0;
+      const float* a = A + v0;
+      const float* w = W + o0;
+      for (int i = 0; i < nin; i++, a += lda, w += nout) {
+        vf w0 = splat(w[0]);
+        c0 = FMA(w0, LD(a), c0);
+        c1 = FMA(w0, LD(a + LANES), c1);
+      }
+      float* z = Z + (long)o0 * KERNEL_BLOCK + v0;
+      ST(z, c0);
+      ST(z + LANES, c1);
+    }
 }
 
-/* gW[i][o] += Σ_points A[i][·] D[o][·], per lane (summed horizontally once per step). */
-INL void wgrad_tile(const float* A, int lda, const float* D, vf* gW, int nout, int i0, const int it, int o0,
-                    const int ot) {
-  vf acc[GI][GO];
-  for (int ii = 0; ii < it; ii++)
-    for (int oo = 0; oo < ot; oo++) acc[ii][oo] = gW[(long)(i0 + ii) * nout + o0 + oo];
-  for (int v = 0; v < V; v++) {
-    vf a[GI];
-    for (int ii = 0; ii < it; ii++) a[ii] = ((const vf*)(A + (long)(i0 + ii) * lda))[v];
-    for (int oo = 0; oo < ot; oo++) {
-      vf d = ((const vf*)(D + (long)(o0 + oo) * KERNEL_BLOCK))[v];
-      for (int ii = 0; ii < it; ii++) acc[ii][oo] = FMA(a[ii], d, acc[ii][oo]);
+/* gW[i][o] += Σ_points A[i][·] D[o][·] per lane (summed horizontally once per step), 2 × 4 tiles. */
+static void layer_wgrad(const float* A, int lda, int nin, const float* D, int nout, vf* gW, vf* gb) {
+  const int B = KERNEL_BLOCK;
+  int i0 = 0;
+  for (; i0 + 2 <= nin; i0 += 2) {
+    const float* a0 = A + (long)i0 * lda;
+    const float* a1 = a0 + lda;
+    int o0 = 0;
+    for (; o0 + 4 <= nout; o0 += 4) {
+      vf* g0 = gW + (long)i0 * nout + o0;
+      vf* g1 = g0 + nout;
+      vf s00 = g0[0], s01 = g0[1], s02 = g0[2], s03 = g0[3];
+      vf s10 = g1[0], s11 = g1[1], s12 = g1[2], s13 = g1[3];
+      const float* d = D + (long)o0 * B;
+      for (int v = 0; v < B; v += LANES) {
+        vf x0 = LD(a0 + v), x1 = LD(a1 + v);
+        vf d0 = LD(d + v), d1 = LD(d + B + v), d2 = LD(d + 2 * B + v), d3 = LD(d + 3 * B + v);
+        s00 = FMA(x0, d0, s00);
+        s01 = FMA(x0, d1, s01);
+        s02 = FMA(x0, d2, s02);
+        s03 = FMA(x0, d3, s03);
+        s10 = FMA(x1, d0, s10);
+        s11 = FMA(x1, d1, s11);
+        s12 = FMA(x1, d2, s12);
+        s13 = FMA(x1, d3, s13);
+      }
+      g0[0] = s00;
+      g0[1] = s01;
+      g0[2] = s02;
+      g0[3] = s03;
+      g1[0] = s10;
+      g1[1] = s11;
+      g1[2] = s12;
+      g1[3] = s13;
+    }
+    for (; o0 < nout; o0++) {
+      vf* g0 = gW + (long)i0 * nout + o0;
+      vf s0 = g0[0], s1 = g0[nout];
+      const float* d = D + (long)o0 * B;
+      for (int v = 0; v < B; v += LANES) {
+        vf dv = LD(d + v);
+        s0 = FMA(LD(a0 + v), dv, s0);
+        s1 = FMA(LD(a1 + v), dv, s1);
+      }
+      g0[0] = s0;
+      g0[nout] = s1;
     }
   }
-  for (int ii = 0; ii < it; ii++)
-    for (int oo = 0; oo < ot; oo++) gW[(long)(i0 + ii) * nout + o0 + oo] = acc[ii][oo];
-}
-
-INL void wgrad_row(const float* A, int lda, const float* D, vf* gW, int nout, int i0, const int it) {
-  int o0 = 0;
-  for (; o0 + GO <= nout; o0 += GO) wgrad_tile(A, lda, D, gW, nout, i0, it, o0, GO);
-  switch (nout - o0) {
-    case 3: wgrad_tile(A, lda, D, gW, nout, i0, it, o0, 3); break;
-    case 2: wgrad_tile(A, lda, D, gW, nout, i0, it, o0, 2); break;
-    case 1: wgrad_tile(A, lda, D, gW, nout, i0, it, o0, 1); break;
-    default: break;
+  for (; i0 < nin; i0++) {
+    const float* a0 = A + (long)i0 * lda;
+    for (int o0 = 0; o0 < nout; o0++) {
+      vf* g0 = gW + (long)i0 * nout + o0;
+      vf s0 = g0[0];
+      const float* d = D + (long)o0 * B;
+      for (int v = 0; v < B; v += LANES) s0 = FMA(LD(a0 + v), LD(d + v), s0);
+      g0[0] = s0;
+    }
   }
-}
-
-static void layer_wgrad(const float* A, int lda, int nin, const float* D, int nout, vf* gW, vf* gb) {
-  int i0 = 0;
-  for (; i0 + GI <= nin; i0 += GI) wgrad_row(A, lda, D, gW, nout, i0, GI);
-  if (i0 < nin) wgrad_row(A, lda, D, gW, nout, i0, 1);
   for (int o = 0; o < nout; o++) {
-    const vf* d = (const vf*)(D + (long)o * KERNEL_BLOCK);
+    const float* d = D + (long)o * B;
     vf s = gb[o];
-    for (int v = 0; v < V; v++) s += d[v];
+    for (int v = 0; v < B; v += LANES) s += LD(d + v);
     gb[o] = s;
   }
 }
 
-/* Dp[i][·] = Σ_o W[i][o] D[o][·] for inputs i0 … i0+it−1. */
-INL void dgrad_tile(const float* W, int nout, const float* D, float* Dp, int i0, const int it) {
-  for (int v0 = 0; v0 < V; v0 += VT) {
-    vf acc[OT][VT];
-    for (int ii = 0; ii < it; ii++)
-      for (int vv = 0; vv < VT; vv++) acc[ii][vv] = splat(0.f);
-    for (int o = 0; o < nout; o++) {
-      const vf* d = (const vf*)(D + (long)o * KERNEL_BLOCK) + v0;
-      vf d0[VT];
-      for (int vv = 0; vv < VT; vv++) d0[vv] = d[vv];
-      for (int ii = 0; ii < it; ii++) {
-        vf ws = splat(W[(long)(i0 + ii) * nout + o]);
-        for (int vv = 0; vv < VT; vv++) acc[ii][vv] = FMA(ws, d0[vv], acc[ii][vv]);
-      }
-    }
-    for (int ii = 0; ii < it; ii++)
-      for (int vv = 0; vv < VT; vv++) ((vf*)(Dp + (long)(i0 + ii) * KERNEL_BLOCK))[v0 + vv] = acc[ii][vv];
-  }
-}
-
+/* Dp[i][·] = Σ_o W[i][o] D[o][·], four inputs at a time, two vectors per pass. */
 static void layer_dgrad(const float* W, int nin, int nout, const float* D, float* Dp) {
+  const int B = KERNEL_BLOCK;
   int i0 = 0;
-  for (; i0 + OT <= nin; i0 += OT) dgrad_tile(W, nout, D, Dp, i0, OT);
-  switch (nin - i0) {
-    case 3: dgrad_tile(W, nout, D, Dp, i0, 3); break;
-    case 2: dgrad_tile(W, nout, D, Dp, i0, 2); break;
-    case 1: dgrad_tile(W, nout, D, Dp, i0, 1); break;
-    default: break;
-  }
+  for (; i0 + 4 <= nin; i0 += 4)
+    for (int v0 = 0; v0 < B; v0 += 2 * LANES) {
+      vf c00 = splat(0.f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const float* w = W + (long)i0 * nout;
+      const float* d = D + v0;
+      for (int o = 0; o < nout; o++, d += B) {
+        vf x0 = LD(d), x1 = LD(d + LANES);
+        vf w0 = splat(w[o]), w1 = splat(w[nout + o]), w2 = splat(w[2 * nout + o]), w3 = splat(w[3 * nout + o]);
+        c00 = FMA(w0, x0, c00);
+        c01 = FMA(w0, x1, c01);
+        c10 = FMA(w1, x0, c10);
+        c11 = FMA(w1, x1, c11);
+        c20 = FMA(w2, x0, c20);
+        c21 = FMA(w2, x1, c21);
+        c30 = FMA(w3, x0, c30);
+        c31 = FMA(w3, x1, c31);
+      }
+      float* z = Dp + (long)i0 * B + v0;
+      ST(z, c00);
+      ST(z + LANES, c01);
+      z += B;
+      ST(z, c10);
+      ST(z + LANES, c11);
+      z += B;
+      ST(z, c20);
+      ST(z + LANES, c21);
+      z += B;
+      ST(z, c30);
+      ST(z + LANES, c31);
+    }
+  for (; i0 < nin; i0++)
+    for (int v0 = 0; v0 < B; v0 += 2 * LANES) {
+      vf c0 = splat(0.f), c1 = c0;
+      const float* w = W + (long)i0 * nout;
+      const float* d = D + v0;
+      for (int o = 0; o < nout; o++, d += B) {
+        vf w0 = splat(w[o]);
+        c0 = FMA(w0, LD(d), c0);
+        c1 = FMA(w0, LD(d + LANES), c1);
+      }
+      float* z = Dp + (long)i0 * B + v0;
+      ST(z, c0);
+      ST(z + LANES, c1);
+    }
 }
 
 /* ---- the region ---- */
