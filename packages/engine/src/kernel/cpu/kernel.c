@@ -86,7 +86,7 @@ INL vf vtanh(vf x) {
   return p / q;
 }
 
-static void activate(float* z, int n, int act) {
+__attribute__((noinline)) static void activate(float* z, int n, int act) {
   vf* v = (vf*)z;
   int nv = n / LANES;
   switch (act) {
@@ -105,7 +105,7 @@ static void activate(float* z, int n, int act) {
 }
 
 /* d ← d ⊙ act'(a), from the activation's output a. */
-static void activation_grad(float* d, const float* a, int n, int act) {
+__attribute__((noinline)) static void activation_grad(float* d, const float* a, int n, int act) {
   vf* dv = (vf*)d;
   const vf* av = (const vf*)a;
   int nv = n / LANES;
@@ -126,6 +126,8 @@ static void activation_grad(float* d, const float* a, int n, int act) {
 }
 
 /* ---- layer kernels on one block: rows of B points ----
+ * Not inlined into kernel_run: V8 tiers a WebAssembly function up from its baseline compiler only for
+ * later calls, so the hot loops must sit in functions that are called many times.
  * Tiles are written out with named accumulators, not arrays: clang (wasm32) left array tiles in
  * linear memory, 5× slower. */
 
@@ -133,7 +135,7 @@ static void activation_grad(float* d, const float* a, int n, int act) {
 #define ST(p, x) (*(vf*)(p) = (x))
 
 /* Z[o][·] = bias[o] + Σ_i W[i][o] A[i][·], four outputs at a time, two vectors per pass. */
-static void layer_forward(const float* A, int lda, int nin, const float* W, const float* bias, int nout,
+__attribute__((noinline)) static void layer_forward(const float* A, int lda, int nin, const float* W, const float* bias, int nout,
                           float* Z) {
   int o0 = 0;
   for (; o0 + 4 <= nout; o0 += 4)
@@ -184,7 +186,7 @@ static void layer_forward(const float* A, int lda, int nin, const float* W, cons
 }
 
 /* gW[i][o] += Σ_points A[i][·] D[o][·] per lane (summed horizontally once per step), 2 × 4 tiles. */
-static void layer_wgrad(const float* A, int lda, int nin, const float* D, int nout, vf* gW, vf* gb) {
+__attribute__((noinline)) static void layer_wgrad(const float* A, int lda, int nin, const float* D, int nout, vf* gW, vf* gb) {
   const int B = KERNEL_BLOCK;
   int i0 = 0;
   for (; i0 + 2 <= nin; i0 += 2) {
@@ -250,7 +252,7 @@ static void layer_wgrad(const float* A, int lda, int nin, const float* D, int no
 }
 
 /* Dp[i][·] = Σ_o W[i][o] D[o][·], four inputs at a time, two vectors per pass. */
-static void layer_dgrad(const float* W, int nin, int nout, const float* D, float* Dp) {
+__attribute__((noinline)) static void layer_dgrad(const float* W, int nin, int nout, const float* D, float* Dp) {
   const int B = KERNEL_BLOCK;
   int i0 = 0;
   for (; i0 + 4 <= nin; i0 += 4)
