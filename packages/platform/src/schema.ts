@@ -53,7 +53,13 @@ export const createStudyInputSchema = z.object({
     .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
     .default("centralised"),
   objective: z.enum(OBJECTIVES, { error: `objective must be one of ${OBJECTIVES.join(", ")}` }).default("L1"),
-  searchSpace: z.record(z.string(), z.unknown()).optional(),
+  // Passed through as given (the engine's parser checks it): a z.record would copy it and silently
+  // drop an own `__proto__` key, which the parser must see to refuse by name.
+  searchSpace: z
+    .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+      error: "searchSpace must be an object of parameter name to distribution",
+    })
+    .optional(),
 });
 
 export type CreateStudyInput = z.input<typeof createStudyInputSchema>;

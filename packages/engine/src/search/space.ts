@@ -131,7 +131,7 @@ export function ownSpec(space: Readonly<Record<string, ParamSpec>>, name: string
 }
 
 /** The value of parameter `name` in an assignment, by own key only. */
-export function ownValue(params: Readonly<Record<string, ParamValue>>, name: string): ParamValue | undefined {
+export function ownValue<V = ParamValue>(params: Readonly<Record<string, V>>, name: string): V | undefined {
   return Object.hasOwn(params, name) ? params[name] : undefined;
 }
 
@@ -243,6 +243,16 @@ export class SearchSpaceError extends Error {
   constructor(readonly issues: string[]) {
     super(`invalid search space:\n  ${issues.join("\n  ")}`);
     this.name = "SearchSpaceError";
+  }
+
+  /** The issues as field and message ("a.when.0.param", "..."), for forms and API field errors. */
+  get fields(): { path: string; message: string }[] {
+    return this.issues.map((text) => {
+      const at = text.indexOf(": ");
+      return at > 0
+        ? { path: text.slice(0, at), message: text.slice(at + 2) }
+        : { path: "(document)", message: text };
+    });
   }
 }
 
