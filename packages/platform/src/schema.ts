@@ -60,7 +60,13 @@ export const createStudyInputSchema = z.object({
     .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
     .default("centralised"),
   objective: z.enum(OBJECTIVES, { error: `objective must be one of ${OBJECTIVES.join(", ")}` }).default("L1"),
-  searchSpace: z.record(z.string(), z.unknown()).optional(),
+  // Passed through as given (the engine's parser checks it): a z.record would copy it and silently
+  // drop an own `__proto__` key, which the parser must see to refuse by name.
+  searchSpace: z
+    .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+      error: "searchSpace must be an object of parameter name to distribution",
+    })
+    .optional(),
   // Time budgets, each capped by the organisation's limit (and set to it when left out).
   /** Stop issuing trials once the study has run this long since its first trial started. */
   maxWallSeconds: int("maxWallSeconds", 1, MAX_SECONDS).optional(),

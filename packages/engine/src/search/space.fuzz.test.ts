@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { fromOptunaJson, toOptunaJson } from "./optuna.ts";
 import { RandomSampler } from "./samplers/random.ts";
-import { parseSearchSpace, SearchSpaceError, validateParams } from "./space.ts";
+import { isReservedName, parseSearchSpace, SearchSpaceError, validateParams } from "./space.ts";
 import type { StoredTrial } from "./types.ts";
 
 type Doc = Record<string, Record<string, unknown>>;
@@ -53,7 +53,8 @@ const categoricalArb = fc
   .uniqueArray(choiceArb, { minLength: 1, maxLength: 8, selector: (v) => `${typeof v}:${String(v)}` })
   .map((choices) => ({ type: "categorical", choices }));
 
-const nameArb = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,10}$/);
+// Names every object inherits (toString, __proto__, ...) are refused by design, so never valid.
+const nameArb = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,10}$/).filter((n) => !isReservedName(n));
 
 /** A valid document: up to 8 parameters, some conditioned on an earlier one with satisfiable values. */
 const validDocArb = fc

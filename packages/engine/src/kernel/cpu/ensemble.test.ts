@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM build script without types
 import { buildWasm } from "../../../scripts/build-cpu-kernel.mjs";
 import { type Activation, initialParameters, parameterLayout } from "../../model/mlp.ts";
+import { ReferenceEnsemble } from "../../testing/training.ts";
 import type { OptimiserName } from "../../train/optimisers.ts";
-import { ReferenceEnsemble } from "../../webgpu/reference.ts";
 import { CpuMlpEnsemble } from "./ensemble.ts";
 import { type CpuBuild, loadCpuKernel } from "./load.ts";
 
