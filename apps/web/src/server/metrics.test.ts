@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { metricsRefusal } from "./metrics";
 
@@ -49,7 +50,10 @@ describe("scrapeRefusal (the route's check)", () => {
 
   it("is off in production without a token, open in tests without one", async () => {
     expect((await checkWith({}))(scrape())).toBeNull();
-    const check = await checkWith({ NODE_ENV: "production", HENS_ALLOW_DEV_SECRET: "1" });
+    const check = await checkWith({
+      NODE_ENV: "production",
+      AUTH_SECRET: randomBytes(32).toString("base64url"),
+    });
     expect(check(scrape())?.status).toBe(404);
   });
 });
