@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cholesky, mahalanobis, subMatrix } from "../linalg.ts";
-import { deriveSeed, Rng, Stream } from "../rng.ts";
+import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import { randomSpd, referenceChi2, testRandom } from "../testing/reference.ts";
 import { BlockMatrix, PointSet } from "./covariance.ts";
 import { buildDataset, type DatasetJson } from "./dataset.ts";
@@ -113,7 +113,7 @@ describe("block covariance", () => {
     expect(Array.from(ds.chol.toDense().data)).toEqual(Array.from(denseCholesky(dense, n)));
     // pseudo-data: D + L z with the row summed over every point as before, bit for bit
     const l = denseCholesky(dense, n);
-    const rng = new Rng(deriveSeed(4, Stream.pseudoData, 2));
+    const rng = new TrialRng(deriveSeed(4, Stream.pseudoData, 2));
     const z = Array.from({ length: n }, () => rng.normal());
     const want = Array.from({ length: n }, (_, i) => {
       let s = ds.central[i]!;
