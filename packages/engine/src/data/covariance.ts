@@ -129,11 +129,13 @@ export class BlockMatrix {
 
   /**
    * The block-wise lower Cholesky factor, in this layout. Throws NotPositiveDefiniteError whose pivot
-   * is the global index of the failing point.
+   * is the global index of the failing point. With `owned`, only those blocks (the others stay zero):
+   * one thread's share (blockOwners).
    */
-  factor(): BlockMatrix {
+  factor(owned?: (block: number) => boolean): BlockMatrix {
     const out = new Float64Array(this.entries.length);
     for (let b = 0; b < this.nBlocks; b++) {
+      if (owned && !owned(b)) continue;
       const at = this.entryStart[b]!;
       if (this.blockSize(b) === 1) {
         // an uncorrelated point (most of a large dataset): √variance, as the general loop computes it
@@ -245,6 +247,27 @@ export class BlockMatrix {
       }),
     );
   }
+}
+
+/**
+ * Which of `threads` threads factorises each block: blocks by decreasing work (m³), each to the
+ * least-loaded thread so far (ties to the lower thread). Deterministic in the layout, so every thread
+ * and the caller that merges their factors compute the same owners.
+ */
+export function blockOwners(cov: BlockMatrix, threads: number): Int32Array {
+  const owner = new Int32Array(cov.nBlocks);
+  if (threads <= 1) return owner;
+  const load = new Float64Array(threads);
+  const byWork = Array.from({ length: cov.nBlocks }, (_, b) => b).sort(
+    (x, y) => cov.blockSize(y) - cov.blockSize(x) || x - y,
+  );
+  for (const b of byWork) {
+    let t = 0;
+    for (let u = 1; u < threads; u++) if (load[u]! < load[t]!) t = u;
+    owner[b] = t;
+    load[t] = load[t]! + cov.blockSize(b) ** 3;
+  }
+  return owner;
 }
 
 /** Connected components of a dense matrix's non-zero pattern (lower triangle), each ascending. */
