@@ -357,3 +357,28 @@ export function inverseFactors(
 ): { points: number[]; inverse: SquareMatrix }[] {
   return cov.restrict(points).map((p) => ({ points: p.points, inverse: invertLower(cholesky(p.matrix)) }));
 }
+
+/**
+ * The trainers' block whitening matrix, [nBlocks][B][B] float32 (B the largest block): for each
+ * point set and each block it touches, L_S⁻¹ over the set's points of that block, at their slots
+ * (row = output slot, column = input slot; `transposed` swaps them for a right multiplication); zero
+ * elsewhere. The sets must be disjoint (a member's training and validation points share one matrix).
+ * The one home of this scatter for kernel/task.ts and train/whitening.ts.
+ */
+export function blockWhitening(cov: BlockMatrix, sets: Iterable<number>[], transposed = false): Float32Array {
+  const B = cov.maxBlockSize;
+  const { blockOf, slot } = cov;
+  const out = new Float32Array(cov.nBlocks * B * B);
+  for (const set of sets)
+    for (const { points, inverse } of inverseFactors(cov, set)) {
+      const at = blockOf[points[0]!]! * B * B;
+      const m = points.length;
+      for (let a = 0; a < m; a++)
+        for (let c = 0; c <= a; c++) {
+          const row = slot[points[a]!]!;
+          const col = slot[points[c]!]!;
+          out[at + (transposed ? col * B + row : row * B + col)] = inverse.data[a * m + c]!;
+        }
+    }
+  return out;
+}
