@@ -44,7 +44,8 @@ export default defineConfig({
     // Two cores are shared: at most two test files at a time.
     fileParallelism: true,
     maxWorkers: 2,
-    testTimeout: 20_000,
+    // Generous for a loaded 2-core CI (tests check correctness, not speed); a hang still fails.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 15_000,
   },

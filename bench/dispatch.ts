@@ -190,6 +190,10 @@ async function serialServiceMs(db: Db, orgId: string, ownerId: string, mode: Mod
 }
 
 async function main() {
+  // One organisation's dispatch throughput, as measured before quotas were on by default: no
+  // admission limit (the default 256 would serialise its fills per organisation and route the
+  // decentralized mode's follow-ups through the locked fill). Inherited by the spawned runners.
+  process.env["HENS_ORG_MAX_ACTIVE_TRIALS"] ??= "0";
   const started = Date.now();
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "hens-bench-dispatch-"));
   const timingsDir = path.join(tmp, "timings");

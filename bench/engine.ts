@@ -3,7 +3,10 @@
  * engine, against PyTorch on the CPU in the same run (../shared reference script), on
  *  A. the reference workload: MLP 2→25→20→8 on N=4000 points, Adam, MSE (replica-steps/s);
  *  B. the platform's workload: the demo closure trial (16 replicas × folds, FK head, chi2 loss).
- * Prints a table and writes JSON to bench/results/. Usage: npm run bench:engine [-- --quick]
+ *  C. the fused CPU kernel (bench/engine-cpu.ts: WebAssembly and native, 1 and 2 threads) against
+ *     PyTorch CPU at R = 1 … 1000, and memory per replica; rows in bench/results/engine.json.
+ * Prints a table and writes JSON to bench/results/.
+ * Usage: npm run bench:engine [-- --quick] [-- --cpu-kernel-only]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -26,6 +29,7 @@ import {
 } from "../packages/engine/src/model/mlp.ts";
 import { StackedOptimiser } from "../packages/engine/src/train/optimisers.ts";
 import { ensembleSetup } from "../packages/engine/src/trial.ts";
+import { cpuKernelRows, printKernelRows } from "./engine-cpu.ts";
 
 const quick = process.argv.includes("--quick");
 const here = dirname(fileURLToPath(import.meta.url));
@@ -151,7 +155,33 @@ async function demoEpochs(epochs: number): Promise<Row[]> {
   ];
 }
 
+/** Part C: the fused CPU kernel's rows, printed and written to bench/results/engine.json. */
+async function cpuKernelPart(): Promise<void> {
+  const { rows, memory } = await cpuKernelRows(quick);
+  printKernelRows(rows, memory);
+  const file = join(here, "results", "engine.json");
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        node: process.version,
+        loadAverage: loadavg(),
+        quick,
+        rows,
+        memory,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`wrote ${file}`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--cpu-kernel-only")) return cpuKernelPart();
   const backend = await selectBackend("wasm");
   const rows: Row[] = [];
   const Rs = quick ? [1, 10] : [1, 10, 100];
@@ -221,6 +251,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`wrote ${file}`);
+  await cpuKernelPart();
 }
 
 await main();

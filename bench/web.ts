@@ -11,9 +11,7 @@
  *
  * Writes bench/results/web.json and the "Web" section of docs/benchmarks.md.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -22,8 +20,17 @@ import { startEmbeddedPostgres } from "@hyperensemble/db/embedded";
 import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
 import { chromium } from "@playwright/test";
 import { seedStudy } from "../apps/web/e2e/seed.ts";
+import {
+  load as loadClients,
+  median,
+  replaceDocsSection,
+  root,
+  round,
+  startWebServer,
+  stopWebServer,
+  studyPageApiUrls,
+} from "./web-harness.ts";
 
-const root = path.resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
     trials: { type: "string", default: "10000" },
@@ -43,102 +50,8 @@ const LOADS = Number(args.loads);
 const PORT = Number(args.port);
 const base = `http://localhost:${PORT}`;
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
-const round = (x: number) => Math.round(x * 10) / 10;
-
-async function waitFor(url: string, ms: number) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${url} did not come up in ${ms} ms`);
-}
-
-/** CPU seconds (user + system) the web server process has used so far, from /proc (Linux). */
-function serverCpuSeconds(): number {
-  const pid = server?.pid;
-  if (!pid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Closed loop: `clients` clients, each sending its next request as soon as the last returns. With
- * `paceMs`, each client instead sends one request every `paceMs` (a dashboard that polls). */
-async function load(cookie: string, urls: string[], clients = CONCURRENCY, paceMs = 0) {
-  const latencies: number[] = [];
-  const byUrl = new Map<string, number[]>(urls.map((u) => [u, []]));
-  const sizes = new Map<string, number>();
-  let errors = 0;
-  const until = performance.now() + SECONDS * 1000;
-  let next = 0;
-  const client = async () => {
-    if (paceMs) await new Promise((r) => setTimeout(r, Math.random() * paceMs));
-    while (performance.now() < until) {
-      const url = urls[next++ % urls.length]!;
-      const t = performance.now();
-      const res = await fetch(url, { headers: { cookie } });
-      sizes.set(url, (await res.arrayBuffer()).byteLength);
-      const ms = performance.now() - t;
-      if (!res.ok) errors++;
-      latencies.push(ms);
-      byUrl.get(url)!.push(ms);
-      if (paceMs && ms < paceMs) await new Promise((r) => setTimeout(r, paceMs - ms));
-    }
-  };
-  const t0 = performance.now();
-  const cpu0 = serverCpuSeconds();
-  await Promise.all(Array.from({ length: clients }, client));
-  const elapsed = (performance.now() - t0) / 1000;
-  // Server CPU per request: unlike latency, this hardly moves when other work shares the machine.
-  const serverCpuMsPerRequest = round(((serverCpuSeconds() - cpu0) * 1000) / Math.max(1, latencies.length));
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    rps: round(latencies.length / elapsed),
-    serverCpuMsPerRequest,
-    p50: round(percentile(sorted, 50)),
-    p95: round(percentile(sorted, 95)),
-    p99: round(percentile(sorted, 99)),
-    perUrl: [...byUrl].map(([u, xs]) => ({
-      url: u,
-      bytes: sizes.get(u) ?? 0,
-      p95: round(
-        percentile(
-          [...xs].sort((a, b) => a - b),
-          95,
-        ),
-      ),
-    })),
-  };
-}
-
-function serverEnv(url: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: url,
-    AUTH_SECRET: randomBytes(32).toString("base64url"),
-    AUTH_URL: base,
-  };
-  env["NODE_ENV"] = "production";
-  delete env["REDIS_URL"];
-  return env;
-}
+const load = (cookie: string, urls: string[], clients = CONCURRENCY, paceMs = 0) =>
+  loadClients({ cookie, urls, clients, paceMs, seconds: SECONDS, serverPid: server?.pid });
 
 if (args["report-only"]) {
   // Rewrite the docs section from the last results without measuring again.
@@ -149,7 +62,7 @@ if (args["report-only"]) {
 const dataDir = path.join(root, ".data", "bench-web", "postgres");
 rmSync(dataDir, { recursive: true, force: true });
 const pg = await startEmbeddedPostgres({ dataDir, port: 54341, ephemeral: true });
-let server: ChildProcess | null = null;
+let server: Awaited<ReturnType<typeof startWebServer>> | null = null;
 try {
   await migrateDatabase(pg.url);
   const db = createDb(pg.url);
@@ -167,14 +80,8 @@ try {
   await db.$executeRawUnsafe("ANALYZE");
   await db.$disconnect();
 
-  const nextBin = path.join(root, "node_modules/next/dist/bin/next");
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
-  server = spawn(process.execPath, [...profile, nextBin, "start", "-p", String(PORT)], {
-    cwd: path.join(root, "apps/web"),
-    env: serverEnv(pg.url),
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  await waitFor(`${base}/api/health`, 120_000);
+  server = await startWebServer({ port: PORT, databaseUrl: pg.url, nodeArgs: profile });
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -211,13 +118,7 @@ try {
   const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
   await browser.close();
 
-  const q = (proc: string, input: object) =>
-    `${base}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify({ json: { org: DEMO_ORG.slug, studyId: study.id, ...input } }))}`;
-  const urls = [
-    q("study.overview", {}),
-    q("study.trials", { sort: "L1", dir: "asc", page: 0, pageSize: 25 }),
-    q("study.trials", { sort: "number", dir: "desc", page: 3, pageSize: 25 }),
-  ];
+  const urls = studyPageApiUrls(base, DEMO_ORG.slug, study.id);
   await load(cookie, urls.slice(0, 1)); // warm-up of the handlers and the pool
   const api = await load(cookie, urls);
   // The floor: the same stack (Next route, tRPC, session, org check) on a procedure with no query.
@@ -265,16 +166,11 @@ try {
   writeSection(result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.once("exit", r));
-    server.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  }
+  await stopWebServer(server);
   await pg.stop();
 }
 
 function writeSection(r: Record<string, unknown> & { studyPageMs: number; apiP95Ms: number }) {
-  const file = path.join(root, "docs/benchmarks.md");
   const section = `## Web
 
 \`npm run bench:web\` (after \`cd apps/web && npx next build\`): a study of ${r.trials} trials seeded into a fresh
@@ -308,13 +204,5 @@ Machine: ${r.machine}; load average at the end of the run (1, 5, 15 min)
 ${(r.loadAverage as number[]).join(", ")} (above 2 on this 2-core machine means other jobs shared it). Date: ${r.date}.
 Raw figures: \`bench/results/web.json\`.
 `;
-  const old = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const start = old.indexOf("## Web\n");
-  let next = start < 0 ? -1 : old.indexOf("\n## ", start + 1);
-  if (next >= 0) next += 1;
-  const text =
-    start < 0
-      ? `${old.trimEnd()}\n\n${section}`
-      : `${old.slice(0, start)}${section}${next >= 0 ? `\n${old.slice(next)}` : ""}`;
-  writeFileSync(file, text);
+  replaceDocsSection("## Web", section);
 }

@@ -1,7 +1,14 @@
 import path from "node:path";
 import type { NextConfig } from "next";
 
+// The proxy (src/proxy.ts, security headers) buffers request bodies and passes on only the first
+// proxyClientMaxBodySize bytes (Next's default: 10 MB). One byte over the API's own cap
+// (HENS_MAX_BODY_BYTES, default 12 MiB, read in env.ts) lets every route see that a body is too large
+// and answer 413, instead of parsing a truncated body. The standalone image fixes this at build time.
+const maxBodyBytes = Number(process.env.HENS_MAX_BODY_BYTES ?? 12 * 1024 * 1024);
+
 const config: NextConfig = {
+  experimental: { proxyClientMaxBodySize: maxBodyBytes + 1 },
   // Container images build the standalone server (infra/docker); local runs use `next start`.
   ...(process.env.NEXT_OUTPUT === "standalone" ? { output: "standalone" as const } : {}),
   outputFileTracingRoot: path.join(import.meta.dirname, "../.."),

@@ -192,7 +192,7 @@ describe.each(backends)("dispatch on $name", (backend) => {
     expect(after).toMatchObject({ state: "COMPLETE", attempt: 1 });
     expect(await database.db.trial.count({ where: { studyId: study.id } })).toBe(1);
     await stopRunners([runner]);
-  }, 40_000);
+  }, 120_000);
 
   it("pause holds new trials, resume finishes the study, cancel aborts running trials", async () => {
     const pair = [0, 1].map((i) =>

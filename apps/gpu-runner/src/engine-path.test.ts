@@ -1,7 +1,7 @@
 // The default (non-synthetic) path: a real, tiny closure trial trained by the engine through the
 // runner's trial processor, with its progress and result written for the holding attempt.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { demoSearchSpace, webGpuTrainer } from "@hyperensemble/engine";
+import { demoSearchSpace, L3_MAX, webGpuTrainer } from "@hyperensemble/engine";
 import { createSampler, parseSearchSpace } from "@hyperensemble/engine/search";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadRunnerEnv } from "./env.ts";
@@ -16,7 +16,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function closureTrial(name: string) {
+async function closureTrial(name: string, replicas = 2) {
   const db = database.db;
   const { org, user } = await seedOrg(db);
   const space = parseSearchSpace(demoSearchSpace);
@@ -27,7 +27,7 @@ async function closureTrial(name: string) {
       name,
       task: { kind: "closure", level: 0 },
       searchSpace: space as object,
-      ensemble: { replicas: 2, folds: 1 },
+      ensemble: { replicas, folds: 1 },
       training: { maxEpochs: 20, reportEvery: 10 },
       seed: 3,
       maxTrials: 1,
@@ -39,9 +39,9 @@ async function closureTrial(name: string) {
   return { org, study, trial };
 }
 
-async function processOne(name: string, extra: Partial<TrialProcessorDeps> = {}) {
+async function processOne(name: string, extra: Partial<TrialProcessorDeps> = {}, replicas = 2) {
   const db = database.db;
-  const { org, study, trial } = await closureTrial(name);
+  const { org, study, trial } = await closureTrial(name, replicas);
   const enqueued: string[] = [];
   const outcome = await processTrialJob(
     {
@@ -70,6 +70,16 @@ it("trains a real trial with the engine and completes it once", async () => {
   // The budget (1 trial) is spent: the follow-up fill completes the study and enqueues nothing.
   expect(enqueued).toEqual([]);
   expect((await db.study.findUniqueOrThrow({ where: { id: study.id } })).state).toBe("COMPLETED");
+}, 120_000);
+
+it("a one-replica level-0 trial completes: phi2 = 0 scores L3 = L3_MAX, not a failed write", async () => {
+  // Issue 13: 1/phi2 was Infinity, stored as NULL into a NOT NULL column, and the trial failed with SQL.
+  const { outcome, row } = await processOne("one replica", {}, 1);
+  expect(outcome.kind).toBe("complete");
+  expect(row).toMatchObject({ state: "COMPLETE", attempt: 1, error: null });
+  expect(row.result?.phi2).toBe(0);
+  expect(row.result?.L3).toBe(L3_MAX);
+  expect(L3_MAX).toBe(1e12);
 }, 120_000);
 
 it("ENGINE_TRAINER=webgpu: the same trial trained by the WGSL engine scores as on TF.js", async () => {

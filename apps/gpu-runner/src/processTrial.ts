@@ -16,14 +16,16 @@ import {
   buildTrialSpec,
   decentralizedProposal,
   fillQueue,
+  limitsFromEnv,
   notifyStudy,
-  orgActiveLimitFromEnv,
+  orgActiveLimit,
   readProposalHistory,
   type TrialEnqueuer,
   type TrialJob,
 } from "@hyperensemble/platform";
 import { DatasetTaskCache } from "./datasetTasks.ts";
 import { runSyntheticTrial } from "./synthetic.ts";
+import { timeLimitReason, userFacingError } from "./trialErrors.ts";
 
 export interface TrialProcessorDeps {
   db: Db;
@@ -404,7 +406,16 @@ function startAttempt(
   const attempt = trial.attempt;
   let trainedAt = 0;
   const lost = new AbortController();
-  const abort = AbortSignal.any([shutdown, lost.signal, ...(cancel ? [cancel] : [])]);
+  // The trial's wall-clock limit: the study's (capped by its organisation's limit at creation), else
+  // the environment's default. Past it the training is aborted and the trial fails for good.
+  const limitSeconds = study.maxTrialSeconds ?? limitsFromEnv().maxTrialSeconds;
+  const timeLimit = new AbortController();
+  const limitTimer = setTimeout(
+    () => timeLimit.abort(new Error(timeLimitReason(limitSeconds))),
+    Math.min(limitSeconds * 1000, 2_147_483_647),
+  );
+  limitTimer.unref();
+  const abort = AbortSignal.any([shutdown, lost.signal, timeLimit.signal, ...(cancel ? [cancel] : [])]);
   const heartbeat = setInterval(() => {
     heartbeatTrial(db, trial.id, attempt, now())
       .then((held) => {
@@ -434,9 +445,12 @@ function startAttempt(
   const startedAt = Date.now();
   const finish = async (training: Promise<TrialResult>): Promise<TrialOutcome> => {
     let outcome: TrialOutcome = { kind: "released" };
+    let saving = false;
     try {
       const result = await training;
+      clearTimeout(limitTimer);
       trainedAt = Date.now();
+      saving = true;
       const seconds = (performance.now() - started) / 1000;
       const objective = study.objective as "L1" | "L2" | "L3";
       const ok = await completeTrial(
@@ -460,10 +474,18 @@ function startAttempt(
       outcome = { kind: "complete", value: result[objective] };
       return outcome;
     } catch (err) {
-      outcome = await endAttempt(db, trial.id, attempt, err, { shutdown, cancel, lost: lost.signal, now });
+      outcome = await endAttempt(db, trial.id, attempt, err, {
+        shutdown,
+        cancel,
+        lost: lost.signal,
+        timeLimit: timeLimit.signal,
+        saving,
+        now,
+      });
       return outcome;
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(limitTimer);
       deps.onTiming?.({
         trialId: trial.id,
         studyId: study.id,
@@ -479,7 +501,7 @@ function startAttempt(
           await notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
           const proposed = await a.proposal;
           // Decentralized, no admission limit: one lock-free insert admits this runner's proposal.
-          if (proposed && !Number.isFinite(orgActiveLimitFromEnv())) {
+          if (proposed && !Number.isFinite(await orgActiveLimit(db, ref.orgId))) {
             const id = await admitProposal(db, ref, proposed, now());
             if (id) {
               await deps.enqueuer.enqueue({ trialId: id, ...ref });
@@ -528,7 +550,16 @@ async function endAttempt(
   trialId: string,
   attempt: number,
   err: unknown,
-  s: { shutdown: AbortSignal; cancel: AbortSignal | undefined; lost: AbortSignal; now: () => Date },
+  s: {
+    shutdown: AbortSignal;
+    cancel: AbortSignal | undefined;
+    lost: AbortSignal;
+    /** Aborted when the trial ran past its wall-clock limit (the reason is its message). */
+    timeLimit: AbortSignal;
+    /** Training had finished: the error came from writing the result. */
+    saving: boolean;
+    now: () => Date;
+  },
 ): Promise<TrialOutcome> {
   if (errorName(err) === "TrialPrunedError") {
     const epoch = (err as { epoch: number }).epoch;
@@ -542,6 +573,12 @@ async function endAttempt(
       now: s.now(),
     });
     return { kind: "released" };
+  }
+  if (s.timeLimit.aborted && !s.saving) {
+    // Past its time limit: fails for good (a retry would run as long again).
+    const reason = (s.timeLimit.reason as Error).message;
+    const state = await failTrial(db, trialId, attempt, reason, { now: s.now() });
+    return state ? { kind: "failed", error: reason } : { kind: "released" };
   }
   if (s.cancel?.aborted) {
     // Cancelled (study cancelled): end this attempt for good, unless it was already taken from us.
@@ -557,8 +594,10 @@ async function endAttempt(
     await failTrial(db, trialId, attempt, `infrastructure: ${message}`, { retry: true, now: s.now() });
     return { kind: "released" };
   }
-  const state = await failTrial(db, trialId, attempt, message, { now: s.now() });
-  return state ? { kind: "failed", error: message } : { kind: "skipped", reason: "lost the trial" };
+  // Database text (tables, constraints, SQL) never reaches the user: a reference to the log instead.
+  const reason = userFacingError(err, { trialId, saving: s.saving });
+  const state = await failTrial(db, trialId, attempt, reason, { now: s.now() });
+  return state ? { kind: "failed", error: reason } : { kind: "skipped", reason: "lost the trial" };
 }
 
 /**

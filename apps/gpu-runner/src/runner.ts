@@ -8,6 +8,7 @@ import {
   type EnqueueOptions,
   fillActiveStudies,
   fillQueue,
+  limitsFromEnv,
   requeueWaitingTrials,
   type TrialJob,
 } from "@hyperensemble/platform";
@@ -32,6 +33,9 @@ export interface RunningRunner {
 }
 
 export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
+  // Quotas (HENS_MAX_TRIAL_SECONDS, HENS_ORG_MAX_ACTIVE_TRIALS, …): a bad value stops the runner at
+  // start, naming the variable, rather than failing every trial.
+  limitsFromEnv();
   const db = createDb(databaseUrl(), { max: env.RUNNER_DB_POOL });
   const synthetic = env.RUNNER_SYNTHETIC_TRIAL_MS;
   const backend =
@@ -207,7 +211,10 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
         await requeueWaitingTrials(db, requeuer, env.STALE_AFTER_MS, new Date());
         if (Date.now() - lastSweep >= env.FILL_SWEEP_MS) {
           lastSweep = Date.now();
-          await fillActiveStudies(db, enqueuer, new Date());
+          await fillActiveStudies(db, enqueuer, new Date(), {
+            onError: (study, error) =>
+              log(`top-up of study ${study.id} (org ${study.orgId}) skipped: ${String(error)}`),
+          });
         }
       })
       .catch((e: unknown) => log(`reaper failed: ${String(e)}`))

@@ -14,6 +14,7 @@ export const TENANT_MODELS = [
   "AuditEvent",
   "Membership",
   "Invitation",
+  "OrgLimits",
 ] as const satisfies readonly Prisma.ModelName[];
 export type TenantModel = (typeof TENANT_MODELS)[number];
 

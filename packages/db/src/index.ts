@@ -30,6 +30,7 @@ export {
   completeTrial,
   failTrial,
   heartbeatTrial,
+  NonFiniteResultError,
   pruneTrial,
   type ReapedTrial,
   reapStaleTrials,

@@ -9,6 +9,7 @@ import {
   completeTrial,
   failTrial,
   heartbeatTrial,
+  NonFiniteResultError,
   pruneTrial,
   reapStaleTrials,
   reportIntermediateValue,
@@ -104,6 +105,39 @@ describe("writes by the holding attempt only", () => {
     expect(await pruneTrial(t.db, b, 1, { ...result, replicaChi2: [] })).toBe(true);
     const pruned = await t.db.trial.findUniqueOrThrow({ where: { id: b }, include: { result: true } });
     expect(pruned).toMatchObject({ state: "PRUNED", result: { replicaChi2: [], predictions: null } });
+  });
+
+  it("stores L3 = 1e12 (zero spread) exactly; refuses a non-finite loss by name and writes nothing", async () => {
+    const { trials, runner } = await seedStudy(t.db, 2);
+    const [a, b] = [trials[0]!.id, trials[1]!.id];
+    await claimTrial(t.db, a, 1, runner.id);
+    // A one-replica trial: phi2 = 0 and L3 at its documented maximum.
+    const oneReplica = { ...result, value: 1e12, L3: 1e12, phi2: 0, replicaChi2: [1.5] };
+    expect(await completeTrial(t.db, a, 1, oneReplica)).toBe(true);
+    const stored = await t.db.trialResult.findUniqueOrThrow({ where: { trialId: a } });
+    expect(stored).toMatchObject({ value: 1e12, L3: 1e12, phi2: 0, replicaChi2: [1.5] });
+    expect(JSON.parse(JSON.stringify(stored))).toMatchObject({ L3: 1e12 });
+
+    await claimTrial(t.db, b, 1, runner.id);
+    for (const [field, bad] of [
+      ["L3", Number.POSITIVE_INFINITY],
+      ["L1", Number.NaN],
+      ["phi2", Number.NEGATIVE_INFINITY],
+      ["closureBias", Number.NaN],
+    ] as const) {
+      const write = completeTrial(t.db, b, 1, { ...result, [field]: bad });
+      await expect(write).rejects.toThrow(NonFiniteResultError);
+      await expect(write).rejects.toThrow(
+        `result.${field} is ${bad}: a trial's losses must be finite numbers`,
+      );
+    }
+    // A NULL inside a Float[] would make the row unreadable: refused with the entry named.
+    await expect(completeTrial(t.db, b, 1, { ...result, replicaChi2: [1, Number.NaN] })).rejects.toThrow(
+      "result.replicaChi2[1] is NaN",
+    );
+    // Nothing was written: the trial is still held by its attempt, with no result row.
+    expect(await t.db.trial.findUniqueOrThrow({ where: { id: b } })).toMatchObject({ state: "RUNNING" });
+    expect(await t.db.trialResult.findUnique({ where: { trialId: b } })).toBeNull();
   });
 
   it("failTrial with retry hands the trial back as the next attempt, then fails after maxAttempts", async () => {

@@ -137,9 +137,35 @@ async function finishTrial(
   return rows.length === 1;
 }
 
-const floats = (v: unknown): number[] =>
-  Array.isArray(v) ? (v as number[]) : ((v as { set?: number[] } | undefined)?.set ?? []);
-const nullableFloat = (v: unknown): number | null => (typeof v === "number" ? v : null);
+/**
+ * A result holds a number that is not finite. Prisma sends NaN and ±Infinity as SQL NULL: in a NOT
+ * NULL column the write failed with SQL text as the trial's error, and a NULL inside a Float[] makes
+ * the row unreadable by Prisma (DataMapperError). So every number of a result must be finite; this
+ * is thrown before anything is written and the runner fails the trial with its message, as Optuna
+ * fails a trial whose objective is NaN. (L3 of an ensemble without spread is finite: docs/method.md.)
+ */
+export class NonFiniteResultError extends Error {
+  constructor(
+    readonly field: string,
+    value: number,
+  ) {
+    super(`result.${field} is ${value}: a trial's losses must be finite numbers`);
+    this.name = "NonFiniteResultError";
+  }
+}
+
+function finite(field: string, v: unknown): number {
+  const n = v as number;
+  if (!Number.isFinite(n)) throw new NonFiniteResultError(field, n);
+  return n;
+}
+
+const floats = (field: string, v: unknown): number[] =>
+  (Array.isArray(v) ? (v as number[]) : ((v as { set?: number[] } | undefined)?.set ?? [])).map((x, i) =>
+    finite(`${field}[${i}]`, x),
+  );
+const nullableFloat = (field: string, v: unknown): number | null =>
+  v === null || v === undefined ? null : finite(field, v);
 
 /** TrialResultData as plain SQL parameters (Prisma's `{ set }` list form and JSON nulls included). */
 function normaliseResult(result: TrialResultData) {
@@ -151,20 +177,20 @@ function normaliseResult(result: TrialResultData) {
     typeof predictions === "object" &&
     predictions.constructor?.name?.endsWith("Null") === true;
   return {
-    value: result.value,
-    L1: result.L1,
-    L2: result.L2,
-    L3: result.L3,
-    phi2: result.phi2,
-    foldChi2: floats(result.foldChi2),
-    foldPhi2: floats(result.foldPhi2),
-    foldCentralChi2: floats(result.foldCentralChi2),
-    replicaChi2: floats(result.replicaChi2),
-    closureBias: nullableFloat(result.closureBias),
-    closureVariance: nullableFloat(result.closureVariance),
+    value: finite("value", result.value),
+    L1: finite("L1", result.L1),
+    L2: finite("L2", result.L2),
+    L3: finite("L3", result.L3),
+    phi2: finite("phi2", result.phi2),
+    foldChi2: floats("foldChi2", result.foldChi2),
+    foldPhi2: floats("foldPhi2", result.foldPhi2),
+    foldCentralChi2: floats("foldCentralChi2", result.foldCentralChi2),
+    replicaChi2: floats("replicaChi2", result.replicaChi2),
+    closureBias: nullableFloat("closureBias", result.closureBias),
+    closureVariance: nullableFloat("closureVariance", result.closureVariance),
     epochs: result.epochs,
     backend: result.backend,
-    durationSeconds: result.durationSeconds,
+    durationSeconds: finite("durationSeconds", result.durationSeconds),
     predictions: isJsonValue && !isNullMarker ? JSON.stringify(predictions) : null,
   };
 }

@@ -1,6 +1,7 @@
 import type { Db } from "@hyperensemble/db";
 import { type ParamValue, parseSearchSpace, validateParams } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
+import { checkStudyGrowth } from "./limits.ts";
 import { fillQueue, isNumberClash, type TrialEnqueuer, type TrialJob } from "./study.ts";
 
 export interface StudyRef {
@@ -72,8 +73,9 @@ export async function cancelStudy(db: Db, ref: StudyRef, now: Date = new Date())
   await notifyStudy(db, { ...ref, kind: "study" });
 }
 
-/** Raise the trial budget; a COMPLETED study runs again. */
+/** Raise the trial budget (within the organisation's limits); a COMPLETED study runs again. */
 export async function addTrials(db: Db, enqueuer: TrialEnqueuer, ref: StudyRef, count: number) {
+  await checkStudyGrowth(db, ref, count, "count");
   const res = await db.study.updateMany({
     where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["QUEUED", "RUNNING", "PAUSED", "COMPLETED"] } },
     data: { maxTrials: { increment: count } },
@@ -148,6 +150,7 @@ export async function enqueueConfigurations(
     const problems = validateParams(space, params);
     if (problems.length > 0) throw new StudyStateError(`configurations[${i}]: ${problems.join("; ")}`);
   });
+  await checkStudyGrowth(db, ref, configurations.length, "configurations");
   const insert = () =>
     db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`dispatch:${ref.orgId}:${ref.studyId}`}))`;

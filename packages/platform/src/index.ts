@@ -16,6 +16,22 @@ export {
 } from "./decentralized.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
+export {
+  cappedSeconds,
+  checkStudySize,
+  LIMIT_DEFAULTS,
+  LIMIT_NAMES,
+  type LimitName,
+  type Limits,
+  limitsFromEnv,
+  orgActiveLimit,
+  orgLimits,
+  type ResolvedLimits,
+  StudyLimitError,
+  setOrgLimits,
+  studyModelShape,
+  trialCompute,
+} from "./limits.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
 export {
@@ -23,14 +39,13 @@ export {
   type EnqueueOptions,
   type FillOptions,
   type FillOutcome,
-  fillActiveStudies,
   fillQueue,
   isNumberClash,
-  orgActiveLimitFromEnv,
   requeueWaitingTrials,
   type SearchMode,
   StudyInputError,
   type TrialEnqueuer,
   type TrialJob,
 } from "./study.ts";
+export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";

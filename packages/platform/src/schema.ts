@@ -14,6 +14,9 @@ export const int = (field: string, min: number, max: number) =>
     .min(min, { error: `${field} must be at least ${min}` })
     .max(max, { error: `${field} must be at most ${max}` });
 
+/** A year: the schema's ceiling for every time budget (the organisation's limits are lower). */
+const MAX_SECONDS = 31_536_000;
+
 export const SAMPLERS = ["random", "sobol", "tpe", "gp", "cmaes"] as const;
 export const SCHEDULERS = ["none", "median", "asha"] as const;
 export const OBJECTIVES = ["L1", "L2", "L3"] as const;
@@ -57,7 +60,20 @@ export const createStudyInputSchema = z.object({
     .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
     .default("centralised"),
   objective: z.enum(OBJECTIVES, { error: `objective must be one of ${OBJECTIVES.join(", ")}` }).default("L1"),
-  searchSpace: z.record(z.string(), z.unknown()).optional(),
+  // Passed through as given (the engine's parser checks it): a z.record would copy it and silently
+  // drop an own `__proto__` key, which the parser must see to refuse by name.
+  searchSpace: z
+    .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+      error: "searchSpace must be an object of parameter name to distribution",
+    })
+    .optional(),
+  // Time budgets, each capped by the organisation's limit (and set to it when left out).
+  /** Stop issuing trials once the study has run this long since its first trial started. */
+  maxWallSeconds: int("maxWallSeconds", 1, MAX_SECONDS).optional(),
+  /** Stop issuing trials once the study's trials have used this much runner time. */
+  maxGpuSeconds: int("maxGpuSeconds", 1, MAX_SECONDS).optional(),
+  /** A trial still training after this long is stopped and fails ("time limit"), never retried. */
+  maxTrialSeconds: int("maxTrialSeconds", 1, MAX_SECONDS).optional(),
 });
 
 export type CreateStudyInput = z.input<typeof createStudyInputSchema>;

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cancelStudy, pauseStudy, resumeStudy, StudyStateError } from "./control.ts";
 import { seedDemo } from "./demo.ts";
 import { createStudyInputSchema, fieldErrors } from "./schema.ts";
-import { createStudy, fillActiveStudies, fillQueue, requeueWaitingTrials, type TrialJob } from "./study.ts";
+import { createStudy, fillQueue, requeueWaitingTrials, type TrialJob } from "./study.ts";
+import { fillActiveStudies } from "./sweep.ts";
 
 let db: Db;
 let drop: () => Promise<void>;

@@ -7,6 +7,7 @@ import {
   type StoredTrial,
 } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
+import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
 import type { CreateStudySpec } from "./schema.ts";
 
 export interface TrialJob {
@@ -30,16 +31,6 @@ export interface TrialEnqueuer {
 }
 
 export type SearchMode = "centralised" | "decentralized";
-
-/**
- * Per-organisation admission: at most this many WAITING or RUNNING trials per organisation, across
- * its studies (HENS_ORG_MAX_ACTIVE_TRIALS; unset or 0 = no limit). With the rank priority above it
- * keeps one organisation's 10,000-trial study from filling the queue ahead of everyone else.
- */
-export function orgActiveLimitFromEnv(source: NodeJS.ProcessEnv = process.env): number {
-  const raw = Number(source["HENS_ORG_MAX_ACTIVE_TRIALS"] ?? "0");
-  return Number.isFinite(raw) && raw > 0 ? Math.floor(raw) : Number.POSITIVE_INFINITY;
-}
 
 const MAX_PRIORITY = 2_097_151; // BullMQ's largest priority (2^21 - 1)
 // Waiting for the advisory lock counts against an interactive transaction's timeout: under a burst of
@@ -82,6 +73,23 @@ export async function createStudy(
     if (!dataset) throw new StudyInputError("task.datasetId", "dataset not found in this organization");
     datasetId = dataset.id;
   }
+  // Quotas before anything is stored: the study's size and its time budgets (docs/operations.md).
+  const limits = await orgLimits(db, orgId);
+  checkStudySize(
+    {
+      replicas: spec.replicas,
+      folds: spec.folds,
+      maxEpochs: spec.maxEpochs,
+      trials: spec.trials,
+      parallelism: spec.parallelism,
+      space: searchSpace,
+      shape: await studyModelShape(db, orgId, datasetId),
+    },
+    limits,
+  );
+  const maxWallSeconds = cappedSeconds("maxWallSeconds", spec.maxWallSeconds, "maxStudyWallSeconds", limits);
+  const maxGpuSeconds = cappedSeconds("maxGpuSeconds", spec.maxGpuSeconds, "maxStudyGpuSeconds", limits);
+  const maxTrialSeconds = cappedSeconds("maxTrialSeconds", spec.maxTrialSeconds, "maxTrialSeconds", limits);
   const study = await db.study.create({
     data: {
       orgId,
@@ -103,6 +111,9 @@ export async function createStudy(
       seed,
       maxTrials: spec.trials,
       parallelism: spec.parallelism,
+      maxWallSeconds,
+      maxGpuSeconds,
+      maxTrialSeconds,
     },
   });
   try {
@@ -129,7 +140,11 @@ function toStoredTrial(t: {
 }
 
 export interface FillOptions {
-  /** See orgActiveLimitFromEnv. Default: HENS_ORG_MAX_ACTIVE_TRIALS. */
+  /**
+   * At most this many WAITING or RUNNING trials per organisation, across its studies. Default: the
+   * organisation's limit (limits.ts: its override, else HENS_ORG_MAX_ACTIVE_TRIALS). With the rank
+   * priority it keeps one organisation's large study from filling the queue ahead of everyone else.
+   */
   orgActiveLimit?: number;
   /**
    * Decentralized mode: configurations a runner proposed itself (its own surrogate and kappa, from
@@ -171,7 +186,7 @@ export async function fillQueue(
   options: FillOptions = {},
 ): Promise<FillOutcome> {
   const { orgId, studyId } = ref;
-  const orgLimit = options.orgActiveLimit ?? orgActiveLimitFromEnv();
+  const orgLimit = options.orgActiveLimit ?? (await orgActiveLimit(db, orgId));
   const proposed = [...(options.proposed ?? [])];
   const admission = Number.isFinite(orgLimit);
   // A decentralized study's runners admit proposals without the lock (admitProposal): a fill that
@@ -274,27 +289,6 @@ async function retryOnNumberClash<T>(fn: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
-}
-
-/**
- * Top up every active study (oldest first): a study held back by its organisation's admission
- * limit, or whose follow-up fill was lost with a crashed runner, gets its slots when they free up.
- * A system sweep across organisations, hence raw SQL past the tenant guard.
- */
-export async function fillActiveStudies(db: Db, enqueuer: TrialEnqueuer, now: Date = new Date()) {
-  // Only studies with an open slot (or nothing pending: maybe complete) are worth a locked fill.
-  const studies = await db.$queryRaw<{ id: string; orgId: string }[]>`
-    SELECT s."id", s."orgId" FROM "Study" s
-    LEFT JOIN LATERAL (
-      SELECT count(*) AS total, count(*) FILTER (WHERE t."state" IN ('WAITING', 'RUNNING')) AS pending
-      FROM "Trial" t WHERE t."studyId" = s."id") c ON true
-    WHERE s."state" IN ('QUEUED', 'RUNNING')
-      AND ((c.pending < s."parallelism" AND c.total < s."maxTrials") OR c.pending = 0)
-    ORDER BY s."createdAt" ASC LIMIT 1000`;
-  let created = 0;
-  for (const s of studies)
-    created += (await fillQueue(db, enqueuer, { orgId: s.orgId, studyId: s.id }, now)).created;
-  return created;
 }
 
 /**

@@ -210,5 +210,5 @@ describe.each(backends)("queue contract on $name", (backend) => {
     } finally {
       child.kill("SIGKILL");
     }
-  }, 40_000);
+  }, 120_000);
 });

@@ -103,12 +103,7 @@ export function checkSpace(space: unknown): SpecIssue[] {
     return [];
   } catch (err) {
     if (!(err instanceof SearchSpaceError)) throw err;
-    return err.issues.map((text) => {
-      const at = text.indexOf(": ");
-      return at > 0
-        ? { path: text.slice(0, at), message: text.slice(at + 2) }
-        : { path: "(space)", message: text };
-    });
+    return err.fields;
   }
 }
 

@@ -2,9 +2,14 @@
 // share of them in a worker thread, and report success (with the factor entries when asked) or the
 // error with the field it names.
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThreadPriority } from "../threadPriority.ts";
 import { buildDataset, DatasetError } from "./dataset.ts";
 import { DatasetLimitError, type DatasetLimits } from "./limits.ts";
 import type { WorkerReply } from "./validate.ts";
+
+// The factorisation is background work beside the web's event loop on the same cores: run it at a
+// lower priority so that other clients' requests keep their latency while a large upload validates.
+lowerThreadPriority(10);
 
 const { json, prefix, limits, share, wantFactor } = workerData as {
   json: unknown;

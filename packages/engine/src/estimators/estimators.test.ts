@@ -6,6 +6,8 @@ import {
   closureEstimators,
   foldEstimators,
   foldStatistic,
+  L3_MAX,
+  PHI2_FLOOR,
   phi2Spread,
   selectConfiguration,
   trialLosses,
@@ -72,6 +74,30 @@ describe("ensemble estimators (float64)", () => {
     expect(l.L2).toBe(1.6);
     expect(l.phi2).toBeCloseTo(0.3, 12);
     expect(l.L3).toBeCloseTo(1 / 0.3, 12);
+  });
+
+  it("an ensemble without spread (one replica, identical replicas) has phi2 = 0 and L3 = L3_MAX", () => {
+    // Closed form: with every T_r = T, ⟨chi2⟩ = chi2[⟨T⟩] = chi2(T, D), so phi2 = 0 and L3 is defined
+    // as 1 / PHI2_FLOOR (it was 1/0 = ∞, stored as NULL into a NOT NULL column).
+    expect(L3_MAX).toBe(1e12);
+    const one = foldEstimators(set, [preds[0]!], data);
+    expect(one.replicaChi2).toEqual([one.centralChi2]);
+    expect(Math.abs(one.centralChi2 - referenceChi2(cov, n, idx, preds[0]!, data))).toBeLessThan(1e-10);
+    expect(one.phi2).toBe(0);
+    expect(phi2Spread(set, [preds[0]!])).toBe(0);
+    const identical = foldEstimators(set, [preds[1]!, preds[1]!, preds[1]!], data);
+    expect(Math.abs(identical.phi2)).toBeLessThan(1e-12);
+    for (const folds of [[one], [identical], [one, identical]]) {
+      const l = trialLosses(folds);
+      expect(l.L3).toBe(L3_MAX);
+      expect(Number.isFinite(l.L3)).toBe(true);
+      expect(JSON.parse(JSON.stringify(l))).toEqual(l);
+    }
+    // A rounding residue below zero is floored too, never a negative or infinite L3.
+    expect(trialLosses([{ meanChi2: 1, phi2: -3e-17 }]).L3).toBe(L3_MAX);
+    // Above the floor L3 is exactly 1/phi2; it never increases as phi2 grows.
+    expect(trialLosses([{ meanChi2: 1, phi2: 2 * PHI2_FLOOR }]).L3).toBe(1 / (2 * PHI2_FLOOR));
+    expect(trialLosses([{ meanChi2: 1, phi2: 0.25 }]).L3).toBe(4);
   });
 
   it("closure bias and variance follow their definitions", () => {

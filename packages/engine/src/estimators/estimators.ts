@@ -83,10 +83,24 @@ export interface TrialLosses {
   phi2: number;
 }
 
+/**
+ * The smallest phi2 that L3 divides by. An ensemble with no spread (one replica, or identical
+ * replicas) has phi2 = 0, or a rounding residue of either sign from ⟨chi2⟩ − chi2[⟨T⟩]; 1/phi2 would
+ * be ±∞ (not storable: JSON writes it as null) or a meaningless huge number. Any phi2 at or below
+ * the floor scores L3 = L3_MAX, the worst value, since a wider ensemble always scores lower.
+ */
+export const PHI2_FLOOR = 1e-12;
+export const L3_MAX = 1 / PHI2_FLOOR;
+
+/** L3 = 1 / max(phi2, PHI2_FLOOR): finite for every finite phi2, at most L3_MAX. */
+export function l3FromPhi2(phi2: number): number {
+  return 1 / Math.max(phi2, PHI2_FLOOR);
+}
+
 export function trialLosses(folds: readonly { meanChi2: number; phi2: number }[]): TrialLosses {
   const chi2 = folds.map((f) => f.meanChi2);
   const phi2 = mean(folds.map((f) => f.phi2));
-  return { L1: mean(chi2), L2: Math.max(...chi2), L3: 1 / phi2, phi2 };
+  return { L1: mean(chi2), L2: Math.max(...chi2), L3: l3FromPhi2(phi2), phi2 };
 }
 
 /** Closure estimators on a set: bias = chi2(⟨T⟩, T_true), variance = mean_r chi2(T_r, ⟨T⟩). */

@@ -7,7 +7,7 @@
 import { SearchRng } from "../rng.ts";
 import { RandomForest } from "./forest.ts";
 import { UnitEncoder } from "./samplers/encoding.ts";
-import { orderedParamNames, type SearchSpace } from "./space.ts";
+import { orderedParamNames, ownSpec, type SearchSpace } from "./space.ts";
 import { type Direction, minimiseSign, type StoredTrial } from "./types.ts";
 
 export function paramImportance(
@@ -54,7 +54,7 @@ function columnsByParam(space: SearchSpace, encoder: UnitEncoder): Map<string, n
   const map = new Map<string, number[]>();
   let offset = 0;
   for (const name of encoder.names) {
-    const spec = space[name]!;
+    const spec = ownSpec(space, name)!;
     const width = spec.type === "categorical" ? spec.choices.length : 1;
     map.set(
       name,

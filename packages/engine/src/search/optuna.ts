@@ -54,7 +54,8 @@ export function fromOptunaJson(json: unknown): SearchSpace {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw new SearchSpaceError(["(document): must be an object of parameter name to distribution"]);
   }
-  const space: Record<string, unknown> = {};
+  // Null prototype: a `__proto__` entry stays an own key, which the parser then refuses by name.
+  const space: Record<string, unknown> = Object.create(null);
   const issues: string[] = [];
   for (const [name, raw] of Object.entries(doc as Record<string, unknown>)) {
     const entry = (typeof raw === "string" ? JSON.parse(raw) : raw) as Partial<OptunaDistributionJson> | null;

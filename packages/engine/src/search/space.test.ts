@@ -113,3 +113,61 @@ describe("Optuna JSON", () => {
     expect(() => fromOptunaJson({ z: { name: "NormalDistribution", attributes: {} } })).toThrow(/z\.name/);
   });
 });
+
+describe("parameter names are own keys only", () => {
+  const lr = { type: "float", low: 0.001, high: 0.1 };
+
+  it("refuses a condition on a name every object inherits (toString, constructor, ...)", () => {
+    // Regression: `space["toString"]` found Object.prototype.toString, the condition passed, and
+    // every sampler then proposed {"toString": null}.
+    for (const parent of ["toString", "constructor", "hasOwnProperty", "__proto__", "valueOf"]) {
+      expect(
+        messages({ units: { type: "int", low: 1, high: 4 }, lr: { ...lr, when: { param: parent, gte: 0 } } }),
+      ).toEqual([
+        `lr.when.0.param: "${parent}" is reserved (every JavaScript object has a member by that name): choose another name`,
+      ]);
+    }
+  });
+
+  it("refuses reserved parameter names, __proto__ included, from objects, JSON and YAML", () => {
+    for (const name of [
+      "__proto__",
+      "constructor",
+      "prototype",
+      "toString",
+      "isPrototypeOf",
+      "__defineGetter__",
+    ]) {
+      const expected = [
+        `${name}: "${name}" is reserved (every JavaScript object has a member by that name): choose another name`,
+      ];
+      // JSON.parse makes `__proto__` an own key, as a request body does.
+      const json = `{"units": {"type": "int", "low": 1, "high": 4}, "${name}": {"type": "float", "low": 0, "high": 1}}`;
+      expect(messages(JSON.parse(json))).toEqual(expected);
+      expect(messages(json)).toEqual(expected);
+      expect(
+        messages(`units: { type: int, low: 1, high: 4 }\n${name}: { type: float, low: 0, high: 1 }\n`),
+      ).toEqual(expected);
+      expect(() =>
+        fromOptunaJson({ [name]: { name: "FloatDistribution", attributes: { low: 0, high: 1 } } }),
+      ).toThrow(SearchSpaceError);
+      expect(() =>
+        fromOptunaJson(`{"${name}": {"name": "FloatDistribution", "attributes": {"low": 0, "high": 1}}}`),
+      ).toThrow(`${name}: "${name}" is reserved`);
+    }
+  });
+
+  it("validateParams and isActive read an assignment's own keys only", () => {
+    const space = parseSearchSpace({
+      units: { type: "int", low: 1, high: 4 },
+      lr: { ...lr, when: { param: "units", gte: 2 } },
+    });
+    expect(validateParams(space, JSON.parse('{"units": 1, "hasOwnProperty": 2, "__proto__": 3}'))).toEqual([
+      "hasOwnProperty: not in the search space",
+      "__proto__: not in the search space",
+    ]);
+    // An inherited member is no value: `units` absent means `lr` is inactive.
+    const inherits = Object.create({ units: 3 }) as Record<string, number>;
+    expect(isActive(space["lr"]!, inherits)).toBe(false);
+  });
+});

@@ -104,7 +104,49 @@ export const paramSpecSchema = z.discriminatedUnion("type", [floatSchema, intSch
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_\-/]{0,127}$/;
 
-export const searchSpaceSchema = z.record(z.string(), paramSpecSchema).superRefine((space, ctx) => {
+/**
+ * Names every plain object already answers to (`toString`, `constructor`, `__proto__`, ...). A lookup
+ * by such a name finds the inherited member: a condition on `toString` would pass as a known
+ * parameter and every sampler would then store `{"toString": null}`; a `__proto__` key is dropped
+ * when a document is copied into an object. Refused as parameter names and condition parents; every
+ * lookup by name below is by own key as well (ownSpec, ownValue).
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  "__proto__",
+  "constructor",
+  "prototype",
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.has(name);
+}
+
+const reservedMessage = (name: string) =>
+  `"${name}" is reserved (every JavaScript object has a member by that name): choose another name`;
+
+/** The spec of parameter `name`, by own key only: never a member inherited from Object.prototype. */
+export function ownSpec(space: Readonly<Record<string, ParamSpec>>, name: string): ParamSpec | undefined {
+  return Object.hasOwn(space, name) ? space[name] : undefined;
+}
+
+/** The value of parameter `name` in an assignment, by own key only. */
+export function ownValue<V = ParamValue>(params: Readonly<Record<string, V>>, name: string): V | undefined {
+  return Object.hasOwn(params, name) ? params[name] : undefined;
+}
+
+/**
+ * Reserved names are caught on the document as given, before the record parse: zod copies a record
+ * into a fresh object and silently drops an own `__proto__` key (JSON.parse makes one).
+ */
+const reservedKeysSchema = z.unknown().superRefine((doc, ctx) => {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return;
+  for (const name of Object.keys(doc)) {
+    if (isReservedName(name)) ctx.addIssue({ code: "custom", path: [name], message: reservedMessage(name) });
+  }
+});
+
+const paramRecordSchema = z.record(z.string(), paramSpecSchema).superRefine((space, ctx) => {
   const names = Object.keys(space);
   if (names.length === 0)
     ctx.addIssue({ code: "custom", path: [], message: "must define at least one parameter" });
@@ -123,6 +165,8 @@ export const searchSpaceSchema = z.record(z.string(), paramSpecSchema).superRefi
   }
 });
 
+export const searchSpaceSchema = reservedKeysSchema.pipe(paramRecordSchema);
+
 export type ParamSpec = z.output<typeof paramSpecSchema>;
 export type FloatParam = Extract<ParamSpec, { type: "float" }>;
 export type IntParam = Extract<ParamSpec, { type: "int" }>;
@@ -136,10 +180,14 @@ type RefineCtx = {
 };
 
 function checkConditions(space: Record<string, ParamSpec>, name: string, ctx: RefineCtx): void {
-  const when = space[name]?.when ?? [];
+  const when = ownSpec(space, name)?.when ?? [];
   when.forEach((cond, i) => {
     const path = [name, "when", i, "param"];
-    const parent = space[cond.param];
+    if (isReservedName(cond.param)) {
+      ctx.addIssue({ code: "custom", path, message: reservedMessage(cond.param) });
+      return;
+    }
+    const parent = ownSpec(space, cond.param);
     if (cond.param === name) {
       ctx.addIssue({ code: "custom", path, message: "cannot depend on itself" });
       return;
@@ -175,12 +223,12 @@ function checkConditions(space: Record<string, ParamSpec>, name: string, ctx: Re
 
 function conditionDepth(space: Record<string, ParamSpec>, name: string, visiting: Set<string>): number {
   if (visiting.has(name)) return Number.POSITIVE_INFINITY;
-  const when = space[name]?.when;
+  const when = ownSpec(space, name)?.when;
   if (!when) return 0;
   visiting.add(name);
   let depth = 0;
   for (const c of when)
-    if (space[c.param]) depth = Math.max(depth, 1 + conditionDepth(space, c.param, visiting));
+    if (ownSpec(space, c.param)) depth = Math.max(depth, 1 + conditionDepth(space, c.param, visiting));
   visiting.delete(name);
   return depth;
 }
@@ -195,6 +243,16 @@ export class SearchSpaceError extends Error {
   constructor(readonly issues: string[]) {
     super(`invalid search space:\n  ${issues.join("\n  ")}`);
     this.name = "SearchSpaceError";
+  }
+
+  /** The issues as field and message ("a.when.0.param", "..."), for forms and API field errors. */
+  get fields(): { path: string; message: string }[] {
+    return this.issues.map((text) => {
+      const at = text.indexOf(": ");
+      return at > 0
+        ? { path: text.slice(0, at), message: text.slice(at + 2) }
+        : { path: "(document)", message: text };
+    });
   }
 }
 
@@ -241,7 +299,7 @@ function conditionHolds(cond: Condition, value: ParamValue | undefined): boolean
 
 /** Whether a parameter is active given the values of the parameters it depends on. */
 export function isActive(spec: ParamSpec, params: Readonly<Record<string, ParamValue>>): boolean {
-  return (spec.when ?? []).every((c) => conditionHolds(c, params[c.param]));
+  return (spec.when ?? []).every((c) => conditionHolds(c, ownValue(params, c.param)));
 }
 
 /** Parameter names with every parameter after the ones its conditions read. */
@@ -251,7 +309,7 @@ export function orderedParamNames(space: SearchSpace): string[] {
   const visit = (name: string) => {
     if (placed.has(name)) return;
     placed.add(name);
-    for (const c of space[name]?.when ?? []) visit(c.param);
+    for (const c of ownSpec(space, name)?.when ?? []) visit(c.param);
     order.push(name);
   };
   for (const name of Object.keys(space)) visit(name);
@@ -265,8 +323,8 @@ export function assignActive(
 ): Record<string, ParamValue> {
   const params: Record<string, ParamValue> = {};
   for (const name of orderedParamNames(space)) {
-    const spec = space[name]!;
-    if (isActive(spec, params)) params[name] = pick(name, spec, params);
+    const spec = ownSpec(space, name);
+    if (spec && isActive(spec, params)) params[name] = pick(name, spec, params);
   }
   return params;
 }
@@ -274,11 +332,13 @@ export function assignActive(
 /** Checks a whole assignment: every active parameter present and valid, no inactive or unknown one. */
 export function validateParams(space: SearchSpace, params: Readonly<Record<string, ParamValue>>): string[] {
   const problems: string[] = [];
-  for (const name of Object.keys(params)) if (!space[name]) problems.push(`${name}: not in the search space`);
+  for (const name of Object.keys(params))
+    if (!ownSpec(space, name)) problems.push(`${name}: not in the search space`);
   for (const name of orderedParamNames(space)) {
-    const spec = space[name]!;
+    const spec = ownSpec(space, name);
+    if (!spec) continue;
     const active = isActive(spec, params);
-    const value = params[name];
+    const value = ownValue(params, name);
     if (active && value === undefined) problems.push(`${name}: missing`);
     else if (!active && value !== undefined) problems.push(`${name}: given but inactive`);
     else if (active && !containsValue(spec, value))

@@ -14,6 +14,16 @@ export const closureFlavours = [
   { name: "gluon", A: 1.2, a: 0.8, b: 2.5, c: -0.5 },
 ] as const;
 
+/** The network's inputs at x: x and ln x (standardised over the grid by the task). */
+const closureFeatures = (x: number): number[] => [x, Math.log(x)];
+
+/** The closure task's network shape (compute limits count its parameters before any task is built). */
+export const closureModelShape = {
+  inputDim: closureFeatures(0.5).length,
+  outputDim: closureFlavours.length,
+  preprocessing: true,
+} as const;
+
 /**
  * Sub-datasets: x-window in log10 x and point count; the two edge ones are always fitted. Each
  * sub-dataset measures three observable types (flavour mixtures) in turn, so every window constrains
@@ -124,7 +134,7 @@ export function buildClosureTask(level: 0 | 1 | 2, seed: number): Task {
   return {
     kind: "closure",
     dataset,
-    modelInputs: standardise(grid.map((x) => [x, Math.log(x)])),
+    modelInputs: standardise(grid.map(closureFeatures)),
     nOutputs: F,
     outputNames: closureFlavours.map((f) => f.name),
     head: { kind: "fk", fk: Float64Array.from(fk.flat()) },

@@ -12,6 +12,8 @@ import {
   fromUnit,
   type NumericParam,
   orderedParamNames,
+  ownSpec,
+  ownValue,
   type SearchSpace,
   toUnit,
 } from "../space.ts";
@@ -46,11 +48,11 @@ export class CmaEsSampler implements Sampler {
   ask(space: SearchSpace, trials: readonly StoredTrial[], opts: AskOptions = {}) {
     const rng = askRng(this.seed, trials);
     const names = orderedParamNames(space).filter((n) => {
-      const s = space[n]!;
+      const s = ownSpec(space, n)!;
       return s.type !== "categorical" && !s.when;
     });
     if (names.length === 0) return sampleFromPrior(space, rng);
-    const specs = names.map((n) => space[n] as NumericParam);
+    const specs = names.map((n) => ownSpec(space, n) as NumericParam);
     const state = replay(specs, names, trials, minimiseSign(opts.direction), this.options);
     const x = sampleCandidate(state, rng);
     const fromCma = new Map(names.map((n, d) => [n, fromUnit(specs[d]!, x[d]!)]));
@@ -164,9 +166,9 @@ function replay(
   const ordered = [...trials].sort((a, b) => a.number - b.number);
   for (const t of ordered) {
     if (t.state !== "COMPLETE" || t.value === undefined || !Number.isFinite(t.value)) continue;
-    if (!names.every((nm) => typeof t.params[nm] === "number")) continue;
+    if (!names.every((nm) => typeof ownValue(t.params, nm) === "number")) continue;
     generation.push({
-      x: names.map((nm, d) => toUnit(specs[d]!, t.params[nm] as number)),
+      x: names.map((nm, d) => toUnit(specs[d]!, ownValue(t.params, nm) as number)),
       loss: sign * t.value,
     });
     if (generation.length === lambda) {

@@ -8,6 +8,8 @@ import {
   assignActive,
   fromUnit,
   orderedParamNames,
+  ownSpec,
+  ownValue,
   type ParamValue,
   type SearchSpace,
   toUnit,
@@ -24,7 +26,7 @@ export class UnitEncoder {
     let offset = 0;
     for (const name of this.names) {
       this.offsets.set(name, offset);
-      const spec = space[name]!;
+      const spec = ownSpec(space, name)!;
       offset += spec.type === "categorical" ? spec.choices.length : 1;
     }
     this.dims = offset;
@@ -33,9 +35,9 @@ export class UnitEncoder {
   encode(params: Readonly<Record<string, ParamValue>>): number[] {
     const x = new Array<number>(this.dims).fill(0);
     for (const name of this.names) {
-      const value = params[name];
+      const value = ownValue(params, name);
       if (value === undefined) continue;
-      const spec = this.space[name]!;
+      const spec = ownSpec(this.space, name)!;
       const at = this.offsets.get(name)!;
       if (spec.type === "categorical") {
         const i = spec.choices.indexOf(value);
@@ -54,7 +56,7 @@ export class UnitEncoder {
     scale: number,
   ): Record<string, ParamValue> {
     return assignActive(this.space, (name, spec) => {
-      const current = params[name];
+      const current = ownValue(params, name);
       if (current === undefined) return sampleParam(spec, rng);
       if (spec.type === "categorical") {
         return rng.uniform() < Math.min(0.5, scale) ? spec.choices[rng.int(spec.choices.length)]! : current;

@@ -3,6 +3,7 @@ import {
   fromInternal,
   isActive,
   orderedParamNames,
+  ownSpec,
   type ParamSpec,
   type ParamValue,
   type SearchSpace,
@@ -43,7 +44,7 @@ export function enumerateGrid(space: SearchSpace, pointsPerAxis: number): Record
   const names = orderedParamNames(space);
   let partials: Record<string, ParamValue>[] = [{}];
   for (const name of names) {
-    const spec = space[name]!;
+    const spec = ownSpec(space, name)!;
     const values = gridValues(spec, pointsPerAxis);
     const next: Record<string, ParamValue>[] = [];
     for (const partial of partials) {

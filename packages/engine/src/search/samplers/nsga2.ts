@@ -7,7 +7,7 @@
 
 import type { SearchRng } from "../../rng.ts";
 import { crowdingDistance, lossVector, nonDominatedSort } from "../pareto.ts";
-import { assignActive, type ParamValue, type SearchSpace } from "../space.ts";
+import { assignActive, ownValue, type ParamValue, type SearchSpace } from "../space.ts";
 import type { AskOptions, Sampler, StoredTrial } from "../types.ts";
 import { askRng, sampleFromPrior, sampleParam } from "./common.ts";
 
@@ -46,8 +46,8 @@ export class Nsga2Sampler implements Sampler {
     const mutation = this.options.mutationProb ?? 1 / Math.max(1, Object.keys(space).length);
     return assignActive(space, (name, spec) => {
       if (rng.uniform() < mutation) return sampleParam(spec, rng);
-      const fromA = a.trial.params[name];
-      const fromB = b.trial.params[name];
+      const fromA = ownValue(a.trial.params, name);
+      const fromB = ownValue(b.trial.params, name);
       const pick = crossover && rng.uniform() < 0.5 ? (fromB ?? fromA) : (fromA ?? fromB);
       if (pick === undefined) return sampleParam(spec, rng);
       return pick;

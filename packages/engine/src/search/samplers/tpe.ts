@@ -20,6 +20,8 @@ import {
   internalBounds,
   isActive,
   orderedParamNames,
+  ownSpec,
+  ownValue,
   type ParamSpec,
   type ParamValue,
   type SearchSpace,
@@ -133,9 +135,9 @@ export class TpeSampler implements Sampler {
     const groups = this.groups(space, observations);
     const params: Record<string, ParamValue> = {};
     for (const name of orderedParamNames(space)) {
-      if (name in params || !isActive(space[name]!, params)) continue;
+      if (Object.hasOwn(params, name) || !isActive(ownSpec(space, name)!, params)) continue;
       const members = (groups.get(name) ?? [name]).filter(
-        (m) => !(m in params) && isActive(space[m]!, params),
+        (m) => !Object.hasOwn(params, m) && isActive(ownSpec(space, m)!, params),
       );
       if (!members.includes(name)) members.unshift(name);
       Object.assign(params, this.sampleGroup(space, members, observations, rng));
@@ -176,8 +178,8 @@ export class TpeSampler implements Sampler {
     for (const n of names) {
       // Without grouping, Optuna models the parameters present in every trial jointly and the rest alone.
       const signature = this.o.group
-        ? observations.map((ob) => (n in ob.trial.params ? "1" : "0")).join("")
-        : observations.every((ob) => n in ob.trial.params)
+        ? observations.map((ob) => (Object.hasOwn(ob.trial.params, n) ? "1" : "0")).join("")
+        : observations.every((ob) => Object.hasOwn(ob.trial.params, n))
           ? "all"
           : `alone:${n}`;
       const list = bySignature.get(signature) ?? [];
@@ -194,17 +196,18 @@ export class TpeSampler implements Sampler {
     ranked: readonly Observation[],
     rng: SearchRng,
   ): Record<string, ParamValue> {
-    const specs = members.map((m) => space[m]!);
+    const specs = members.map((m) => ownSpec(space, m)!);
     const dims: Dim[] = specs.map((s) =>
       s.type === "categorical"
         ? { kind: "categorical", n: s.choices.length }
         : { kind: "numeric", low: internalBounds(s)[0], high: internalBounds(s)[1] },
     );
-    const relevant = ranked.filter((ob) => members.every((m) => m in ob.trial.params));
+    const relevant = ranked.filter((ob) => members.every((m) => Object.hasOwn(ob.trial.params, m)));
     const nBelow = Math.min(relevant.length, this.o.gamma(relevant.length));
     const below = relevant.slice(0, nBelow).sort((a, b) => a.trial.number - b.trial.number);
     const above = relevant.slice(nBelow).sort((a, b) => a.trial.number - b.trial.number);
-    const encode = (ob: Observation) => specs.map((s, d) => encodeValue(s, ob.trial.params[members[d]!]!));
+    const encode = (ob: Observation) =>
+      specs.map((s, d) => encodeValue(s, ownValue(ob.trial.params, members[d]!)!));
     // While trials are pending, eight workers refine the good group from the same model, one
     // model update per batch rather than per trial; the whole-history floor (1/n) then shrinks the
     // good-group kernels faster than a batch of proposals can follow them in more than two

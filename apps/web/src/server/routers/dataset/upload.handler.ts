@@ -115,11 +115,15 @@ export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; in
             kind: "tabular",
             nPoints: summary.nPoints,
             summary,
-            data: json as object,
+            data: {},
             createdBy: ctx.user.id,
           },
           select: { id: true, name: true, kind: true, nPoints: true, summary: true, createdAt: true },
         });
+        // The points go in as one JSON text parameter: through Prisma's argument tree a 50,000-point
+        // dataset cost about a second of the web's event loop (nesting and the query compiler),
+        // against tens of milliseconds for JSON.stringify. Same transaction, same row.
+        await tx.$executeRaw`UPDATE "Dataset" SET "data" = ${JSON.stringify(json)}::jsonb WHERE "id" = ${row.id} AND "orgId" = ${ctx.org.id}`;
         await recordAudit(tx, ctx, {
           action: "dataset.upload",
           target: row.id,

@@ -1,4 +1,4 @@
-import { parseSearchSpace, toOptunaJson } from "@hyperensemble/engine/search";
+import { ownValue, parseSearchSpace, toOptunaJson } from "@hyperensemble/engine/search";
 import type { OrgContext } from "../../context-types";
 import { assertStudyInOrg } from "../trial/list.handler";
 import type { ExportStudyInput } from "./study.schema";
@@ -60,9 +60,15 @@ export function pandasDuration(start: Date | null, end: Date | null): string {
   return `${days} days ${pad(h)}:${pad(m)}:${pad(s)}.${pad(rest % 1000, 3)}000`;
 }
 
+/**
+ * One CSV cell. A string that starts with = + - @ tab or carriage return would run as a formula in a
+ * spreadsheet (`=HYPERLINK(...)` in a categorical value): it gets a leading single quote, as OWASP's
+ * CSV-injection advice says. Numbers are written as numbers, so -1.5 stays a negative number.
+ */
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
-  const text = typeof value === "boolean" ? (value ? "True" : "False") : String(value);
+  let text = typeof value === "boolean" ? (value ? "True" : "False") : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -87,14 +93,14 @@ export function trialsCsv(trials: ExportTrial[]): string {
       pandasDatetime(t.startedAt),
       pandasDatetime(t.finishedAt),
       pandasDuration(t.startedAt, t.finishedAt),
-      ...paramNames.map((p) => t.params[p]),
+      ...paramNames.map((p) => ownValue(t.params, p)),
       ...attrs.map((a) => t.result?.[a]),
       t.state,
     ]
       .map(csvCell)
       .join(","),
   );
-  return [header.join(","), ...lines].join("\n") + "\n";
+  return [header.map(csvCell).join(","), ...lines].join("\n") + "\n";
 }
 
 export async function exportStudyCsvHandler({ ctx, input }: { ctx: OrgContext; input: ExportStudyInput }) {

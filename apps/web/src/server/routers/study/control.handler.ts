@@ -6,10 +6,12 @@ import {
   pauseStudy,
   rerunFailedTrials,
   resumeStudy,
+  StudyLimitError,
   StudyStateError,
 } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
+import { fieldError } from "../field-error";
 
 type Action = "pause" | "resume" | "cancel" | "addTrials" | "rerunFailed";
 
@@ -61,6 +63,8 @@ export async function controlStudyHandler({
     return { state: study.state, maxTrials: study.maxTrials, affected: affected ?? null };
   } catch (err) {
     if (err instanceof StudyStateError) throw new TRPCError({ code: "CONFLICT", message: err.message });
+    if (err instanceof StudyLimitError)
+      throw fieldError([err.field], err.message.slice(err.field.length + 2));
     throw err;
   }
 }
@@ -88,8 +92,20 @@ export async function cloneStudyHandler({
     scheduler: s.scheduler,
     objective: s.objective,
     searchSpace: s.searchSpace,
+    ...(s.maxWallSeconds != null ? { maxWallSeconds: s.maxWallSeconds } : {}),
+    ...(s.maxGpuSeconds != null ? { maxGpuSeconds: s.maxGpuSeconds } : {}),
+    ...(s.maxTrialSeconds != null ? { maxTrialSeconds: s.maxTrialSeconds } : {}),
   });
-  const study = await createStudy(ctx.db, ctx.enqueuer, { orgId: ctx.org.id, ownerId: ctx.user.id, spec });
+  // The copy is checked against today's limits, like any new study.
+  const study = await createStudy(ctx.db, ctx.enqueuer, {
+    orgId: ctx.org.id,
+    ownerId: ctx.user.id,
+    spec,
+  }).catch((err: unknown) => {
+    if (err instanceof StudyLimitError)
+      throw fieldError([err.field], err.message.slice(err.field.length + 2));
+    throw err;
+  });
   await audit(ctx, "study.clone", study.id, { from: s.id });
   return { id: study.id };
 }

@@ -1,7 +1,7 @@
-import { type CreateStudySpec, createStudy, StudyInputError } from "@hyperensemble/platform";
-import { TRPCError } from "@trpc/server";
+import type { SearchSpaceError } from "@hyperensemble/engine/search";
+import { type CreateStudySpec, createStudy, StudyInputError, StudyLimitError } from "@hyperensemble/platform";
 import type { OrgContext } from "../../context-types";
-import { fieldError } from "../field-error";
+import { fieldError, fieldErrors } from "../field-error";
 
 export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; input: CreateStudySpec }) {
   try {
@@ -15,11 +15,18 @@ export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; inpu
     });
     return { id: study.id };
   } catch (err) {
-    if (err instanceof StudyInputError) {
+    // Over a quota or limit: a 400 naming the field, like any invalid input.
+    if (err instanceof StudyInputError || err instanceof StudyLimitError) {
       throw fieldError(err.field.split("."), err.message.slice(err.field.length + 2));
     }
     if (err instanceof Error && err.name === "SearchSpaceError") {
-      throw new TRPCError({ code: "BAD_REQUEST", message: `searchSpace: ${err.message}`, cause: err });
+      // Each problem under its own field (searchSpace.<name>...), as a schema failure would be.
+      throw fieldErrors(
+        (err as SearchSpaceError).fields.map((i) => ({
+          path: ["searchSpace", ...(i.path === "(document)" ? [] : i.path.split("."))],
+          message: i.message,
+        })),
+      );
     }
     throw err;
   }

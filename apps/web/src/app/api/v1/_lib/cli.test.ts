@@ -170,7 +170,7 @@ describe("hens CLI", () => {
   it("the installed `hens` binary starts", () => {
     const result = spawnSync(process.execPath, [path.resolve("node_modules/.bin/hens"), "--help"], {
       encoding: "utf8",
-      timeout: 20_000,
+      timeout: 60_000,
     });
     expect(result.stdout).toContain("hens study create -f study.yaml");
     expect(result.status).toBe(0);

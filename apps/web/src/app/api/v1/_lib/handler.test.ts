@@ -531,3 +531,37 @@ describe("datasets through REST", () => {
     expect((await json(ok))["nPoints"]).toBe(3_000);
   }, 120_000);
 });
+
+describe("quotas and limits through REST", () => {
+  it("a study over a limit is 400 naming the field; time budgets are set and in the OpenAPI body", async () => {
+    const t = await seedToken(tdb.db, { orgId: a.org.id, userId: a.users.MEMBER.id, scopes: ALL_SCOPES });
+    const over = await rest("POST", `/orgs/${a.org.slug}/studies`, {
+      token: t.token,
+      body: { name: "huge", replicas: 2000, trials: 1000, maxEpochs: 100000, parallelism: 8 },
+    });
+    expect(over.status).toBe(400);
+    const error = (await json(over))["error"];
+    expect(error["fieldErrors"]["replicas"]).toContain("replicas × folds × maxEpochs × parameters");
+    expect(error["fieldErrors"]["replicas"]).toContain("HENS_TRIAL_MAX_COMPUTE");
+    const budgeted = await rest("POST", `/orgs/${a.org.slug}/studies`, {
+      token: t.token,
+      body: {
+        name: "budgeted",
+        replicas: 2,
+        trials: 2,
+        maxWallSeconds: 600,
+        maxGpuSeconds: 300,
+        maxTrialSeconds: 30,
+      },
+    });
+    expect(budgeted.status).toBe(201);
+    const study = await tdb.db.study.findFirstOrThrow({ where: { orgId: a.org.id, name: "budgeted" } });
+    expect([study.maxWallSeconds, study.maxGpuSeconds, study.maxTrialSeconds]).toEqual([600, 300, 30]);
+    const doc = await json(await rest("GET", "/openapi.json"));
+    const body =
+      doc["paths"]["/orgs/{org}/studies"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    expect(Object.keys(body["properties"])).toEqual(
+      expect.arrayContaining(["maxWallSeconds", "maxGpuSeconds", "maxTrialSeconds"]),
+    );
+  });
+});

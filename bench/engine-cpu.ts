@@ -1,0 +1,191 @@
+/**
+ * The fused CPU kernel (packages/engine/src/kernel/cpu) on the reference workload — MLP 2→25→20→8,
+ * N=4000, full-batch Adam, MSE, tanh, fp32 — against PyTorch's batched CPU training in the same run
+ * (its better of OMP_NUM_THREADS 1 and 2 per R), plus memory per replica. Part of `npm run
+ * bench:engine`; alone: `npx tsx bench/engine.ts --cpu-kernel-only`.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { CpuMlpEnsemble } from "../packages/engine/src/kernel/cpu/ensemble.ts";
+import { type CpuBuild, loadCpuKernel } from "../packages/engine/src/kernel/cpu/load.ts";
+
+const N = 4000;
+const sizes = [2, 25, 20, 8];
+const torchScript = "/work/shared/reference/torch_ensemble_bench.py";
+const python = "/usr/bin/python3";
+/** 2 cores × 8 AVX2 lanes × 2 FMA ports × 2 flops × 2.45 GHz ≈ 157; SIMD128 has half the lanes. */
+const peakPerThread: Record<string, number> = { native: 78.5, wasm: 39, "wasm-relaxed": 39 };
+
+export interface KernelRow {
+  path: string;
+  device: string;
+  R: number;
+  threads: number;
+  replicaStepsPerS: number;
+  msPerStep: number;
+  gflops: number;
+  shareOfPeak?: number;
+  vsTorch?: number;
+  load: number;
+}
+
+const flops = (R: number) => 6 * N * R * (2 * 25 + 25 * 20 + 20 * 8);
+
+/** The same data as the PyTorch script's: x log-spaced then linear, targets sin(x·w + phase_r). */
+function workload(R: number) {
+  const xs: number[] = [];
+  for (let i = 0; i < N / 2; i++) xs.push(10 ** (-5 + (4.999 * i) / (N / 2 - 1)));
+  for (let i = 0; i < N / 2; i++) xs.push(0.1 + (0.899 * i) / (N / 2 - 1));
+  const w = [1, 2, 3, 5, 7, 11, 13, 17];
+  const targets = new Float32Array(R * N * 8);
+  for (let r = 0; r < R; r++)
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < 8; k++)
+        targets[(r * N + n) * 8 + k] = Math.sin(xs[n]! * w[k]! + ((r * 2.399) % 6.283));
+  const P = 2 * 25 + 25 + 25 * 20 + 20 + 20 * 8 + 8;
+  const params = new Float32Array(R * P);
+  const lims = [Math.sqrt(6 / 27), Math.sqrt(6 / 45), Math.sqrt(6 / 28)];
+  let s = 12345;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  for (let r = 0; r < R; r++) {
+    let o = r * P;
+    for (let l = 0; l < 3; l++) {
+      const n = sizes[l]! * sizes[l + 1]!;
+      for (let i = 0; i < n; i++) params[o + i] = (2 * u() - 1) * lims[l]!;
+      o += n + sizes[l + 1]!; // zero biases
+    }
+  }
+  return { inputs: xs.flatMap((x) => [x, Math.log(x)]), targets, params };
+}
+
+const load1 = async () => (await import("node:os")).loadavg()[0]!;
+
+async function timeKernel(build: CpuBuild, threads: number, R: number, budgetMs: number): Promise<number> {
+  const kernel = loadCpuKernel(build)!;
+  const ens = await CpuMlpEnsemble.create(
+    {
+      sizes,
+      activation: "tanh",
+      optimiser: "adam",
+      rows: Array.from({ length: R }, () => ({ learningRate: 1e-3 })),
+      ...workload(R),
+    },
+    { threads, kernel },
+  );
+  try {
+    await ens.run(1);
+    // report points every 10 steps, as a trainer reads back
+    const chunk = Math.max(1, Math.min(10, Math.ceil(2000 / R)));
+    let steps = 0;
+    const t0 = performance.now();
+    while (steps < 3 || performance.now() - t0 < budgetMs) {
+      await ens.run(chunk);
+      ens.losses();
+      steps += chunk;
+    }
+    return (performance.now() - t0) / steps;
+  } finally {
+    ens.dispose();
+  }
+}
+
+function torchMs(Rs: number[], threads: number, budget: number): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!existsSync(torchScript) || !existsSync(python)) return out;
+  const r = spawnSync(python, [torchScript, "cpu", Rs.join(","), String(budget)], {
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+  });
+  for (const l of r.stdout.split("\n").filter((x) => x.startsWith("RESULT "))) {
+    const j = JSON.parse(l.slice(7)) as { R: number; ms_step_synced: number; ms_step_pipelined: number };
+    out.set(j.R, Math.min(j.ms_step_synced, j.ms_step_pipelined));
+  }
+  return out;
+}
+
+export async function cpuKernelRows(quick: boolean): Promise<{ rows: KernelRow[]; memory: object[] }> {
+  const Rs = quick ? [1, 10] : [1, 10, 100, 1000];
+  const budget = quick ? 300 : 1500;
+  const rows: KernelRow[] = [];
+  const builds = (["wasm", "native"] as CpuBuild[]).filter((b) => loadCpuKernel(b));
+  for (const R of Rs)
+    for (const build of builds)
+      for (const threads of [1, 2]) {
+        const ms = await timeKernel(build, threads, R, budget);
+        const gflops = flops(R) / ms / 1e6;
+        rows.push({
+          path: `cpu-kernel-${build}`,
+          device: build === "native" ? "cpu avx2+fma" : "cpu wasm simd128",
+          R,
+          threads,
+          msPerStep: ms,
+          replicaStepsPerS: (R / ms) * 1e3,
+          gflops,
+          shareOfPeak: gflops / (peakPerThread[build]! * 2),
+          load: await load1(),
+        });
+      }
+  const t1 = torchMs(Rs, 1, budget / 1000);
+  const t2 = torchMs(Rs, 2, budget / 1000);
+  for (const R of Rs) {
+    const a = t1.get(R);
+    const b = t2.get(R);
+    if (a === undefined && b === undefined) continue;
+    const best = Math.min(a ?? Number.POSITIVE_INFINITY, b ?? Number.POSITIVE_INFINITY);
+    const gflops = flops(R) / best / 1e6;
+    rows.push({
+      path: "torch-cpu-batched-eager",
+      device: "cpu",
+      R,
+      threads: best === a ? 1 : 2,
+      msPerStep: best,
+      replicaStepsPerS: (R / best) * 1e3,
+      gflops,
+      shareOfPeak: gflops / 157,
+      vsTorch: 1,
+      load: await load1(),
+    });
+    for (const row of rows)
+      if (row.R === R && row.path.startsWith("cpu-kernel")) row.vsTorch = best / row.msPerStep;
+  }
+  // memory per replica: the shared region and the process's resident growth, R = 10 … 5000
+  const memory: object[] = [];
+  for (const R of quick ? [10, 100] : [10, 100, 1000, 5000]) {
+    const before = process.memoryUsage().rss;
+    const build = builds.includes("native") ? "native" : "wasm";
+    const ens = await CpuMlpEnsemble.create(
+      {
+        sizes,
+        activation: "tanh",
+        optimiser: "adam",
+        rows: Array.from({ length: R }, () => ({ learningRate: 1e-3 })),
+        ...workload(R),
+      },
+      { threads: 2, kernel: loadCpuKernel(build)! },
+    );
+    await ens.run(1);
+    const rss = process.memoryUsage().rss - before;
+    memory.push({
+      build,
+      R,
+      regionBytesPerReplica: Math.round(ens.regionBytes / R),
+      rssBytesPerReplica: Math.round(rss / R),
+    });
+    ens.dispose();
+  }
+  return { rows, memory };
+}
+
+export function printKernelRows(rows: KernelRow[], memory: object[]): void {
+  console.log(
+    `\nfused CPU kernel vs PyTorch CPU (MLP 2-25-20-8, N=${N}, Adam, fp32)\n${"path".padEnd(26)} ${"R".padStart(5)} ${"thr".padStart(3)} ${"ms/step".padStart(9)} ${"repl-steps/s".padStart(12)} ${"GFLOP/s".padStart(8)} ${"peak".padStart(5)} ${"vs torch".padStart(8)} ${"load".padStart(5)}`,
+  );
+  for (const r of rows)
+    console.log(
+      `${r.path.padEnd(26)} ${String(r.R).padStart(5)} ${String(r.threads).padStart(3)} ${r.msPerStep.toFixed(2).padStart(9)} ${r.replicaStepsPerS.toFixed(0).padStart(12)} ${r.gflops.toFixed(1).padStart(8)} ${`${((r.shareOfPeak ?? 0) * 100).toFixed(0)}%`.padStart(5)} ${(r.vsTorch?.toFixed(2) ?? "-").padStart(8)} ${r.load.toFixed(1).padStart(5)}`,
+    );
+  for (const m of memory) console.log(JSON.stringify(m));
+}

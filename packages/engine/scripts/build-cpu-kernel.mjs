@@ -1,0 +1,112 @@
+/**
+ * Builds the fused CPU kernel (src/kernel/cpu/kernel.c) two ways:
+ *   node scripts/build-cpu-kernel.mjs wasm     → src/kernel/cpu/kernel.wasm (committed; needs clang + lld)
+ *   node scripts/build-cpu-kernel.mjs native   → native/cpu-kernel.node (AVX2/FMA N-API addon; needs cc
+ *                                                 and Node's headers), skipped cleanly without them
+ * The native build is a plain C compiler call, not node-gyp: two C files and one link need no Python,
+ * no gyp and no download, and the install step can tell "no toolchain" from a failure in one line.
+ * `npm install` runs the native build (packages/engine postinstall) and never fails because of it.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const engine = join(dirname(fileURLToPath(import.meta.url)), "..");
+const src = join(engine, "src/kernel/cpu");
+
+/** The clang command line of the WebAssembly build (the wasm-matches-source test runs the same one). */
+export function wasmArgs(out) {
+  return [
+    "--target=wasm32",
+    "-O3",
+    "-msimd128",
+    "-matomics",
+    "-mbulk-memory",
+    "-mmutable-globals",
+    // no FMA contraction: the plain SIMD128 build has no fused multiply-add anyway
+    "-ffp-contract=off",
+    "-nostdlib",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wl,--no-entry",
+    "-Wl,--import-memory",
+    "-Wl,--shared-memory",
+    "-Wl,--max-memory=4294967296",
+    "-Wl,--export=kernel_run",
+    "-Wl,--export=kernel_lanes",
+    "-Wl,--export=kernel_block",
+    "-Wl,--export=__heap_base",
+    // each worker's instance gets its own stack in the shared memory
+    "-Wl,--export=__stack_pointer",
+    "-o",
+    out,
+    "kernel.c",
+  ];
+}
+
+export function buildWasm(out = join(src, "kernel.wasm")) {
+  execFileSync("clang", wasmArgs(out), { cwd: src, stdio: "inherit" });
+  return out;
+}
+
+export const nativeAddon = join(engine, "native/cpu-kernel.node");
+
+export function buildNative(out = nativeAddon) {
+  mkdirSync(dirname(out), { recursive: true });
+  const cc = process.env.CC ?? "cc";
+  const include = join(dirname(dirname(process.execPath)), "include/node");
+  const headers = [
+    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, "include/node"),
+    include,
+  ]
+    .filter(Boolean)
+    .find((d) => existsSync(join(d, "node_api.h")));
+  if (!headers) throw new Error("Node's headers (node_api.h) not found");
+  const tmp = `${out}.${process.pid}`;
+  const common = ["-O3", "-fPIC", "-Wall", "-Wextra", "-Werror", "-I", src];
+  execFileSync(cc, [
+    ...common,
+    "-mavx2",
+    "-mfma",
+    "-ffp-contract=fast",
+    "-c",
+    join(src, "kernel.c"),
+    "-o",
+    `${tmp}.k.o`,
+  ]);
+  execFileSync(cc, [...common, "-I", headers, "-c", join(src, "napi.c"), "-o", `${tmp}.n.o`]);
+  execFileSync(cc, ["-shared", "-o", tmp, `${tmp}.k.o`, `${tmp}.n.o`]);
+  execFileSync("rm", ["-f", `${tmp}.k.o`, `${tmp}.n.o`]);
+  renameSync(tmp, out);
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const what = process.argv[2];
+  if (what === "wasm") console.log(`built ${relative(process.cwd(), buildWasm())}`);
+  else if (what === "native") {
+    try {
+      if (process.arch !== "x64" || process.platform !== "linux")
+        throw new Error(`${process.platform}/${process.arch}`);
+      const newest = Math.max(
+        ...["kernel.c", "kernel.h", "napi.c"].map((f) => statSync(join(src, f)).mtimeMs),
+      );
+      // the root and the engine's postinstall both ask: build once
+      if (
+        existsSync(nativeAddon) &&
+        statSync(nativeAddon).mtimeMs > newest &&
+        !process.argv.includes("--force")
+      )
+        console.log("cpu kernel: native addon up to date");
+      else console.log(`cpu kernel: built ${relative(process.cwd(), buildNative())}`);
+    } catch (e) {
+      // never fails the install: the WebAssembly build is the fallback
+      console.log(`cpu kernel: native build skipped (${e instanceof Error ? e.message.split("\n")[0] : e})`);
+    }
+  } else {
+    console.error("usage: build-cpu-kernel.mjs wasm|native");
+    process.exit(2);
+  }
+}
