@@ -138,3 +138,83 @@ it("trials of a dataset study share one built dataset (bounded cache), not one b
   await cache.get(db, { orgId: org.id, datasetId: ds.id }, build);
   expect(cache.builds).toBe(4);
 }, 180_000);
+
+it("while the runner builds a large-block dataset, its trial's heartbeat keeps being written", async () => {
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  // one sub-dataset with a normalisation uncertainty: one dense 2,000 × 2,000 block (seconds to factorise)
+  const m = 2_000;
+  const json = {
+    subsets: [
+      {
+        name: "dense",
+        inputs: Array.from({ length: m }, (_, i) => [i / m]),
+        values: Array.from({ length: m }, (_, i) => 1 + (i % 7) / 10),
+        stat: Array.from({ length: m }, () => 0.05),
+        normalisation: 0.02,
+      },
+    ],
+  };
+  const ds = await db.dataset.create({
+    data: { orgId: org.id, name: "dense", kind: "tabular", nPoints: m, summary: {}, data: json },
+  });
+  const jobs: TrialJob[] = [];
+  const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
+  await createStudy(db, enqueuer, {
+    orgId: org.id,
+    ownerId: user.id,
+    spec: createStudyInputSchema.parse({
+      name: "dense",
+      task: { kind: "dataset", datasetId: ds.id },
+      replicas: 2,
+      trials: 1,
+      folds: 1,
+      maxEpochs: 10,
+      parallelism: 1,
+      seed: 7,
+    }),
+  });
+  const trialId = jobs[0]!.trialId;
+  const heartbeatAt = async () =>
+    (await db.trial.findFirstOrThrow({ where: { id: trialId, orgId: org.id } })).heartbeatAt?.getTime();
+  /** Heartbeat writes seen while the build had not finished. */
+  let seenDuringBuild = 0;
+  class ObservedCache extends DatasetTaskCache {
+    override get(...[d, ref, build]: Parameters<DatasetTaskCache["get"]>) {
+      return super.get(d, ref, async (j) => {
+        let settled = false;
+        const task = Promise.resolve(build(j)).finally(() => {
+          settled = true;
+        });
+        let last = await heartbeatAt();
+        // the build's promise settles only after the factorisation: a heartbeat that changes before
+        // then was written while it ran (impossible if it held this event loop)
+        while (!settled && seenDuringBuild < 3) {
+          await new Promise((r) => setTimeout(r, 10));
+          const now = await heartbeatAt();
+          if (now !== last && !settled) seenDuringBuild++;
+          last = now;
+        }
+        return task;
+      });
+    }
+  }
+  let tick = 0;
+  const base = Date.now();
+  const outcome = await processTrialJob(
+    {
+      db,
+      enqueuer,
+      runnerId: null as unknown as string,
+      backend: "cpu",
+      heartbeatMs: 20,
+      // each write a distinct time: the clock is the only thing mocked
+      now: () => new Date(base + 1_000 * tick++),
+      datasetTasks: new ObservedCache(1),
+    },
+    jobs[0]!,
+    new AbortController().signal,
+  );
+  expect(seenDuringBuild).toBe(3);
+  expect(outcome.kind).toBe("complete");
+}, 300_000);

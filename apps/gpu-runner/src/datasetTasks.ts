@@ -12,7 +12,8 @@ export interface DatasetTask {
  * blocks and their Cholesky factors are built once per dataset version, not once per trial. Datasets
  * are immutable once stored (upload creates, delete removes), so the row id is its version.
  * Least-recently used first out, at most `capacity` datasets (each up to the dataset limits' block
- * entries, twice: covariance and factor).
+ * entries, twice: covariance and factor). The runner builds with buildRunnerTask: the factorisation
+ * runs in worker threads, so heartbeats keep being written meanwhile.
  */
 export class DatasetTaskCache {
   private readonly entries = new Map<string, Promise<DatasetTask>>();
@@ -24,7 +25,7 @@ export class DatasetTaskCache {
   get(
     db: Db,
     ref: { orgId: string; datasetId: string },
-    build: (json: unknown) => Task,
+    build: (json: unknown) => Task | Promise<Task>,
   ): Promise<DatasetTask> {
     const key = `${ref.orgId}/${ref.datasetId}`;
     const hit = this.entries.get(key);
@@ -39,7 +40,7 @@ export class DatasetTaskCache {
         select: { data: true },
       });
       this.builds++;
-      return { json: row.data, task: build(row.data) };
+      return { json: row.data, task: await build(row.data) };
     })();
     this.entries.set(key, loading);
     // a failed load or build is not kept: the next trial tries again (and fails with its own error)

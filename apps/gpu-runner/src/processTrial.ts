@@ -95,6 +95,20 @@ export function loadEngine(): Promise<Engine> {
   return engine;
 }
 
+/**
+ * A stored dataset's task, its covariance factorised in worker threads so this event loop keeps
+ * writing heartbeats (a dense 5,000-point block takes tens of seconds, longer than STALE_AFTER_MS).
+ * The upload's limits, with a longer time budget: the dataset was accepted already, and a loaded
+ * runner may factorise slower than the web did.
+ */
+export function buildRunnerTask(engine: Engine, json: unknown) {
+  return engine.buildTabularTaskOffThread(json, {
+    ...engine.DEFAULT_DATASET_LIMITS,
+    validationMs: RUNNER_DATASET_BUILD_MS,
+  });
+}
+export const RUNNER_DATASET_BUILD_MS = 30 * 60_000;
+
 /** Built dataset tasks when the caller passes none (the runner passes one sized by RUNNER_DATASET_CACHE). */
 const datasetTasks = new DatasetTaskCache();
 
@@ -179,6 +193,13 @@ export async function processTrialJob(
   // A hint for live pages; not on the path to the trial's start.
   notifyStudy(db, { ...ref, kind: "trial" }).catch(() => undefined);
 
+  // Preparing (the engine, the dataset's covariance factor: tens of seconds for a large block, off this
+  // event loop) is part of the claimed attempt: its heartbeat is written meanwhile, so the trial is
+  // not taken as stale before its training starts. Each attempt's own heartbeat takes over below.
+  const preparing = setInterval(() => {
+    heartbeatTrial(db, trial.id, trial.attempt, now()).catch(() => undefined);
+  }, deps.heartbeatMs);
+
   // Decentralized: this worker proposes its next configuration from the shared history while its
   // trial runs (the trial itself is in that history as pending), as DeepHyper's workers do.
   const proposal: Promise<Record<string, ParamValue> | undefined> =
@@ -211,7 +232,7 @@ export async function processTrialJob(
         ? await (deps.datasetTasks ?? datasetTasks).get(
             db,
             { orgId: study.orgId, datasetId: study.datasetId },
-            engine.buildTabularTask,
+            (json) => buildRunnerTask(engine, json),
           )
         : undefined;
       const dataset = prepared?.json;
@@ -252,6 +273,7 @@ export async function processTrialJob(
     }, deps.heartbeatMs);
   }
   try {
+    clearInterval(preparing);
     const attempts = members.map((m, i) =>
       startAttempt(deps, {
         study,
@@ -281,6 +303,7 @@ export async function processTrialJob(
     });
     return outcomes[0]!;
   } finally {
+    clearInterval(preparing);
     if (studyPoll) clearInterval(studyPoll);
     // the job's slot was busy until the whole pack ended
     deps.onEnd?.(trial.id);

@@ -17,7 +17,12 @@ export {
   datasetLimitVariables,
 } from "./data/limits.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
-export { type DatasetValidation, INLINE_VALIDATION_WORK, validateDataset } from "./data/validate.ts";
+export {
+  buildDatasetOffThread,
+  type DatasetValidation,
+  INLINE_VALIDATION_WORK,
+  validateDataset,
+} from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
 export {
   averageBest,
@@ -61,7 +66,7 @@ export {
   trialSpecSchema,
 } from "./spec.ts";
 export { buildClosureTask } from "./tasks/closure.ts";
-export { buildTabularTask, csvToDatasetJson } from "./tasks/tabular.ts";
+export { buildTabularTask, buildTabularTaskOffThread, csvToDatasetJson } from "./tasks/tabular.ts";
 export type { Task } from "./tasks/task.ts";
 export { trainOn, trainPackedOn } from "./train/host.ts";
 export {

@@ -129,11 +129,13 @@ export class BlockMatrix {
 
   /**
    * The block-wise lower Cholesky factor, in this layout. Throws NotPositiveDefiniteError whose pivot
-   * is the global index of the failing point.
+   * is the global index of the failing point. With `owned`, only those blocks (the others stay zero):
+   * one thread's share (blockOwners).
    */
-  factor(): BlockMatrix {
+  factor(owned?: (block: number) => boolean): BlockMatrix {
     const out = new Float64Array(this.entries.length);
     for (let b = 0; b < this.nBlocks; b++) {
+      if (owned && !owned(b)) continue;
       const at = this.entryStart[b]!;
       if (this.blockSize(b) === 1) {
         // an uncorrelated point (most of a large dataset): √variance, as the general loop computes it
@@ -247,6 +249,27 @@ export class BlockMatrix {
   }
 }
 
+/**
+ * Which of `threads` threads factorises each block: blocks by decreasing work (m³), each to the
+ * least-loaded thread so far (ties to the lower thread). Deterministic in the layout, so every thread
+ * and the caller that merges their factors compute the same owners.
+ */
+export function blockOwners(cov: BlockMatrix, threads: number): Int32Array {
+  const owner = new Int32Array(cov.nBlocks);
+  if (threads <= 1) return owner;
+  const load = new Float64Array(threads);
+  const byWork = Array.from({ length: cov.nBlocks }, (_, b) => b).sort(
+    (x, y) => cov.blockSize(y) - cov.blockSize(x) || x - y,
+  );
+  for (const b of byWork) {
+    let t = 0;
+    for (let u = 1; u < threads; u++) if (load[u]! < load[t]!) t = u;
+    owner[b] = t;
+    load[t] = load[t]! + cov.blockSize(b) ** 3;
+  }
+  return owner;
+}
+
 /** Connected components of a dense matrix's non-zero pattern (lower triangle), each ascending. */
 export function connectedBlocks(c: { n: number; row: (i: number) => ArrayLike<number> }): number[][] {
   const n = c.n;
@@ -333,4 +356,29 @@ export function inverseFactors(
   points: Iterable<number>,
 ): { points: number[]; inverse: SquareMatrix }[] {
   return cov.restrict(points).map((p) => ({ points: p.points, inverse: invertLower(cholesky(p.matrix)) }));
+}
+
+/**
+ * The trainers' block whitening matrix, [nBlocks][B][B] float32 (B the largest block): for each
+ * point set and each block it touches, L_S⁻¹ over the set's points of that block, at their slots
+ * (row = output slot, column = input slot; `transposed` swaps them for a right multiplication); zero
+ * elsewhere. The sets must be disjoint (a member's training and validation points share one matrix).
+ * The one home of this scatter for kernel/task.ts and train/whitening.ts.
+ */
+export function blockWhitening(cov: BlockMatrix, sets: Iterable<number>[], transposed = false): Float32Array {
+  const B = cov.maxBlockSize;
+  const { blockOf, slot } = cov;
+  const out = new Float32Array(cov.nBlocks * B * B);
+  for (const set of sets)
+    for (const { points, inverse } of inverseFactors(cov, set)) {
+      const at = blockOf[points[0]!]! * B * B;
+      const m = points.length;
+      for (let a = 0; a < m; a++)
+        for (let c = 0; c <= a; c++) {
+          const row = slot[points[a]!]!;
+          const col = slot[points[c]!]!;
+          out[at + (transposed ? col * B + row : row * B + col)] = inverse.data[a * m + c]!;
+        }
+    }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { NotPositiveDefiniteError, subMatrix } from "../linalg.ts";
-import { BlockMatrix, connectedBlocks } from "./covariance.ts";
+import { BlockMatrix, blockOwners, connectedBlocks } from "./covariance.ts";
 import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "./limits.ts";
 
 /**
@@ -170,6 +170,8 @@ export class DatasetError extends Error {
     /** The message without the path. */
     readonly detail: string,
     readonly path: (string | number)[],
+    /** The covariance block whose factorisation failed, if that is the error. */
+    readonly block?: number,
   ) {
     super(`${path.length ? path.join(".") + ": " : ""}${detail}`);
   }
@@ -367,6 +369,35 @@ function buildCovariance(
 }
 
 /**
+ * How buildDataset gets the covariance factor: factorised here (the default), only one thread's share
+ * of the blocks (`share`, as blockOwners splits them; the other blocks stay zero), or assembled from
+ * every thread's share (`shares[t]`: thread t's factor entries in the covariance's block layout,
+ * computed off the event loop by data/validate.ts).
+ */
+export interface DatasetFactor {
+  share?: { thread: number; threads: number };
+  shares?: Float64Array[];
+}
+
+const ownedBy = (owners: Int32Array, thread: number) => (b: number) => owners[b] === thread;
+
+/** The factor from the threads' shares: each block's entries copied from the thread that owns it. */
+function mergeShares(cov: BlockMatrix, shares: Float64Array[]): BlockMatrix {
+  for (const f of shares)
+    if (f.length !== cov.entries.length)
+      throw new Error(`dataset: a factor share of ${f.length} entries for ${cov.entries.length}`);
+  const owners = blockOwners(cov, shares.length);
+  const out = shares.length === 1 ? shares[0]! : new Float64Array(cov.entries.length);
+  if (shares.length > 1)
+    for (let b = 0; b < cov.nBlocks; b++) {
+      const from = cov.entryStart[b]!;
+      const to = cov.entryStart[b + 1]!;
+      out.set(shares[owners[b]!]!.subarray(from, to), from);
+    }
+  return new BlockMatrix(cov.n, cov.order, cov.pointStart, out);
+}
+
+/**
  * Parse, validate and assemble a dataset; throws DatasetError (or DatasetLimitError) naming the field
  * at fault. The covariance is built and factorised per correlated block: Σ n_b² memory and Σ n_b³ / 3
  * work, within the limits, checked before any block is allocated.
@@ -375,6 +406,7 @@ export function buildDataset(
   json: unknown,
   pathPrefix: (string | number)[] = [],
   limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  factor: DatasetFactor = {},
 ): Dataset {
   const ds = parseDatasetJson(json, limits, pathPrefix);
   const inputs: number[][] = [];
@@ -401,12 +433,15 @@ export function buildDataset(
   const { cov, blockSource } = buildCovariance(ds, subsets, central, limits, pathPrefix);
   let chol: BlockMatrix;
   try {
-    chol = cov.factor();
+    chol = factor.shares
+      ? mergeShares(cov, factor.shares)
+      : cov.factor(factor.share && ownedBy(blockOwners(cov, factor.share.threads), factor.share.thread));
   } catch (e) {
     if (e instanceof NotPositiveDefiniteError)
       throw new DatasetError(
         `covariance is not symmetric positive definite (Cholesky pivot ${e.pivot} = ${e.value})`,
         [...pathPrefix, ...blockSource(cov.blockOf[e.pivot]!)],
+        cov.blockOf[e.pivot]!,
       );
     throw e;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { DatasetJson } from "./dataset.ts";
+import { buildDataset, type DatasetJson } from "./dataset.ts";
 import { DatasetLimitError, DEFAULT_DATASET_LIMITS } from "./limits.ts";
-import { validateDataset } from "./validate.ts";
+import { buildDatasetOffThread, validateDataset } from "./validate.ts";
 
 /** One sub-dataset of m points with a normalisation uncertainty: one dense m × m block. */
 const correlated = (m: number, normalisation = 0.03): DatasetJson => ({
@@ -68,4 +68,46 @@ describe("dataset validation off the event loop", () => {
     expect(v.offThread).toBe(true);
     expect(ticks).toBeGreaterThanOrEqual(3);
   }, 120_000);
+
+  it("the runner's build: factors from two threads' shares equal the one-thread build, bit for bit", async () => {
+    // five correlated sub-datasets of different sizes (split over two threads) and stat-only points
+    const json: DatasetJson = {
+      subsets: [
+        ...[40, 7, 25, 60, 3].map((m, b) => ({
+          ...correlated(m, 0.02 + b / 100).subsets[0]!,
+          name: `e${b}`,
+        })),
+        { name: "stat", inputs: [[0.5], [0.6]], values: [1, 2], stat: [0.1, 0.2] },
+      ],
+    };
+    const inline = buildDataset(json);
+    const off = await buildDatasetOffThread(json);
+    expect(off.chol.nBlocks).toBe(7);
+    expect(Array.from(off.chol.entries)).toEqual(Array.from(inline.chol.entries));
+    expect(Array.from(off.cov.entries)).toEqual(Array.from(inline.cov.entries));
+  }, 60_000);
+
+  it("of two failing blocks on different threads, the first one's sub-dataset is named", async () => {
+    // one systematic and no statistical errors: a rank-one block, its second pivot exactly zero
+    const rankOne = (name: string, m: number) => ({
+      name,
+      inputs: Array.from({ length: m }, (_, i) => [i / m]),
+      values: Array.from({ length: m }, () => 1),
+      sys: Array.from({ length: m }, () => [0.5]),
+    });
+    const json: DatasetJson = {
+      subsets: [
+        { ...correlated(30).subsets[0]!, name: "ok" },
+        rankOne("first", 8),
+        { ...correlated(20).subsets[0]!, name: "fine" },
+        rankOne("second", 50),
+      ],
+    };
+    await expect(buildDatasetOffThread(json, DEFAULT_DATASET_LIMITS, ["data"])).rejects.toThrow(
+      /^data\.subsets\.1: covariance is not symmetric positive definite/,
+    );
+    await expect(validateDataset(json, DEFAULT_DATASET_LIMITS, ["data"], 0)).rejects.toThrow(
+      /^data\.subsets\.1: /,
+    );
+  }, 60_000);
 });

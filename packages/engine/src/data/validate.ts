@@ -1,16 +1,24 @@
 import { Worker } from "node:worker_threads";
-import { buildDataset, DatasetError, type ParsedDatasetJson, parseDatasetJson } from "./dataset.ts";
+import {
+  buildDataset,
+  type Dataset,
+  DatasetError,
+  type ParsedDatasetJson,
+  parseDatasetJson,
+} from "./dataset.ts";
 import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "./limits.ts";
 
 /** What the worker answers (validate.worker.ts). */
 export type WorkerReply =
-  | { ok: true; nBlocks: number; maxBlockPoints: number }
+  | { ok: true; nBlocks: number; maxBlockPoints: number; factor?: Float64Array }
   | {
       ok: false;
       kind: "limit" | "dataset" | "internal";
       path: (string | number)[];
       detail: string;
       limit?: keyof DatasetLimits;
+      /** The covariance block whose factorisation failed. */
+      block?: number;
     };
 
 /**
@@ -81,14 +89,65 @@ export async function validateDataset(
     buildDataset(json, prefix, limits);
     return { json, offThread: false };
   }
+  await factoriseOffThread(json, prefix, limits, false);
+  return { json, offThread: true };
+}
+
+/**
+ * A dataset built with its covariance factorised off the event loop (the runner's build, issue 13: a
+ * dense 5,000-point block holds a thread for tens of seconds, longer than a heartbeat may lapse). The
+ * factor's entries come back from the workers; the covariance blocks (Σ m² k work) and the rest are
+ * rebuilt here. Same errors, budgets and queue as validateDataset.
+ */
+export async function buildDatasetOffThread(
+  input: unknown,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  prefix: (string | number)[] = [],
+): Promise<Dataset> {
+  const json = parseDatasetJson(input, limits, prefix);
+  const shares = await factoriseOffThread(json, prefix, limits, true);
+  return buildDataset(json, prefix, limits, { shares });
+}
+
+/**
+ * Threads the factorisation is split over: independent blocks go to different threads (blockOwners),
+ * two when at least two sub-datasets are correlated. A full covariance's blocks are found only when it
+ * is built, so it stays on one.
+ */
+export const FACTOR_THREADS = 2;
+function factorThreads(json: ParsedDatasetJson): number {
+  if (json.covariance) return 1;
+  const correlated = json.subsets.filter((s) => s.sys || (s.normalisation && s.normalisation > 0));
+  return correlated.length >= 2 ? FACTOR_THREADS : 1;
+}
+
+/**
+ * Build and factorise the covariance in worker threads, each its share of the blocks; their factor
+ * shares when asked. Of several refusals the first block's is thrown, as one thread factorising in
+ * block order would; a budget exceeded ends the other workers.
+ */
+async function factoriseOffThread(
+  json: ParsedDatasetJson,
+  prefix: (string | number)[],
+  limits: DatasetLimits,
+  wantFactor: boolean,
+): Promise<Float64Array[]> {
   const release = await slot(limits.validationConcurrency);
+  const abort = new AbortController();
   try {
-    const reply = await runWorker(json, prefix, limits);
-    if (reply.ok) return { json, offThread: true };
-    if (reply.kind === "limit") throw new DatasetLimitError(reply.path, reply.detail, reply.limit!);
-    if (reply.kind === "dataset") throw new DatasetError(reply.detail, reply.path);
-    throw new Error(`dataset validation failed: ${reply.detail}`);
+    const threads = factorThreads(json);
+    const replies = await Promise.all(
+      Array.from({ length: threads }, (_, thread) =>
+        runWorker({ json, prefix, limits, share: { thread, threads }, wantFactor }, abort.signal),
+      ),
+    );
+    const failed = replies.filter((r) => !r.ok).sort((x, y) => (x.block ?? -1) - (y.block ?? -1))[0];
+    if (failed?.kind === "limit") throw new DatasetLimitError(failed.path, failed.detail, failed.limit!);
+    if (failed?.kind === "dataset") throw new DatasetError(failed.detail, failed.path);
+    if (failed) throw new Error(`dataset validation failed: ${failed.detail}`);
+    return replies.map((r) => (r.ok ? (r.factor ?? new Float64Array(0)) : new Float64Array(0)));
   } catch (e) {
+    abort.abort();
     if (e instanceof BudgetExceeded) throw new DatasetError(e.message, covarianceField(json, prefix));
     throw e;
   } finally {
@@ -98,13 +157,21 @@ export async function validateDataset(
 
 class BudgetExceeded extends Error {}
 
+class Aborted extends Error {}
+
 function runWorker(
-  json: ParsedDatasetJson,
-  prefix: (string | number)[],
-  limits: DatasetLimits,
+  data: {
+    json: ParsedDatasetJson;
+    prefix: (string | number)[];
+    limits: DatasetLimits;
+    share: { thread: number; threads: number };
+    wantFactor: boolean;
+  },
+  signal: AbortSignal,
 ): Promise<WorkerReply> {
+  const { limits } = data;
   const options = {
-    workerData: { json, prefix, limits },
+    workerData: data,
     resourceLimits: { maxOldGenerationSizeMb: limits.validationHeapMb },
   };
   // In the Next build the bundler rewrites `new Worker(new URL(…, import.meta.url))` to the worker's
@@ -150,5 +217,9 @@ function runWorker(
     worker.once("exit", (code) =>
       settle(() => reject(new Error(`dataset validation worker exited with code ${code}`))),
     );
+    // another thread's share exceeded its budget: this one's answer no longer matters
+    const onAbort = () => settle(() => reject(new Aborted("another share failed")));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   });
 }

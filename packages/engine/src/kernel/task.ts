@@ -5,7 +5,7 @@
  * train/whitening.ts's tensors) reads these.
  */
 
-import { inverseFactors } from "../data/covariance.ts";
+import { blockWhitening } from "../data/covariance.ts";
 import type { Task } from "../tasks/task.ts";
 import type { Member } from "../train/members.ts";
 
@@ -31,19 +31,8 @@ export function whiteningBlocks(task: Task): WhiteningBlocks {
  * included. With e = T − D in block slots, z = W e gives the whitened training residuals at training
  * slots and the validation ones at validation slots: chi2_train = Σ_{a ∈ train} z_a² / |train|.
  */
-export function memberWhitening(task: Task, wb: WhiteningBlocks, m: Member): Float32Array {
-  const { blocks, B, blockOf, slotOf } = wb;
-  const out = new Float32Array(blocks.length * B * B);
-  const cov = task.dataset.cov;
-  for (const set of [m.train, m.validation])
-    for (const { points, inverse } of inverseFactors(cov, set)) {
-      const bi = blockOf[points[0]!]!;
-      const n = points.length;
-      for (let a = 0; a < n; a++)
-        for (let c = 0; c <= a; c++)
-          out[(bi * B + slotOf[points[a]!]!) * B + slotOf[points[c]!]!] = inverse.data[a * n + c]!;
-    }
-  return out;
+export function memberWhitening(task: Task, m: Member): Float32Array {
+  return blockWhitening(task.dataset.cov, [m.train, m.validation]);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { buildDataset, type Dataset, type DatasetJson } from "../data/dataset.ts";
 import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "../data/limits.ts";
+import { buildDatasetOffThread } from "../data/validate.ts";
 import { standardise, type Task } from "./task.ts";
 
 /**
@@ -162,7 +163,21 @@ export function parseTabularSource(source: unknown): DatasetJson {
 }
 
 export function buildTabularTask(source: unknown): Task {
-  const dataset: Dataset = buildDataset(parseTabularSource(source));
+  return tabularTask(buildDataset(parseTabularSource(source)));
+}
+
+/**
+ * buildTabularTask with the covariance factorised in worker threads (data/validate.ts), so the caller's
+ * event loop keeps running (the runner's heartbeats). `limits` bound the build as at upload.
+ */
+export async function buildTabularTaskOffThread(
+  source: unknown,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+): Promise<Task> {
+  return tabularTask(await buildDatasetOffThread(parseTabularSource(source), limits));
+}
+
+function tabularTask(dataset: Dataset): Task {
   const F = dataset.nOutputs;
   const index = Int32Array.from(dataset.outputs, (o, i) => i * F + o);
   return {

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { type BlockMatrix, inverseFactors } from "../data/covariance.ts";
+import { type BlockMatrix, blockWhitening } from "../data/covariance.ts";
 
 /**
  * Per-member chi2 in the training graph. Each stacked member s has its own point set S_s (training or
@@ -49,15 +49,7 @@ export class WhiteningFactors {
         for (const i of set) w[i] = 1 / Math.sqrt(cov.variance(i));
         return w;
       }
-      const w = new Float32Array(nb * B * B);
-      for (const { points, inverse } of inverseFactors(cov, set)) {
-        const bi = blockOf[points[0]!]!;
-        const m = points.length;
-        for (let a = 0; a < m; a++)
-          for (let c = 0; c <= a; c++)
-            w[bi * B * B + slot[points[c]!]! * B + slot[points[a]!]!] = inverse.data[a * m + c]!;
-      }
-      return w;
+      return blockWhitening(cov, [set], true);
     });
   }
   /** Tensors for the members at these indices, in this order. */

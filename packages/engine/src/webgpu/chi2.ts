@@ -182,7 +182,7 @@ export function packMember(
   data[2 * N + G * F] = lambda;
   data[2 * N + G * F + 1] = 1 / Math.max(1, m.train.length);
   data[2 * N + G * F + 2] = 1 / Math.max(1, m.validation.length);
-  return { data, whitening: memberWhitening(task, packed.whitening, m) };
+  return { data, whitening: memberWhitening(task, m) };
 }
 
 function activation(act: Activation): string {
