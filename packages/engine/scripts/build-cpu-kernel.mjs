@@ -16,6 +16,11 @@ const engine = join(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(engine, "src/kernel/cpu");
 
 /** The clang command line of the WebAssembly build (the wasm-matches-source test runs the same one). */
+/** The kernel's C sources (napi.c joins them in the native build). */
+export const sources = ["kernel.c", "member.c"];
+/** Everything the builds read: a change to any of them makes the native addon stale. */
+export const inputs = [...sources, "kernel.h", "member.h", "simd.h", "napi.c"];
+
 export function wasmArgs(out) {
   return [
     "--target=wasm32",
@@ -35,6 +40,7 @@ export function wasmArgs(out) {
     "-Wl,--shared-memory",
     "-Wl,--max-memory=4294967296",
     "-Wl,--export=kernel_run",
+    "-Wl,--export=member_run",
     "-Wl,--export=kernel_lanes",
     "-Wl,--export=kernel_block",
     "-Wl,--export=__heap_base",
@@ -42,7 +48,7 @@ export function wasmArgs(out) {
     "-Wl,--export=__stack_pointer",
     "-o",
     out,
-    "kernel.c",
+    ...sources,
   ];
 }
 
@@ -66,19 +72,14 @@ export function buildNative(out = nativeAddon) {
   if (!headers) throw new Error("Node's headers (node_api.h) not found");
   const tmp = `${out}.${process.pid}`;
   const common = ["-O3", "-fPIC", "-Wall", "-Wextra", "-Werror", "-I", src];
-  execFileSync(cc, [
-    ...common,
-    "-mavx2",
-    "-mfma",
-    "-ffp-contract=fast",
-    "-c",
-    join(src, "kernel.c"),
-    "-o",
-    `${tmp}.k.o`,
-  ]);
+  const objects = sources.map((f, i) => {
+    const o = `${tmp}.${i}.o`;
+    execFileSync(cc, [...common, "-mavx2", "-mfma", "-ffp-contract=fast", "-c", join(src, f), "-o", o]);
+    return o;
+  });
   execFileSync(cc, [...common, "-I", headers, "-c", join(src, "napi.c"), "-o", `${tmp}.n.o`]);
-  execFileSync(cc, ["-shared", "-o", tmp, `${tmp}.k.o`, `${tmp}.n.o`]);
-  execFileSync("rm", ["-f", `${tmp}.k.o`, `${tmp}.n.o`]);
+  execFileSync(cc, ["-shared", "-o", tmp, ...objects, `${tmp}.n.o`]);
+  execFileSync("rm", ["-f", ...objects, `${tmp}.n.o`]);
   renameSync(tmp, out);
   return out;
 }
@@ -91,7 +92,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       if (process.arch !== "x64" || process.platform !== "linux")
         throw new Error(`${process.platform}/${process.arch}`);
       const newest = Math.max(
-        ...["kernel.c", "kernel.h", "napi.c"].map((f) => statSync(join(src, f)).mtimeMs),
+        ...inputs.map((f) => statSync(join(src, f)).mtimeMs),
       );
       // the root and the engine's postinstall both ask: build once
       if (
