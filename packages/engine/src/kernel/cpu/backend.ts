@@ -62,7 +62,7 @@ class CpuTrainingKernel implements TrainingKernel {
 
   constructor(
     private readonly spec: KernelSpec,
-    private readonly region: Region,
+    region: Region,
     private readonly layout: MemberLayout,
     private readonly threads: KernelThreads,
     private readonly npred: number,
@@ -114,7 +114,7 @@ class CpuTrainingKernel implements TrainingKernel {
     };
   }
 
-  private rows(a: MemberArray, positions: number[] | undefined): number[] {
+  private rows(positions: number[] | undefined): number[] {
     return positions ?? Array.from({ length: this.S }, (_, p) => p);
   }
 
@@ -122,7 +122,7 @@ class CpuTrainingKernel implements TrainingKernel {
     this.check();
     const P = this.P;
     const a = which === "best" ? "OFF_BEST" : "OFF_PARAMS";
-    const at = this.rows(a, positions);
+    const at = this.rows(positions);
     const out = new Float32Array(at.length * P);
     at.forEach((p, i) => {
       out.set(this.f32.subarray(this.at(a, p * P), this.at(a, (p + 1) * P)), i * P);
@@ -134,7 +134,7 @@ class CpuTrainingKernel implements TrainingKernel {
     this.check();
     const P = this.P;
     const a = which === "best" ? "OFF_BEST" : "OFF_PARAMS";
-    const at = this.rows(a, positions);
+    const at = this.rows(positions);
     if (data.length !== at.length * P) throw new Error(`writeParameters: ${data.length} ≠ ${at.length}·${P}`);
     at.forEach((p, i) => {
       this.f32.set(data.subarray(i * P, (i + 1) * P), this.at(a, p * P));
@@ -213,7 +213,6 @@ function writeStack(
   const sizes = spec.layout.sizes;
   const S = members.length;
   const G = task.modelInputs.length;
-  const D = sizes[0]!;
   const F = sizes[sizes.length - 1]!;
   const N = task.dataset.nPoints;
   const P = spec.layout.size;
@@ -366,6 +365,13 @@ export function createCpuKernelBackend(options: CpuBackendOptions = {}): KernelB
       return new CpuTrainingKernel(spec, region, layout, pool, npred);
     },
   };
+}
+
+/** Every build that loads here, each as its own backend (the conformance suite runs them all). */
+export function cpuKernelBackendsPresent(): [CpuBuild, KernelBackend][] {
+  return (["native", "wasm-relaxed", "wasm"] as const).flatMap((build) =>
+    loadCpuKernel(build) ? [[build, createCpuKernelBackend({ build })] as [CpuBuild, KernelBackend]] : [],
+  );
 }
 
 /** The fastest CPU build present (kernel/select.ts loads this). */
