@@ -12,7 +12,12 @@
 typedef float vf __attribute__((vector_size(16)));
 typedef int vi __attribute__((vector_size(16)));
 #if defined(KERNEL_RELAXED)
-#define FMA(a, b, c) __builtin_wasm_fma_f32x4((c), (a), (b))
+/* clang ≥ 16 emits the standard f32x4.relaxed_madd; clang 14's __builtin_wasm_fma_f32x4 is the
+   draft opcode (0xaf) that Node 20 rejects even with --experimental-wasm-relaxed-simd */
+#if __clang_major__ < 16
+#error "the relaxed-SIMD build needs clang 16 or later"
+#endif
+#define FMA(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))
 #else
 #define FMA(a, b, c) ((a) * (b) + (c))
 #endif
