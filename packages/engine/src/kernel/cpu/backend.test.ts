@@ -40,6 +40,29 @@ it("mirrors member.h's header words in memberLayout.ts", () => {
   expect(declared).toEqual(memberWordNames.filter((n) => n !== ""));
 });
 
+it("is forced to a build and thread count by ENGINE_CPU_BUILD and ENGINE_CPU_THREADS, naming a bad value", async () => {
+  const saved = { build: process.env.ENGINE_CPU_BUILD, threads: process.env.ENGINE_CPU_THREADS };
+  try {
+    process.env.ENGINE_CPU_BUILD = "wasm";
+    process.env.ENGINE_CPU_THREADS = "3";
+    const b = createCpuKernelBackend();
+    expect(await b.available()).toBe(true);
+    expect(await b.describe()).toBe("cpu (wasm simd128, 3 threads)");
+    process.env.ENGINE_CPU_BUILD = "avx512";
+    await expect(b.available()).rejects.toThrow(/ENGINE_CPU_BUILD must be native, wasm-relaxed or wasm/);
+    process.env.ENGINE_CPU_BUILD = "wasm";
+    process.env.ENGINE_CPU_THREADS = "0";
+    await expect(b.describe()).rejects.toThrow(/ENGINE_CPU_THREADS must be an integer/);
+  } finally {
+    for (const [k, v] of [
+      ["ENGINE_CPU_BUILD", saved.build],
+      ["ENGINE_CPU_THREADS", saved.threads],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+});
+
 const task = buildClosureTask(2, 5);
 const arch: ArchitectureConfig = {
   inputDim: 2,

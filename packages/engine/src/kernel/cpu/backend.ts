@@ -11,6 +11,7 @@
  * member and epoch of traffic.
  */
 import { availableParallelism } from "node:os";
+import { z } from "zod";
 import { TrialRng } from "../../rng.ts";
 import type {
   KernelBackend,
@@ -304,10 +305,15 @@ function writeStack(
   });
 }
 
+const threadsSchema = z.coerce.number().int().min(1).max(64);
+
+/** ENGINE_CPU_THREADS, else the machine's parallelism (at most 8). */
 function defaultThreads(): number {
-  const env = Number(process.env.ENGINE_CPU_THREADS);
-  if (Number.isInteger(env) && env >= 1) return Math.min(env, 64);
-  return Math.max(1, Math.min(8, availableParallelism()));
+  const env = process.env.ENGINE_CPU_THREADS;
+  if (env === undefined || env === "") return Math.max(1, Math.min(8, availableParallelism()));
+  const t = threadsSchema.safeParse(env);
+  if (!t.success) throw new Error(`ENGINE_CPU_THREADS must be an integer from 1 to 64 (got "${env}")`);
+  return t.data;
 }
 
 /** A CPU kernel backend with a given build and thread count (tests force each build with this). */
