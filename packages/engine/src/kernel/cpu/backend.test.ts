@@ -130,10 +130,17 @@ describe.each(builds)("cpu kernel (%s build)", (_build, backend) => {
     expect(rel(got.params, want.params)).toBeLessThan(1e-4);
   });
 
-  it.each(["sigmoid", "relu", "linear", "tanh"] as Activation[])(
-    "follows the float64 loss and gradient (%s, fixed exponents, positivity)",
-    async (activation) => {
-      const a = { ...arch, activation };
+  it.each([
+    ["sigmoid", [9, 6]],
+    ["relu", [9, 6]],
+    ["linear", [9, 6]],
+    ["tanh", [9, 6]],
+    // four hidden layers of sizes that fill no SIMD tile evenly
+    ["tanh", [13, 7, 5, 3]],
+  ] as [Activation, number[]][])(
+    "follows the float64 loss and gradient (%s, hidden %j, fixed exponents, positivity)",
+    async (activation, hidden) => {
+      const a = { ...arch, activation, hidden };
       const { spec } = stackSpec([setupFor({ arch: a, positivity: 2 })]);
       const members = spec.members.map((m) => ({
         ...m.member,
