@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import {
   fromInternal,
   isActive,
@@ -89,3 +91,22 @@ export class GridSampler implements Sampler {
     return this.cache.grid;
   }
 }
+
+export const gridEntry = defineSampler({
+  name: "grid",
+  description: "Every combination of the parameters' grid values, each once before any repeats.",
+  finiteGrid: true,
+  options: z
+    .object({
+      pointsPerAxis: option(z.number().int().min(1).max(1000), {
+        description: "Points per continuous parameter, evenly spaced on its (log) scale",
+        default: 5,
+      }),
+      ordered: option(z.boolean(), {
+        description: "Visit the grid in declaration order instead of a seeded shuffle",
+        default: false,
+      }),
+    })
+    .strict(),
+  create: (seed, options) => new GridSampler(seed, options),
+});
