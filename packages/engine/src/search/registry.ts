@@ -86,8 +86,10 @@ export const schedulerConfigSchema = z.discriminatedUnion(
   ],
 );
 
+// From the shape rather than z.input: a strict empty object's input is Record<string, never>.
+type OptionsOf<O extends OptionsSchema> = { [K in keyof O["shape"]]?: z.input<O["shape"][K]> };
 type ConfigOf<E, Extra> = E extends { name: infer N; options: infer O extends OptionsSchema }
-  ? { name: N } & Extra & z.input<O>
+  ? { name: N } & Extra & OptionsOf<O>
   : never;
 
 export type SamplerConfig = ConfigOf<
