@@ -181,8 +181,10 @@ export interface FillOutcome {
 
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
 function fillSampler(study: StudySearchRow & { seed: number }, total: number): SamplerConfig {
-  // Seeded per trial number: proposals are reproducible from (study seed, history).
-  const seed = (study.seed + total * 7_919) >>> 0;
+  // One seed for the whole study: samplers are deterministic given (seed, history) and vary with the
+  // history themselves. A seed that changed per trial would reshuffle the grid and re-shift Sobol's
+  // sequence on every ask (a 3x4 grid repeated points within 5 trials).
+  const seed = study.seed >>> 0;
   // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
   // sweeps) with a DBO worker of its own, which samples from the prior until there is history.
   if (study.mode === "decentralized") return decentralizedSamplerConfig(study, seed, `platform-${total}`);
