@@ -4,6 +4,10 @@
 // writes as a real trial, without TensorFlow.js) and refilled by fillQueue's sampler, until the
 // study completes. Lives under scripts/ because it joins the web app and the runner, which must not
 // import each other.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { main } from "@hyperensemble/cli/cli";
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { SAMPLER_REGISTRY, SCHEDULER_REGISTRY } from "@hyperensemble/engine/search";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -185,5 +189,51 @@ describe("a bad option", () => {
       "scheduler.options.grace": expect.stringMatching(/not an option of asha.*gracePeriod/),
     });
     expect(await tdb.db.study.count({ where: { orgId: org.org.id } })).toBe(before);
+  });
+});
+
+describe("the CLI's --sampler and --sampler-option", () => {
+  async function hens(args: string[]) {
+    const dir = await mkdtemp(path.join(tmpdir(), "hens-search-"));
+    const file = path.join(dir, "study.yaml");
+    await writeFile(file, "name: from the cli\nreplicas: 2\ntrials: 2\nsampler: random\nscheduler: median\n");
+    let stdout = "";
+    let stderr = "";
+    const code = await main(["study", "create", "-f", file, "--org", org.org.slug, ...args], {
+      env: { HENS_URL: "http://hens.test", HENS_TOKEN: token },
+      stdout: { write: (c: string) => (stdout += c) },
+      stderr: { write: (c: string) => (stderr += c) },
+      fetch: async (input, init) => handleRestRequest(new Request(input as string, init), { createContext }),
+    });
+    return { code, stdout, stderr };
+  }
+
+  it("set the sampler and scheduler with their options over the file's", async () => {
+    const run = await hens([
+      ...[
+        "--sampler",
+        "tpe",
+        "--sampler-option",
+        "nStartupTrials=5",
+        "--sampler-option",
+        "multivariate=false",
+      ],
+      ...["--scheduler-option", "nWarmupSteps=2"],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const study = await tdb.db.study.findFirstOrThrow({
+      where: { id: run.stdout.trim(), orgId: org.org.id },
+    });
+    expect([study.sampler, study.samplerOptions]).toEqual([
+      "tpe",
+      { nStartupTrials: 5, multivariate: false },
+    ]);
+    expect([study.scheduler, study.schedulerOptions]).toEqual(["median", { nWarmupSteps: 2 }]);
+  });
+
+  it("print the server's path for a bad option and exit 2", async () => {
+    const run = await hens(["--sampler", "gp", "--sampler-option", "acquisition=pi"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/sampler\.options\.acquisition/);
   });
 });
