@@ -20,6 +20,7 @@ import {
   notifyStudy,
   orgActiveLimit,
   readProposalHistory,
+  studySchedulerConfig,
   type TrialEnqueuer,
   type TrialJob,
 } from "@hyperensemble/platform";
@@ -424,7 +425,8 @@ function startAttempt(
       .catch(() => undefined);
   }, deps.heartbeatMs);
 
-  const scheduler = createScheduler({ name: study.scheduler as "none" });
+  // Built from the stored options, checked against the scheduler's registry entry on the way.
+  const scheduler = createScheduler(studySchedulerConfig(study, study.seed));
   let lastNotify = Date.now();
   const onReport = async (report: { epoch: number; value: number }) => {
     const written = await reportIntermediateValue(db, trial.id, attempt, report.epoch, report.value);

@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { type DatasetUpload, HensApiError, HensClient, type StudySpec, type TrialRow } from "./client.ts";
+import { applySearchFlags, SEARCH_FLAG_OPTIONS, SEARCH_FLAG_USAGE } from "./search-flags.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
 
@@ -10,6 +11,7 @@ hens_...), optionally HENS_ORG (an organization slug; default: the token's organ
 
   hens whoami
   hens study create -f study.yaml          create a study from a YAML or JSON spec; prints its id
+${SEARCH_FLAG_USAGE}
   hens study list
   hens study follow <id> [--interval 2]    print trials as they finish until the study ends
   hens study export <id> --format csv|json [-o file]
@@ -43,6 +45,7 @@ const OPTIONS = {
   errors: { type: "string", multiple: true },
   subset: { type: "string" },
   help: { type: "boolean", short: "h" },
+  ...SEARCH_FLAG_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -111,7 +114,12 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
   const org = await resolveOrg(client, values, io.env);
   switch (`${noun} ${verb}`) {
     case "study create": {
-      const spec = (await readSpecFile(values.file)) as StudySpec;
+      let spec: StudySpec;
+      try {
+        spec = applySearchFlags(await readSpecFile(values.file), values) as StudySpec;
+      } catch (err) {
+        throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+      }
       const { id: studyId } = await client.createStudy(org, spec);
       out(studyId);
       return 0;

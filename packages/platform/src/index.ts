@@ -34,6 +34,7 @@ export {
 } from "./limits.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
+export * from "./search-spec.ts";
 export {
   createStudy,
   type EnqueueOptions,

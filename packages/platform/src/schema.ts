@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { SAMPLER_NAMES, SCHEDULER_NAMES, samplerSpecSchema, schedulerSpecSchema } from "./search-spec.ts";
 
 // The study-creation input shared by the web form, the tRPC/REST API, the CLI and the quickstart.
-// Pure zod (no engine import) so client components can validate inline with the same rules.
+// Zod and the engine's pure search registry only (no TensorFlow.js), so client components can
+// validate inline with the same rules.
 
 /** Postgres `integer` (int4): every whole number that reaches a column or a LIMIT/OFFSET stays within it. */
 export const INT32_MAX = 2147483647;
@@ -17,8 +19,9 @@ export const int = (field: string, min: number, max: number) =>
 /** A year: the schema's ceiling for every time budget (the organisation's limits are lower). */
 const MAX_SECONDS = 31_536_000;
 
-export const SAMPLERS = ["random", "sobol", "tpe", "gp", "cmaes"] as const;
-export const SCHEDULERS = ["none", "median", "asha"] as const;
+/** Every registered sampler and scheduler (engine/search registry): the API's lists derive from it. */
+export const SAMPLERS = SAMPLER_NAMES;
+export const SCHEDULERS = SCHEDULER_NAMES;
 export const OBJECTIVES = ["L1", "L2", "L3"] as const;
 export const SEARCH_MODES = ["centralised", "decentralized"] as const;
 
@@ -52,10 +55,9 @@ export const createStudyInputSchema = z.object({
   maxEpochs: int("maxEpochs", 10, 100000).default(400),
   parallelism: int("parallelism", 1, 64).default(2),
   seed: int("seed", 0, 2147483647).optional(),
-  sampler: z.enum(SAMPLERS, { error: `sampler must be one of ${SAMPLERS.join(", ")}` }).default("random"),
-  scheduler: z
-    .enum(SCHEDULERS, { error: `scheduler must be one of ${SCHEDULERS.join(", ")}` })
-    .default("none"),
+  // A name or { name, options }, the options checked by the registry entry's schema (search-spec.ts).
+  sampler: samplerSpecSchema.default({ name: "auto", options: {} }),
+  scheduler: schedulerSpecSchema.default({ name: "none", options: {} }),
   mode: z
     .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
     .default("centralised"),

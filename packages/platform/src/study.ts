@@ -9,6 +9,14 @@ import {
 import { notifyStudy } from "./events.ts";
 import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
 import type { CreateStudySpec } from "./schema.ts";
+import {
+  decentralizedSamplerConfig,
+  type StudySearchRow,
+  samplerChoiceFor,
+  studyAskOptions,
+  studyObjectives,
+  studySamplerConfig,
+} from "./search-spec.ts";
 
 export interface TrialJob {
   trialId: string;
@@ -105,8 +113,15 @@ export async function createStudy(
         reportEvery: Math.max(1, Math.floor(spec.maxEpochs / REPORTS_PER_TRIAL)),
       },
       objective: spec.objective,
-      sampler: spec.sampler,
-      scheduler: spec.scheduler,
+      sampler: spec.sampler.name,
+      samplerOptions: spec.sampler.options as object,
+      samplerChoice: samplerChoiceFor(
+        spec.sampler.name,
+        searchSpace,
+        studyObjectives({ sampler: spec.sampler.name, objective: spec.objective }).names.length,
+      ),
+      scheduler: spec.scheduler.name,
+      schedulerOptions: spec.scheduler.options as object,
       mode: spec.mode,
       seed,
       maxTrials: spec.trials,
@@ -132,10 +147,14 @@ function toStoredTrial(t: {
   number: number;
   params: unknown;
   state: StoredTrial["state"];
-  result: { value: number } | null;
+  result: { value: number; L1: number; phi2: number } | null;
 }): StoredTrial {
   const stored: StoredTrial = { number: t.number, params: t.params as StoredTrial["params"], state: t.state };
-  if (t.result) stored.value = t.result.value;
+  if (t.result) {
+    stored.value = t.result.value;
+    // A multi-objective sampler reads `values` ([L1, phi2], studyObjectives); the others ignore it.
+    stored.values = [t.result.L1, t.result.phi2];
+  }
   return stored;
 }
 
@@ -161,13 +180,15 @@ export interface FillOutcome {
 }
 
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
-function fillSampler(study: { mode: string; sampler: string; seed: number }, total: number): SamplerConfig {
-  // Seeded per trial number: proposals are reproducible from (study seed, history).
-  const seed = (study.seed + total * 7_919) >>> 0;
+function fillSampler(study: StudySearchRow & { seed: number }, total: number): SamplerConfig {
+  // One seed for the whole study: samplers are deterministic given (seed, history) and vary with the
+  // history themselves. A seed that changed per trial would reshuffle the grid and re-shift Sobol's
+  // sequence on every ask (a 3x4 grid repeated points within 5 trials).
+  const seed = study.seed >>> 0;
   // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
   // sweeps) with a DBO worker of its own, which samples from the prior until there is history.
-  if (study.mode === "decentralized") return { name: "dbo", seed, workerId: `platform-${total}` };
-  return { name: study.sampler as "random", seed };
+  if (study.mode === "decentralized") return decentralizedSamplerConfig(study, seed, `platform-${total}`);
+  return studySamplerConfig(study, seed);
 }
 
 /**
@@ -232,7 +253,7 @@ export async function fillQueue(
         const trials = needsHistory
           ? await tx.trial.findMany({
               where: { orgId, studyId },
-              include: { result: { select: { value: true } } },
+              include: { result: { select: { value: true, L1: true, phi2: true } } },
               orderBy: { number: "asc" },
             })
           : [];
@@ -240,7 +261,9 @@ export async function fillQueue(
         const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
         let total = total0;
         for (let i = 0; i < slots; i++) {
-          const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
+          const params =
+            proposed.shift() ??
+            createSampler(fillSampler(study, total)).ask(space!, history, studyAskOptions(study));
           const trial = await tx.trial.create({
             data: { orgId, studyId, number: total, params, queuedAt: now },
           });
