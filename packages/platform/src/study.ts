@@ -1,4 +1,5 @@
 import type { Db } from "@hyperensemble/db";
+import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import {
   createSampler,
   type ParamValue,
@@ -57,9 +58,10 @@ export async function createStudy(
   args: { orgId: string; ownerId: string; spec: CreateStudySpec; now?: Date },
 ) {
   const { orgId, ownerId, spec } = args;
-  // Parse the space before anything is written: a bad space stores nothing.
+  // Parse the space and check it against the trainer's hyperparameters before anything is
+  // written: a bad space, an unknown name or a range the trainer refuses stores nothing.
   // The demo space lives in the engine's root module (TensorFlow.js): loaded only when needed.
-  const searchSpace = parseSearchSpace(
+  const searchSpace = parseTrainerSearchSpace(
     spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace,
   );
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);

@@ -2,7 +2,9 @@ import { createStudyInputSchema, INT32_MAX, int } from "@hyperensemble/platform/
 import { z } from "zod";
 
 export const STUDY_SORTS = ["createdAt", "name", "state", "bestL1", "gpuSeconds", "trials"] as const;
-export const ZCreateStudy = createStudyInputSchema;
+/** The spec as REST's body carries it; tRPC adds the organisation (strict: unknown fields are named). */
+export const ZCreateStudyBody = createStudyInputSchema;
+export const ZCreateStudy = createStudyInputSchema.extend({ org: z.string() });
 export const ZStudyRef = z.object({ studyId: z.string({ error: "studyId is required" }).min(1) });
 const MAX_STUDY_PAGE_SIZE = 100;
 export const ZListStudies = z.object({

@@ -401,8 +401,8 @@ describe("studies through REST", () => {
         trials: 2,
         parallelism: 1,
         searchSpace: {
-          lr: { type: "float", low: 0.001, high: 0.1, log: true },
-          act: { type: "categorical", choices: ["tanh", "relu"] },
+          learning_rate: { type: "float", low: 0.001, high: 0.1, log: true },
+          activation: { type: "categorical", choices: ["tanh", "relu"] },
         },
       },
     });

@@ -4,7 +4,7 @@ import { ZListAudit } from "../../../../server/routers/audit/list.schema";
 import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
 import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
 import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/control.schema";
-import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
+import { ZCreateStudyBody, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
 
@@ -79,7 +79,7 @@ export const REST_ROUTES: RestRoute[] = [
     tag: "studies",
     scope: "studies:write",
     successStatus: 201,
-    body: ZCreateStudy,
+    body: ZCreateStudyBody,
     input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
   },
   {
