@@ -47,5 +47,12 @@ export {
   type TrialEnqueuer,
   type TrialJob,
 } from "./study.ts";
+export {
+  parseStudyRow,
+  type StoredTask,
+  StudyRowError,
+  storedTaskSchema,
+  type TypedStudy,
+} from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
