@@ -223,7 +223,7 @@ describe("given configurations", () => {
         { learning_rate: 0.01, units_1: 8, activation: "tanh" },
         { learning_rate: 0.01, units_1: 8, activation: "softmax" },
       ]),
-    ).rejects.toThrow(/configurations\[1\]: activation/);
+    ).rejects.toThrow(/configurations\.1\.activation: /);
     expect(await db.trial.count({ where: { studyId: study.id } })).toBe(0);
     await fillQueue(db, queueEnqueuer(queue), ref);
     const given = [

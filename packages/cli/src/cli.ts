@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { type DatasetUpload, HensApiError, HensClient, type StudySpec, type TrialRow } from "./client.ts";
+import { STUDY_MANAGE_USAGE, StudyCommandError, studyManageCommand } from "./study-manage.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
 
@@ -14,6 +15,7 @@ hens_...), optionally HENS_ORG (an organization slug; default: the token's organ
   hens study follow <id> [--interval 2]    print trials as they finish until the study ends
   hens study export <id> --format csv|json [-o file]
   hens study pause|resume|cancel <id>
+${STUDY_MANAGE_USAGE}
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset list
@@ -74,7 +76,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`error ${err.status} ${err.code}: ${err.message}\n`);
       for (const [field, message] of Object.entries(err.fieldErrors ?? {}))
         io.stderr.write(`  ${field}: ${message}\n`);
-    } else if (err instanceof UsageError) {
+    } else if (err instanceof UsageError || err instanceof StudyCommandError) {
       io.stderr.write(`${err.message}\n\n${USAGE}\n`);
     } else {
       io.stderr.write(`error: ${(err as Error).message}\n`);
@@ -109,6 +111,11 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     return 0;
   }
   const org = await resolveOrg(client, values, io.env);
+  const managed =
+    noun === "study"
+      ? await studyManageCommand(client, org, { verb, id, name: values.name, file: values.file }, io)
+      : undefined;
+  if (managed !== undefined) return managed;
   switch (`${noun} ${verb}`) {
     case "study create": {
       const spec = (await readSpecFile(values.file)) as StudySpec;
@@ -119,8 +126,9 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     case "study list": {
       const { items } = await client.listStudies(org, { take: 100 });
       for (const s of items) {
+        const failed = s.trialCounts?.FAIL ? ` (${s.trialCounts.FAIL} failed)` : "";
         out(
-          `${s.id}  ${s.state.padEnd(9)} ${String(s.trialsDone).padStart(4)}/${s.maxTrials}  ${s.bestValue ?? "-"}  ${s.name}`,
+          `${s.id}  ${s.state.padEnd(9)} ${String(s.trialsDone).padStart(4)}/${s.maxTrials}${failed}  ${s.bestValue ?? "-"}  ${s.name}`,
         );
       }
       return 0;

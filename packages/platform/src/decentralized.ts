@@ -15,6 +15,7 @@ import {
   workerKappa,
 } from "@hyperensemble/engine/search";
 import { isNumberClash } from "./study.ts";
+import { warmStartHistory } from "./warmStart.ts";
 
 export interface ProposalHistory {
   space: SearchSpace;
@@ -29,7 +30,7 @@ export async function readProposalHistory(
 ): Promise<ProposalHistory | null> {
   const study = await db.study.findFirst({
     where: { id: ref.studyId, orgId: ref.orgId },
-    select: { searchSpace: true, seed: true },
+    select: { searchSpace: true, seed: true, warmStart: true },
   });
   if (!study) return null;
   const rows = await db.trial.findMany({
@@ -46,7 +47,11 @@ export async function readProposalHistory(
     if (t.result) stored.value = t.result.value;
     return stored;
   });
-  return { space: parseSearchSpace(study.searchSpace), seed: study.seed, trials };
+  return {
+    space: parseSearchSpace(study.searchSpace),
+    seed: study.seed,
+    trials: [...warmStartHistory(study.warmStart), ...trials],
+  };
 }
 
 const samplers = new Map<string, Sampler>();

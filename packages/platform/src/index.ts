@@ -14,6 +14,7 @@ export {
   type ProposalHistory,
   readProposalHistory,
 } from "./decentralized.ts";
+export { deleteStudy } from "./deleteStudy.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export {
@@ -40,6 +41,7 @@ export {
   type FillOptions,
   type FillOutcome,
   fillQueue,
+  finalState,
   isNumberClash,
   requeueWaitingTrials,
   type SearchMode,
@@ -56,3 +58,4 @@ export {
 } from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
+export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";

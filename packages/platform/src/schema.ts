@@ -74,6 +74,8 @@ const studySpecFields = {
   maxGpuSeconds: int("maxGpuSeconds", 1, MAX_SECONDS).optional(),
   /** A trial still training after this long is stopped and fails ("time limit"), never retried. */
   maxTrialSeconds: int("maxTrialSeconds", 1, MAX_SECONDS).optional(),
+  /** Warm start: the id of another study of the organisation whose completed trials seed the sampler. */
+  warmStartFrom: z.string().min(1, { error: "warmStartFrom must be a study id" }).max(64).optional(),
 };
 
 /** A field the spec does not have is refused by name (`epochs` is not `maxEpochs`), never ignored. */

@@ -14,7 +14,9 @@ export const ZListStudies = z.object({
   /** Server-side sort, name filter and page (the web list); `cursor` stays for newest-first paging. */
   sort: z.enum(STUDY_SORTS).default("createdAt"),
   dir: z.enum(["asc", "desc"]).default("desc"),
+  /** `q`: the name contains it (any case); `name`: the name is exactly it (find a study by name). */
   q: z.string().trim().max(120).optional(),
+  name: z.string().max(120).optional(),
   // page × take is the OFFSET: kept within a Postgres integer.
   page: int("page", 0, Math.floor(INT32_MAX / MAX_STUDY_PAGE_SIZE)).optional(),
 });
