@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { type DatasetUpload, HensApiError, HensClient, type StudySpec, type TrialRow } from "./client.ts";
 import { applySearchFlags, SEARCH_FLAG_OPTIONS, SEARCH_FLAG_USAGE } from "./search-flags.ts";
+import { STUDY_MANAGE_USAGE, StudyCommandError, studyManageCommand } from "./study-manage.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
 
@@ -16,6 +17,7 @@ ${SEARCH_FLAG_USAGE}
   hens study follow <id> [--interval 2]    print trials as they finish until the study ends
   hens study export <id> --format csv|json [-o file]
   hens study pause|resume|cancel <id>
+${STUDY_MANAGE_USAGE}
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset list
@@ -77,7 +79,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`error ${err.status} ${err.code}: ${err.message}\n`);
       for (const [field, message] of Object.entries(err.fieldErrors ?? {}))
         io.stderr.write(`  ${field}: ${message}\n`);
-    } else if (err instanceof UsageError) {
+    } else if (err instanceof UsageError || err instanceof StudyCommandError) {
       io.stderr.write(`${err.message}\n\n${USAGE}\n`);
     } else {
       io.stderr.write(`error: ${(err as Error).message}\n`);
@@ -112,6 +114,11 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     return 0;
   }
   const org = await resolveOrg(client, values, io.env);
+  const managed =
+    noun === "study"
+      ? await studyManageCommand(client, org, { verb, id, name: values.name, file: values.file }, io)
+      : undefined;
+  if (managed !== undefined) return managed;
   switch (`${noun} ${verb}`) {
     case "study create": {
       let spec: StudySpec;
@@ -127,8 +134,9 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     case "study list": {
       const { items } = await client.listStudies(org, { take: 100 });
       for (const s of items) {
+        const failed = s.trialCounts?.FAIL ? ` (${s.trialCounts.FAIL} failed)` : "";
         out(
-          `${s.id}  ${s.state.padEnd(9)} ${String(s.trialsDone).padStart(4)}/${s.maxTrials}  ${s.bestValue ?? "-"}  ${s.name}`,
+          `${s.id}  ${s.state.padEnd(9)} ${String(s.trialsDone).padStart(4)}/${s.maxTrials}${failed}  ${s.bestValue ?? "-"}  ${s.name}`,
         );
       }
       return 0;

@@ -14,6 +14,7 @@ export {
   type ProposalHistory,
   readProposalHistory,
 } from "./decentralized.ts";
+export { deleteStudy } from "./deleteStudy.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export {
@@ -41,6 +42,7 @@ export {
   type FillOptions,
   type FillOutcome,
   fillQueue,
+  finalState,
   isNumberClash,
   requeueWaitingTrials,
   type SearchMode,
@@ -48,5 +50,13 @@ export {
   type TrialEnqueuer,
   type TrialJob,
 } from "./study.ts";
+export {
+  parseStudyRow,
+  type StoredTask,
+  StudyRowError,
+  storedTaskSchema,
+  type TypedStudy,
+} from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
+export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";

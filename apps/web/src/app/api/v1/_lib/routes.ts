@@ -4,9 +4,10 @@ import { ZListAudit } from "../../../../server/routers/audit/list.schema";
 import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
 import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
 import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/control.schema";
-import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
+import { ZCreateStudyBody, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
+import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
 
 /**
  * The REST surface: each route is a thin mapping from an HTTP request onto ONE tRPC procedure,
@@ -59,6 +60,7 @@ const bodyObject = (body: unknown): Record<string, unknown> =>
 export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
 
 export const REST_ROUTES: RestRoute[] = [
+  ...STUDY_MANAGE_ROUTES,
   {
     method: "GET",
     path: "/orgs/{org}/studies",
@@ -79,7 +81,7 @@ export const REST_ROUTES: RestRoute[] = [
     tag: "studies",
     scope: "studies:write",
     successStatus: 201,
-    body: ZCreateStudy,
+    body: ZCreateStudyBody,
     input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
   },
   {
