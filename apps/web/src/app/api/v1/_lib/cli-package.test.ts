@@ -37,8 +37,7 @@ async function createContext(req: Request): Promise<Context> {
 
 /** Only what a user's shell would have: no workspace variables, no npm lifecycle settings. */
 function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  // NODE_ENV is required by the app's env typing, not by a user's shell.
-  return { PATH: process.env["PATH"], HOME: process.env["HOME"], ...extra } as NodeJS.ProcessEnv;
+  return { PATH: process.env["PATH"], HOME: process.env["HOME"], NODE_ENV: process.env.NODE_ENV, ...extra };
 }
 
 /** Run `hens` to its end without blocking this process: the test server answers from here. */

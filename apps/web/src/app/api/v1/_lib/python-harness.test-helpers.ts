@@ -67,8 +67,8 @@ export function runUnittest(python: string, cwd: string, file: string, env: Reco
   const tests = path.join(REPO_ROOT, "clients/python/tests");
   return run(python, ["-m", "unittest", "discover", "-v", "-s", tests, "-p", file], {
     cwd,
-    // Only what a user's shell has (NODE_ENV is required by the app's env typing, not by Python).
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env } as NodeJS.ProcessEnv,
+    // Only what a user's shell has, and the server's settings.
+    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], NODE_ENV: process.env.NODE_ENV, ...env },
     timeoutMs: 300_000,
   });
 }
