@@ -53,6 +53,18 @@ const schema = z.object({
     .min(1024, { error: "HENS_MAX_BODY_BYTES must be at least 1024" })
     .max(1024 * 1024 * 1024, { error: "HENS_MAX_BODY_BYTES must be at most 1 GiB" })
     .default(12 * 1024 * 1024),
+  /** Webhooks may target private, loopback and link-local addresses (SSRF guard off): "1" or "true". */
+  HENS_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(["0", "1", "true", "false"], { error: "HENS_WEBHOOK_ALLOW_PRIVATE must be 1, 0, true or false" })
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
+  /** The webhook delivery worker in this web process: "0" turns it off (another process runs it). */
+  HENS_WEBHOOK_WORKER: z
+    .enum(["0", "1"], { error: "HENS_WEBHOOK_WORKER must be 1 or 0" })
+    .default("1")
+    .transform((v) => v === "1"),
+  /** Events (SSE resume, webhook backlog) are kept this many days. */
+  HENS_EVENT_RETENTION_DAYS: positiveInt("HENS_EVENT_RETENTION_DAYS", 7),
 });
 
 export type WebEnv = z.infer<typeof schema>;

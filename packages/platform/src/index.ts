@@ -16,6 +16,16 @@ export {
 } from "./decentralized.ts";
 export { deleteStudy } from "./deleteStudy.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
+export {
+  EVENT_PAGE,
+  EVENT_TYPES,
+  type EventType,
+  type LoggedEvent,
+  latestEventId,
+  parseEventId,
+  pruneEventLog,
+  readEvents,
+} from "./eventLog.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export {
   cappedSeconds,
@@ -60,3 +70,21 @@ export {
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
 export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";
+export {
+  checkWebhookUrl,
+  deliverDueWebhooks,
+  enqueueWebhookDeliveries,
+  generateWebhookSecret,
+  isPrivateAddress,
+  MAX_WEBHOOKS_PER_ORG,
+  retryDelayMs,
+  signWebhook,
+  startWebhookWorker,
+  verifyWebhook,
+  WEBHOOK_DELIVERY_HEADER,
+  WEBHOOK_EVENT_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  WebhookUrlError,
+  type WebhookWorkerOptions,
+} from "./webhooks.ts";

@@ -9,6 +9,7 @@ export function SettingsNav({ org }: { org: string }) {
   const items = [
     { href: `/o/${org}/settings`, label: "Members and invitations" },
     { href: `/o/${org}/settings/tokens`, label: "API tokens" },
+    { href: `/o/${org}/settings/webhooks`, label: "Webhooks" },
     { href: `/o/${org}/settings/audit`, label: "Audit log" },
   ];
   return (

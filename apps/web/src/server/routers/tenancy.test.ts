@@ -30,6 +30,7 @@ const secretsOfB = {} as {
   tokenId: string;
   invitationId: string;
   auditId: string;
+  webhookId: string;
   studyName: string;
   datasetName: string;
 };
@@ -78,6 +79,11 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "invitation.revoke": { invitationId: ids.invitationId },
     "audit.list": {},
     "runner.list": {},
+    "event.streamScope": { studyId: ids.studyId },
+    "webhook.list": {},
+    "webhook.create": { url: "https://hooks.example.test/x" },
+    "webhook.delete": { webhookId: ids.webhookId },
+    "webhook.deliveries": { webhookId: ids.webhookId },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };
@@ -155,7 +161,17 @@ beforeAll(async () => {
   const audit = await db.auditEvent.create({
     data: { orgId: b.org.id, action: "secret.action", target: "x" },
   });
+  const webhook = await db.webhook.create({
+    data: {
+      orgId: b.org.id,
+      url: "https://hooks.b.test/secret",
+      secret: "whsec_b",
+      createdBy: b.users.OWNER.id,
+      cursor: 0n,
+    },
+  });
   Object.assign(secretsOfB, {
+    webhookId: webhook.id,
     studyId: study.id,
     trialId: trial.id,
     datasetId: dataset.id,

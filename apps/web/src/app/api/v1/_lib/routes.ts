@@ -8,6 +8,9 @@ import { ZCreateStudyBody, ZListStudies } from "../../../../server/routers/study
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
 import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
+import type { Context } from "../../../../server/trpc";
+import { EVENT_ROUTES } from "./routes-events";
+import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
 /**
  * The REST surface: each route is a thin mapping from an HTTP request onto ONE tRPC procedure,
@@ -43,6 +46,16 @@ export interface RestRoute {
   respond?: "csv" | "json";
   /** Choose the procedure from the request (exports: by ?format). */
   procedureFor?: (parts: RestRequestParts) => string;
+  /** Answer with a stream built from the procedure's result (SSE): the procedure authorizes it. */
+  stream?: (args: StreamArgs) => Response;
+}
+
+export interface StreamArgs {
+  ctx: Context;
+  result: unknown;
+  req: Request;
+  parts: RestRequestParts;
+  headers: Record<string, string>;
 }
 
 /** Query-string values are text: whole numbers become numbers, anything else reaches zod as is. */
@@ -253,6 +266,8 @@ export const REST_ROUTES: RestRoute[] = [
     query: ZListAudit,
     input: ({ params, query }) => ({ ...queryInput(query, ["take"]), org: params["org"] }),
   },
+  ...EVENT_ROUTES,
+  ...WEBHOOK_ROUTES,
 ];
 
 /** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */
