@@ -43,7 +43,7 @@ export async function orgMembership(db: object, slug: string, userId: string): P
   const { rows } = await poolFor(db).query<{ id: string; slug: string; name: string; role: string }>(
     `SELECT o."id", o."slug", o."name", m."role"::text AS "role"
      FROM "Organization" o JOIN "Membership" m ON m."orgId" = o."id"
-     WHERE o."slug" = $1 AND m."userId" = $2`,
+     WHERE o."slug" = $1 AND m."userId" = $2 AND o."deletedAt" IS NULL`,
     [slug, userId],
   );
   const row = rows[0];
@@ -62,10 +62,48 @@ export async function userMemberships(db: object, userId: string): Promise<UserM
   const { rows } = await poolFor(db).query<UserMembership>(
     `SELECT o."id" AS "orgId", o."slug", o."name", m."role"::text AS "role"
      FROM "Membership" m JOIN "Organization" o ON o."id" = m."orgId"
-     WHERE m."userId" = $1 ORDER BY m."createdAt", m."id"`,
+     WHERE m."userId" = $1 AND o."deletedAt" IS NULL ORDER BY m."createdAt", m."id"`,
     [userId],
   );
   return rows;
+}
+
+export interface SessionState {
+  sessionVersion: number;
+  deactivated: boolean;
+  /** When the browser session `sessionHash` ends (null: no such session, or signed out). */
+  expires: Date | null;
+}
+
+/**
+ * What decides whether a session cookie still holds (apps/web/src/server/auth/session-store.ts):
+ * the user's session version, deactivation and the session's own row. Asked on every request,
+ * never cached, through the same pool as the membership lookup.
+ */
+export async function sessionState(
+  db: object,
+  userId: string,
+  sessionHash: string,
+): Promise<SessionState | null> {
+  const { rows } = await poolFor(db).query<{
+    sessionVersion: number;
+    deactivated: boolean;
+    expires: Date | null;
+  }>(
+    `SELECT u."sessionVersion", u."deactivatedAt" IS NOT NULL AS "deactivated", s."expires"
+     FROM "User" u LEFT JOIN "Session" s ON s."sessionToken" = $2 AND s."userId" = u."id"
+     WHERE u."id" = $1`,
+    [userId, sessionHash],
+  );
+  return rows[0] ?? null;
+}
+
+/** Slide a session's end forward (idle lifetime), at most as far as `until`. */
+export async function extendSession(db: object, sessionHash: string, until: Date): Promise<void> {
+  await poolFor(db).query(
+    `UPDATE "Session" SET "expires" = $2 WHERE "sessionToken" = $1 AND "expires" < $2`,
+    [sessionHash, until],
+  );
 }
 
 /** Close the lookup pool of `db`, if one was opened (tests and shutdown). */

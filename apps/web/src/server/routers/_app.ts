@@ -1,4 +1,6 @@
 import { router } from "../trpc";
+import { accountRouter } from "./account/_router";
+import { adminRouter } from "./admin/_router";
 import { auditRouter } from "./audit/_router";
 import { datasetRouter } from "./dataset/_router";
 import { exportRouter } from "./export/_router";
@@ -21,5 +23,7 @@ export const appRouter = router({
   invitation: invitationRouter,
   audit: auditRouter,
   runner: runnerRouter,
+  account: accountRouter,
+  admin: adminRouter,
 });
 export type AppRouter = typeof appRouter;

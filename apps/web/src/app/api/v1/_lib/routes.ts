@@ -7,6 +7,7 @@ import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/contro
 import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
+import { ACCOUNT_ROUTES } from "./routes-accounts";
 
 /**
  * The REST surface: each route is a thin mapping from an HTTP request onto ONE tRPC procedure,
@@ -251,6 +252,7 @@ export const REST_ROUTES: RestRoute[] = [
     query: ZListAudit,
     input: ({ params, query }) => ({ ...queryInput(query, ["take"]), org: params["org"] }),
   },
+  ...ACCOUNT_ROUTES,
 ];
 
 /** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */
