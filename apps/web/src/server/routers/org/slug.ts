@@ -60,6 +60,8 @@ export function slugFromName(name: string): string {
   return name
     .toLowerCase()
     .normalize("NFKD")
+    // The accents NFKD split off: "Ü" reads as "u", not as a hyphen.
+    .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 40)
