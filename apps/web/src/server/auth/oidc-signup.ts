@@ -2,6 +2,7 @@
 // one, by the next-auth adapter, only when HENS_SIGNUP allows it; an existing user signs in unless
 // deactivated.
 import type { Db } from "@hyperensemble/db";
+import { hasPendingInvitation } from "../routers/invitation/accept.handler";
 import { groupsClaim, mayCreateAccount, type SignupMode } from "./signup";
 
 export interface OidcSignIn {
@@ -17,13 +18,10 @@ export async function oidcSignInAllowed(db: Db, who: OidcSignIn, now = new Date(
   const email = who.email.toLowerCase();
   const existing = await db.user.findUnique({ where: { email }, select: { deactivatedAt: true } });
   if (existing) return existing.deactivatedAt === null;
-  const invitation = await db.invitation.findFirst({
-    where: { email: { equals: email, mode: "insensitive" }, acceptedAt: null, expiresAt: { gt: now } },
-    select: { id: true },
-  });
+  const invited = await hasPendingInvitation(db, email, now);
   return mayCreateAccount(
     who.mode,
-    { email, via: "oidc", groups: groupsClaim(who.profile, who.groupClaim), invited: invitation !== null },
+    { email, via: "oidc", groups: groupsClaim(who.profile, who.groupClaim), invited },
     who.platformAdmins,
   ).allowed;
 }

@@ -7,7 +7,7 @@ import { isPlatformAdmin } from "./platform-admin";
 export type SignupMode =
   | { kind: "open" }
   | { kind: "invite" }
-  | { kind: "domains"; domains: string[] }
+  | { kind: "domains"; domains: readonly string[] }
   | { kind: "oidc-group"; group: string };
 
 /** HENS_SIGNUP: open | invite | domains:<a.org,b.org> | oidc-group:<claim value>. */

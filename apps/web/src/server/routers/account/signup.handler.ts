@@ -1,27 +1,11 @@
 import { hashPassword } from "@hyperensemble/platform/password";
 import { TRPCError } from "@trpc/server";
 import { mayCreateAccount } from "../../auth/signup";
-import { sha256Hex } from "../../auth/token";
 import { fieldError, isUniqueViolation } from "../field-error";
+import { hasPendingInvitation } from "../invitation/accept.handler";
 import type { AccountDeps } from "./deps";
 import { issueLink } from "./links";
 import type { SignUpInput } from "./schema";
-
-/** Whether `email` holds a pending, unexpired invitation (optionally the one behind `token`). */
-async function isInvited(deps: AccountDeps, email: string, token: string | undefined, now: Date) {
-  const invitation = await deps.db.invitation.findFirst({
-    where: {
-      email: { equals: email, mode: "insensitive" },
-      acceptedAt: null,
-      expiresAt: { gt: now },
-      ...(token ? { tokenHash: sha256Hex(token) } : {}),
-    },
-    select: { id: true },
-  });
-  return invitation !== null;
-}
-
-export { isInvited };
 
 /** A new account with email and password, under the install's HENS_SIGNUP rules. */
 export async function signUpHandler({
@@ -33,7 +17,7 @@ export async function signUpHandler({
   input: SignUpInput;
   now?: Date;
 }) {
-  const invited = await isInvited(deps, input.email, input.invite, now);
+  const invited = await hasPendingInvitation(deps.db, input.email, now, input.invite);
   const decision = mayCreateAccount(
     deps.signup,
     { email: input.email, via: "password", invited },

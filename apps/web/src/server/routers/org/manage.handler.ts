@@ -1,16 +1,13 @@
-import type { Db, DbTransaction } from "@hyperensemble/db";
+import type { Db } from "@hyperensemble/db";
 import { cancelStudy } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import { mayCreateOrg, type SignupMode } from "../../auth/signup";
 import type { OrgContext } from "../../context-types";
 import { recordAudit } from "../audit/record";
 import { fieldError, isUniqueViolation } from "../field-error";
+// The same per-org lock member changes take, so ownership cannot be lost in a race.
+import { lockMembers } from "../member/update.handler";
 import type { CreateOrgInput } from "./schema";
-
-/** The same per-org lock member changes take, so ownership cannot be lost in a race. */
-async function lockMembers(tx: DbTransaction, orgId: string) {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`members:${orgId}`}))`;
-}
 
 /** A new organisation, its creator its OWNER (HENS_SIGNUP decides who may). */
 export async function createOrgHandler({

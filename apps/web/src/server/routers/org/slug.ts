@@ -57,13 +57,15 @@ export const ZOrgName = z
 
 /** A slug suggested from a name (the form pre-fills it; the user may change it). */
 export function slugFromName(name: string): string {
-  return name
-    .toLowerCase()
-    .normalize("NFKD")
-    // The accents NFKD split off: "Ü" reads as "u", not as a hyphen.
-    .replace(/[\u0300-\u036f]/g, "")
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40)
-    .replace(/-+$/, "");
+  return (
+    name
+      .toLowerCase()
+      .normalize("NFKD")
+      // The accents NFKD split off: "Ü" reads as "u", not as a hyphen.
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40)
+      .replace(/-+$/, "")
+  );
 }
