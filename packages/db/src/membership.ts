@@ -7,8 +7,14 @@ import { parseDatabaseUrl } from "./url.ts";
 // hundreds of requests a second was a fifth of the web server's time. It is read-only, parameterised
 // and never cached, so a removed member loses access on the very next request.
 
-const urls = new WeakMap<object, string>();
-const pools = new WeakMap<object, pg.Pool>();
+// Held on globalThis: a bundler may load this module more than once (Next puts it in several server
+// chunks), while the one Prisma client (apps/web/src/server/db.ts) is shared through globalThis; a
+// module-level map would then not know a client that another copy of the module registered.
+const registry = ((
+  globalThis as { hensDbRegistry?: { urls: WeakMap<object, string>; pools: WeakMap<object, pg.Pool> } }
+).hensDbRegistry ??= { urls: new WeakMap(), pools: new WeakMap() });
+const urls = registry.urls;
+const pools = registry.pools;
 
 /** Called by createDb: remember which database a client talks to. */
 export function rememberUrl(db: object, url: string): void {
