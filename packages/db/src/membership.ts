@@ -10,9 +10,13 @@ import { parseDatabaseUrl } from "./url.ts";
 // Held on globalThis: a bundler may load this module more than once (Next puts it in several server
 // chunks), while the one Prisma client (apps/web/src/server/db.ts) is shared through globalThis; a
 // module-level map would then not know a client that another copy of the module registered.
-const registry = ((
-  globalThis as { hensDbRegistry?: { urls: WeakMap<object, string>; pools: WeakMap<object, pg.Pool> } }
-).hensDbRegistry ??= { urls: new WeakMap(), pools: new WeakMap() });
+interface Registry {
+  urls: WeakMap<object, string>;
+  pools: WeakMap<object, pg.Pool>;
+}
+const holder = globalThis as { hensDbRegistry?: Registry };
+holder.hensDbRegistry ??= { urls: new WeakMap(), pools: new WeakMap() };
+const registry: Registry = holder.hensDbRegistry;
 const urls = registry.urls;
 const pools = registry.pools;
 
