@@ -1,3 +1,4 @@
+import { headers } from "next/headers";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { AuthBox, FormAlert, submitClass, TextField } from "@/components/auth-box";
@@ -16,7 +17,16 @@ async function requestReset(formData: FormData) {
   if (!parsed.success)
     redirect(`/forgot?${new URLSearchParams({ error: actionErrorMessage(parsed.error) ?? "invalid" })}`);
   else {
-    await requestPasswordResetHandler({ deps: accountDeps(db), input: parsed.data });
+    try {
+      await requestPasswordResetHandler({
+        deps: accountDeps(db, { headers: await headers() }),
+        input: parsed.data,
+      });
+    } catch (err) {
+      const message = actionErrorMessage(err);
+      if (message) redirect(`/forgot?${new URLSearchParams({ error: message })}`);
+      throw err;
+    }
     redirect("/forgot?sent=1");
   }
 }

@@ -1,3 +1,4 @@
+import { headers } from "next/headers";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { signIn } from "@/auth";
@@ -27,7 +28,7 @@ async function signUp(formData: FormData) {
   if (!parsed.success) back(actionErrorMessage(parsed.error) ?? "invalid input");
   else {
     try {
-      await signUpHandler({ deps: accountDeps(db), input: parsed.data });
+      await signUpHandler({ deps: accountDeps(db, { headers: await headers() }), input: parsed.data });
     } catch (err) {
       const message = actionErrorMessage(err);
       if (message) back(message);

@@ -4,8 +4,10 @@ import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing
 import { hashPassword, verifyPassword } from "@hyperensemble/platform/password";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mailLimiter } from "../../accounts";
 import { oidcSignInAllowed } from "../../auth/oidc-signup";
 import { startSession } from "../../auth/session-store";
+import { PostgresTokenBuckets, SignInThrottle } from "../../auth/sign-in-throttle";
 import { parseSignupMode, type SignupMode } from "../../auth/signup";
 import { outboxMailer } from "../../mail";
 import { createInvitationHandler } from "../invitation/create.handler";
@@ -202,5 +204,25 @@ describe("password reset", () => {
         resetPasswordHandler({ deps: d, input: { token: verifyToken, newPassword: "hijacked password" } }),
       ),
     ).toBe("BAD_REQUEST");
+  });
+});
+
+describe("mail flooding", () => {
+  it("reset requests and sign-ups take from the sign-in throttle's buckets: past them, TOO_MANY_REQUESTS and no mail", async () => {
+    const throttle = new SignInThrottle(new PostgresTokenBuckets(tdb.db), {
+      accountAttempts: 2,
+      accountRefillSeconds: 3600,
+      addressAttempts: 100,
+      addressRefillSeconds: 1,
+    });
+    const d = { ...deps({ kind: "open" }), limitMail: mailLimiter(throttle, new Headers(), 0) };
+    await tdb.db.user.create({ data: { email: "flooded@x.test" } });
+    const before = await tdb.db.mailOutbox.count({ where: { to: "flooded@x.test" } });
+    for (let i = 0; i < 2; i++)
+      await requestPasswordResetHandler({ deps: d, input: { email: "flooded@x.test" } });
+    expect(await codeOf(requestPasswordResetHandler({ deps: d, input: { email: "flooded@x.test" } }))).toBe(
+      "TOO_MANY_REQUESTS",
+    );
+    expect(await tdb.db.mailOutbox.count({ where: { to: "flooded@x.test" } })).toBe(before + 2);
   });
 });

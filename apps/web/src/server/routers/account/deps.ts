@@ -11,4 +11,10 @@ export interface AccountDeps {
   signup: SignupMode;
   platformAdmins: string | undefined;
   verification: "off" | "optional" | "required";
+  /**
+   * Called before a mail goes to `email` (sign-up's confirmation, a reset link): throws
+   * TOO_MANY_REQUESTS past the sign-in throttle's buckets, so the forms cannot be used to flood an
+   * inbox. Absent: no limit (handler tests that are about something else).
+   */
+  limitMail?: (email: string) => Promise<void>;
 }

@@ -47,6 +47,8 @@ export async function requestPasswordResetHandler({
   input: { email: string };
   now?: Date;
 }) {
+  // Counted for every address, with an account or not, so the limit reveals nothing either.
+  await deps.limitMail?.(input.email);
   const user = await deps.db.user.findUnique({
     where: { email: input.email },
     select: { id: true, email: true, deactivatedAt: true },

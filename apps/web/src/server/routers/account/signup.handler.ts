@@ -24,6 +24,7 @@ export async function signUpHandler({
     deps.platformAdmins,
   );
   if (!decision.allowed) throw new TRPCError({ code: "FORBIDDEN", message: decision.reason });
+  await deps.limitMail?.(input.email);
   const passwordHash = await hashPassword(input.password);
   let user: { id: string; email: string };
   try {
