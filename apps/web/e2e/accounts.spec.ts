@@ -129,5 +129,13 @@ test("a new collaboration signs up, invites, runs studies, revokes and deletes",
     `/api/trpc/study.list?input=${encodeURIComponent(JSON.stringify({ json: { org: ORG.slug } }))}`,
   );
   expect(gone.status()).toBe(404);
-  for (const context of [ownerContext, colleagueContext, thief]) await context.close();
+
+  // 8. "Sign out everywhere" on the account page: this browser and any copy of its cookie are out.
+  const ownerCookies = await ownerContext.cookies();
+  await owner.goto("/account");
+  await owner.getByRole("button", { name: "Sign out everywhere" }).click();
+  await expect(owner).toHaveURL(/\/signin/);
+  const copyOfOwner = await browser.newContext();
+  expect((await mineWith(copyOfOwner, ownerCookies)).status()).toBe(401);
+  for (const context of [ownerContext, colleagueContext, thief, copyOfOwner]) await context.close();
 });
