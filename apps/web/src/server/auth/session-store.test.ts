@@ -8,7 +8,7 @@ import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { env } from "../../env";
 import { changePasswordHandler } from "../routers/account/password.handler";
-import { signOutEverywhereHandler } from "../routers/account/profile.handler";
+import { signOutEverywhereHandler, updateProfileHandler } from "../routers/account/profile.handler";
 import { setUserActiveHandler } from "../routers/admin/handlers";
 import { createUser, seedOrg, seedToken } from "../routers/test-fixtures";
 import { sessionUserId } from "./session";
@@ -70,9 +70,17 @@ describe("browser sessions", () => {
     expect(await who(laptop)).toBeNull();
     expect(await who(phone)).toBeNull();
     expect(await who(colleague)).toBe(s.users.ADMIN.id);
-    const events = await tdb.db.auditEvent.findMany({ where: { orgId: s.org.id } });
+    await updateProfileHandler({
+      ctx: { db: tdb.db, user: { id: s.users.MEMBER.id } },
+      input: { name: "Renamed" },
+    });
+    const events = await tdb.db.auditEvent.findMany({
+      where: { orgId: s.org.id },
+      orderBy: { createdAt: "asc" },
+    });
     expect(events.map((e) => [e.action, e.target])).toEqual([
       ["account.signout.everywhere", s.users.MEMBER.id],
+      ["account.profile", s.users.MEMBER.id],
     ]);
     // Signing in again works.
     expect(await who(await signIn(s.users.MEMBER.id))).toBe(s.users.MEMBER.id);

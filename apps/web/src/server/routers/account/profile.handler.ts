@@ -28,7 +28,13 @@ export async function meHandler({
 }
 
 export async function updateProfileHandler({ ctx, input }: { ctx: SignedIn; input: { name: string } }) {
-  await ctx.db.user.update({ where: { id: ctx.user.id }, data: { name: input.name } });
+  await ctx.db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: ctx.user.id }, data: { name: input.name } });
+    await recordUserAudit(tx, ctx.user.id, ctx.user.id, {
+      action: "account.profile",
+      data: { name: input.name },
+    });
+  });
   return { name: input.name };
 }
 
