@@ -31,6 +31,19 @@ const schema = z.object({
     .int({ error: "HENS_TRUSTED_PROXY_HOPS must be a whole number" })
     .min(0, { error: "HENS_TRUSTED_PROXY_HOPS must be 0 or more" })
     .default(0),
+  /** Who may create an account (server/auth/signup.ts): open | invite | domains:<list> | oidc-group:<value>. */
+  HENS_SIGNUP: z.string().default("invite"),
+  /** The OIDC claim HENS_SIGNUP=oidc-group:<value> reads (a list of group names). */
+  HENS_SIGNUP_GROUP_CLAIM: z.string().min(1).default("groups"),
+  /** Email verification at sign-up: off, optional (a link is sent), required (no sign-in before). */
+  HENS_EMAIL_VERIFICATION: z.enum(["off", "optional", "required"]).default("optional"),
+  /** Outgoing mail (nodemailer): smtp://user:pass@host:587 or smtps://…; unset: log and admin outbox. */
+  HENS_SMTP_URL: z.string().min(1).optional(),
+  HENS_MAIL_FROM: z.string().min(3).default("HyperEnsemble <no-reply@localhost>"),
+  /** A browser session ends after this many hours without a request (each request slides it). */
+  HENS_SESSION_IDLE_HOURS: positiveInt("HENS_SESSION_IDLE_HOURS", 24),
+  /** And after this many days whatever happens (the cookie's own lifetime). */
+  HENS_SESSION_MAX_DAYS: positiveInt("HENS_SESSION_MAX_DAYS", 7),
   AUTH_GITHUB_ID: z.string().optional(),
   AUTH_GITHUB_SECRET: z.string().optional(),
   AUTH_GITLAB_ID: z.string().optional(),

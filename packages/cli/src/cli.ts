@@ -103,7 +103,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`error: ${err.message}\n`);
       return 4;
     }
-    if (err instanceof UsageError || err instanceof StudyCommandError) io.stderr.write(`${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError || err instanceof StudyCommandError)
+      io.stderr.write(`${err.message}\n\n${USAGE}\n`);
     else io.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
   }
@@ -148,7 +149,8 @@ function checkCommand(args: string[], values: Values): void {
   if (name === "study follow" && values.interval !== undefined && !(Number(values.interval) >= 0))
     throw new UsageError("--interval must be a number of seconds");
   if (name === "study get" && !values.name) throw new UsageError("hens study get --name NAME");
-  if (name === "study enqueue" && !values.file) throw new UsageError("hens study enqueue <id> -f configs.yaml");
+  if (name === "study enqueue" && !values.file)
+    throw new UsageError("hens study enqueue <id> -f configs.yaml");
   if (name === "dataset upload") {
     if (!values.file) throw new UsageError("give the data file with -f FILE");
     if (!values.name) throw new UsageError("give the dataset a --name");

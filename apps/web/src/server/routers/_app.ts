@@ -1,4 +1,6 @@
 import { router } from "../trpc";
+import { accountRouter } from "./account/_router";
+import { adminRouter } from "./admin/_router";
 import { auditRouter } from "./audit/_router";
 import { datasetRouter } from "./dataset/_router";
 import { eventRouter } from "./event/_router";
@@ -25,5 +27,7 @@ export const appRouter = router({
   runner: runnerRouter,
   event: eventRouter,
   webhook: webhookRouter,
+  account: accountRouter,
+  admin: adminRouter,
 });
 export type AppRouter = typeof appRouter;

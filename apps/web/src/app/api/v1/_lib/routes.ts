@@ -7,9 +7,10 @@ import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/contro
 import { ZCreateStudyBody, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
-import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
 import type { Context } from "../../../../server/trpc";
+import { ACCOUNT_ROUTES } from "./routes-accounts";
 import { EVENT_ROUTES } from "./routes-events";
+import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
 import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
 /**
@@ -268,6 +269,7 @@ export const REST_ROUTES: RestRoute[] = [
   },
   ...EVENT_ROUTES,
   ...WEBHOOK_ROUTES,
+  ...ACCOUNT_ROUTES,
 ];
 
 /** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */
