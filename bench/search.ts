@@ -44,6 +44,8 @@ const OUR_SAMPLERS: Record<string, (seed: number) => SamplerConfig> = {
   "gp-ucb1": (seed) => ({ name: "gp", seed, acquisition: "ucb", kappa: 1 }),
 
   "dbo-rf": (seed) => ({ name: "dbo", seed, surrogate: "rf" }),
+  // The default: picks per space (docs/search.md); on these continuous functions of <= 8 dimensions, GP.
+  auto: (seed) => ({ name: "auto", seed }),
 };
 const DEFAULT_SAMPLERS = [
   "random",
@@ -54,6 +56,7 @@ const DEFAULT_SAMPLERS = [
   "cmaes",
   "gp",
   "gp-ucb1",
+  "auto",
 ];
 
 interface Row {

@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 
 export const SMALL_SPACE = {
   learning_rate: { type: "float", low: 1e-4, high: 1e-1, log: true },
-  units: { type: "int", low: 4, high: 64 },
+  units_1: { type: "int", low: 4, high: 64 },
   activation: { type: "categorical", choices: ["tanh", "relu"] },
 };
 

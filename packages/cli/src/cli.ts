@@ -11,6 +11,8 @@ import {
   type StudySpec,
   type TrialRow,
 } from "./client.ts";
+import { applySearchFlags, SEARCH_FLAG_OPTIONS, SEARCH_FLAG_USAGE } from "./search-flags.ts";
+import { STUDY_MANAGE_USAGE, StudyCommandError, studyManageCommand } from "./study-manage.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
 
@@ -20,12 +22,14 @@ HENS_TIMEOUT (seconds a request may take; default 30).
 
   hens whoami
   hens study create -f study.yaml          create a study from a YAML or JSON spec; prints its id
+${SEARCH_FLAG_USAGE}
   hens study list
   hens study follow <id> [--poll] [--interval 2]
                                            print trials as they finish until the study ends (pushed
                                            by server-sent events; --poll, or a server without them: polling)
   hens study export <id> --format csv|json [-o file]
   hens study pause|resume|cancel <id>
+${STUDY_MANAGE_USAGE}
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset list
@@ -58,6 +62,7 @@ const OPTIONS = {
   subset: { type: "string" },
   poll: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  ...SEARCH_FLAG_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -98,7 +103,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`error: ${err.message}\n`);
       return 4;
     }
-    if (err instanceof UsageError) io.stderr.write(`${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError || err instanceof StudyCommandError)
+      io.stderr.write(`${err.message}\n\n${USAGE}\n`);
     else io.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
   }
@@ -122,6 +128,11 @@ const COMMANDS: Record<string, { id?: string }> = {
   "study resume": { id: "hens study resume <id>" },
   "study cancel": { id: "hens study cancel <id>" },
   "study export": { id: "hens study export <id> --format csv|json" },
+  // study-manage.ts (issue 14)
+  "study get": {},
+  "study find": { id: "hens study find TEXT" },
+  "study delete": { id: "hens study delete <id>" },
+  "study enqueue": { id: "hens study enqueue <id> -f configs.yaml" },
   "dataset upload": {},
   "dataset list": {},
 };
@@ -134,6 +145,9 @@ function checkCommand(args: string[], values: Values): void {
   if (!command) throw new UsageError(`unknown command: ${args.join(" ")}`);
   if (command.id && !id) throw new UsageError(command.id);
   if (name === "study create" && !values.file) throw new UsageError("give the spec file with -f FILE");
+  if (name === "study get" && !values.name) throw new UsageError("hens study get --name NAME");
+  if (name === "study enqueue" && !values.file)
+    throw new UsageError("hens study enqueue <id> -f configs.yaml");
   if (name === "study export" && values.format && values.format !== "csv" && values.format !== "json")
     throw new UsageError("--format must be csv or json");
   if (name === "study follow" && values.interval !== undefined && !(Number(values.interval) >= 0))
@@ -170,9 +184,19 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     return 0;
   }
   const org = await resolveOrg(client, values, io.env);
+  const managed =
+    noun === "study"
+      ? await studyManageCommand(client, org, { verb, id, name: values.name, file: values.file }, io)
+      : undefined;
+  if (managed !== undefined) return managed;
   switch (`${noun} ${verb}`) {
     case "study create": {
-      const spec = (await readSpecFile(values.file)) as StudySpec;
+      let spec: StudySpec;
+      try {
+        spec = applySearchFlags(await readSpecFile(values.file), values) as StudySpec;
+      } catch (err) {
+        throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+      }
       const { id: studyId } = await client.createStudy(org, spec);
       out(studyId);
       return 0;
@@ -180,8 +204,9 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     case "study list": {
       const { items } = await client.listStudies(org, { take: 100 });
       for (const s of items) {
+        const failed = s.trialCounts?.FAIL ? ` (${s.trialCounts.FAIL} failed)` : "";
         out(
-          `${s.id}  ${s.state.padEnd(9)} ${String(s.trialsDone).padStart(4)}/${s.maxTrials}  ${s.bestValue ?? "-"}  ${s.name}`,
+          `${s.id}  ${s.state.padEnd(9)} ${String(s.trialsDone).padStart(4)}/${s.maxTrials}${failed}  ${s.bestValue ?? "-"}  ${s.name}`,
         );
       }
       return 0;

@@ -29,6 +29,8 @@ export interface StudySpec {
   scheduler?: "none" | "median" | "asha";
   objective?: "L1" | "L2" | "L3";
   searchSpace?: Record<string, unknown>;
+  /** Another study's id: its completed trials that fit this space seed the sampler. */
+  warmStartFrom?: string;
 }
 
 export interface StudySummary {
@@ -38,6 +40,8 @@ export interface StudySummary {
   sampler: string;
   maxTrials: number;
   trialsDone: number;
+  /** Trials per state: a study with failures says how many. */
+  trialCounts: Record<TrialState, number>;
   bestValue: number | null;
   gpuSeconds: number;
   owner: string;
@@ -319,7 +323,11 @@ export class HensClient {
     return this.json("GET", "/me");
   }
 
-  listStudies(org: string, opts: { state?: StudyState; take?: number; cursor?: string } = {}) {
+  /** `name`: exactly this name; `q`: the name contains it. */
+  listStudies(
+    org: string,
+    opts: { state?: StudyState; take?: number; cursor?: string; name?: string; q?: string } = {},
+  ) {
     return this.json<{ items: StudySummary[]; nextCursor: string | null }>(
       "GET",
       `/orgs/${enc(org)}/studies${query(opts)}`,
@@ -350,6 +358,23 @@ export class HensClient {
       "POST",
       `/orgs/${enc(org)}/studies/${enc(studyId)}/add-trials`,
       { count },
+    );
+  }
+
+  /** Delete a study with its trials; 409 while runners hold one of its trials (cancel first). */
+  deleteStudy(org: string, studyId: string) {
+    return this.json<{ id: string; deleted: true; trials: number }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/delete`,
+    );
+  }
+
+  /** Known configurations, evaluated first; those the study already has are skipped. */
+  enqueueConfigurations(org: string, studyId: string, configurations: Record<string, ParamValue>[]) {
+    return this.json<{ trialIds: string[]; created: number; duplicates: number }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/enqueue`,
+      { configurations },
     );
   }
 

@@ -10,16 +10,21 @@ import {
   type ParamValue,
   parseSearchSpace,
   type Sampler,
+  type SamplerConfig,
   type SearchSpace,
   type StoredTrial,
   workerKappa,
 } from "@hyperensemble/engine/search";
+import { decentralizedSamplerConfig, type StudySearchRow } from "./search-spec.ts";
 import { isNumberClash } from "./study.ts";
+import { warmStartHistory } from "./warmStart.ts";
 
 export interface ProposalHistory {
   space: SearchSpace;
   seed: number;
   trials: StoredTrial[];
+  /** The study's sampler settings: a `dbo` study's options reach every worker. */
+  search?: StudySearchRow;
 }
 
 /** A snapshot of the study's shared history: every trial, pending ones included (as "busy"). */
@@ -29,7 +34,16 @@ export async function readProposalHistory(
 ): Promise<ProposalHistory | null> {
   const study = await db.study.findFirst({
     where: { id: ref.studyId, orgId: ref.orgId },
-    select: { searchSpace: true, seed: true },
+    select: {
+      searchSpace: true,
+      seed: true,
+      sampler: true,
+      samplerOptions: true,
+      scheduler: true,
+      schedulerOptions: true,
+      mode: true,
+      warmStart: true,
+    },
   });
   if (!study) return null;
   const rows = await db.trial.findMany({
@@ -46,7 +60,13 @@ export async function readProposalHistory(
     if (t.result) stored.value = t.result.value;
     return stored;
   });
-  return { space: parseSearchSpace(study.searchSpace), seed: study.seed, trials };
+  const { searchSpace, seed, warmStart, ...search } = study;
+  return {
+    space: parseSearchSpace(searchSpace),
+    seed,
+    trials: [...warmStartHistory(warmStart), ...trials],
+    search,
+  };
 }
 
 const samplers = new Map<string, Sampler>();
@@ -61,15 +81,26 @@ export function decentralizedProposal(
   studyId: string,
 ): { params: Record<string, ParamValue>; kappa: number } {
   const key = `${studyId}:${workerId}`;
+  const config = decentralizedSamplerConfig(
+    history.search ?? {
+      sampler: "dbo",
+      samplerOptions: {},
+      scheduler: "none",
+      schedulerOptions: {},
+      mode: "decentralized",
+    },
+    history.seed,
+    workerId,
+  ) as Extract<SamplerConfig, { name: "dbo" }>;
   let sampler = samplers.get(key);
   if (!sampler) {
     if (samplers.size > 256) samplers.clear();
-    sampler = createSampler({ name: "dbo", seed: history.seed >>> 0, workerId, surrogate: "rf" });
+    sampler = createSampler(config);
     samplers.set(key, sampler);
   }
   return {
     params: sampler.ask(history.space, history.trials),
-    kappa: workerKappa(history.seed >>> 0, workerId),
+    kappa: config.kappa ?? workerKappa(history.seed >>> 0, workerId, config.kappaScale),
   };
 }
 

@@ -14,6 +14,7 @@ export {
   type ProposalHistory,
   readProposalHistory,
 } from "./decentralized.ts";
+export { deleteStudy } from "./deleteStudy.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export {
   EVENT_PAGE,
@@ -44,12 +45,14 @@ export {
 } from "./limits.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
+export * from "./search-spec.ts";
 export {
   createStudy,
   type EnqueueOptions,
   type FillOptions,
   type FillOutcome,
   fillQueue,
+  finalState,
   isNumberClash,
   requeueWaitingTrials,
   type SearchMode,
@@ -57,8 +60,16 @@ export {
   type TrialEnqueuer,
   type TrialJob,
 } from "./study.ts";
+export {
+  parseStudyRow,
+  type StoredTask,
+  StudyRowError,
+  storedTaskSchema,
+  type TypedStudy,
+} from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
+export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";
 export {
   checkWebhookUrl,
   deliverDueWebhooks,

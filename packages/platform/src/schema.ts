@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { SAMPLER_NAMES, SCHEDULER_NAMES, samplerSpecSchema, schedulerSpecSchema } from "./search-spec.ts";
 
 // The study-creation input shared by the web form, the tRPC/REST API, the CLI and the quickstart.
-// Pure zod (no engine import) so client components can validate inline with the same rules.
+// Zod and the engine's pure search registry only (no TensorFlow.js), so client components can
+// validate inline with the same rules.
 
 /** Postgres `integer` (int4): every whole number that reaches a column or a LIMIT/OFFSET stays within it. */
 export const INT32_MAX = 2147483647;
@@ -17,8 +19,9 @@ export const int = (field: string, min: number, max: number) =>
 /** A year: the schema's ceiling for every time budget (the organisation's limits are lower). */
 const MAX_SECONDS = 31_536_000;
 
-export const SAMPLERS = ["random", "sobol", "tpe", "gp", "cmaes"] as const;
-export const SCHEDULERS = ["none", "median", "asha"] as const;
+/** Every registered sampler and scheduler (engine/search registry): the API's lists derive from it. */
+export const SAMPLERS = SAMPLER_NAMES;
+export const SCHEDULERS = SCHEDULER_NAMES;
 export const OBJECTIVES = ["L1", "L2", "L3"] as const;
 export const SEARCH_MODES = ["centralised", "decentralized"] as const;
 
@@ -35,7 +38,7 @@ export const datasetTaskSchema = z.object({
     .min(1, { error: "task.datasetId is required" }),
 });
 
-export const createStudyInputSchema = z.object({
+const studySpecFields = {
   name: z
     .string({ error: "name is required" })
     .trim()
@@ -52,10 +55,9 @@ export const createStudyInputSchema = z.object({
   maxEpochs: int("maxEpochs", 10, 100000).default(400),
   parallelism: int("parallelism", 1, 64).default(2),
   seed: int("seed", 0, 2147483647).optional(),
-  sampler: z.enum(SAMPLERS, { error: `sampler must be one of ${SAMPLERS.join(", ")}` }).default("random"),
-  scheduler: z
-    .enum(SCHEDULERS, { error: `scheduler must be one of ${SCHEDULERS.join(", ")}` })
-    .default("none"),
+  // A name or { name, options }, the options checked by the registry entry's schema (search-spec.ts).
+  sampler: samplerSpecSchema.default({ name: "auto", options: {} }),
+  scheduler: schedulerSpecSchema.default({ name: "none", options: {} }),
   mode: z
     .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
     .default("centralised"),
@@ -74,7 +76,28 @@ export const createStudyInputSchema = z.object({
   maxGpuSeconds: int("maxGpuSeconds", 1, MAX_SECONDS).optional(),
   /** A trial still training after this long is stopped and fails ("time limit"), never retried. */
   maxTrialSeconds: int("maxTrialSeconds", 1, MAX_SECONDS).optional(),
+  /** Warm start: the id of another study of the organisation whose completed trials seed the sampler. */
+  warmStartFrom: z.string().min(1, { error: "warmStartFrom must be a study id" }).max(64).optional(),
+};
+
+/** A field the spec does not have is refused by name (`epochs` is not `maxEpochs`), never ignored. */
+export const createStudyInputSchema = z.strictObject(studySpecFields, {
+  error: (issue) =>
+    issue.code === "unrecognized_keys"
+      ? unknownFieldMessage(issue.keys, Object.keys(studySpecFields))
+      : undefined,
 });
+
+/** `unknown field "epochs" (did you mean maxEpochs?); a study spec has name, task, ...` */
+export function unknownFieldMessage(keys: readonly string[], known: readonly string[]): string {
+  const near = (key: string) =>
+    known.filter(
+      (k) => k.toLowerCase().includes(key.toLowerCase()) || key.toLowerCase().includes(k.toLowerCase()),
+    );
+  const hints = keys.length === 1 ? near(keys[0]!) : [];
+  const hint = hints.length ? ` (did you mean ${hints.join(" or ")}?)` : "";
+  return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => JSON.stringify(k)).join(", ")}${hint}; a study spec has ${known.join(", ")}`;
+}
 
 export type CreateStudyInput = z.input<typeof createStudyInputSchema>;
 export type CreateStudySpec = z.output<typeof createStudyInputSchema>;
@@ -83,8 +106,13 @@ export type CreateStudySpec = z.output<typeof createStudyInputSchema>;
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const out: Record<string, string> = {};
   for (const issue of error.issues) {
-    const key = issue.path.join(".") || "_";
-    if (!(key in out)) out[key] = issue.message;
+    // An unknown field is reported under its own name, like any other field at fault.
+    const paths =
+      issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const path of paths) {
+      const key = path.join(".") || "_";
+      if (!(key in out)) out[key] = issue.message;
+    }
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { Db } from "@hyperensemble/db";
+import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import {
   createSampler,
   type ParamValue,
@@ -6,9 +7,21 @@ import {
   type SamplerConfig,
   type StoredTrial,
 } from "@hyperensemble/engine/search";
+import { StudyInputError } from "./errors.ts";
 import { notifyStudy } from "./events.ts";
 import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
 import type { CreateStudySpec } from "./schema.ts";
+import {
+  decentralizedSamplerConfig,
+  type StudySearchRow,
+  samplerChoiceFor,
+  studyAskOptions,
+  studyObjectives,
+  studySamplerConfig,
+} from "./search-spec.ts";
+import { warmStartHistory, warmStartPoints } from "./warmStart.ts";
+
+export { StudyInputError };
 
 export interface TrialJob {
   trialId: string;
@@ -40,26 +53,16 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const ACTIVE_STUDY_STATES = ["QUEUED", "RUNNING"] as const;
 const REPORTS_PER_TRIAL = 20;
 
-/** Input that passed the schema but not the database (e.g. an unknown dataset); names the field. */
-export class StudyInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = "StudyInputError";
-  }
-}
-
 export async function createStudy(
   db: Db,
   enqueuer: TrialEnqueuer,
   args: { orgId: string; ownerId: string; spec: CreateStudySpec; now?: Date },
 ) {
   const { orgId, ownerId, spec } = args;
-  // Parse the space before anything is written: a bad space stores nothing.
+  // Parse the space and check it against the trainer's hyperparameters before anything is
+  // written: a bad space, an unknown name or a range the trainer refuses stores nothing.
   // The demo space lives in the engine's root module (TensorFlow.js): loaded only when needed.
-  const searchSpace = parseSearchSpace(
+  const searchSpace = parseTrainerSearchSpace(
     spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace,
   );
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);
@@ -90,6 +93,14 @@ export async function createStudy(
   const maxWallSeconds = cappedSeconds("maxWallSeconds", spec.maxWallSeconds, "maxStudyWallSeconds", limits);
   const maxGpuSeconds = cappedSeconds("maxGpuSeconds", spec.maxGpuSeconds, "maxStudyGpuSeconds", limits);
   const maxTrialSeconds = cappedSeconds("maxTrialSeconds", spec.maxTrialSeconds, "maxTrialSeconds", limits);
+  const warmStart = spec.warmStartFrom
+    ? await warmStartPoints(db, {
+        orgId,
+        fromStudyId: spec.warmStartFrom,
+        space: searchSpace,
+        objective: spec.objective,
+      })
+    : undefined;
   const study = await db.study.create({
     data: {
       orgId,
@@ -105,8 +116,15 @@ export async function createStudy(
         reportEvery: Math.max(1, Math.floor(spec.maxEpochs / REPORTS_PER_TRIAL)),
       },
       objective: spec.objective,
-      sampler: spec.sampler,
-      scheduler: spec.scheduler,
+      sampler: spec.sampler.name,
+      samplerOptions: spec.sampler.options as object,
+      samplerChoice: samplerChoiceFor(
+        spec.sampler.name,
+        searchSpace,
+        studyObjectives({ sampler: spec.sampler.name, objective: spec.objective }).names.length,
+      ),
+      scheduler: spec.scheduler.name,
+      schedulerOptions: spec.scheduler.options as object,
       mode: spec.mode,
       seed,
       maxTrials: spec.trials,
@@ -114,6 +132,7 @@ export async function createStudy(
       maxWallSeconds,
       maxGpuSeconds,
       maxTrialSeconds,
+      ...(warmStart ? { warmStart: warmStart as object[] } : {}),
     },
   });
   try {
@@ -128,14 +147,27 @@ export async function createStudy(
   return study;
 }
 
+/**
+ * How a study whose budget is spent ends: FAILED when it has trials and every one failed (it found
+ * nothing; `hens study follow` exits 1), else COMPLETED (its failures counted on the list and page).
+ */
+export function finalState(counts: { state: string; _count: { _all: number } }[]): "COMPLETED" | "FAILED" {
+  const n = (state: string) => counts.find((c) => c.state === state)?._count._all ?? 0;
+  return n("FAIL") > 0 && n("COMPLETE") + n("PRUNED") === 0 ? "FAILED" : "COMPLETED";
+}
+
 function toStoredTrial(t: {
   number: number;
   params: unknown;
   state: StoredTrial["state"];
-  result: { value: number } | null;
+  result: { value: number; L1: number; phi2: number } | null;
 }): StoredTrial {
   const stored: StoredTrial = { number: t.number, params: t.params as StoredTrial["params"], state: t.state };
-  if (t.result) stored.value = t.result.value;
+  if (t.result) {
+    stored.value = t.result.value;
+    // A multi-objective sampler reads `values` ([L1, phi2], studyObjectives); the others ignore it.
+    stored.values = [t.result.L1, t.result.phi2];
+  }
   return stored;
 }
 
@@ -161,13 +193,15 @@ export interface FillOutcome {
 }
 
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
-function fillSampler(study: { mode: string; sampler: string; seed: number }, total: number): SamplerConfig {
-  // Seeded per trial number: proposals are reproducible from (study seed, history).
-  const seed = (study.seed + total * 7_919) >>> 0;
+function fillSampler(study: StudySearchRow & { seed: number }, total: number): SamplerConfig {
+  // One seed for the whole study: samplers are deterministic given (seed, history) and vary with the
+  // history themselves. A seed that changed per trial would reshuffle the grid and re-shift Sobol's
+  // sequence on every ask (a 3x4 grid repeated points within 5 trials).
+  const seed = study.seed >>> 0;
   // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
   // sweeps) with a DBO worker of its own, which samples from the prior until there is history.
-  if (study.mode === "decentralized") return { name: "dbo", seed, workerId: `platform-${total}` };
-  return { name: study.sampler as "random", seed };
+  if (study.mode === "decentralized") return decentralizedSamplerConfig(study, seed, `platform-${total}`);
+  return studySamplerConfig(study, seed);
 }
 
 /**
@@ -232,15 +266,18 @@ export async function fillQueue(
         const trials = needsHistory
           ? await tx.trial.findMany({
               where: { orgId, studyId },
-              include: { result: { select: { value: true } } },
+              include: { result: { select: { value: true, L1: true, phi2: true } } },
               orderBy: { number: "asc" },
             })
           : [];
-        const history = trials.map(toStoredTrial);
+        // A warm start's points (another study's results) lead the history the sampler models.
+        const history = [...warmStartHistory(study.warmStart), ...trials.map(toStoredTrial)];
         const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
         let total = total0;
         for (let i = 0; i < slots; i++) {
-          const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
+          const params =
+            proposed.shift() ??
+            createSampler(fillSampler(study, total)).ask(space!, history, studyAskOptions(study));
           const trial = await tx.trial.create({
             data: { orgId, studyId, number: total, params, queuedAt: now },
           });
@@ -256,7 +293,7 @@ export async function fillQueue(
       if (created.length === 0 && pending === 0 && spent) {
         const res = await tx.study.updateMany({
           where: { id: studyId, orgId, state: { in: [...ACTIVE_STUDY_STATES] } },
-          data: { state: "COMPLETED", finishedAt: now },
+          data: { state: finalState(counts), finishedAt: now },
         });
         completed = res.count === 1;
       }

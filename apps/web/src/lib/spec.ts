@@ -1,3 +1,4 @@
+import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import {
   createSampler,
   isActive,
@@ -96,10 +97,13 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
   return { spec: parsed.data, issues: [] };
 }
 
-/** The engine's search-space errors as {path, message} (its messages read "a.b: message"). */
+/**
+ * The engine's search-space errors as {path, message} (its messages read "a.b: message"), the
+ * trainer's checks included (unknown names, bounds, categorical values), exactly as at creation.
+ */
 export function checkSpace(space: unknown): SpecIssue[] {
   try {
-    parseSearchSpace(space);
+    parseTrainerSearchSpace(space);
     return [];
   } catch (err) {
     if (!(err instanceof SearchSpaceError)) throw err;

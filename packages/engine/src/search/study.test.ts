@@ -81,23 +81,7 @@ describe("Study ask/tell", () => {
   });
 });
 
-describe("configuration schemas", () => {
-  it("reject unknown options with the field named", () => {
-    expect(() => createSampler({ name: "tpe", seed: 0, multivariat: true })).toThrow(/multivariat/);
-    expect(() => createScheduler({ name: "asha", eta: 1 })).toThrow(/eta/);
-  });
-
-  it("build every sampler and scheduler", () => {
-    for (const name of ["random", "grid", "sobol", "tpe", "gp", "cmaes", "nsga2", "dbo"] as const) {
-      expect(createSampler({ name, seed: 1 }).ask(branin2, [])).toHaveProperty("x0");
-    }
-    for (const name of ["none", "median", "sha", "hyperband", "asha"] as const) {
-      expect(
-        createScheduler({ name }).shouldPrune({ number: 0, params: {}, state: "RUNNING" }, 1, 1, []),
-      ).toBe(false);
-    }
-  });
-
+describe("ASHA + BO", () => {
   it("ASHA + BO pairs the scheduler's rungs with the sampler", () => {
     const { scheduler, sampler } = createAshaBo(
       { name: "tpe", seed: 0 },

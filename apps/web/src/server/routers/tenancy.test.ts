@@ -59,6 +59,8 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "study.addTrials": { studyId: ids.studyId, count: 5 },
     "study.rerunFailed": { studyId: ids.studyId },
     "study.clone": { studyId: ids.studyId, name: "stolen" },
+    "study.delete": { studyId: ids.studyId },
+    "study.enqueue": { studyId: ids.studyId, configurations: [{ lr: 0.02 }] },
     "trial.list": { studyId: ids.studyId },
     "export.studyCsv": { studyId: ids.studyId },
     "export.studyJson": { studyId: ids.studyId },

@@ -5,7 +5,9 @@
  * completed trials, in trial order, is one generation), so any worker and any resumed study agrees.
  */
 
+import { z } from "zod";
 import type { SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import { symmetricEigen } from "../linalg.ts";
 import {
   assignActive,
@@ -194,3 +196,22 @@ export function sampleCandidate(state: CmaState, rng: SearchRng): number[] {
   }
   return x.map((v) => Math.min(1, Math.max(0, v)));
 }
+
+export const cmaesEntry = defineSampler({
+  name: "cmaes",
+  description:
+    "CMA-ES evolution strategy over the unit cube; strong on continuous spaces with larger budgets.",
+  options: z
+    .object({
+      sigma0: option(z.number().positive().max(1), {
+        description: "Initial step size in the unit cube",
+        default: 1 / 6,
+      }),
+      popsize: option(z.number().int().min(2), {
+        description: "Population per generation",
+        default: "4 + floor(3 ln dimensions)",
+      }),
+    })
+    .strict(),
+  create: (seed, options) => new CmaEsSampler(seed, options),
+});

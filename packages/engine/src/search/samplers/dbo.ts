@@ -5,7 +5,9 @@
  * kappa drawn once per worker from Exponential(scale 1.96), so workers explore differently.
  */
 
+import { z } from "zod";
 import { hashString, mixSeed, SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import { RandomForest } from "../forest.ts";
 import type { ParamValue, SearchSpace } from "../space.ts";
 import { type AskOptions, minimiseSign, type Sampler, type StoredTrial } from "../types.ts";
@@ -72,3 +74,27 @@ export class DecentralizedBoSampler implements Sampler {
     return maximiseAcquisition(encoder, lcb, incumbents, rng, { randomCandidates: 256, localSteps: 15 });
   }
 }
+
+export const dboEntry = defineSampler({
+  name: "dbo",
+  description: "Decentralized BO: each worker runs UCB with its own drawn kappa over the shared history.",
+  options: z
+    .object({
+      surrogate: option(z.enum(["rf", "gp"]), { description: "Surrogate model", default: "rf" }),
+      workerId: option(z.string().max(200), {
+        description: "Identifies the worker; mixed into the seed (set by each worker)",
+        default: "",
+      }),
+      kappa: option(z.number().min(0), { description: "Overrides the drawn UCB kappa", default: "drawn" }),
+      kappaScale: option(z.number().positive(), {
+        description: "Mean of the exponential distribution kappa is drawn from",
+        default: 1.96,
+      }),
+      nStartupTrials: option(z.number().int().min(1), {
+        description: "Random trials before the model is used",
+        default: 10,
+      }),
+    })
+    .strict(),
+  create: (seed, options) => new DecentralizedBoSampler(seed, options),
+});

@@ -4,6 +4,8 @@
  * bound, Sobol initial design, and for pending trials the kriging believer (their predicted mean
  * added as data) plus local penalisation of the acquisition around them, so parallel asks spread out.
  */
+import { z } from "zod";
+import { defineSampler, option } from "../define.ts";
 import { DEFAULT_PRIORS, fitHyper, GaussianProcess, type GpHyper, NOISELESS_PRIORS } from "../gp.ts";
 import type { SearchSpace } from "../space.ts";
 import { normCdf, normLogPdf, normPpf } from "../stats.ts";
@@ -240,3 +242,71 @@ function lipschitz(gp: GaussianProcess, dims: number, rng: { uniform(): number }
   }
   return best;
 }
+
+const positive = z.number().positive();
+
+export const gpEntry = defineSampler({
+  name: "gp",
+  description:
+    "Gaussian-process Bayesian optimisation: the most sample-efficient on small continuous spaces.",
+  options: z
+    .object({
+      acquisition: option(z.enum(["ei", "ucb"]), {
+        description: "Acquisition: expected improvement or upper confidence bound",
+        default: "ei",
+      }),
+      kappa: option(z.number().min(0), { description: "UCB exploration weight", default: 1.96 }),
+      nStartupTrials: option(z.number().int().min(1), {
+        description: "Sobol trials before the model is used",
+        default: "min(10, max(5, dimensions + 1))",
+      }),
+      fitIterations: option(z.number().int().min(0).max(1000), {
+        description: "Rprop iterations of the hyperparameter fit",
+        default: 40,
+      }),
+      maxPoints: option(z.number().int().min(5).max(2000), {
+        description: "Fit on the best trials only beyond this many",
+        default: 200,
+      }),
+      refitAllUntil: option(z.number().int().min(1), {
+        description: "Refit hyperparameters on every result up to this many",
+        default: 30,
+      }),
+      refitEvery: option(z.number().int().min(1), {
+        description: "Then refit every this many results",
+        default: 5,
+      }),
+      outputWarping: option(z.enum(["none", "log", "rank"]), {
+        description: "Monotone transform of the objective before the GP sees it",
+        default: "none",
+      }),
+      noiseless: option(z.boolean(), { description: "Treat the objective as deterministic", default: false }),
+      pending: option(z.enum(["believer-penalise", "penalise", "believer"]), {
+        description: "How pending trials shape the next proposal",
+        default: "believer-penalise",
+      }),
+      lipschitzScale: option(positive, {
+        description: "Multiplier of the Lipschitz estimate for local penalisation",
+        default: 3,
+      }),
+      search: option(
+        z
+          .object({
+            randomCandidates: z.number().int().min(0).max(100000).optional(),
+            localStarts: z.number().int().min(0).max(100).optional(),
+            localSteps: z.number().int().min(0).max(10000).optional(),
+            perturbations: z.number().int().min(0).max(10000).optional(),
+            perturbScale: z.tuple([positive, positive]).optional(),
+            climbScale: positive.optional(),
+          })
+          .strict(),
+        {
+          description:
+            "Acquisition maximiser effort (randomCandidates, localStarts, localSteps, perturbations, ...)",
+          default: "randomCandidates 512, localStarts 4, localSteps 25, perturbations 16",
+        },
+      ),
+    })
+    .strict(),
+  create: (seed, options) => new GpSampler(seed, options),
+});

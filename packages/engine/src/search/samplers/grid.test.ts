@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSearchSpace } from "../space.ts";
+import type { StoredTrial } from "../types.ts";
 import { paramsKey } from "./common.ts";
 import { enumerateGrid, GridSampler, gridValues } from "./grid.ts";
 import { conditionalObjective, conditionalSpace, runSequential } from "./testing.ts";
@@ -29,6 +30,21 @@ describe("grid sampler", () => {
     expect(new Set(trials.map((t) => paramsKey(t.params))).size).toBe(20);
     const again = runSequential(new GridSampler(5, { pointsPerAxis: 4 }), space, () => 0, 21);
     expect(again.slice(0, 20)).toEqual(trials);
+  });
+
+  it("still visits every point once when storage rounds the history's floats", () => {
+    const sampler = new GridSampler(3);
+    const n = enumerateGrid(space, 5).length;
+    const trials: StoredTrial[] = [];
+    for (let i = 0; i < n; i++) {
+      const params = sampler.ask(space, trials);
+      // Postgres hands 0.0010000000000000002 back as 0.001.
+      const stored = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [k, typeof v === "number" ? Number(v.toPrecision(15)) : v]),
+      );
+      trials.push({ number: i, params: stored, state: "COMPLETE", value: 1 });
+    }
+    expect(new Set(trials.map((t) => paramsKey(t.params))).size).toBe(n);
   });
 
   it("refuses grids beyond the cap", () => {

@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import {
   fromInternal,
   isActive,
@@ -58,6 +60,18 @@ export function enumerateGrid(space: SearchSpace, pointsPerAxis: number): Record
   return partials;
 }
 
+/**
+ * A point's key as it survives storage: the history comes back from Postgres with the last digits
+ * of some floats changed (0.0010000000000000002 is read back as 0.001), and an exact key then never
+ * matches, so the grid would repeat points. Twelve significant digits separate any two grid values.
+ */
+function storedKey(params: Readonly<Record<string, ParamValue>>): string {
+  const rounded: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(params))
+    rounded[k] = typeof v === "number" ? Number(v.toPrecision(12)) : v;
+  return paramsKey(rounded);
+}
+
 /** Exhaustive grid in a seeded order; skips points already tried (or pending), then cycles. */
 export class GridSampler implements Sampler {
   readonly name = "grid";
@@ -72,11 +86,11 @@ export class GridSampler implements Sampler {
     const grid = this.gridFor(space);
     const used = new Map<string, number>();
     for (const t of trials) {
-      const k = paramsKey(t.params);
+      const k = storedKey(t.params);
       used.set(k, (used.get(k) ?? 0) + 1);
     }
     const round = Math.floor(trials.length / grid.length);
-    for (const point of grid) if ((used.get(paramsKey(point)) ?? 0) <= round) return { ...point };
+    for (const point of grid) if ((used.get(storedKey(point)) ?? 0) <= round) return { ...point };
     return { ...grid[trials.length % grid.length]! };
   }
 
@@ -89,3 +103,22 @@ export class GridSampler implements Sampler {
     return this.cache.grid;
   }
 }
+
+export const gridEntry = defineSampler({
+  name: "grid",
+  description: "Every combination of the parameters' grid values, each once before any repeats.",
+  finiteGrid: true,
+  options: z
+    .object({
+      pointsPerAxis: option(z.number().int().min(1).max(1000), {
+        description: "Points per continuous parameter, evenly spaced on its (log) scale",
+        default: 5,
+      }),
+      ordered: option(z.boolean(), {
+        description: "Visit the grid in declaration order instead of a seeded shuffle",
+        default: false,
+      }),
+    })
+    .strict(),
+  create: (seed, options) => new GridSampler(seed, options),
+});

@@ -5,7 +5,9 @@
  * resampled from the prior with probability 1/d (mutation). Single-objective studies work too.
  */
 
+import { z } from "zod";
 import type { SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import { crowdingDistance, lossVector, nonDominatedSort } from "../pareto.ts";
 import { assignActive, ownValue, type ParamValue, type SearchSpace } from "../space.ts";
 import type { AskOptions, Sampler, StoredTrial } from "../types.ts";
@@ -78,3 +80,26 @@ function tournament(population: Ranked[], rng: SearchRng): Ranked {
   if (a.rank !== b.rank) return a.rank < b.rank ? a : b;
   return a.crowding >= b.crowding ? a : b;
 }
+
+export const nsga2Entry = defineSampler({
+  name: "nsga2",
+  description: "NSGA-II genetic algorithm for several objectives (L1 against phi2): a Pareto front.",
+  multiObjective: true,
+  options: z
+    .object({
+      populationSize: option(z.number().int().min(2), {
+        description: "Population per generation",
+        default: 50,
+      }),
+      crossoverProb: option(z.number().min(0).max(1), {
+        description: "Probability of crossover",
+        default: 0.9,
+      }),
+      mutationProb: option(z.number().min(0).max(1), {
+        description: "Probability that a parameter is redrawn",
+        default: "1 / parameters",
+      }),
+    })
+    .strict(),
+  create: (seed, options) => new Nsga2Sampler(seed, options),
+});

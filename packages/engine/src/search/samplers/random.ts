@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineSampler } from "../define.ts";
 import type { SearchSpace } from "../space.ts";
 import type { Sampler, StoredTrial } from "../types.ts";
 import { askRng, sampleFromPrior } from "./common.ts";
@@ -11,3 +13,10 @@ export class RandomSampler implements Sampler {
     return sampleFromPrior(space, askRng(this.seed, trials));
   }
 }
+
+export const randomEntry = defineSampler({
+  name: "random",
+  description: "Independent uniform draws (log-uniform on log parameters); the baseline.",
+  options: z.object({}).strict(),
+  create: (seed) => new RandomSampler(seed),
+});

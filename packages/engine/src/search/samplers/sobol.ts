@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import { assignActive, fromUnit, orderedParamNames, type SearchSpace } from "../space.ts";
 import type { Sampler, StoredTrial } from "../types.ts";
 import { SOBOL_DIRECTIONS } from "./sobol-directions.ts";
@@ -67,3 +69,17 @@ export class SobolSampler implements Sampler {
     });
   }
 }
+
+export const sobolEntry = defineSampler({
+  name: "sobol",
+  description: "Sobol quasi-random points: even coverage at any budget, no model.",
+  options: z
+    .object({
+      scramble: option(z.boolean(), {
+        description: "Seeded random digital shift, so studies with different seeds differ",
+        default: true,
+      }),
+    })
+    .strict(),
+  create: (seed, options) => new SobolSampler(seed, options.scramble ?? true),
+});

@@ -14,7 +14,9 @@
  * floor shrinks more slowly in more than two dimensions (`pendingClip`), so parallel workers can
  * still follow the optimum; sequential asks are unaffected. `OPTUNA31_TPE` restores Optuna's behaviour.
  */
+import { z } from "zod";
 import type { SearchRng } from "../../rng.ts";
+import { defineSampler, option } from "../define.ts";
 import {
   fromInternal,
   internalBounds,
@@ -265,3 +267,58 @@ function lastIntermediate(t: StoredTrial): [number, number] | undefined {
   for (const p of t.intermediate ?? []) if (!last || p[0] > last[0]) last = p;
   return last;
 }
+
+const tpeOptions = z
+  .object({
+    nStartupTrials: option(z.number().int().min(0), {
+      description: "Random trials before the model is used",
+      default: 10,
+    }),
+    multivariate: option(z.boolean(), { description: "Model parameters jointly", default: true }),
+    group: option(z.boolean(), {
+      description: "Model parameters active in the same trials jointly (multivariate only)",
+      default: true,
+    }),
+    constantLiar: option(z.boolean(), {
+      description: "Count pending trials as bad results so parallel asks spread out",
+      default: true,
+    }),
+    liarWeight: option(z.number().min(0).max(1), {
+      description: "Weight of a pending trial's kernel relative to a finished one's",
+      default: 0.25,
+    }),
+    nEiCandidates: option(z.number().int().min(1).max(10000), {
+      description: "Candidates drawn from the good density and scored per ask",
+      default: 24,
+    }),
+    priorWeight: option(z.number().positive(), { description: "Weight of the prior kernel", default: 1 }),
+    magicClip: option(z.boolean(), {
+      description: "Floor the kernel bandwidths (Optuna's magic clip)",
+      default: true,
+    }),
+    widthWeighted: option(z.boolean(), {
+      description: "Score candidates with Optuna 3.1's width-weighted kernels",
+      default: false,
+    }),
+    bandwidth: option(z.enum(["neighbour", "scott"]), {
+      description: "Multivariate kernel bandwidth rule",
+      default: "neighbour",
+    }),
+    magicClipCount: option(z.enum(["all", "split"]), {
+      description: "What the magic clip counts: all ranked observations or each split's kernels",
+      default: "all",
+    }),
+    pendingClip: option(z.enum(["dimension", "history"]), {
+      description: "How the clip counts pending trials",
+      default: "dimension",
+    }),
+  })
+  .strict();
+
+export const tpeEntry = defineSampler({
+  name: "tpe",
+  description:
+    "Tree-structured Parzen estimator: models good and bad regions; handles conditions and categories.",
+  options: tpeOptions,
+  create: (seed, options) => new TpeSampler(seed, options),
+});

@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineScheduler, directionOption, option } from "../define.ts";
 import type { Direction, Scheduler, StoredTrial } from "../types.ts";
 import { asLoss, competitorValues, crossedMilestones, geometricRungs, percentile } from "./common.ts";
 
@@ -42,3 +44,23 @@ export class AshaScheduler implements Scheduler {
     return false;
   }
 }
+
+export const ashaEntry = defineScheduler({
+  name: "asha",
+  description: "Asynchronous successive halving: promotes the top 1/eta at each rung without waiting.",
+  options: z
+    .object({
+      direction: directionOption,
+      gracePeriod: option(z.number().positive(), {
+        description: "Epochs every trial gets before it can be stopped (first rung)",
+        default: 1,
+      }),
+      eta: option(z.number().min(2), { description: "Reduction factor", default: 4 }),
+      maxT: option(z.number().positive(), {
+        description: "Maximum epochs; trials reaching it are never stopped",
+        default: 100,
+      }),
+    })
+    .strict(),
+  create: (options) => new AshaScheduler(options),
+});

@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { mixSeed } from "../../rng.ts";
+import { defineScheduler, directionOption, option } from "../define.ts";
 import type { Direction, Scheduler, StoredTrial } from "../types.ts";
 import { SuccessiveHalvingScheduler } from "./sha.ts";
 
@@ -59,3 +61,18 @@ export class HyperbandScheduler implements Scheduler {
     return this.brackets[this.bracketOf(trial)]!.shouldPrune(trial, step, value, all);
   }
 }
+
+export const hyperbandEntry = defineScheduler({
+  name: "hyperband",
+  description:
+    "Hyperband: successive-halving brackets from aggressive to none, each trial in a seeded bracket.",
+  options: z
+    .object({
+      direction: directionOption,
+      minResource: option(z.number().positive(), { description: "Epochs of the first rung", default: 1 }),
+      maxResource: option(z.number().positive(), { description: "Epochs of a full trial", default: 81 }),
+      eta: option(z.number().min(2), { description: "Reduction factor", default: 3 }),
+    })
+    .strict(),
+  create: (options, seed) => new HyperbandScheduler({ ...options, seed }),
+});

@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineScheduler, directionOption, option } from "../define.ts";
 import type { Direction, Scheduler, StoredTrial } from "../types.ts";
 import { asLoss, percentile, valueAtMilestone } from "./common.ts";
 
@@ -45,3 +47,26 @@ export class MedianStoppingScheduler implements Scheduler {
     return best > percentile(others, 50);
   }
 }
+
+export const medianEntry = defineScheduler({
+  name: "median",
+  description: "Stops a trial whose best value is worse than the median of others at the same step.",
+  options: z
+    .object({
+      direction: directionOption,
+      nStartupTrials: option(z.number().int().min(0), {
+        description: "Completed trials needed before anything is pruned",
+        default: 5,
+      }),
+      nWarmupSteps: option(z.number().min(0), {
+        description: "Steps before which a trial is never pruned",
+        default: 0,
+      }),
+      nMinTrials: option(z.number().int().min(1), {
+        description: "Other trials needed at the step being judged",
+        default: 1,
+      }),
+    })
+    .strict(),
+  create: (options) => new MedianStoppingScheduler(options),
+});

@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineScheduler } from "../define.ts";
 import type { Scheduler } from "../types.ts";
 
 /** Never stops a trial early. */
@@ -7,3 +9,10 @@ export class NoScheduler implements Scheduler {
     return false;
   }
 }
+
+export const noneEntry = defineScheduler({
+  name: "none",
+  description: "Never stops a trial early.",
+  options: z.object({}).strict(),
+  create: () => new NoScheduler(),
+});

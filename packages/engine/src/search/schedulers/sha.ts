@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineScheduler, directionOption, option } from "../define.ts";
 import type { Direction, Scheduler, StoredTrial } from "../types.ts";
 import { asLoss, competitorValues, crossedMilestones, geometricRungs } from "./common.ts";
 
@@ -48,3 +50,24 @@ export class SuccessiveHalvingScheduler implements Scheduler {
     return false;
   }
 }
+
+export const shaEntry = defineScheduler({
+  name: "sha",
+  description: "Successive halving: about 1/eta of trials pass each rung (Optuna's rule).",
+  options: z
+    .object({
+      direction: directionOption,
+      minResource: option(z.number().positive(), { description: "Epochs of the first rung", default: 1 }),
+      eta: option(z.number().min(2), { description: "Reduction factor", default: 4 }),
+      minEarlyStoppingRate: option(z.number().int().min(0), {
+        description: "Skips the first rungs: the first sits at minResource * eta^rate",
+        default: 0,
+      }),
+      maxResource: option(z.number().positive(), {
+        description: "Epochs at which trials finish; no rung at or beyond it",
+        default: "unbounded",
+      }),
+    })
+    .strict(),
+  create: (options) => new SuccessiveHalvingScheduler(options),
+});

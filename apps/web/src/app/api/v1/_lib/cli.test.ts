@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "@hyperensemble/cli/cli";
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
+import { fillQueue } from "@hyperensemble/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
 import { authenticateBearer } from "../../../../server/auth/token";
@@ -140,5 +141,59 @@ describe("hens CLI", () => {
     const noToken = io({ HENS_URL: "http://hens.test" });
     expect(await main(["study", "list"], noToken.io)).toBe(2);
     expect(noToken.err()).toContain("HENS_TOKEN is not set");
+  });
+
+  it("follow exits 1 when every trial failed (FAILED); get --name, enqueue and delete a study", async () => {
+    const { token } = await seedToken(tdb.db, {
+      orgId: s.org.id,
+      userId: s.users.MEMBER.id,
+      scopes: ["studies:read", "studies:write"],
+    });
+    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug };
+    const dir = await mkdtemp(path.join(tmpdir(), "hens-cli-"));
+    const specFile = path.join(dir, "failing.yaml");
+    await writeFile(
+      specFile,
+      "name: cli failing\nreplicas: 2\ntrials: 2\nparallelism: 2\nsearchSpace:\n  dropout: { type: float, low: 0, high: 0.5 }\n",
+    );
+    const create = io(env);
+    expect(await main(["study", "create", "-f", specFile], create.io), create.err()).toBe(0);
+    const studyId = create.out().trim();
+
+    const byName = io(env);
+    expect(await main(["study", "get", "--name", "cli failing"], byName.io), byName.err()).toBe(0);
+    expect(byName.out().trim()).toBe(studyId);
+    const missing = io(env);
+    expect(await main(["study", "get", "--name", "no such study"], missing.io)).toBe(1);
+
+    const configs = path.join(dir, "configs.yaml");
+    await writeFile(configs, "- { dropout: 0.1 }\n- { dropout: 0.1 }\n");
+    const enqueue = io(env);
+    expect(await main(["study", "enqueue", studyId, "-f", configs], enqueue.io), enqueue.err()).toBe(0);
+    expect(enqueue.out().trim().split("\n")).toHaveLength(1);
+    expect(enqueue.err()).toContain("1 already in the study: skipped");
+
+    // A runner on which every trial fails.
+    const failAll = async () => {
+      await tdb.db.trial.updateMany({
+        where: { orgId: s.org.id, studyId, state: "WAITING" },
+        data: { state: "FAIL", error: "boom", finishedAt: new Date() },
+      });
+      await fillQueue(tdb.db, enqueuer, { orgId: s.org.id, studyId });
+    };
+    const follow = io(env, failAll);
+    expect(
+      await main(["study", "follow", studyId, "--poll", "--interval", "0"], follow.io),
+      follow.err(),
+    ).toBe(1);
+    expect(follow.out().trim().split("\n").at(-1)).toBe("cli failing: FAILED 3/3 done, 0 running, best -");
+    const list = io(env);
+    expect(await main(["study", "list"], list.io)).toBe(0);
+    expect(list.out()).toContain(`${studyId}  FAILED       3/3 (3 failed)`);
+
+    const del = io(env);
+    expect(await main(["study", "delete", studyId], del.io), del.err()).toBe(0);
+    expect(del.out().trim()).toBe(`${studyId}  deleted with 3 trials`);
+    expect(await tdb.db.study.count({ where: { id: studyId } })).toBe(0);
   });
 });

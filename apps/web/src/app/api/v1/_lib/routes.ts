@@ -4,11 +4,12 @@ import { ZListAudit } from "../../../../server/routers/audit/list.schema";
 import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
 import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
 import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/control.schema";
-import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
+import { ZCreateStudyBody, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
 import type { Context } from "../../../../server/trpc";
 import { EVENT_ROUTES } from "./routes-events";
+import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
 import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
 /**
@@ -72,6 +73,7 @@ const bodyObject = (body: unknown): Record<string, unknown> =>
 export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
 
 export const REST_ROUTES: RestRoute[] = [
+  ...STUDY_MANAGE_ROUTES,
   {
     method: "GET",
     path: "/orgs/{org}/studies",
@@ -92,7 +94,7 @@ export const REST_ROUTES: RestRoute[] = [
     tag: "studies",
     scope: "studies:write",
     successStatus: 201,
-    body: ZCreateStudy,
+    body: ZCreateStudyBody,
     input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
   },
   {

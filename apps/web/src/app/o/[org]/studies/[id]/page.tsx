@@ -79,9 +79,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
       </div>
     );
   const { study: s, selection, counts, done, etaSeconds, budget, avgTrialSeconds } = overview.data;
-  const ensemble = s.ensemble as { replicas: number; folds: number };
-  const training = s.training as { maxEpochs: number };
-  const task = s.task as { kind: string; level?: number };
+  const { ensemble, training, task } = s;
 
   return (
     <div className="space-y-4">
@@ -140,7 +138,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
             {ensemble.replicas} replicas × {ensemble.folds} folds, ≤ {training.maxEpochs} epochs; {s.sampler}{" "}
             / {s.scheduler} ({s.mode}), objective {s.objective}; task {task.kind}
-            {task.level !== undefined ? ` level ${task.level}` : ""}; owner {s.owner}
+            {task.kind === "closure" ? ` level ${task.level}` : ""}; owner {s.owner}
           </p>
         </Card>
         <Card title="Best L1 (argmin)">
