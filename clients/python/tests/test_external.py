@@ -38,7 +38,10 @@ class ExternalTrialsTest(unittest.TestCase):
             trial.tell(values=[0.25])
         second = self.hens.ask(study_id)
         with second:
-            folds = [[[v + 0.01 * r for v in POINTS["subsets"][0]["values"]] for r in range(2)] for _ in range(2)]
+            points = second.points()
+            self.assertEqual(points["nPoints"], 4)
+            self.assertEqual(len(points["folds"]), 2)
+            folds = [[[c + 0.01 * r for c in points["central"]] for r in range(2)] for _ in points["folds"]]
             second.tell(predictions=folds)
         trials = {t["number"]: t for t in self.hens.trials(study_id)}
         self.assertEqual(trials[trial.number]["state"], "COMPLETE")
@@ -49,10 +52,10 @@ class ExternalTrialsTest(unittest.TestCase):
 
     def test_context_manager_heartbeats_and_tells_pruned_or_fail(self):
         study_id = self.external_study("py heartbeat", 2)
-        trial = self.hens.ask(study_id, lease_seconds=3)
+        trial = self.hens.ask(study_id, lease_seconds=10)
         with trial:
-            # Longer than the lease: only the heartbeat thread keeps the trial ours.
-            time.sleep(max(4.0, float(trial.lease["heartbeatSeconds"]) * 2))
+            # Longer than the lease (10 s, the shortest allowed): only the heartbeat thread keeps it ours.
+            time.sleep(12.5)
             raise TrialPruned()
         self.assertEqual(trial.told, "PRUNED")
         failing = self.hens.ask(study_id)

@@ -128,6 +128,7 @@ const COMMANDS: Record<string, { id?: string }> = {
   "study resume": { id: "hens study resume <id>" },
   "study cancel": { id: "hens study cancel <id>" },
   "study export": { id: "hens study export <id> --format csv|json" },
+  // study-manage.ts (issue 14)
   "study get": {},
   "study find": { id: "hens study find TEXT" },
   "study delete": { id: "hens study delete <id>" },
@@ -144,13 +145,13 @@ function checkCommand(args: string[], values: Values): void {
   if (!command) throw new UsageError(`unknown command: ${args.join(" ")}`);
   if (command.id && !id) throw new UsageError(command.id);
   if (name === "study create" && !values.file) throw new UsageError("give the spec file with -f FILE");
+  if (name === "study get" && !values.name) throw new UsageError("hens study get --name NAME");
+  if (name === "study enqueue" && !values.file)
+    throw new UsageError("hens study enqueue <id> -f configs.yaml");
   if (name === "study export" && values.format && values.format !== "csv" && values.format !== "json")
     throw new UsageError("--format must be csv or json");
   if (name === "study follow" && values.interval !== undefined && !(Number(values.interval) >= 0))
     throw new UsageError("--interval must be a number of seconds");
-  if (name === "study get" && !values.name) throw new UsageError("hens study get --name NAME");
-  if (name === "study enqueue" && !values.file)
-    throw new UsageError("hens study enqueue <id> -f configs.yaml");
   if (name === "dataset upload") {
     if (!values.file) throw new UsageError("give the data file with -f FILE");
     if (!values.name) throw new UsageError("give the dataset a --name");

@@ -256,6 +256,12 @@ class Client:
         self.last_ask_reason = answer.get("reason")
         return Trial(self, study_id, answer["trial"]) if answer.get("trial") else None
 
+    def points(self, study_id: str, trial_id: Optional[str] = None) -> Dict[str, Any]:
+        """The study's data points (inputs, central, errors, subsets) and, with trial_id, that trial's
+        folds ([{heldOut: [point indices]}]): what an external trainer fits and predicts."""
+        query = "?" + urllib.parse.urlencode({"trialId": trial_id}) if trial_id else ""
+        return self._json("GET", self._org_path(f"/studies/{_q(study_id)}/points{query}"))
+
     def _trial_call(self, trial_id: str, action: str, body: Dict[str, Any]) -> Dict[str, Any]:
         return self._json("POST", self._org_path(f"/trials/{_q(trial_id)}/{action}"), body)
 

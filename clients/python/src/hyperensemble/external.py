@@ -44,6 +44,10 @@ class Trial:
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self.params!r})"
 
+    def points(self) -> Dict[str, Any]:
+        """The study's points with this trial's folds: train fold k on the points not in folds[k].heldOut."""
+        return self._client.points(self.study_id, self.id)
+
     # -- the lease --------------------------------------------------------------------------------
 
     def heartbeat(self) -> str:

@@ -182,7 +182,10 @@ describe("hens CLI", () => {
       await fillQueue(tdb.db, enqueuer, { orgId: s.org.id, studyId });
     };
     const follow = io(env, failAll);
-    expect(await main(["study", "follow", studyId, "--interval", "0"], follow.io), follow.err()).toBe(1);
+    expect(
+      await main(["study", "follow", studyId, "--poll", "--interval", "0"], follow.io),
+      follow.err(),
+    ).toBe(1);
     expect(follow.out().trim().split("\n").at(-1)).toBe("cli failing: FAILED 3/3 done, 0 running, best -");
     const list = io(env);
     expect(await main(["study", "list"], list.io)).toBe(0);
