@@ -265,17 +265,6 @@ export function parseTrainerSearchSpace(input: unknown): SearchSpace {
   return space;
 }
 
-/** Checks one configuration (enqueued or fixed values) against the trainer, each value by name. */
-export function trainerParamsIssues(params: Readonly<Record<string, unknown>>): HyperparameterIssue[] {
-  const issues: HyperparameterIssue[] = [];
-  for (const [name, value] of Object.entries(params)) {
-    const h = hyperparameter(name);
-    const problem = h ? domainProblem(h, value) : unknownName(name);
-    if (problem) issues.push({ path: [name], message: problem });
-  }
-  return issues;
-}
-
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

@@ -21,27 +21,12 @@ import {
 } from "./search-spec.ts";
 import { warmStartHistory, warmStartPoints } from "./warmStart.ts";
 
+// One trial-job type and one enqueuer interface, those of the queue package (the platform only
+// calls them).
+export type { EnqueueOptions, TrialEnqueuer, TrialJob } from "@hyperensemble/queue";
 export { StudyInputError };
 
-export interface TrialJob {
-  trialId: string;
-  studyId: string;
-  orgId: string;
-}
-
-export interface EnqueueOptions {
-  /**
-   * BullMQ priority (1 = first). fillQueue passes the trial's rank among its organisation's pending
-   * trials, so the k-th queued trial of every organisation is served before the (k+1)-th of any:
-   * round-robin between organisations on open-source BullMQ (no Pro groups).
-   */
-  priority?: number;
-}
-
-/** Where new trials go: the BullMQ trial queue in production, anything with the same shape in tests. */
-export interface TrialEnqueuer {
-  enqueue(job: TrialJob, options?: EnqueueOptions): Promise<void>;
-}
+import type { TrialEnqueuer, TrialJob } from "@hyperensemble/queue";
 
 export type SearchMode = "centralised" | "decentralized";
 

@@ -94,9 +94,23 @@ it(hasOptuna
   });
   expect(created.status, await created.clone().text()).toBe(201);
   const { id } = (await created.json()) as { id: string };
+  const trial = await t.db.trial.findFirstOrThrow({ where: { studyId: id, number: 0 } });
+  await t.db.intermediateValue.create({
+    data: { orgId: s.org.id, trialId: trial.id, step: 10, value: 3.5, attempt: 1 },
+  });
   const exported = (await (await rest("GET", `/studies/${id}/export?format=json`)).json()) as {
     distributions: Record<string, { name: string; attributes: unknown }>;
+    user_attrs: Record<string, string>;
+    trials: { intermediate_values: Record<string, number>; user_attrs: Record<string, unknown> }[];
   };
+  // Intermediate values are named for what they are: not the objective `value`.
+  expect(exported.user_attrs["intermediate_values"]).toMatch(
+    /^mean validation χ² of the ensemble's replicas/,
+  );
+  expect(exported.trials[0]).toMatchObject({
+    intermediate_values: { "10": 3.5 },
+    user_attrs: { intermediate_values: "mean_validation_chi2" },
+  });
   expect(Object.keys(exported.distributions).sort()).toEqual(Object.keys(written).sort());
   expect(exported.distributions["dropout"]).toEqual({
     name: "FloatDistribution",
