@@ -15,6 +15,7 @@ import { processTrialJob } from "../apps/gpu-runner/src/processTrial.ts";
 import { handleRestRequest } from "../apps/web/src/app/api/v1/_lib/handler.ts";
 import { TokenBucketLimiter } from "../apps/web/src/server/auth/rate-limit.ts";
 import { authenticateBearer } from "../apps/web/src/server/auth/token.ts";
+import { studyParetoFront } from "../apps/web/src/server/routers/study/pareto.ts";
 import {
   RecordingEnqueuer,
   requestContext,
@@ -153,6 +154,44 @@ describe("every registered sampler runs a study through REST", () => {
     },
     120_000,
   );
+
+  it("a multi-objective (NSGA-II) study's Pareto front is L1 (min) against phi2 (max)", async () => {
+    const { id, trials } = await runStudy({ name: "nsga2", options: { populationSize: 4 } }, "none");
+    // Give the trials a real trade-off: phi2 rises with L1 except for trial 2, which trial 0 dominates.
+    const results = await tdb.db.trialResult.findMany({
+      where: { orgId: org.org.id, trialId: { in: trials.map((t) => t.id) } },
+    });
+    const numberOf = new Map(trials.map((t) => [t.id, t.number]));
+    const points = results.map((r) => ({
+      number: numberOf.get(r.trialId)!,
+      L1: 1 + numberOf.get(r.trialId)!,
+      phi2: 0,
+    }));
+    for (const p of points) p.phi2 = p.number === 2 ? 0.5 : p.L1;
+    for (const r of results) {
+      const p = points.find((q) => q.number === numberOf.get(r.trialId))!;
+      await tdb.db.trialResult.updateMany({
+        where: { trialId: r.trialId, orgId: org.org.id },
+        data: { L1: p.L1, phi2: p.phi2 },
+      });
+    }
+    const front = await studyParetoFront({ db: tdb.db, org: { id: org.org.id } } as never, {
+      id,
+      sampler: "nsga2",
+      objective: "L1",
+    });
+    const dominated = (a: (typeof points)[number]) =>
+      points.some((b) => b.L1 <= a.L1 && b.phi2 >= a.phi2 && (b.L1 < a.L1 || b.phi2 > a.phi2));
+    expect(front).toEqual(points.filter((p) => !dominated(p)).sort((a, b) => a.number - b.number));
+    expect(front!.map((p) => p.number)).not.toContain(2);
+    expect(
+      await studyParetoFront({ db: tdb.db, org: { id: org.org.id } } as never, {
+        id,
+        sampler: "tpe",
+        objective: "L1",
+      }),
+    ).toBeNull();
+  }, 120_000);
 
   it("a decentralized study takes DBO's options", async () => {
     const { study } = await runStudy({ name: "dbo", options: { kappaScale: 0.5 } }, "none", "decentralized");
