@@ -276,3 +276,31 @@ describe("the CLI's --sampler and --sampler-option", () => {
     expect(run.stderr).toMatch(/sampler\.options\.acquisition/);
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("lists every registered sampler and scheduler with its own options", async () => {
+    const res = await handleRestRequest(new Request("http://hens.test/api/v1/openapi.json"), {
+      createContext,
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the document is probed field by field
+    const doc = (await res.json()) as any;
+    const body = doc.paths["/orgs/{org}/studies"].post.requestBody.content["application/json"].schema;
+    for (const [field, registry] of [
+      ["sampler", SAMPLER_REGISTRY],
+      ["scheduler", SCHEDULER_REGISTRY],
+    ] as const) {
+      const schema = body.properties[field];
+      const [names, variants] = schema.anyOf;
+      expect(names.enum).toEqual(registry.map((e) => e.name));
+      for (const entry of registry) {
+        const variant = variants.oneOf.find(
+          // biome-ignore lint/suspicious/noExplicitAny: JSON schema nodes
+          (v: any) => v.properties.name.const === entry.name,
+        );
+        expect(Object.keys(variant.properties.options.properties ?? {}), entry.name).toEqual(
+          Object.keys(entry.options.shape),
+        );
+      }
+    }
+  });
+});
