@@ -212,6 +212,30 @@ describe("every registered scheduler runs a study through REST", () => {
   );
 });
 
+describe("a clone", () => {
+  it("keeps the sampler's and scheduler's options and the search mode", async () => {
+    const created = await rest("POST", "/studies", {
+      name: "to clone",
+      replicas: 2,
+      trials: 2,
+      mode: "decentralized",
+      sampler: { name: "dbo", options: { kappaScale: 0.5 } },
+      scheduler: { name: "asha", options: { eta: 3 } },
+    });
+    expect(created.status).toBe(201);
+    const clone = await rest("POST", `/studies/${created.body["id"]}/clone`, {});
+    expect(clone.status, JSON.stringify(clone.body)).toBe(201);
+    const copy = await tdb.db.study.findFirstOrThrow({ where: { id: clone.body["id"], orgId: org.org.id } });
+    expect([copy.sampler, copy.samplerOptions, copy.scheduler, copy.schedulerOptions, copy.mode]).toEqual([
+      "dbo",
+      { kappaScale: 0.5 },
+      "asha",
+      { eta: 3 },
+      "decentralized",
+    ]);
+  });
+});
+
 describe("a bad option", () => {
   it("is a 400 naming its path, and nothing is stored", async () => {
     const before = await tdb.db.study.count({ where: { orgId: org.org.id } });
