@@ -15,6 +15,7 @@ import { processTrialJob } from "../apps/gpu-runner/src/processTrial.ts";
 import { handleRestRequest } from "../apps/web/src/app/api/v1/_lib/handler.ts";
 import { TokenBucketLimiter } from "../apps/web/src/server/auth/rate-limit.ts";
 import { authenticateBearer } from "../apps/web/src/server/auth/token.ts";
+import { studyParetoFront } from "../apps/web/src/server/routers/study/pareto.ts";
 import {
   RecordingEnqueuer,
   requestContext,
@@ -154,6 +155,44 @@ describe("every registered sampler runs a study through REST", () => {
     120_000,
   );
 
+  it("a multi-objective (NSGA-II) study's Pareto front is L1 (min) against phi2 (max)", async () => {
+    const { id, trials } = await runStudy({ name: "nsga2", options: { populationSize: 4 } }, "none");
+    // Give the trials a real trade-off: phi2 rises with L1 except for trial 2, which trial 0 dominates.
+    const results = await tdb.db.trialResult.findMany({
+      where: { orgId: org.org.id, trialId: { in: trials.map((t) => t.id) } },
+    });
+    const numberOf = new Map(trials.map((t) => [t.id, t.number]));
+    const points = results.map((r) => ({
+      number: numberOf.get(r.trialId)!,
+      L1: 1 + numberOf.get(r.trialId)!,
+      phi2: 0,
+    }));
+    for (const p of points) p.phi2 = p.number === 2 ? 0.5 : p.L1;
+    for (const r of results) {
+      const p = points.find((q) => q.number === numberOf.get(r.trialId))!;
+      await tdb.db.trialResult.updateMany({
+        where: { trialId: r.trialId, orgId: org.org.id },
+        data: { L1: p.L1, phi2: p.phi2 },
+      });
+    }
+    const front = await studyParetoFront({ db: tdb.db, org: { id: org.org.id } } as never, {
+      id,
+      sampler: "nsga2",
+      objective: "L1",
+    });
+    const dominated = (a: (typeof points)[number]) =>
+      points.some((b) => b.L1 <= a.L1 && b.phi2 >= a.phi2 && (b.L1 < a.L1 || b.phi2 > a.phi2));
+    expect(front).toEqual(points.filter((p) => !dominated(p)).sort((a, b) => a.number - b.number));
+    expect(front!.map((p) => p.number)).not.toContain(2);
+    expect(
+      await studyParetoFront({ db: tdb.db, org: { id: org.org.id } } as never, {
+        id,
+        sampler: "tpe",
+        objective: "L1",
+      }),
+    ).toBeNull();
+  }, 120_000);
+
   it("a decentralized study takes DBO's options", async () => {
     const { study } = await runStudy({ name: "dbo", options: { kappaScale: 0.5 } }, "none", "decentralized");
     expect(study["samplerOptions"]).toEqual({ kappaScale: 0.5 });
@@ -171,6 +210,30 @@ describe("every registered scheduler runs a study through REST", () => {
     },
     120_000,
   );
+});
+
+describe("a clone", () => {
+  it("keeps the sampler's and scheduler's options and the search mode", async () => {
+    const created = await rest("POST", "/studies", {
+      name: "to clone",
+      replicas: 2,
+      trials: 2,
+      mode: "decentralized",
+      sampler: { name: "dbo", options: { kappaScale: 0.5 } },
+      scheduler: { name: "asha", options: { eta: 3 } },
+    });
+    expect(created.status).toBe(201);
+    const clone = await rest("POST", `/studies/${created.body["id"]}/clone`, {});
+    expect(clone.status, JSON.stringify(clone.body)).toBe(201);
+    const copy = await tdb.db.study.findFirstOrThrow({ where: { id: clone.body["id"], orgId: org.org.id } });
+    expect([copy.sampler, copy.samplerOptions, copy.scheduler, copy.schedulerOptions, copy.mode]).toEqual([
+      "dbo",
+      { kappaScale: 0.5 },
+      "asha",
+      { eta: 3 },
+      "decentralized",
+    ]);
+  });
 });
 
 describe("a bad option", () => {
@@ -235,5 +298,33 @@ describe("the CLI's --sampler and --sampler-option", () => {
     const run = await hens(["--sampler", "gp", "--sampler-option", "acquisition=pi"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/sampler\.options\.acquisition/);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("lists every registered sampler and scheduler with its own options", async () => {
+    const res = await handleRestRequest(new Request("http://hens.test/api/v1/openapi.json"), {
+      createContext,
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the document is probed field by field
+    const doc = (await res.json()) as any;
+    const body = doc.paths["/orgs/{org}/studies"].post.requestBody.content["application/json"].schema;
+    for (const [field, registry] of [
+      ["sampler", SAMPLER_REGISTRY],
+      ["scheduler", SCHEDULER_REGISTRY],
+    ] as const) {
+      const schema = body.properties[field];
+      const [names, variants] = schema.anyOf;
+      expect(names.enum).toEqual(registry.map((e) => e.name));
+      for (const entry of registry) {
+        const variant = variants.oneOf.find(
+          // biome-ignore lint/suspicious/noExplicitAny: JSON schema nodes
+          (v: any) => v.properties.name.const === entry.name,
+        );
+        expect(Object.keys(variant.properties.options.properties ?? {}), entry.name).toEqual(
+          Object.keys(entry.options.shape),
+        );
+      }
+    }
   });
 });

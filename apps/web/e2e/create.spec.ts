@@ -48,7 +48,9 @@ test("invalid spec shows the field's message inline, with its line", async ({ pa
   await expect(errors).toContainText("line 12");
 
   await editor.fill(SPEC.replace("sampler: sobol", "sampler: annealing"));
-  await expect(errors).toContainText("sampler must be one of random, sobol, tpe, gp, cmaes");
+  await expect(errors).toContainText(
+    "sampler must be one of auto, random, grid, sobol, tpe, gp, cmaes, nsga2, dbo",
+  );
 
   await editor.fill("name: [unclosed");
   await expect(errors).toContainText("not valid YAML or JSON");

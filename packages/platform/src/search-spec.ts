@@ -121,6 +121,8 @@ export interface StudySearchRow {
   scheduler: string;
   schedulerOptions: unknown;
   mode: string;
+  /** `auto`'s recorded pick ({ name, reason }), when the row has it. */
+  samplerChoice?: unknown;
 }
 
 function storedOptions(field: "sampler" | "scheduler", name: string, options: unknown) {
@@ -151,6 +153,11 @@ export function studyAskOptions(row: { sampler: string; objective: string }): As
 /** The engine configuration of a study's sampler, seeded as the caller decides. */
 export function studySamplerConfig(row: StudySearchRow, seed: number): SamplerConfig {
   const { name, options } = storedOptions("sampler", row.sampler, row.samplerOptions);
+  // `auto` runs what it recorded at creation (and showed), even if a later version's rule differs.
+  const choice = row.samplerChoice as { name?: unknown } | null | undefined;
+  if (name === "auto" && typeof choice?.name === "string" && samplerEntry(choice.name)) {
+    return { name: choice.name, seed } as SamplerConfig;
+  }
   return { ...options, name, seed } as SamplerConfig;
 }
 

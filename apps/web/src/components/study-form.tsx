@@ -5,8 +5,6 @@ import {
   createStudyInputSchema,
   fieldErrors,
   OBJECTIVES,
-  SAMPLERS,
-  SCHEDULERS,
   SEARCH_MODES,
 } from "@hyperensemble/platform/schema";
 import { useQuery } from "@tanstack/react-query";
@@ -14,6 +12,7 @@ import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { DEFAULT_SPACE } from "@/lib/spec";
 import { useTRPC } from "@/trpc/react";
+import { type SearchComponent, SearchPicker } from "./search-options";
 import { type ParamRow, rowsFromSpace, SpaceBuilder, spaceFromRows } from "./space-builder";
 import type { CreateResult } from "./spec-editor";
 import { Button, Field, inputClass, linkClass } from "./ui";
@@ -51,7 +50,8 @@ export function StudyForm({
 }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [rows, setRows] = useState<ParamRow[]>(() => rowsFromSpace(DEFAULT_SPACE));
-  const [sampler, setSampler] = useState<string>("random");
+  const [sampler, setSampler] = useState<SearchComponent>({ name: "auto", options: {} });
+  const [scheduler, setScheduler] = useState<SearchComponent>({ name: "none", options: {} });
   const trpc = useTRPC();
   const datasets = useQuery(trpc.dataset.list.queryOptions({ org }));
   const uploaded = (datasets.data?.items ?? []).filter((d) => !d.builtin);
@@ -64,7 +64,7 @@ export function StudyForm({
     const input = {
       name: String(form.get("name") ?? ""),
       sampler,
-      scheduler: String(form.get("scheduler") ?? "none"),
+      scheduler,
       objective: String(form.get("objective") ?? "L1"),
       mode: String(form.get("mode") ?? "centralised"),
       task: taskFromChoice(String(form.get("level") ?? "2")),
@@ -124,30 +124,8 @@ export function StudyForm({
             />
           </Field>
         ))}
-        <Field id="sampler" label="Sampler" error={errors.sampler}>
-          <select
-            id="sampler"
-            name="sampler"
-            value={sampler}
-            onChange={(e) => setSampler(e.target.value)}
-            className={inputClass}
-          >
-            {SAMPLERS.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id="scheduler" label="Scheduler (early stopping)" error={errors.scheduler}>
-          <select id="scheduler" name="scheduler" defaultValue="none" className={inputClass}>
-            {SCHEDULERS.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <SearchPicker kind="sampler" value={sampler} onChange={setSampler} errors={errors} />
+        <SearchPicker kind="scheduler" value={scheduler} onChange={setScheduler} errors={errors} />
         <Field id="mode" label="Search mode" error={errors.mode}>
           <select id="mode" name="mode" defaultValue="centralised" className={inputClass}>
             {SEARCH_MODES.map((m) => (
@@ -176,7 +154,7 @@ export function StudyForm({
         </Link>{" "}
         page.
       </p>
-      <SpaceBuilder rows={rows} onChange={setRows} sampler={sampler} />
+      <SpaceBuilder rows={rows} onChange={setRows} sampler={sampler.name} />
       {Object.entries(errors)
         .filter(([k]) => k === "_" || k.startsWith("searchSpace"))
         .map(([k, v]) => (

@@ -38,8 +38,8 @@ trials: 4
 folds: 2
 maxEpochs: 150
 parallelism: 2
-sampler: random
-scheduler: none
+sampler: { name: tpe, options: { nStartupTrials: 2 } }   # or a bare name; default auto
+scheduler: { name: asha, options: { gracePeriod: 10, eta: 3, maxT: 150 } }
 objective: L1
 searchSpace:
   n_layers: { type: int, low: 1, high: 2 }

@@ -69,13 +69,35 @@ export const directionOption = option(z.enum(["minimize", "maximize"]), {
   default: "minimize",
 });
 
-/** Documentation of one option, read back from its metadata (for docs, the form and tests). */
-export function optionDocs(schema: OptionsSchema): Array<{ name: string; schema: z.ZodType } & OptionDoc> {
+/** How a form edits an option (the form's fields are generated from the schema). */
+export type OptionControl =
+  | { kind: "number"; integer: boolean }
+  | { kind: "boolean" }
+  | { kind: "enum"; choices: string[] }
+  | { kind: "string" }
+  | { kind: "object" };
+
+function controlOf(field: z.ZodType): OptionControl {
+  const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+  if (inner instanceof z.ZodNumber) return { kind: "number", integer: inner.format === "safeint" };
+  if (inner instanceof z.ZodBoolean) return { kind: "boolean" };
+  if (inner instanceof z.ZodEnum) return { kind: "enum", choices: inner.options.map(String) };
+  if (inner instanceof z.ZodString) return { kind: "string" };
+  return { kind: "object" };
+}
+
+export interface DocumentedOption extends OptionDoc {
+  name: string;
+  control: OptionControl;
+}
+
+/** Documentation of each option, read back from its metadata (for docs, the form and tests). */
+export function optionDocs(schema: OptionsSchema): DocumentedOption[] {
   return Object.entries(schema.shape).map(([name, field]) => {
     const meta = field.meta() as Partial<OptionDoc> | undefined;
     if (!meta?.description || meta.default === undefined) {
       throw new Error(`option ${name} has no documented description and default`);
     }
-    return { name, schema: field, description: meta.description, default: meta.default };
+    return { name, description: meta.description, default: meta.default, control: controlOf(field) };
   });
 }

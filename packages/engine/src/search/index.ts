@@ -30,8 +30,10 @@ import type { Sampler, Scheduler } from "./types.ts";
 
 export { mixSeed, SearchRng } from "../rng.ts";
 export {
+  type DocumentedOption,
   defineSampler,
   defineScheduler,
+  type OptionControl,
   type OptionDoc,
   type OptionsSchema,
   option,

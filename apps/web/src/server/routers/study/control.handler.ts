@@ -87,8 +87,10 @@ export async function cloneStudyHandler({
     maxEpochs: s.training.maxEpochs,
     trials: s.maxTrials,
     parallelism: s.parallelism,
-    sampler: s.sampler,
-    scheduler: s.scheduler,
+    // With their options: a clone searches the same way.
+    sampler: { name: s.sampler, options: s.samplerOptions },
+    scheduler: { name: s.scheduler, options: s.schedulerOptions },
+    mode: s.mode,
     objective: s.objective,
     searchSpace: s.searchSpace,
     ...(s.maxWallSeconds != null ? { maxWallSeconds: s.maxWallSeconds } : {}),

@@ -1,7 +1,8 @@
-import { parseStudyRow } from "@hyperensemble/platform";
+import { parseStudyRow, studyObjectives } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
+import { studyParetoFront } from "./pareto";
 import { studySelection } from "./selection";
 
 const TERMINAL_STUDY = new Set(["COMPLETED", "CANCELLED", "FAILED"]);
@@ -11,7 +12,7 @@ const TERMINAL_STUDY = new Set(["COMPLETED", "CANCELLED", "FAILED"]);
  * database so it stays cheap with 10,000 trials (the trial rows come page by page from study.trials).
  */
 export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; input: { studyId: string } }) {
-  const { study, byState, selection } = await cachedStudyRead(
+  const { study, byState, selection, pareto } = await cachedStudyRead(
     ctx.org.id,
     input.studyId,
     "overview",
@@ -21,15 +22,16 @@ export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; in
         include: { owner: { select: { name: true, email: true } }, dataset: { select: { name: true } } },
       });
       if (!study) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
-      const [byState, selection] = await Promise.all([
+      const [byState, selection, pareto] = await Promise.all([
         ctx.db.$queryRaw<{ state: string; n: number; avgSeconds: number | null }[]>`
         SELECT "state"::text AS "state", count(*)::int AS "n",
           avg(extract(epoch FROM ("finishedAt" - "startedAt")))::float8 AS "avgSeconds"
         FROM "Trial" WHERE "orgId" = ${ctx.org.id} AND "studyId" = ${study.id}
         GROUP BY "state"`,
         studySelection(ctx, study.id),
+        studyParetoFront(ctx, study),
       ]);
-      return { study, byState, selection };
+      return { study, byState, selection, pareto };
     },
   );
   const counts: Record<string, number> = { WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
@@ -70,5 +72,7 @@ export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; in
       maxWallSeconds: study.maxWallSeconds,
     },
     selection,
+    objectives: studyObjectives(study).names,
+    pareto,
   };
 }

@@ -3,7 +3,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { use, useEffect, useRef, useState } from "react";
+import { SearchSummary } from "@/components/search-options";
 import { StudyControls } from "@/components/study/controls";
+import { ParetoFront } from "@/components/study/pareto-front";
 import { StudyPlots } from "@/components/study/plots";
 import { TrialDetail } from "@/components/study/trial-detail";
 import { TrialsTable } from "@/components/study/trials-table";
@@ -78,7 +80,17 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
         {table}
       </div>
     );
-  const { study: s, selection, counts, done, etaSeconds, budget, avgTrialSeconds } = overview.data;
+  const {
+    study: s,
+    selection,
+    counts,
+    done,
+    etaSeconds,
+    budget,
+    avgTrialSeconds,
+    objectives,
+    pareto,
+  } = overview.data;
   const { ensemble, training, task } = s;
 
   return (
@@ -136,8 +148,8 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
             {budget.maxWallSeconds ? ` of ${fmtSeconds(budget.maxWallSeconds)}` : ""}
           </p>
           <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-            {ensemble.replicas} replicas × {ensemble.folds} folds, ≤ {training.maxEpochs} epochs; {s.sampler}{" "}
-            / {s.scheduler} ({s.mode}), objective {s.objective}; task {task.kind}
+            {ensemble.replicas} replicas × {ensemble.folds} folds, ≤ {training.maxEpochs} epochs;{" "}
+            <SearchSummary study={s} /> ({s.mode}), objective {objectives.join(" vs ")}; task {task.kind}
             {task.kind === "closure" ? ` level ${task.level}` : ""}; owner {s.owner}
           </p>
         </Card>
@@ -170,6 +182,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           ) : null}
         </Card>
       </div>
+      {pareto ? <ParetoFront points={pareto} /> : null}
       <StudyPlots org={org} studyId={id} />
       <Card title="Trials">
         <TrialsTable
