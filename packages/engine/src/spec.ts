@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DatasetError, parseDatasetJson } from "./data/dataset.ts";
-import { DatasetLimitError } from "./data/limits.ts";
+import { CLOSURE_FOLDABLE_SUBSETS, DatasetLimitError } from "./data/limits.ts";
 import type { Activation, Initializer } from "./model/mlp.ts";
 import { parseTabularSource, tabularSourceSchema } from "./tasks/tabular.ts";
 import type { OptimiserName } from "./train/optimisers.ts";
@@ -69,8 +69,7 @@ export const hyperparametersSchema = z.object({
   average_best: z.boolean().default(false),
 });
 
-/** Sub-datasets of the closure task that may be held out (all but the two edge ones). */
-const closureFoldable = 6;
+const closureFoldable = CLOSURE_FOLDABLE_SUBSETS;
 
 export const trialSpecSchema: z.ZodType<TrialSpec> = z
   .object({

@@ -1,10 +1,12 @@
 import type { Db } from "@hyperensemble/db";
+import { CLOSURE_FOLDABLE_SUBSETS } from "@hyperensemble/engine/limits";
 import {
   createSampler,
   type ParamValue,
   parseSearchSpace,
   type SamplerConfig,
   type StoredTrial,
+  trialSeed,
 } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
 import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
@@ -51,6 +53,33 @@ export class StudyInputError extends Error {
   }
 }
 
+/**
+ * Each fold holds out one sub-dataset, so a study cannot ask for more folds than its task has
+ * sub-datasets: refused here (a 400 naming `folds`) rather than failing every trial on the runner.
+ */
+async function checkFolds(db: Db, orgId: string, spec: CreateStudySpec): Promise<void> {
+  let available: number;
+  let what: string;
+  if (spec.task.kind === "closure") {
+    available = CLOSURE_FOLDABLE_SUBSETS;
+    what = "the closure task has";
+  } else {
+    const row = await db.dataset.findFirst({
+      where: { id: spec.task.datasetId, orgId },
+      select: { summary: true },
+    });
+    const subsets = (row?.summary as { subsets?: unknown[] } | null)?.subsets;
+    if (!Array.isArray(subsets)) return;
+    available = subsets.length;
+    what = "the dataset has";
+  }
+  if (spec.folds > available)
+    throw new StudyInputError(
+      "folds",
+      `${spec.folds} folds need ${spec.folds} sub-datasets to hold out; ${what} ${available}, so folds must be 1 to ${available}`,
+    );
+}
+
 export async function createStudy(
   db: Db,
   enqueuer: TrialEnqueuer,
@@ -73,6 +102,7 @@ export async function createStudy(
     if (!dataset) throw new StudyInputError("task.datasetId", "dataset not found in this organization");
     datasetId = dataset.id;
   }
+  await checkFolds(db, orgId, spec);
   // Quotas before anything is stored: the study's size and its time budgets (docs/operations.md).
   const limits = await orgLimits(db, orgId);
   checkStudySize(
@@ -163,7 +193,7 @@ export interface FillOutcome {
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
 function fillSampler(study: { mode: string; sampler: string; seed: number }, total: number): SamplerConfig {
   // Seeded per trial number: proposals are reproducible from (study seed, history).
-  const seed = (study.seed + total * 7_919) >>> 0;
+  const seed = trialSeed(study.seed, total);
   // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
   // sweeps) with a DBO worker of its own, which samples from the prior until there is history.
   if (study.mode === "decentralized") return { name: "dbo", seed, workerId: `platform-${total}` };

@@ -6,6 +6,7 @@ import {
   type SearchSpace,
   SearchSpaceError,
   type StoredTrial,
+  trialSeed,
 } from "@hyperensemble/engine/search";
 import { type CreateStudySpec, createStudyInputSchema } from "@hyperensemble/platform/schema";
 import YAML, { isNode, LineCounter } from "yaml";
@@ -107,24 +108,24 @@ export function checkSpace(space: unknown): SpecIssue[] {
   }
 }
 
-/** A few configurations the chosen sampler would propose first (random when it needs history). */
+/**
+ * The first configurations the study will run: one fresh sampler per trial seeded with
+ * trialSeed(study seed, number) and the earlier proposals as history, exactly as the platform fills
+ * its queue (fillSampler in packages/platform/src/study.ts). Model-based samplers use results after
+ * their start-up trials, so only those first proposals are exact for them.
+ */
 export function previewSamples(space: SearchSpace, sampler: string, count: number, seed: number) {
-  const make = (name: string) => createSampler({ name, seed } as Parameters<typeof createSampler>[0]);
-  let s: ReturnType<typeof createSampler>;
-  try {
-    s = make(sampler);
-  } catch {
-    s = make("random");
-  }
+  const make = (name: string, number: number) =>
+    createSampler({ name, seed: trialSeed(seed, number) } as Parameters<typeof createSampler>[0]);
   const trials: StoredTrial[] = [];
   for (let i = 0; i < count; i++) {
     let params: Record<string, ParamValue>;
     try {
-      params = s.ask(space, trials);
+      params = make(sampler, i).ask(space, trials);
     } catch {
-      params = make("random").ask(space, trials);
+      params = make("random", i).ask(space, trials);
     }
-    trials.push({ number: i, params, state: "RUNNING" });
+    trials.push({ number: i, params, state: "WAITING" });
   }
   return trials.map((t) => t.params);
 }
