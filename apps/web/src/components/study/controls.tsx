@@ -29,6 +29,7 @@ export function StudyControls({
   studyId: string;
   name: string;
   state: string;
+  /** Failed trials that can be rerun (trials stopped by Cancel are not among them). */
   failed: number;
 }) {
   const trpc = useTRPC();
@@ -44,16 +45,10 @@ export function StudyControls({
   const cancel = useMutation(trpc.study.cancel.mutationOptions({ onSettled, onError }));
   const add = useMutation(trpc.study.addTrials.mutationOptions({ onSettled, onError }));
   const rerun = useMutation(trpc.study.rerunFailed.mutationOptions({ onSettled, onError }));
-  const clone = useMutation(
-    trpc.study.clone.mutationOptions({
-      onError,
-      onSuccess: ({ id }) => router.push(`/o/${org}/studies/${id}`),
-    }),
-  );
   const ref = { org, studyId };
   const active = state === "QUEUED" || state === "RUNNING";
   const terminal = state === "COMPLETED" || state === "CANCELLED" || state === "FAILED";
-  const busy = [pause, resume, cancel, add, rerun, clone].some((m) => m.isPending);
+  const busy = [pause, resume, cancel, add, rerun].some((m) => m.isPending);
   const run = (m: { mutate: (v: typeof ref) => void }) => {
     setMessage(null);
     m.mutate(ref);
@@ -102,11 +97,13 @@ export function StudyControls({
             Add trials
           </Button>
         </div>
-        <Button onClick={() => run(rerun)} disabled={failed === 0 || busy}>
-          Rerun failed ({failed})
-        </Button>
-        <Button onClick={() => run(clone)} disabled={busy}>
-          Clone as new study
+        {state === "CANCELLED" ? null : (
+          <Button onClick={() => run(rerun)} disabled={failed === 0 || busy}>
+            Rerun failed ({failed})
+          </Button>
+        )}
+        <Button onClick={() => router.push(`/o/${org}/studies/new?from=${studyId}`)}>
+          Clone into a new study…
         </Button>
         <Button
           onClick={async () => {

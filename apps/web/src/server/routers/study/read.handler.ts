@@ -1,10 +1,12 @@
 import { Prisma } from "@hyperensemble/db";
 import { selectConfiguration } from "@hyperensemble/engine";
+import { CANCELLED_TRIAL_REASONS } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
 import type { ZListStudies } from "./create.schema";
+import { studyOutcome } from "./overview.handler";
 import { studySelection } from "./selection";
 
 type ListStudiesInput = z.output<typeof ZListStudies>;
@@ -28,7 +30,10 @@ interface StudyRow {
   createdAt: Date;
   owner: string;
   done: number;
+  completed: number;
+  failed: number;
   bestL1: number | null;
+  failure: string | null;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
     ${input.state ? Prisma.sql`AND s."state" = ${input.state}::"StudyState"` : Prisma.empty}
     ${input.q ? Prisma.sql`AND s."name" ILIKE ${`%${input.q.replace(/[\\%_]/g, "\\$&")}%`}` : Prisma.empty}`;
   const dir = input.dir === "asc" ? "ASC" : "DESC";
+  const cancelled = Prisma.sql`ARRAY[${Prisma.join([...CANCELLED_TRIAL_REASONS])}]`;
   const order = Prisma.raw(
     `${STUDY_SORT_SQL[input.sort]} ${dir} NULLS LAST, s."createdAt" DESC, s."id" DESC`,
   );
@@ -56,15 +62,25 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   const [rows, total] = await Promise.all([
     ctx.db.$queryRaw<StudyRow[]>`
       SELECT s."id", s."name", s."state"::text AS "state", s."sampler", s."maxTrials", s."gpuSeconds",
-        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."bestL1"
+        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."completed", agg."failed",
+        agg."bestL1", ff."failure"
       FROM "Study" s
       JOIN "User" u ON u."id" = s."ownerId"
       LEFT JOIN LATERAL (
         SELECT count(*) FILTER (WHERE t."state" IN ('COMPLETE', 'PRUNED', 'FAIL'))::int AS "done",
+          count(*) FILTER (WHERE t."state" = 'COMPLETE')::int AS "completed",
+          count(*) FILTER (WHERE t."state" = 'FAIL' AND coalesce(t."error", '') <> ALL (${cancelled}))::int
+            AS "failed",
           min(r."L1") FILTER (WHERE t."state" = 'COMPLETE') AS "bestL1"
         FROM "Trial" t LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${orgId}
         WHERE t."orgId" = ${orgId} AND t."studyId" = s."id"
       ) agg ON true
+      LEFT JOIN LATERAL (
+        SELECT t."error" AS "failure" FROM "Trial" t
+        WHERE t."orgId" = ${orgId} AND t."studyId" = s."id" AND t."state" = 'FAIL'
+          AND coalesce(t."error", '') <> ALL (${cancelled})
+        ORDER BY t."finishedAt" ASC NULLS LAST, t."number" ASC LIMIT 1
+      ) ff ON agg."failed" > 0
       WHERE ${where} ${keyset}
       ORDER BY ${order}
       LIMIT ${input.take + 1} OFFSET ${offset}`,
@@ -82,6 +98,10 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
       sampler: s.sampler,
       maxTrials: s.maxTrials,
       trialsDone: s.done ?? 0,
+      /** Failed trials (not the ones Cancel stopped), and the earliest one's reason. */
+      failedTrials: s.failed ?? 0,
+      firstFailure: s.failure,
+      outcome: studyOutcome(s.state, { COMPLETE: s.completed ?? 0, FAIL: s.failed ?? 0 }),
       bestValue: s.bestL1,
       bestL1: s.bestL1,
       selectedPhi2: selections[i]?.selected.phi2 ?? null,
