@@ -18,6 +18,7 @@ export interface SpecIssue {
   path: string;
   message: string;
   line?: number;
+  column?: number;
 }
 
 export const DEFAULT_SPACE: Record<string, unknown> = {
@@ -57,19 +58,25 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
   if (doc.errors.length > 0) {
     return {
       issues: doc.errors.map((e) => ({
-        path: "(document)",
-        message: `not valid YAML or JSON: ${e.message.split("\n")[0]}`,
-        line: e.linePos?.[0]?.line,
+        path: "(syntax)",
+        message: `not valid YAML or JSON: ${e.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")}`,
+        ...(() => {
+          const at = lines.linePos(e.pos[0]);
+          return { line: at.line, column: at.col };
+        })(),
       })),
     };
   }
   const value = doc.toJS();
-  const lineOf = (path: (string | number)[]) => {
+  const posOf = (path: (string | number)[]): { line?: number; column?: number } => {
     for (let n = path.length; n > 0; n--) {
       const node = doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+      if (isNode(node) && node.range) {
+        const at = lines.linePos(node.range[0]);
+        return { line: at.line, column: at.col };
+      }
     }
-    return undefined;
+    return {};
   };
   const parsed = createStudyInputSchema.safeParse(value);
   const issues: SpecIssue[] = [];
@@ -79,7 +86,7 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
       const path = issue.path.map(String).join(".") || "(document)";
       if (seen.has(path)) continue;
       seen.add(path);
-      issues.push({ path, message: issue.message, line: lineOf(issue.path as (string | number)[]) });
+      issues.push({ path, message: issue.message, ...posOf(issue.path as (string | number)[]) });
     }
   }
   // The space is checked even when other fields fail, so every problem shows at once.
@@ -89,7 +96,7 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
       issues.push({
         ...i,
         path: `searchSpace.${i.path}`,
-        line: lineOf(["searchSpace", ...i.path.split(".")]),
+        ...posOf(["searchSpace", ...i.path.split(".")]),
       });
     }
   }

@@ -40,7 +40,6 @@ export type { MultiFidelityOptions } from "./samplers/multifidelity.ts";
 export { rungView } from "./samplers/multifidelity.ts";
 export type { Nsga2Options } from "./samplers/nsga2.ts";
 export { sobolPoint } from "./samplers/sobol.ts";
-export { trialSeed } from "./trial-seed.ts";
 export { OPTUNA31_TPE, type TpeOptions } from "./samplers/tpe.ts";
 export type { AshaOptions } from "./schedulers/asha.ts";
 export type { HyperbandOptions } from "./schedulers/hyperband.ts";
@@ -75,6 +74,7 @@ export {
   type TrialResult,
   type TrialStorage,
 } from "./study.ts";
+export { trialSeed } from "./trial-seed.ts";
 export type { AskOptions, Direction, Sampler, Scheduler, StoredTrial, TrialState } from "./types.ts";
 export {
   AshaScheduler,

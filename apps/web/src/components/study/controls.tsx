@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC, useTRPCClient } from "@/trpc/react";
-import { Button, focusRing } from "../ui";
+import { Button, focusRing, readableError } from "../ui";
 
 function download(filename: string, body: string, type: string) {
   const url = URL.createObjectURL(new Blob([body], { type }));
@@ -39,7 +39,8 @@ export function StudyControls({
   const [message, setMessage] = useState<string | null>(null);
   const [more, setMore] = useState("4");
   const onSettled = () => queryClient.invalidateQueries({ queryKey: trpc.study.pathKey() });
-  const onError = (err: { message: string }) => setMessage(err.message);
+  const onError = (err: { message: string; data?: unknown }) =>
+    setMessage(readableError(err, { count: "Trials to add" }));
   const pause = useMutation(trpc.study.pause.mutationOptions({ onSettled, onError }));
   const resume = useMutation(trpc.study.resume.mutationOptions({ onSettled, onError }));
   const cancel = useMutation(trpc.study.cancel.mutationOptions({ onSettled, onError }));
@@ -91,7 +92,13 @@ export function StudyControls({
             disabled={state === "CANCELLED" || busy}
             onClick={() => {
               setMessage(null);
-              add.mutate({ ...ref, count: Number(more) });
+              const count = Number(more.trim());
+              if (more.trim() === "" || !Number.isInteger(count) || count < 1) {
+                setMessage("Trials to add must be a whole number, at least 1.");
+                document.getElementById("add-count")?.focus();
+                return;
+              }
+              add.mutate({ ...ref, count });
             }}
           >
             Add trials

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { auth } from "@/auth";
+import { signInUrl } from "@/lib/callback-url";
 import { db } from "@/server/db";
 import {
   acceptInvitationHandler,
@@ -19,7 +20,8 @@ async function acceptInvitation(formData: FormData) {
   // Server actions are POST-only and origin-checked by Next: a cross-site page cannot accept for you.
   const session = await auth();
   const parsed = ZInvitationToken.safeParse({ token: formData.get("token") });
-  if (!session?.user?.id || !parsed.success) redirect("/signin");
+  if (!session?.user?.id || !parsed.success)
+    redirect(signInUrl(parsed.success ? `/invite/${parsed.data.token}` : null));
   let orgSlug: string;
   try {
     const accepted = await acceptInvitationHandler({
@@ -62,10 +64,24 @@ export default async function InvitePage({
   if (!session?.user?.id) {
     return (
       <Message title="You have been invited to HyperEnsemble">
-        <p>Sign in with the email address the invitation was sent to, then open this link again.</p>
-        <Link className="inline-block rounded bg-indigo-600 px-4 py-2 font-medium text-white" href="/signin">
-          Sign in
-        </Link>
+        <p>
+          Sign in with the email address the invitation was sent to, or create an account with it; you come
+          back here to accept.
+        </p>
+        <div className="flex flex-wrap gap-3">
+          <Link
+            className="inline-block rounded bg-indigo-700 px-4 py-2 font-medium text-white"
+            href={signInUrl(`/invite/${token}`)}
+          >
+            Sign in
+          </Link>
+          <Link
+            className="inline-block rounded border border-slate-400 px-4 py-2 font-medium"
+            href={signInUrl(`/invite/${token}`, "/signup")}
+          >
+            Create an account
+          </Link>
+        </div>
       </Message>
     );
   }

@@ -1,9 +1,11 @@
+import { headers } from "next/headers";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { auth, signOut } from "@/auth";
 import { OrgNav, OrgSwitcher, ThemeToggle } from "@/components/shell";
 import { focusRing } from "@/components/ui";
+import { PATH_HEADER, signInUrl } from "@/lib/callback-url";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +17,7 @@ export default async function OrgLayout({
   params: Promise<{ org: string }>;
 }) {
   const session = await auth();
-  if (!session?.user?.id) redirect("/signin");
+  if (!session?.user?.id) redirect(signInUrl((await headers()).get(PATH_HEADER)));
   const { org } = await params;
   async function doSignOut() {
     "use server";
