@@ -76,6 +76,7 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "invitation.revoke": { invitationId: ids.invitationId },
     "audit.list": {},
     "runner.list": {},
+    "runner.queue": {},
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };

@@ -31,8 +31,12 @@ export default async function OrgLayout({
       >
         Skip to content
       </a>
-      <header className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 bg-white px-6 py-3 dark:border-slate-800 dark:bg-slate-900">
-        <nav aria-label="Main" className="flex flex-wrap items-center gap-4 text-sm">
+      {/* Compact on phones: two short rows (brand, organisation, theme, sign out; then the sections). */}
+      <header className="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 border-b border-slate-200 bg-white px-3 py-2 sm:px-6 sm:py-3 dark:border-slate-800 dark:bg-slate-900">
+        <nav
+          aria-label="Main"
+          className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1 text-sm sm:gap-4"
+        >
           <Link href={`/o/${org}/studies`} className={`text-base font-semibold ${focusRing}`}>
             HyperEnsemble
           </Link>
@@ -42,7 +46,7 @@ export default async function OrgLayout({
           <OrgSwitcher org={org} />
           <OrgNav org={org} />
         </nav>
-        <div className="flex items-center gap-3 text-sm">
+        <div className="flex items-center gap-2 text-sm sm:gap-3">
           <ThemeToggle />
           <form action={doSignOut} className="flex items-center gap-3">
             <span className="hidden text-slate-600 xl:inline dark:text-slate-400">{session.user.email}</span>
@@ -55,7 +59,7 @@ export default async function OrgLayout({
           </form>
         </div>
       </header>
-      <main id="main" className="mx-auto max-w-7xl p-6">
+      <main id="main" className="mx-auto max-w-7xl p-3 sm:p-6">
         {children}
       </main>
     </div>

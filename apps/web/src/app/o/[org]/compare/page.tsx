@@ -89,7 +89,9 @@ function Compare({ org }: { org: string }) {
       {studies.length > 0 ? (
         <>
           <Card title="Best so far">
-            <MultiHistory series={studies.map((s) => ({ name: s.name, history: s.history }))} />
+            <MultiHistory
+              series={studies.map((s) => ({ name: s.name, history: s.history, lastTrial: s.lastTrial }))}
+            />
           </Card>
           <div className="grid gap-4 lg:grid-cols-3">
             <Card title="L1 distribution">

@@ -218,7 +218,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           ) : null}
         </Card>
       </div>
-      <StudyPlots org={org} studyId={id} />
+      <StudyPlots org={org} studyId={id} onOpen={setOpen} />
       <Card title="Trials">
         <TrialsTable
           org={org}
