@@ -54,6 +54,8 @@ async function seedEnded(
 
 test.beforeAll(async () => {
   const { org, user } = await seedDemo(db);
+  // A failed test restarts the worker and this hook: start from no studies of this file.
+  await db.study.deleteMany({ where: { orgId: org.id, name: { startsWith: "B2: " } } });
   healthy = (
     await seedStudy(db, { orgId: org.id, ownerId: user.id, name: "B2: healthy", trials: 30, seed: 11 })
   ).id;

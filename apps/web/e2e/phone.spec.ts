@@ -16,6 +16,8 @@ test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true
 
 test.beforeAll(async () => {
   const { org, user } = await seedDemo(db);
+  // A failed test restarts the worker and this hook: start from no studies of this file.
+  await db.study.deleteMany({ where: { orgId: org.id, name: { startsWith: "Phone: " } } });
   studyA = (
     await seedStudy(db, {
       orgId: org.id,

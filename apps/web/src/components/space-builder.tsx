@@ -287,14 +287,10 @@ export function SpaceBuilder({
                       value={r.whenParam}
                       onChange={(e) => {
                         const whenParam = e.target.value;
-                        // A fresh condition starts satisfiable (the parent's low or first choice),
-                        // so the preview keeps working while the user edits it.
-                        const keep = r.whenParam !== "" && whenParam !== "";
+                        // A new parent gets a fresh, satisfiable condition (its low or first choice):
+                        // the old values meant something only for the old parent.
                         const parent = rows.find((x) => x.name === whenParam);
-                        update(r.key, {
-                          whenParam,
-                          ...(keep ? {} : defaultCondition(parent)),
-                        });
+                        update(r.key, { whenParam, ...defaultCondition(parent) });
                       }}
                     >
                       <option value="">always</option>

@@ -11,7 +11,7 @@ import {
 } from "@hyperensemble/platform/schema";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { type ChangeEvent, type FormEvent, useMemo, useRef, useState } from "react";
+import { type ChangeEvent, type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { checkSpace, DEFAULT_SPACE } from "@/lib/spec";
 import { useTRPC } from "@/trpc/react";
 import { type ParamRow, rowsFromSpace, SpaceBuilder, spaceFromRows } from "./space-builder";
@@ -111,12 +111,16 @@ export function StudyForm({
     ? `each fold holds out one sub-dataset: 1–${subsetsOf(chosen)} on “${chosen.name}” (${subsetsOf(chosen)} sub-datasets)`
     : "each fold holds out one sub-dataset: 1–6 on the closure task";
   // Errors in people's words, and the first invalid field focused (after React marks it invalid).
+  const focusPending = useRef(false);
   const setErrors = (next: Record<string, string>) => {
+    focusPending.current = true;
     setErrorsRaw(forPeople(next));
-    requestAnimationFrame(() =>
-      formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(),
-    );
   };
+  useEffect(() => {
+    if (!focusPending.current) return;
+    focusPending.current = false;
+    formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errors]);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
