@@ -213,7 +213,9 @@ test("a deep link survives sign-in; the trial dialog and table state are in the 
   // Sort, filter and page go into the URL and come back on reload.
   await page.getByTestId("trials-table").getByRole("button", { name: "L1", exact: true }).click();
   await expect(page).toHaveURL(/tsort=L1/);
-  const first = await page.getByTestId("trial-l1").first().textContent();
+  // Ascending L1: the first row is the study's best.
+  const first = (await page.getByTestId("best-value").textContent())?.trim();
+  await expect(page.getByTestId("trial-l1").first()).toHaveText(first ?? "");
   await page.getByRole("button", { name: "Next" }).click();
   await expect(page).toHaveURL(/tpage=1/);
   await page.reload();
@@ -289,4 +291,34 @@ test("Greek letters keep their case in headings", async ({ page }) => {
   const heading = page.getByRole("heading", { name: /best-χ²\/worst-φ²/ });
   await expect(heading).toBeVisible();
   expect(await heading.evaluate((el) => getComputedStyle(el).textTransform)).toBe("none");
+});
+
+test("charts: a point opens its trial; log and integer parameters on their own axes", async ({ page }) => {
+  await signInDemo(page);
+  await page.goto(`${o}/studies/${healthy}`);
+  const point = page.getByTestId("selection-scatter").locator("circle[data-trial]").first();
+  const n = await point.getAttribute("data-trial");
+  await point.click();
+  await expect(page).toHaveURL(new RegExp(`trial=${n}$`));
+  await expect(page.getByRole("heading", { name: new RegExp(`Trial #${n}\\b`) })).toBeVisible();
+  await page.getByTestId("trial-detail").getByRole("button", { name: "Close" }).click();
+  // learning_rate is log-uniform: its parallel axis says so; n_layers is int: whole-number ticks.
+  const parallel = page.getByTestId("parallel-chart");
+  await expect(parallel.getByText("learning_rate (log)")).toBeVisible();
+  const ticks = await parallel.locator("g", { hasText: "n_layers" }).locator("text").allTextContents();
+  expect(ticks.filter((t) => t !== "n_layers").every((t) => /^\d+$/.test(t))).toBe(true);
+});
+
+test("a named comparison keeps its name and studies in the URL", async ({ page }) => {
+  await signInDemo(page);
+  await page.goto(`${o}/compare?ids=${healthy},${allFailed}`);
+  await page.getByLabel("Name this comparison").fill("B2 pair");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(/name=B2\+pair/);
+  await expect(page.getByRole("heading", { name: "Compare: B2 pair" })).toBeVisible();
+  const url = page.url();
+  await page.goto(`${o}/studies`);
+  await page.goto(`${o}/compare`);
+  await page.getByRole("link", { name: "B2 pair" }).click();
+  await expect(page).toHaveURL(url);
 });
