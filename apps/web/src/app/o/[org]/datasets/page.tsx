@@ -218,42 +218,44 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
         {datasets.isLoading ? <Loading what="datasets" /> : null}
         <ErrorState error={datasets.error} what="datasets" />
         {datasets.data ? (
-          <table className={tableClass} data-testid="datasets-table">
-            <TableHead
-              columns={["Name", "Kind", "Points", "Sub-datasets", "Created", { srOnly: "Actions" }]}
-            />
-            <tbody>
-              {datasets.data.items.map((d) => (
-                <tr key={d.id} className={rowClass}>
-                  <td className="py-2 pr-3">{d.name}</td>
-                  <td className="pr-3">{d.kind}</td>
-                  <td className="pr-3">{d.nPoints ?? "–"}</td>
-                  <td className="pr-3">
-                    {d.builtin
-                      ? "6 foldable"
-                      : ((d.summary as { subsets?: unknown[] } | null)?.subsets ?? []).length}
-                  </td>
-                  <td className="pr-3">
-                    {d.createdAt ? new Date(d.createdAt).toLocaleString() : "built in"}
-                  </td>
-                  <td className="pr-3">
-                    {d.builtin ? null : (
-                      <Button
-                        kind="danger"
-                        aria-label={`Delete ${d.name}`}
-                        onClick={() => {
-                          if (window.confirm(`Delete the dataset “${d.name}”? This cannot be undone.`))
-                            remove.mutate({ org, datasetId: d.id });
-                        }}
-                      >
-                        Delete
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="overflow-x-auto">
+            <table className={tableClass} data-testid="datasets-table">
+              <TableHead
+                columns={["Name", "Kind", "Points", "Sub-datasets", "Created", { srOnly: "Actions" }]}
+              />
+              <tbody>
+                {datasets.data.items.map((d) => (
+                  <tr key={d.id} className={rowClass}>
+                    <td className="py-2 pr-3">{d.name}</td>
+                    <td className="pr-3">{d.kind}</td>
+                    <td className="pr-3">{d.nPoints ?? "–"}</td>
+                    <td className="pr-3">
+                      {d.builtin
+                        ? "6 foldable"
+                        : ((d.summary as { subsets?: unknown[] } | null)?.subsets ?? []).length}
+                    </td>
+                    <td className="pr-3">
+                      {d.createdAt ? new Date(d.createdAt).toLocaleString() : "built in"}
+                    </td>
+                    <td className="pr-3">
+                      {d.builtin ? null : (
+                        <Button
+                          kind="danger"
+                          aria-label={`Delete ${d.name}`}
+                          onClick={() => {
+                            if (window.confirm(`Delete the dataset “${d.name}”? This cannot be undone.`))
+                              remove.mutate({ org, datasetId: d.id });
+                          }}
+                        >
+                          Delete
+                        </Button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : null}
         {remove.error ? (
           <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-300">
