@@ -1,9 +1,11 @@
 // The browser's second pass (issue 20): each test reproduces a bug a new member hit and checks the
 // fix, on seeded studies (no training) against the built app.
+
+import path from "node:path";
 import { createDb } from "@hyperensemble/db";
 import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
 import { expect, type Page, test } from "@playwright/test";
-import { seriousViolations, signIn } from "./helpers";
+import { screenshotDir, seriousViolations, signIn } from "./helpers";
 import { seedStudy } from "./seed";
 
 const db = createDb(process.env.DATABASE_URL);
@@ -173,6 +175,7 @@ test("an all-failed study reads FAILED with its first reason, on the page and in
   await expect(page.getByTestId("study-state")).toHaveText("FAILED");
   await expect(page.getByTestId("failure-reason")).toContainText("2 folds need at least 2 sub-datasets");
   await expect(page.getByTestId("trial-reason").first()).toContainText("2 folds need");
+  await page.screenshot({ path: path.join(screenshotDir, "study-failed.png"), fullPage: true });
   await page.goto(`${o}/studies?q=B2`);
   const row = page.getByTestId("study-row").filter({ hasText: "B2: all failed" });
   await expect(row.locator("[data-state]")).toHaveText("FAILED");
@@ -321,4 +324,45 @@ test("a named comparison keeps its name and studies in the URL", async ({ page }
   await page.goto(`${o}/compare`);
   await page.getByRole("link", { name: "B2 pair" }).click();
   await expect(page).toHaveURL(url);
+});
+
+test("Runners: the queue with each trial's reason; older OFFLINE records collapsed", async ({ page }) => {
+  const { org } = await seedDemo(db);
+  const now = Date.now();
+  for (let i = 0; i < 3; i++)
+    await db.runner.create({
+      data: {
+        orgId: org.id,
+        name: "b2-restarted",
+        backend: "wasm",
+        device: {},
+        state: "OFFLINE",
+        heartbeatAt: new Date(now - (i + 1) * 3_600_000),
+      },
+    });
+  const waiting = await db.study.create({
+    data: {
+      orgId: org.id,
+      ownerId: (await db.user.findFirstOrThrow({ where: { email: DEMO_USER.email } })).id,
+      name: "B2: paused with a waiting trial",
+      state: "PAUSED",
+      task: { kind: "closure", level: 2 },
+      searchSpace: { lr: { type: "float", low: 0.001, high: 0.1, log: true } },
+      ensemble: { replicas: 4, folds: 2 },
+      training: { maxEpochs: 100, reportEvery: 10 },
+      seed: 5,
+      maxTrials: 1,
+    },
+  });
+  await db.trial.create({ data: { orgId: org.id, studyId: waiting.id, number: 0, params: { lr: 0.01 } } });
+  await signInDemo(page);
+  await page.goto(`${o}/runners`);
+  const rows = page.getByTestId("runner-row").filter({ hasText: "b2-restarted" });
+  await expect(rows).toHaveCount(1);
+  await expect(rows).toContainText("+2 older offline");
+  await page.getByTestId("toggle-offline").click();
+  await expect(rows).toHaveCount(3);
+  const queued = page.getByTestId("queue-row").filter({ hasText: "B2: paused with a waiting trial" });
+  await expect(queued).toContainText("its study is paused");
+  await page.screenshot({ path: path.join(screenshotDir, "runners.png"), fullPage: true });
 });

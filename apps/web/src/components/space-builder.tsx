@@ -177,7 +177,7 @@ export function SpaceBuilder({
     onChange(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
   const names = rows.map((r) => r.name);
   return (
-    <fieldset className="space-y-3" data-testid="space-builder">
+    <fieldset className="min-w-0 space-y-3" data-testid="space-builder">
       <legend className="text-sm font-medium">Search space</legend>
       <div className="overflow-x-auto">
         <table className={`${tableClass} min-w-[1040px]`}>

@@ -57,7 +57,7 @@ export function StudyControls({
 
   return (
     <div className="space-y-2">
-      <fieldset className="flex flex-wrap items-end gap-2">
+      <fieldset className="flex min-w-0 flex-wrap items-end gap-2">
         <legend className="sr-only">Study actions</legend>
         <Button onClick={() => run(pause)} disabled={!active || busy}>
           Pause

@@ -112,7 +112,7 @@ function Compare({ org }: { org: string }) {
             page.
           </EmptyState>
         ) : null}
-        <fieldset>
+        <fieldset className="min-w-0">
           <legend className="sr-only">Pick studies</legend>
           <ul className="grid gap-1 sm:grid-cols-2 lg:grid-cols-3">
             {all.data?.items.map((s) => {

@@ -152,10 +152,11 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
               className={`${inputClass} font-mono`}
             />
           </Field>
-          <label className="inline-block text-sm">
-            <span className="mr-2">CSV file</span>
+          <label className="flex flex-wrap items-center gap-2 text-sm">
+            <span>CSV file</span>
             <input
               type="file"
+              className="max-w-full"
               accept=".csv,text/csv"
               onChange={async (e) => {
                 const f = e.target.files?.[0];
