@@ -117,7 +117,8 @@ export function StudyForm({
     setErrorsRaw(forPeople(next));
   };
   useEffect(() => {
-    if (!focusPending.current) return;
+    // Runs once the new errors are rendered (their fields carry aria-invalid by then).
+    if (!focusPending.current || Object.keys(errors).length === 0) return;
     focusPending.current = false;
     formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [errors]);

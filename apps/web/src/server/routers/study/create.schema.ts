@@ -13,6 +13,8 @@ export const ZListStudies = z.object({
   sort: z.enum(STUDY_SORTS).default("createdAt"),
   dir: z.enum(["asc", "desc"]).default("desc"),
   q: z.string().trim().max(120).optional(),
+  /** Only the caller's own studies ("my studies"). */
+  mine: z.boolean().optional(),
   // page × take is the OFFSET: kept within a Postgres integer.
   page: int("page", 0, Math.floor(INT32_MAX / MAX_STUDY_PAGE_SIZE)).optional(),
 });

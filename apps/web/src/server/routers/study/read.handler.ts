@@ -52,6 +52,7 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   }
   const where = Prisma.sql`s."orgId" = ${orgId}
     ${input.state ? Prisma.sql`AND s."state" = ${input.state}::"StudyState"` : Prisma.empty}
+    ${input.mine ? Prisma.sql`AND s."ownerId" = ${ctx.user.id}` : Prisma.empty}
     ${input.q ? Prisma.sql`AND s."name" ILIKE ${`%${input.q.replace(/[\\%_]/g, "\\$&")}%`}` : Prisma.empty}`;
   const dir = input.dir === "asc" ? "ASC" : "DESC";
   const cancelled = Prisma.sql`ARRAY[${Prisma.join([...CANCELLED_TRIAL_REASONS])}]`;

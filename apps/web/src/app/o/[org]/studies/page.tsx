@@ -45,6 +45,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
   // The box keeps its own text (the URL catches up a render later; the caret must not jump).
   const [qDraft, setQDraft] = useState(q);
   const page = pageOf(url.get("page"));
+  const mine = url.get("mine") === "1";
   const setPage = (p: number) => url.set({ page: p || null });
   const [picked, setPicked] = useState<string[]>([]);
   const studies = useQuery({
@@ -56,6 +57,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
       dir,
       ...(state ? { state } : {}),
       ...(q.trim() ? { q: q.trim() } : {}),
+      ...(mine ? { mine: true } : {}),
     }),
     placeholderData: keepPreviousData,
     // Refresh only while a listed study can still change (and not in a background tab).
@@ -69,7 +71,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
     });
   const toggle = (id: string) =>
     setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : p.length >= 6 ? p : [...p, id]));
-  const filtered = Boolean(state || q.trim());
+  const filtered = Boolean(state || q.trim() || mine);
   return (
     <div className="space-y-4">
       <PageHeader title="Studies">
@@ -117,6 +119,14 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
               ))}
             </select>
           </div>
+          <label className="flex items-center gap-2 self-center text-sm">
+            <input
+              type="checkbox"
+              checked={mine}
+              onChange={(e) => url.set({ mine: e.target.checked ? 1 : null, page: null })}
+            />
+            Only my studies
+          </label>
         </form>
         {studies.isLoading ? <Loading what="studies" /> : null}
         <ErrorState error={studies.error} what="studies" />
