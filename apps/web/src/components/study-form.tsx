@@ -116,9 +116,10 @@ export function StudyForm({
     focusPending.current = true;
     setErrorsRaw(forPeople(next));
   };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs after each new set of errors renders
   useEffect(() => {
-    // Runs once the new errors are rendered (their fields carry aria-invalid by then).
-    if (!focusPending.current || Object.keys(errors).length === 0) return;
+    // The fields (or the builder's cells) carry aria-invalid by now.
+    if (!focusPending.current) return;
     focusPending.current = false;
     formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [errors]);
