@@ -234,6 +234,9 @@ test("a deep link survives sign-in; the trial dialog and table state are in the 
   await page.goto(`${o}/studies?q=B2&state=CANCELLED`);
   await expect(page.getByLabel("Name contains")).toHaveValue("B2");
   await expect(page.getByTestId("study-row")).toHaveCount(1);
+  await page.getByLabel("Only my studies").check();
+  await expect(page).toHaveURL(/mine=1/);
+  await expect(page.getByTestId("study-row")).toHaveCount(1);
 });
 
 test("an invitation leads a signed-out invitee to sign-in and sign-up, and back", async ({ page }) => {
