@@ -57,7 +57,12 @@ async function overflow(page: Page) {
       }
       if (!clipped && r.width > 0 && r.right > worstRight + 1) {
         worstRight = r.right;
-        worst = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}.${String(el.className).slice(0, 60)}`;
+        const chain: string[] = [];
+        for (let e: Element | null = el; e && e !== document.body && chain.length < 5; e = e.parentElement)
+          chain.unshift(
+            `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${String(e.getAttribute("class") ?? "").slice(0, 30)}`,
+          );
+        worst = `${chain.join(" > ")} right=${Math.round(r.right)}`;
       }
     }
     return { scroll: document.documentElement.scrollWidth - width, worst, worstRight, width };

@@ -157,7 +157,7 @@ export function StudyForm({
 
   return (
     <form ref={formRef} onSubmit={submit} noValidate className="space-y-6" aria-label="Create study">
-      <div className="grid gap-4 md:grid-cols-3">
+      <div className="grid grid-cols-1 gap-4 md:grid-cols-3">
         <div className="md:col-span-2">
           <Field id="name" label="Name" error={errors.name}>
             <input

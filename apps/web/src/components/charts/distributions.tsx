@@ -155,7 +155,7 @@ export function PredictionBands({ predictions }: { predictions: Predictions | nu
   const d = predictions.data;
   return (
     <div data-testid="predictions-chart">
-      <div className="grid gap-2 md:grid-cols-2 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-2 md:grid-cols-2 xl:grid-cols-3">
         {predictions.flavours.map((f) => (
           <FlavourPanel key={f.name} xs={predictions.x} band={f} xLabel={predictions.xLabel ?? "x"} />
         ))}

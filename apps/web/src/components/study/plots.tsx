@@ -49,7 +49,7 @@ export function StudyPlots({
           table has them all.
         </p>
       ) : null}
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <p className="text-xs text-slate-600 lg:col-span-2 dark:text-slate-400">
           Objective: the study&apos;s objective (L1 is the mean held-out χ² per point; lower is better).
           {clickable}

@@ -114,7 +114,7 @@ function Compare({ org }: { org: string }) {
         ) : null}
         <fieldset className="min-w-0">
           <legend className="sr-only">Pick studies</legend>
-          <ul className="grid gap-1 sm:grid-cols-2 lg:grid-cols-3">
+          <ul className="grid grid-cols-1 gap-1 sm:grid-cols-2 lg:grid-cols-3">
             {all.data?.items.map((s) => {
               const checked = ids.includes(s.id);
               return (
@@ -148,7 +148,7 @@ function Compare({ org }: { org: string }) {
               series={studies.map((s) => ({ name: s.name, history: s.history, lastTrial: s.lastTrial }))}
             />
           </Card>
-          <div className="grid gap-4 lg:grid-cols-3">
+          <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
             <Card title="L1 distribution">
               <Histogram
                 series={studies.map((s) => ({ name: s.name, values: s.L1 }))}

@@ -106,7 +106,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
       <PageHeader title="Datasets" />
       <Card title="Upload a CSV">
         <form onSubmit={submit} noValidate className="space-y-4" aria-label="Upload dataset">
-          <div className="grid gap-4 md:grid-cols-4">
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-4">
             <Field id="ds-name" label="Name" error={errors["name"]}>
               <input id="ds-name" name="ds-name" className={inputClass} defaultValue="" />
             </Field>
@@ -120,7 +120,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
               <input id="ds-errors" name="ds-errors" className={inputClass} defaultValue="y_err" />
             </Field>
           </div>
-          <div className="grid gap-4 md:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
             <Field
               id="ds-subset"
               label="Sub-dataset column (optional)"

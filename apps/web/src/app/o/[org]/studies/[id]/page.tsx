@@ -147,7 +147,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
         </div>
       ) : null}
       <StudyControls org={org} studyId={id} name={s.name} state={s.state} failed={counts["FAIL"] ?? 0} />
-      <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
+      <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-4">
         <Card title="Progress">
           <p className="text-2xl font-semibold" data-testid="progress">
             {done} / {s.maxTrials}
