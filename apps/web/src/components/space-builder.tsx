@@ -179,7 +179,7 @@ export function SpaceBuilder({
   return (
     <fieldset className="min-w-0 space-y-3" data-testid="space-builder">
       <legend className="text-sm font-medium">Search space</legend>
-      <div className="overflow-x-auto">
+      <div className="relative overflow-x-auto">
         <table className={`${tableClass} min-w-[1040px]`}>
           <thead className={theadClass}>
             <tr>
@@ -386,7 +386,7 @@ export function SpaceBuilder({
               <Button onClick={() => setExampleSeed((s) => s + 1)}>Another example seed</Button>
             ) : null}
           </div>
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className={`${tableClass} mt-2 font-mono text-xs`}>
               <thead className={theadClass}>
                 <tr>

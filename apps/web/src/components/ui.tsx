@@ -305,9 +305,11 @@ export function Pagination({
 
 /**
  * Tables fill their card; on a phone a table wider than the screen scrolls inside itself (display
- * block + overflow) instead of making the whole page scroll sideways.
+ * block + overflow) instead of making the whole page scroll sideways. `relative` makes it the
+ * containing block of its screen-reader-only labels (position: absolute), which would otherwise
+ * escape the scrolling box and widen the page.
  */
-export const tableClass = "w-full text-left text-sm max-md:block max-md:overflow-x-auto";
+export const tableClass = "relative w-full text-left text-sm max-md:block max-md:overflow-x-auto";
 export const theadClass = "text-slate-600 dark:text-slate-300";
 export const rowClass = "border-t border-slate-100 align-top dark:border-slate-800";
 

@@ -55,7 +55,7 @@ export function ParallelCoordinates({
   const values = ok.map((p) => p.value!);
   const [vmin, vmax] = [Math.min(...values), Math.max(...values)];
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <svg
         viewBox={`0 0 ${width} ${height}`}
         style={{ minWidth: Math.min(width, 640) }}

@@ -144,7 +144,7 @@ export function TrialsTable({
       ) : null}
       {trials.data && trials.data.total > 0 ? (
         <>
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className={tableClass} data-testid="trials-table">
               <thead className={theadClass}>
                 <tr>

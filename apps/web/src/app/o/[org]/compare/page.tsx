@@ -173,7 +173,7 @@ function Compare({ org }: { org: string }) {
             </Card>
           </div>
           <Card title="Selected configurations">
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className={tableClass} data-testid="compare-table">
                 <TableHead
                   columns={[

@@ -168,7 +168,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
             <h3 className="text-sm font-medium">
               Preview: {p.rows.length} rows × {p.header.length} columns
             </h3>
-            <div className="max-h-60 overflow-auto">
+            <div className="relative max-h-60 overflow-auto">
               <table className={`${tableClass} font-mono text-xs`}>
                 <thead className={theadClass}>
                   <tr>
@@ -219,7 +219,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
         {datasets.isLoading ? <Loading what="datasets" /> : null}
         <ErrorState error={datasets.error} what="datasets" />
         {datasets.data ? (
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className={tableClass} data-testid="datasets-table">
               <TableHead
                 columns={["Name", "Kind", "Points", "Sub-datasets", "Created", { srOnly: "Actions" }]}

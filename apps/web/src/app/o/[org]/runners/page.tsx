@@ -79,7 +79,7 @@ export default function RunnersPage({ params }: { params: Promise<{ org: string 
           </EmptyState>
         ) : null}
         {runners.data && runners.data.items.length > 0 ? (
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className={tableClass} data-testid="runners-table">
               <TableHead
                 columns={[
@@ -181,7 +181,7 @@ export default function RunnersPage({ params }: { params: Promise<{ org: string 
             {queue.data.items.length === 0 ? (
               <EmptyState title="Nothing is waiting." />
             ) : (
-              <div className="overflow-x-auto">
+              <div className="relative overflow-x-auto">
                 <table className={tableClass} data-testid="queue-table">
                   <TableHead columns={["Position", "Trial", "Waiting since", "Why it waits"]} />
                   <tbody>

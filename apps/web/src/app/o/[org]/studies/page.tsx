@@ -145,7 +145,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
         ) : null}
         {studies.data && studies.data.items.length > 0 ? (
           <>
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className={tableClass} data-testid="studies-table">
                 <thead className={theadClass}>
                   <tr>
