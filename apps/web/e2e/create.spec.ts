@@ -63,9 +63,9 @@ test("invalid spec shows the field's message inline, with its line", async ({ pa
   await page.getByRole("tab", { name: "Form" }).click();
   await expect(page.getByTestId("space-preview").locator("tbody tr")).toHaveCount(5);
   await page.getByLabel("Low of learning_rate").fill("0.5");
-  await expect(page.getByTestId("space-errors")).toContainText("learning_rate.low: must be <= high");
+  await expect(page.getByTestId("space-errors")).toContainText("learning_rate › Low: must be <= high");
   await page.getByLabel("Low of learning_rate").fill("abc");
-  await expect(page.getByTestId("space-errors")).toContainText("learning_rate.low");
+  await expect(page.getByTestId("space-errors")).toContainText("learning_rate › Low");
 });
 
 test("create from YAML, then pause, resume and cancel it", async ({ page }) => {

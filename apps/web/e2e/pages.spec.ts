@@ -117,7 +117,11 @@ test("rerun failed trials, clone as a new study, cancel both", async ({ page }) 
   await page.getByRole("button", { name: "Cancel" }).click();
   await expect(state).toContainText("CANCELLED");
 
-  await page.getByRole("button", { name: "Clone as new study" }).click();
+  // Clone opens the form pre-filled; the copy exists only once it is submitted.
+  await page.getByRole("button", { name: "Clone into a new study…" }).click();
+  await expect(page).toHaveURL(new RegExp(`/studies/new\\?from=${studyC}`));
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Seeded: with failures (copy)");
+  await page.getByRole("button", { name: "Create study" }).click();
   await expect(page.getByTestId("study-name")).toHaveText("Seeded: with failures (copy)");
   expect(page.url()).not.toContain(studyC);
   await expect(page.getByTestId("progress")).toContainText("/ 24");

@@ -1,5 +1,6 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { env } from "./env";
+import { PATH_HEADER } from "./lib/callback-url";
 import { oidcFormActionOrigins } from "./lib/oidc";
 import { newNonce, securityHeaders } from "./server/security-headers";
 
@@ -17,6 +18,8 @@ export function proxy(request: NextRequest) {
   const headers = securityHeaders(nonce, options);
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("x-nonce", nonce);
+  // The page asked for, so a layout that sends a signed-out visitor to /signin can bring them back.
+  requestHeaders.set(PATH_HEADER, `${request.nextUrl.pathname}${request.nextUrl.search}`);
   requestHeaders.set("content-security-policy", headers["Content-Security-Policy"] ?? "");
   const response = NextResponse.next({ request: { headers: requestHeaders } });
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);

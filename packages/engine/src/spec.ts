@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DatasetError, parseDatasetJson } from "./data/dataset.ts";
-import { DatasetLimitError } from "./data/limits.ts";
+import { CLOSURE_FOLDABLE_SUBSETS, DatasetLimitError } from "./data/limits.ts";
 import { DEFAULT_LEARNING_RATE, hyperparametersSchema } from "./hyperparameters.ts";
 import type { Activation, Initializer } from "./model/mlp.ts";
 import { parseTabularSource, tabularSourceSchema } from "./tasks/tabular.ts";
@@ -41,8 +41,7 @@ void tabularSourceSchema;
 // The hyperparameters' names, bounds and defaults live in one registry (hyperparameters.ts).
 export { hyperparametersSchema };
 
-/** Sub-datasets of the closure task that may be held out (all but the two edge ones). */
-const closureFoldable = 6;
+const closureFoldable = CLOSURE_FOLDABLE_SUBSETS;
 
 export const trialSpecSchema: z.ZodType<TrialSpec> = z
   .object({

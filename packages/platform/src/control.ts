@@ -2,6 +2,7 @@ import type { Db } from "@hyperensemble/db";
 import { type ParamValue, parseSearchSpace, validateParams } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
 import { checkStudyGrowth } from "./limits.ts";
+import { CANCELLED_TRIAL_REASON, CANCELLED_TRIAL_REASONS } from "./outcome.ts";
 import { fillQueue, isNumberClash, StudyInputError, type TrialEnqueuer, type TrialJob } from "./study.ts";
 
 export interface StudyRef {
@@ -70,7 +71,7 @@ export async function cancelStudy(db: Db, ref: StudyRef, now: Date = new Date())
     if (res.count !== 1) throw new StudyStateError("study is already finished: cannot cancel");
     await tx.trial.updateMany({
       where: { orgId: ref.orgId, studyId: ref.studyId, state: "WAITING" },
-      data: { state: "FAIL", error: "study cancelled", finishedAt: now },
+      data: { state: "FAIL", error: CANCELLED_TRIAL_REASON, finishedAt: now },
     });
   });
   await notifyStudy(db, { ...ref, kind: "study" });
@@ -92,10 +93,18 @@ export async function addTrials(db: Db, enqueuer: TrialEnqueuer, ref: StudyRef, 
   await fillQueue(db, enqueuer, ref);
 }
 
-/** Failed trials go back to WAITING as a fresh attempt (with a fresh retry allowance). */
+/**
+ * Failed trials go back to WAITING as a fresh attempt (with a fresh retry allowance); trials that
+ * Cancel stopped are not failures and stay as they are.
+ */
 export async function rerunFailedTrials(db: Db, requeuer: TrialEnqueuer, ref: StudyRef) {
   const failed = await db.trial.findMany({
-    where: { orgId: ref.orgId, studyId: ref.studyId, state: "FAIL" },
+    where: {
+      orgId: ref.orgId,
+      studyId: ref.studyId,
+      state: "FAIL",
+      OR: [{ error: null }, { error: { notIn: [...CANCELLED_TRIAL_REASONS] } }],
+    },
     select: { id: true, attempt: true },
   });
   if (failed.length === 0) return 0;

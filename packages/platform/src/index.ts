@@ -43,6 +43,7 @@ export {
   studyModelShape,
   trialCompute,
 } from "./limits.ts";
+export * from "./outcome.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
 export * from "./search-spec.ts";

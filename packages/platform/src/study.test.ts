@@ -1,10 +1,11 @@
 import type { Db } from "@hyperensemble/db";
 import { createTestDatabase } from "@hyperensemble/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cancelStudy, pauseStudy, resumeStudy, StudyStateError } from "./control.ts";
+import { cancelStudy, pauseStudy, rerunFailedTrials, resumeStudy, StudyStateError } from "./control.ts";
 import { seedDemo } from "./demo.ts";
+import { isCancelledTrial } from "./outcome.ts";
 import { createStudyInputSchema, fieldErrors } from "./schema.ts";
-import { createStudy, fillQueue, requeueWaitingTrials, type TrialJob } from "./study.ts";
+import { createStudy, fillQueue, requeueWaitingTrials, StudyInputError, type TrialJob } from "./study.ts";
 import { fillActiveStudies } from "./sweep.ts";
 
 let db: Db;
@@ -116,5 +117,51 @@ describe("fillQueue", () => {
     const s = await db.study.findFirstOrThrow({ where: { id: study.id, orgId } });
     expect(s.state).toBe("CANCELLED");
     expect((await fillQueue(db, enqueuer, ref)).created).toBe(0);
+    // The trials Cancel stopped read as cancelled, not failed.
+    const stopped = await db.trial.findMany({ where: { orgId, studyId: study.id, state: "FAIL" } });
+    expect(stopped.length).toBe(2);
+    expect(stopped.every((t) => isCancelledTrial(t.state, t.error))).toBe(true);
+  });
+
+  it("Rerun failed leaves the trials Cancel stopped alone", async () => {
+    const study = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec({ trials: 2 }) });
+    const ref = { orgId, studyId: study.id };
+    const [a, b] = await db.trial.findMany({
+      where: { orgId, studyId: study.id },
+      orderBy: { number: "asc" },
+    });
+    await db.trial.update({ where: { id: a!.id }, data: { state: "FAIL", error: "loss is NaN" } });
+    await db.trial.update({ where: { id: b!.id }, data: { state: "FAIL", error: "cancelled" } });
+    expect(await rerunFailedTrials(db, enqueuer, ref)).toBe(1);
+    const after = await db.trial.findMany({
+      where: { orgId, studyId: study.id },
+      orderBy: { number: "asc" },
+    });
+    expect(after.map((t) => t.state)).toEqual(["WAITING", "FAIL"]);
+  });
+
+  it("refuses more folds than the task has sub-datasets, naming folds", async () => {
+    const before = await db.study.count({ where: { orgId } });
+    const err = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec({ folds: 7 }) }).catch((e) => e);
+    expect(err).toBeInstanceOf(StudyInputError);
+    expect(err.field).toBe("folds");
+    expect(err.message).toMatch(/closure task has 6/);
+    const ds = await db.dataset.create({
+      data: {
+        orgId,
+        name: "one-experiment",
+        kind: "tabular",
+        nPoints: 3,
+        data: {},
+        summary: { subsets: [{ name: "data", nPoints: 3 }] },
+      },
+    });
+    const task = { kind: "dataset", datasetId: ds.id };
+    const one = await createStudy(db, enqueuer, { orgId, ownerId, spec: spec({ task, folds: 2 }) }).catch(
+      (e) => e,
+    );
+    expect(one).toBeInstanceOf(StudyInputError);
+    expect(one.message).toMatch(/^folds: 2 folds need 2 sub-datasets to hold out; the dataset has 1/);
+    expect(await db.study.count({ where: { orgId } })).toBe(before);
   });
 });

@@ -1,11 +1,13 @@
 import type { Db } from "@hyperensemble/db";
 import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
+import { CLOSURE_FOLDABLE_SUBSETS } from "@hyperensemble/engine/limits";
 import {
   createSampler,
   type ParamValue,
   parseSearchSpace,
   type SamplerConfig,
   type StoredTrial,
+  samplerSeed,
 } from "@hyperensemble/engine/search";
 import { StudyInputError } from "./errors.ts";
 import { notifyStudy } from "./events.ts";
@@ -38,6 +40,33 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const ACTIVE_STUDY_STATES = ["QUEUED", "RUNNING"] as const;
 const REPORTS_PER_TRIAL = 20;
 
+/**
+ * Each fold holds out one sub-dataset, so a study cannot ask for more folds than its task has
+ * sub-datasets: refused here (a 400 naming `folds`) rather than failing every trial on the runner.
+ */
+async function checkFolds(db: Db, orgId: string, spec: CreateStudySpec): Promise<void> {
+  let available: number;
+  let what: string;
+  if (spec.task.kind === "closure") {
+    available = CLOSURE_FOLDABLE_SUBSETS;
+    what = "the closure task has";
+  } else {
+    const row = await db.dataset.findFirst({
+      where: { id: spec.task.datasetId, orgId },
+      select: { summary: true },
+    });
+    const subsets = (row?.summary as { subsets?: unknown[] } | null)?.subsets;
+    if (!Array.isArray(subsets)) return;
+    available = subsets.length;
+    what = "the dataset has";
+  }
+  if (spec.folds > available)
+    throw new StudyInputError(
+      "folds",
+      `${spec.folds} folds need ${spec.folds} sub-datasets to hold out; ${what} ${available}, so folds must be 1 to ${available}`,
+    );
+}
+
 export async function createStudy(
   db: Db,
   enqueuer: TrialEnqueuer,
@@ -61,6 +90,7 @@ export async function createStudy(
     if (!dataset) throw new StudyInputError("task.datasetId", "dataset not found in this organization");
     datasetId = dataset.id;
   }
+  await checkFolds(db, orgId, spec);
   // Quotas before anything is stored: the study's size and its time budgets (docs/operations.md).
   const limits = await orgLimits(db, orgId);
   checkStudySize(
@@ -179,10 +209,9 @@ export interface FillOutcome {
 
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
 function fillSampler(study: StudySearchRow & { seed: number }, total: number): SamplerConfig {
-  // One seed for the whole study: samplers are deterministic given (seed, history) and vary with the
-  // history themselves. A seed that changed per trial would reshuffle the grid and re-shift Sobol's
-  // sequence on every ask (a 3x4 grid repeated points within 5 trials).
-  const seed = study.seed >>> 0;
+  // One seed for the whole study (samplerSeed says why): a 3x4 grid repeated points within 5 trials
+  // when the seed changed per trial.
+  const seed = samplerSeed(study.seed);
   // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
   // sweeps) with a DBO worker of its own, which samples from the prior until there is history.
   if (study.mode === "decentralized") return decentralizedSamplerConfig(study, seed, `platform-${total}`);

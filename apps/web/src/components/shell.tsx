@@ -18,7 +18,7 @@ const SECTIONS = [
 export function OrgNav({ org }: { org: string }) {
   const pathname = usePathname();
   return (
-    <ul className="flex flex-wrap items-center gap-4">
+    <ul className="flex flex-wrap items-center gap-x-3 gap-y-1 sm:gap-4">
       {SECTIONS.map((s) => {
         const href = `/o/${org}/${s.href}`;
         const current = pathname === href || pathname.startsWith(`${href}/`);
@@ -51,7 +51,7 @@ export function OrgSwitcher({ org }: { org: string }) {
       <select
         value={org}
         data-testid="org-switcher"
-        className={`rounded border border-slate-400 bg-white px-2 py-1 dark:border-slate-600 dark:bg-slate-800 ${focusRing}`}
+        className={`max-w-[11rem] rounded border border-slate-400 bg-white px-2 py-1 dark:border-slate-600 dark:bg-slate-800 ${focusRing}`}
         onChange={(e) => {
           const section = pathname.split("/")[3] ?? "studies";
           router.push(`/o/${e.target.value}/${section}`);
@@ -84,7 +84,8 @@ export function ThemeToggle() {
         setDark(next);
       }}
     >
-      {dark ? "Light mode" : "Dark mode"}
+      {dark ? "Light" : "Dark"}
+      <span className="sr-only sm:not-sr-only"> mode</span>
     </button>
   );
 }

@@ -98,8 +98,18 @@ export function SpecEditor({
             <ul className="space-y-1 text-sm text-red-700 dark:text-red-300">
               {issues.map((i) => (
                 <li key={`${i.path}:${i.message}`} data-path={i.path}>
-                  {i.line ? <span className="mr-2 font-mono">line {i.line}</span> : null}
-                  <code className="font-semibold">{i.path}</code>: {i.message}
+                  {i.line ? (
+                    <span className="mr-2 font-mono">
+                      line {i.line}
+                      {i.column ? `, column ${i.column}` : ""}
+                    </span>
+                  ) : null}
+                  {i.path === "(syntax)" ? null : (
+                    <>
+                      <code className="font-semibold">{i.path}</code>:{" "}
+                    </>
+                  )}
+                  {i.message}
                 </li>
               ))}
             </ul>

@@ -55,9 +55,7 @@ export function Card({
       {title || actions ? (
         <div className="mb-3 flex items-center justify-between gap-2">
           {title ? (
-            <h2 className="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300">
-              {title}
-            </h2>
+            <h2 className="text-sm font-semibold text-slate-600 dark:text-slate-300">{title}</h2>
           ) : (
             <span />
           )}
@@ -165,6 +163,25 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
       {children ? <div className="mt-2 text-sm text-slate-600 dark:text-slate-400">{children}</div> : null}
     </div>
   );
+}
+
+/**
+ * A mutation's error as a sentence: the server's field errors (each naming its field, relabelled by
+ * `labels`), never the raw JSON of a validation failure.
+ */
+export function readableError(
+  err: { message: string; data?: unknown },
+  labels: Record<string, string> = {},
+): string {
+  const fields = (err.data as { fieldErrors?: Record<string, string> | null } | undefined)?.fieldErrors;
+  if (fields && Object.keys(fields).length > 0)
+    return Object.entries(fields)
+      .map(([path, message]) => {
+        const label = labels[path];
+        return label && message.startsWith(`${path} `) ? `${label}${message.slice(path.length)}` : message;
+      })
+      .join("; ");
+  return err.message.trim().startsWith("[") ? "The request was not valid." : err.message;
 }
 
 /** An error with the next step, never a bare stack: NOT_FOUND reads as "not here or not yours". */
@@ -286,7 +303,13 @@ export function Pagination({
   );
 }
 
-export const tableClass = "w-full text-left text-sm";
+/**
+ * Tables fill their card; on a phone a table wider than the screen scrolls inside itself (display
+ * block + overflow) instead of making the whole page scroll sideways. `relative` makes it the
+ * containing block of its screen-reader-only labels (position: absolute), which would otherwise
+ * escape the scrolling box and widen the page.
+ */
+export const tableClass = "relative w-full text-left text-sm max-md:block max-md:overflow-x-auto";
 export const theadClass = "text-slate-600 dark:text-slate-300";
 export const rowClass = "border-t border-slate-100 align-top dark:border-slate-800";
 

@@ -6,6 +6,7 @@ import {
   type SearchSpace,
   SearchSpaceError,
   type StoredTrial,
+  samplerSeed,
 } from "@hyperensemble/engine/search";
 import { type CreateStudySpec, createStudyInputSchema } from "@hyperensemble/platform/schema";
 import YAML, { isNode, LineCounter } from "yaml";
@@ -17,6 +18,7 @@ export interface SpecIssue {
   path: string;
   message: string;
   line?: number;
+  column?: number;
 }
 
 export const DEFAULT_SPACE: Record<string, unknown> = {
@@ -56,19 +58,25 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
   if (doc.errors.length > 0) {
     return {
       issues: doc.errors.map((e) => ({
-        path: "(document)",
-        message: `not valid YAML or JSON: ${e.message.split("\n")[0]}`,
-        line: e.linePos?.[0]?.line,
+        path: "(syntax)",
+        message: `not valid YAML or JSON: ${e.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")}`,
+        ...(() => {
+          const at = lines.linePos(e.pos[0]);
+          return { line: at.line, column: at.col };
+        })(),
       })),
     };
   }
   const value = doc.toJS();
-  const lineOf = (path: (string | number)[]) => {
+  const posOf = (path: (string | number)[]): { line?: number; column?: number } => {
     for (let n = path.length; n > 0; n--) {
       const node = doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+      if (isNode(node) && node.range) {
+        const at = lines.linePos(node.range[0]);
+        return { line: at.line, column: at.col };
+      }
     }
-    return undefined;
+    return {};
   };
   const parsed = createStudyInputSchema.safeParse(value);
   const issues: SpecIssue[] = [];
@@ -82,7 +90,7 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
         const path = at.map(String).join(".") || "(document)";
         if (seen.has(path)) continue;
         seen.add(path);
-        issues.push({ path, message: issue.message, line: lineOf(at as (string | number)[]) });
+        issues.push({ path, message: issue.message, ...posOf(at as (string | number)[]) });
       }
     }
   }
@@ -93,7 +101,7 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
       issues.push({
         ...i,
         path: `searchSpace.${i.path}`,
-        line: lineOf(["searchSpace", ...i.path.split(".")]),
+        ...posOf(["searchSpace", ...i.path.split(".")]),
       });
     }
   }
@@ -115,24 +123,24 @@ export function checkSpace(space: unknown): SpecIssue[] {
   }
 }
 
-/** A few configurations the chosen sampler would propose first (random when it needs history). */
+/**
+ * The first configurations the study will run: one fresh sampler per trial seeded with
+ * samplerSeed(study seed) and the earlier proposals as history, exactly as the platform fills
+ * its queue (fillSampler in packages/platform/src/study.ts). Model-based samplers use results after
+ * their start-up trials, so only those first proposals are exact for them.
+ */
 export function previewSamples(space: SearchSpace, sampler: string, count: number, seed: number) {
-  const make = (name: string) => createSampler({ name, seed } as Parameters<typeof createSampler>[0]);
-  let s: ReturnType<typeof createSampler>;
-  try {
-    s = make(sampler);
-  } catch {
-    s = make("random");
-  }
+  const make = (name: string) =>
+    createSampler({ name, seed: samplerSeed(seed) } as Parameters<typeof createSampler>[0]);
   const trials: StoredTrial[] = [];
   for (let i = 0; i < count; i++) {
     let params: Record<string, ParamValue>;
     try {
-      params = s.ask(space, trials);
+      params = make(sampler).ask(space, trials);
     } catch {
       params = make("random").ask(space, trials);
     }
-    trials.push({ number: i, params, state: "RUNNING" });
+    trials.push({ number: i, params, state: "WAITING" });
   }
   return trials.map((t) => t.params);
 }

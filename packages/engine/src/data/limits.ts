@@ -89,3 +89,9 @@ export class DatasetLimitError extends Error {
     super(`${path.length ? `${path.join(".")}: ` : ""}${detail}`);
   }
 }
+
+/**
+ * Sub-datasets of the built-in closure task that may be held out as folds (all but the two edge
+ * ones): a study on it takes 1 to this many folds.
+ */
+export const CLOSURE_FOLDABLE_SUBSETS = 6;

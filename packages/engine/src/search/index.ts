@@ -118,6 +118,7 @@ export {
   type TrialResult,
   type TrialStorage,
 } from "./study.ts";
+export { samplerSeed } from "./trial-seed.ts";
 export type { AskOptions, Direction, Sampler, Scheduler, StoredTrial, TrialState } from "./types.ts";
 export {
   AshaScheduler,

@@ -78,6 +78,15 @@ describe("parseSearchSpace", () => {
     expect(cyc).toContain("a.when: conditions form a cycle");
   });
 
+  it("names an empty condition instead of throwing (the builder's fresh 'Only when')", () => {
+    const out = messages({
+      a: { type: "int", low: 1, high: 3 },
+      b: { type: "float", low: 0, high: 1, when: { param: "a", in: [] } },
+    });
+    expect(out.some((m) => m.startsWith("b.when"))).toBe(true);
+    expect(out.join("\n")).not.toMatch(/forEach/);
+  });
+
   it("rejects malformed YAML with a document-level message", () => {
     expect(messages("a: [1, 2")[0]).toMatch(/^\(document\): not valid YAML/);
   });

@@ -180,8 +180,16 @@ type RefineCtx = {
   addIssue: (issue: { code: "custom"; path: (string | number)[]; message: string }) => void;
 };
 
+// The space-wide refinement also runs when a parameter's own `when` failed to parse (an empty `in`),
+// and then `when` is still the raw document: one condition object, not yet the transformed array.
+function conditionsOf(spec: ParamSpec | undefined): Condition[] {
+  const when: unknown = spec?.when;
+  if (Array.isArray(when)) return when as Condition[];
+  return when && typeof when === "object" ? [when as Condition] : [];
+}
+
 function checkConditions(space: Record<string, ParamSpec>, name: string, ctx: RefineCtx): void {
-  const when = ownSpec(space, name)?.when ?? [];
+  const when = conditionsOf(ownSpec(space, name));
   when.forEach((cond, i) => {
     const path = [name, "when", i, "param"];
     if (isReservedName(cond.param)) {
@@ -224,8 +232,8 @@ function checkConditions(space: Record<string, ParamSpec>, name: string, ctx: Re
 
 function conditionDepth(space: Record<string, ParamSpec>, name: string, visiting: Set<string>): number {
   if (visiting.has(name)) return Number.POSITIVE_INFINITY;
-  const when = ownSpec(space, name)?.when;
-  if (!when) return 0;
+  const when = conditionsOf(ownSpec(space, name));
+  if (when.length === 0) return 0;
   visiting.add(name);
   let depth = 0;
   for (const c of when)

@@ -2,24 +2,29 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { AuthError, CredentialsSignin } from "next-auth";
 import { signIn } from "@/auth";
+import { safeCallbackUrl } from "@/lib/callback-url";
 import { signInErrorMessage } from "@/server/auth/credentials";
 
 export const dynamic = "force-dynamic";
 
 async function signInWithPassword(formData: FormData) {
   "use server";
+  // Back to the page that sent the visitor here (a deep link), never to another site.
+  const callbackUrl = safeCallbackUrl(formData.get("callbackUrl"));
   try {
     await signIn("credentials", {
       email: String(formData.get("email") ?? ""),
       password: String(formData.get("password") ?? ""),
-      redirectTo: "/",
+      redirectTo: callbackUrl,
     });
   } catch (err) {
     // The same query as next-auth's own redirect, so the page reads one shape (code: throttled-<s>).
+    const back: Record<string, string> = callbackUrl === "/" ? {} : { callbackUrl };
     if (err instanceof CredentialsSignin) {
-      redirect(`/signin?${new URLSearchParams({ error: "CredentialsSignin", code: err.code })}`);
+      redirect(`/signin?${new URLSearchParams({ error: "CredentialsSignin", code: err.code, ...back })}`);
     }
-    if (err instanceof AuthError) redirect("/signin?error=credentials");
+    if (err instanceof AuthError)
+      redirect(`/signin?${new URLSearchParams({ error: "credentials", ...back })}`);
     throw err;
   }
 }
@@ -27,9 +32,10 @@ async function signInWithPassword(formData: FormData) {
 export default async function SignInPage({
   searchParams,
 }: {
-  searchParams: Promise<{ error?: string; code?: string }>;
+  searchParams: Promise<{ error?: string; code?: string; callbackUrl?: string }>;
 }) {
-  const { error, code } = await searchParams;
+  const { error, code, callbackUrl } = await searchParams;
+  const back = safeCallbackUrl(callbackUrl);
   const message = signInErrorMessage(error, code);
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm dark:border-slate-800 dark:bg-slate-900">
@@ -44,6 +50,7 @@ export default async function SignInPage({
         </p>
       ) : null}
       <form action={signInWithPassword} className="space-y-4">
+        <input type="hidden" name="callbackUrl" value={back} />
         <label className="block text-sm" htmlFor="email">
           Email
           <input

@@ -69,19 +69,15 @@ export function Histogram({
 export function MultiHistory({
   series,
 }: {
-  series: { name: string; history: { number: number; value: number }[] }[];
+  series: { name: string; history: { number: number; value: number }[]; lastTrial?: number | null }[];
 }) {
   const withData = series.filter((s) => s.history.length > 0);
   if (withData.length === 0) return <NoData>None of these studies has a completed trial yet.</NoData>;
   const b = box(1100, 300);
   const all = withData.flatMap((s) => s.history);
-  const x = scale(
-    extent(
-      all.map((h) => h.number),
-      0.02,
-    ),
-    xRange(b),
-  );
+  // Each line runs on to its study's last finished trial: a flat tail is "no better found since".
+  const end = (s: (typeof withData)[number]) => Math.max(s.lastTrial ?? 0, s.history.at(-1)?.number ?? 0);
+  const x = scale(extent([...all.map((h) => h.number), ...withData.map(end)], 0.02), xRange(b));
   const y = scale(extent(all.map((h) => h.value)), yRange(b));
   return (
     <>
@@ -97,9 +93,8 @@ export function MultiHistory({
         {withData.map((s, i) => {
           let d = "";
           s.history.forEach((h, k) => {
-            const next = s.history[k + 1];
-            d += `${k ? "L" : "M"}${x(h.number)},${y(h.value)} `;
-            if (next) d += `L${x(next.number)},${y(h.value)} `;
+            const next = s.history[k + 1]?.number ?? end(s);
+            d += `${k ? "L" : "M"}${x(h.number)},${y(h.value)} L${x(next)},${y(h.value)} `;
           });
           return <path key={s.name} d={d} fill="none" stroke={colour(i)} strokeWidth={2} />;
         })}
@@ -160,7 +155,7 @@ export function PredictionBands({ predictions }: { predictions: Predictions | nu
   const d = predictions.data;
   return (
     <div data-testid="predictions-chart">
-      <div className="grid gap-2 md:grid-cols-2 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-2 md:grid-cols-2 xl:grid-cols-3">
         {predictions.flavours.map((f) => (
           <FlavourPanel key={f.name} xs={predictions.x} band={f} xLabel={predictions.xLabel ?? "x"} />
         ))}
@@ -168,7 +163,11 @@ export function PredictionBands({ predictions }: { predictions: Predictions | nu
       <Legend
         items={[
           { name: "ensemble mean", colour: colour(0) },
-          { name: "truth", colour: colour(2), dashed: true },
+          { name: "band: mean ± 1σ over the ensemble's members", colour: colour(0), area: true },
+          // Only the closure task knows the truth; real data has none to draw.
+          ...(predictions.flavours.some((f) => f.truth)
+            ? [{ name: "truth (closure test)", colour: colour(2), dashed: true }]
+            : []),
         ]}
       />
       {d && d.central.length > 0 ? <DataPanel data={d} /> : null}

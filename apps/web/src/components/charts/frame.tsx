@@ -33,6 +33,33 @@ export function extent(values: number[], pad = 0.05): [number, number] {
   return [lo - p, hi + p];
 }
 
+/** A parameter's axis as the search space declares it (from study.plots' paramSpecs). */
+export interface AxisSpec {
+  type: string;
+  low?: number;
+  high?: number;
+  log: boolean;
+}
+
+/**
+ * The scale of a numeric parameter's axis: its declared range (not the sampled one, padded), log10
+ * when the parameter is log-uniform, whole-number ticks for an int parameter.
+ */
+export function paramScale(spec: AxisSpec | undefined, values: number[], range: [number, number]): Scale {
+  const log = Boolean(spec?.log) && values.every((v) => v > 0) && (spec?.low ?? 1) > 0;
+  const lo = Math.min(spec?.low ?? Number.POSITIVE_INFINITY, ...values);
+  const hi = Math.max(spec?.high ?? Number.NEGATIVE_INFINITY, ...values);
+  if (spec?.type === "int" && !log) {
+    const s = scale([lo - 0.5, hi + 0.5], range);
+    const step = Math.max(1, Math.ceil((hi - lo + 1) / 6));
+    s.ticks = [];
+    for (let v = Math.ceil(lo); v <= hi; v += step) s.ticks.push(v);
+    return s;
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return scale([0, 1], range);
+  return log ? scale([lo, hi], range, true) : scale(lo === hi ? extent([lo]) : [lo, hi], range);
+}
+
 /** Maps [d0, d1] onto [r0, r1]; with `log`, in log10 (domain must be positive). */
 export function scale(domain: [number, number], range: [number, number], log = false, tickCount = 5): Scale {
   const t = (v: number) => (log ? Math.log10(Math.max(v, 1e-300)) : v);
@@ -43,7 +70,15 @@ export function scale(domain: [number, number], range: [number, number], log = f
   f.log = log;
   if (log) {
     const ticks: number[] = [];
-    for (let e = Math.ceil(d0); e <= Math.floor(d1); e++) ticks.push(10 ** e);
+    for (let e = Math.ceil(d0 - 1e-9); e <= Math.floor(d1 + 1e-9); e++) ticks.push(10 ** e);
+    // Less than two decades: 1-2-5 steps inside them, so the axis still reads as logarithmic.
+    if (ticks.length < 3)
+      for (let e = Math.floor(d0) - 1; e <= Math.ceil(d1); e++)
+        for (const m of [2, 5]) {
+          const v = m * 10 ** e;
+          if (v >= domain[0] * (1 - 1e-9) && v <= domain[1] * (1 + 1e-9)) ticks.push(v);
+        }
+    ticks.sort((a, b) => a - b);
     f.ticks = ticks.length >= 2 ? ticks : [domain[0], domain[1]];
   } else {
     const step = niceStep(span, tickCount);
@@ -142,19 +177,24 @@ export function Frame({
   );
 }
 
-export function Legend({ items }: { items: { name: string; colour: string; dashed?: boolean }[] }) {
+export function Legend({
+  items,
+}: {
+  items: { name: string; colour: string; dashed?: boolean; area?: boolean }[];
+}) {
   return (
     <ul className="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-xs" aria-label="Legend">
       {items.map((it) => (
         <li key={it.name} className="flex items-center gap-1">
           <svg width="18" height="8" aria-hidden="true">
+            {it.area ? <rect x="0" y="0" width="18" height="8" fill={it.colour} fillOpacity={0.2} /> : null}
             <line
               x1="0"
               x2="18"
               y1="4"
               y2="4"
               stroke={it.colour}
-              strokeWidth="3"
+              strokeWidth={it.area ? 0 : 3}
               strokeDasharray={it.dashed ? "4 2" : undefined}
             />
           </svg>

@@ -1,8 +1,29 @@
-import { box, colour, extent, Frame, Legend, NoData, scale, xRange, yRange } from "./frame";
+import {
+  type AxisSpec,
+  box,
+  colour,
+  extent,
+  Frame,
+  Legend,
+  NoData,
+  paramScale,
+  scale,
+  tickLabel,
+  xRange,
+  yRange,
+} from "./frame";
 import type { TrialPoint } from "./study";
 
 /** One vertical axis per parameter plus the objective; each trial a line, the best ones darkest. */
-export function ParallelCoordinates({ points, params }: { points: TrialPoint[]; params: string[] }) {
+export function ParallelCoordinates({
+  points,
+  params,
+  specs = {},
+}: {
+  points: TrialPoint[];
+  params: string[];
+  specs?: Record<string, AxisSpec>;
+}) {
   const ok = points.filter((p) => p.state === "COMPLETE" && p.value !== null);
   if (ok.length === 0 || params.length === 0) return <NoData>Needs completed trials.</NoData>;
   const axes = [...params, "objective"];
@@ -16,18 +37,25 @@ export function ParallelCoordinates({ points, params }: { points: TrialPoint[]; 
     const categorical = values.some((v) => v !== undefined && typeof v !== "number");
     const cats = categorical ? [...new Set(values.filter((v) => v !== undefined).map(String))].sort() : [];
     const nums = values.filter((v): v is number => typeof v === "number");
-    const s = scale(categorical ? [-0.5, cats.length - 0.5] : extent(nums, 0.02), [height - bottom, top]);
+    const range: [number, number] = [height - bottom, top];
+    const spec = name === "objective" ? undefined : specs[name];
+    const s = categorical
+      ? scale([-0.5, cats.length - 0.5], range)
+      : spec
+        ? paramScale(spec, nums, range)
+        : scale(extent(nums, 0.02), range);
     const at = (v: unknown) =>
       v === undefined ? null : categorical ? s(cats.indexOf(String(v))) : s(v as number);
+    // Declared parameters show their ticks (whole numbers for int, decades for log); others min/max.
     const labels = categorical
       ? cats.map((c, i) => ({ y: s(i), text: c }))
-      : [s.domain[0], s.domain[1]].map((v) => ({ y: s(v), text: Number(v.toPrecision(3)).toString() }));
-    return { name, at, labels };
+      : (spec ? s.ticks : [s.domain[0], s.domain[1]]).map((v) => ({ y: s(v), text: tickLabel(v) }));
+    return { name: s.log ? `${name} (log)` : name, key: name, at, labels };
   });
   const values = ok.map((p) => p.value!);
   const [vmin, vmax] = [Math.min(...values), Math.max(...values)];
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <svg
         viewBox={`0 0 ${width} ${height}`}
         style={{ minWidth: Math.min(width, 640) }}
@@ -41,7 +69,7 @@ export function ParallelCoordinates({ points, params }: { points: TrialPoint[]; 
           const t = vmax > vmin ? (p.value! - vmin) / (vmax - vmin) : 0;
           let d = "";
           scales.forEach((s, i) => {
-            const yv = s.at(s.name === "objective" ? p.value : p.params[s.name]);
+            const yv = s.at(s.key === "objective" ? p.value : p.params[s.key]);
             if (yv !== null) d += `${d ? "L" : "M"}${x(i)},${yv} `;
           });
           return (
@@ -157,7 +185,7 @@ export function LearningCurves({
         x={x}
         y={y}
         xLabel="epoch"
-        yLabel="validation χ²"
+        yLabel="validation χ² per point"
         label="Learning curves with pruned trials marked"
         testId="curves-chart"
       >
@@ -191,6 +219,11 @@ export function LearningCurves({
           { name: "pruned (✕ where it stopped)", colour: colour(3), dashed: true },
         ]}
       />
+      <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+        Reported during training: the χ² per point on each replica&apos;s validation split (its best so far),
+        averaged over replicas and folds. L1 is the χ² on the held-out folds after training, so the two
+        differ.
+      </p>
     </>
   );
 }

@@ -1,4 +1,16 @@
-import { box, colour, extent, Frame, Legend, NoData, scale, xRange, yRange } from "./frame";
+import {
+  type AxisSpec,
+  box,
+  colour,
+  extent,
+  Frame,
+  Legend,
+  NoData,
+  paramScale,
+  scale,
+  xRange,
+  yRange,
+} from "./frame";
 
 export interface TrialPoint {
   number: number;
@@ -10,15 +22,30 @@ export interface TrialPoint {
   params: Record<string, string | number | boolean>;
 }
 
+/**
+ * A point that opens its trial on click (the study page's trial dialog). Points are not tab stops:
+ * a chart has hundreds; the trials table is the keyboard path to the same dialog.
+ */
+export function pointHandlers(number: number, onOpen: ((n: number) => void) | undefined) {
+  if (!onOpen) return {};
+  return {
+    onClick: () => onOpen(number),
+    style: { cursor: "pointer" },
+    "data-trial": number,
+  };
+}
+
 const done = (p: TrialPoint[]) => p.filter((t) => t.state === "COMPLETE" && t.value !== null);
 
 /** Objective per trial and the best-so-far step line (optuna-dashboard's history plot). */
 export function HistoryChart({
   points,
   history,
+  onOpen,
 }: {
   points: TrialPoint[];
   history: { number: number; value: number }[];
+  onOpen?: (n: number) => void;
 }) {
   const ok = done(points);
   if (ok.length === 0)
@@ -44,7 +71,15 @@ export function HistoryChart({
         testId="history-chart"
       >
         {ok.map((p) => (
-          <circle key={p.number} cx={x(p.number)} cy={y(p.value!)} r={3} fill={colour(1)} fillOpacity={0.7}>
+          <circle
+            key={p.number}
+            cx={x(p.number)}
+            cy={y(p.value!)}
+            r={3}
+            fill={colour(1)}
+            fillOpacity={0.7}
+            {...pointHandlers(p.number, onOpen)}
+          >
             <title>{`trial ${p.number}: ${p.value}`}</title>
           </circle>
         ))}
@@ -66,11 +101,13 @@ export function SelectionScatter({
   window,
   selected,
   argmin,
+  onOpen,
 }: {
   points: TrialPoint[];
   window: [number, number] | null;
   selected: number | null;
   argmin: number | null;
+  onOpen?: (n: number) => void;
 }) {
   const ok = points.filter((p) => p.state === "COMPLETE" && p.L1 !== null && p.phi2 !== null);
   if (ok.length === 0) return <NoData>Needs completed trials (L1 and φ² come with each result).</NoData>;
@@ -102,7 +139,15 @@ export function SelectionScatter({
           </rect>
         ) : null}
         {ok.map((p) => (
-          <circle key={p.number} cx={x(p.L1!)} cy={y(p.phi2!)} r={3} fill={colour(1)} fillOpacity={0.7}>
+          <circle
+            key={p.number}
+            cx={x(p.L1!)}
+            cy={y(p.phi2!)}
+            r={3}
+            fill={colour(1)}
+            fillOpacity={0.7}
+            {...pointHandlers(p.number, onOpen)}
+          >
             <title>{`trial ${p.number}: L1 ${p.L1}, φ² ${p.phi2}`}</title>
           </circle>
         ))}
@@ -134,7 +179,17 @@ export function SelectionScatter({
 }
 
 /** Objective against one parameter (optuna-dashboard's slice plot); categorical values get slots. */
-export function SliceChart({ points, param }: { points: TrialPoint[]; param: string }) {
+export function SliceChart({
+  points,
+  param,
+  spec,
+  onOpen,
+}: {
+  points: TrialPoint[];
+  param: string;
+  spec?: AxisSpec | undefined;
+  onOpen?: (n: number) => void;
+}) {
   const ok = done(points).filter((p) => p.params[param] !== undefined);
   if (ok.length === 0) return <NoData>No completed trial has set {param} yet.</NoData>;
   const raw = ok.map((p) => p.params[param]!);
@@ -142,10 +197,8 @@ export function SliceChart({ points, param }: { points: TrialPoint[]; param: str
   const cats = categorical ? [...new Set(raw.map(String))].sort() : [];
   const xv = (v: string | number | boolean) => (categorical ? cats.indexOf(String(v)) : (v as number));
   const nums = ok.map((p) => xv(p.params[param]!));
-  const positive = nums.every((n) => n > 0);
-  const log = !categorical && positive && Math.max(...nums) / Math.min(...nums) > 50;
   const b = box();
-  const x = scale(categorical ? [-0.5, cats.length - 0.5] : extent(nums), xRange(b), log);
+  const x = categorical ? scale([-0.5, cats.length - 0.5], xRange(b)) : paramScale(spec, nums, xRange(b));
   if (categorical) x.ticks = cats.map((_, i) => i);
   const y = scale(extent(ok.map((p) => p.value!)), yRange(b));
   return (
@@ -153,7 +206,7 @@ export function SliceChart({ points, param }: { points: TrialPoint[]; param: str
       b={b}
       x={x}
       y={y}
-      xLabel={param}
+      xLabel={`${param}${x.log ? " (log scale)" : ""}`}
       yLabel="objective"
       label={`Slice: objective against ${param}`}
       xTickFormat={categorical ? (i) => cats[i] ?? "" : undefined}
@@ -166,6 +219,7 @@ export function SliceChart({ points, param }: { points: TrialPoint[]; param: str
           r={3}
           fill={colour(0)}
           fillOpacity={0.6}
+          {...pointHandlers(p.number, onOpen)}
         >
           <title>{`trial ${p.number}: ${param}=${String(p.params[param])}, ${p.value}`}</title>
         </circle>

@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC, useTRPCClient } from "@/trpc/react";
-import { Button, focusRing } from "../ui";
+import { Button, focusRing, readableError } from "../ui";
 
 function download(filename: string, body: string, type: string) {
   const url = URL.createObjectURL(new Blob([body], { type }));
@@ -29,6 +29,7 @@ export function StudyControls({
   studyId: string;
   name: string;
   state: string;
+  /** Failed trials that can be rerun (trials stopped by Cancel are not among them). */
   failed: number;
 }) {
   const trpc = useTRPC();
@@ -38,22 +39,17 @@ export function StudyControls({
   const [message, setMessage] = useState<string | null>(null);
   const [more, setMore] = useState("4");
   const onSettled = () => queryClient.invalidateQueries({ queryKey: trpc.study.pathKey() });
-  const onError = (err: { message: string }) => setMessage(err.message);
+  const onError = (err: { message: string; data?: unknown }) =>
+    setMessage(readableError(err, { count: "Trials to add" }));
   const pause = useMutation(trpc.study.pause.mutationOptions({ onSettled, onError }));
   const resume = useMutation(trpc.study.resume.mutationOptions({ onSettled, onError }));
   const cancel = useMutation(trpc.study.cancel.mutationOptions({ onSettled, onError }));
   const add = useMutation(trpc.study.addTrials.mutationOptions({ onSettled, onError }));
   const rerun = useMutation(trpc.study.rerunFailed.mutationOptions({ onSettled, onError }));
-  const clone = useMutation(
-    trpc.study.clone.mutationOptions({
-      onError,
-      onSuccess: ({ id }) => router.push(`/o/${org}/studies/${id}`),
-    }),
-  );
   const ref = { org, studyId };
   const active = state === "QUEUED" || state === "RUNNING";
   const terminal = state === "COMPLETED" || state === "CANCELLED" || state === "FAILED";
-  const busy = [pause, resume, cancel, add, rerun, clone].some((m) => m.isPending);
+  const busy = [pause, resume, cancel, add, rerun].some((m) => m.isPending);
   const run = (m: { mutate: (v: typeof ref) => void }) => {
     setMessage(null);
     m.mutate(ref);
@@ -61,7 +57,7 @@ export function StudyControls({
 
   return (
     <div className="space-y-2">
-      <fieldset className="flex flex-wrap items-end gap-2">
+      <fieldset className="flex min-w-0 flex-wrap items-end gap-2">
         <legend className="sr-only">Study actions</legend>
         <Button onClick={() => run(pause)} disabled={!active || busy}>
           Pause
@@ -96,17 +92,25 @@ export function StudyControls({
             disabled={state === "CANCELLED" || busy}
             onClick={() => {
               setMessage(null);
-              add.mutate({ ...ref, count: Number(more) });
+              const count = Number(more.trim());
+              if (more.trim() === "" || !Number.isInteger(count) || count < 1) {
+                setMessage("Trials to add must be a whole number, at least 1.");
+                document.getElementById("add-count")?.focus();
+                return;
+              }
+              add.mutate({ ...ref, count });
             }}
           >
             Add trials
           </Button>
         </div>
-        <Button onClick={() => run(rerun)} disabled={failed === 0 || busy}>
-          Rerun failed ({failed})
-        </Button>
-        <Button onClick={() => run(clone)} disabled={busy}>
-          Clone as new study
+        {state === "CANCELLED" ? null : (
+          <Button onClick={() => run(rerun)} disabled={failed === 0 || busy}>
+            Rerun failed ({failed})
+          </Button>
+        )}
+        <Button onClick={() => router.push(`/o/${org}/studies/new?from=${studyId}`)}>
+          Clone into a new study…
         </Button>
         <Button
           onClick={async () => {

@@ -17,7 +17,16 @@ import {
 } from "../charts";
 import { Card, ErrorState, inputClass, Loading } from "../ui";
 
-export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
+export function StudyPlots({
+  org,
+  studyId,
+  onOpen,
+}: {
+  org: string;
+  studyId: string;
+  /** Opens a trial's dialog: a click on a chart's point. */
+  onOpen?: (n: number) => void;
+}) {
   const trpc = useTRPC();
   const plots = useQuery({
     ...trpc.study.plots.queryOptions({ org, studyId }),
@@ -31,6 +40,7 @@ export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
   const points = d.points as TrialPoint[];
   const sliceParam = param ?? d.paramNames[0] ?? "";
   const thinned = d.points.length < d.total;
+  const clickable = onOpen ? " Click a point to open its trial." : "";
   return (
     <div className="space-y-4">
       {thinned ? (
@@ -39,9 +49,13 @@ export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
           table has them all.
         </p>
       ) : null}
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+        <p className="text-xs text-slate-600 lg:col-span-2 dark:text-slate-400">
+          Objective: the study&apos;s objective (L1 is the mean held-out χ² per point; lower is better).
+          {clickable}
+        </p>
         <Card title="Optimisation history">
-          <HistoryChart points={points} history={d.history} />
+          <HistoryChart points={points} history={d.history} {...(onOpen ? { onOpen } : {})} />
         </Card>
         <Card title="L1 vs φ²: selection window">
           <SelectionScatter
@@ -49,6 +63,7 @@ export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
             window={d.selection?.window ?? null}
             selected={d.selection?.selected.number ?? null}
             argmin={d.selection?.argmin.number ?? null}
+            {...(onOpen ? { onOpen } : {})}
           />
         </Card>
         <Card title="Parameter importance">
@@ -73,7 +88,14 @@ export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
             </label>
           }
         >
-          {sliceParam ? <SliceChart points={points} param={sliceParam} /> : null}
+          {sliceParam ? (
+            <SliceChart
+              points={points}
+              param={sliceParam}
+              spec={d.paramSpecs[sliceParam]}
+              {...(onOpen ? { onOpen } : {})}
+            />
+          ) : null}
         </Card>
         <Card title="Learning curves">
           <LearningCurves curves={d.curves} />
@@ -83,7 +105,7 @@ export function StudyPlots({ org, studyId }: { org: string; studyId: string }) {
         </Card>
       </div>
       <Card title="Parallel coordinates">
-        <ParallelCoordinates points={points} params={d.paramNames} />
+        <ParallelCoordinates points={points} params={d.paramNames} specs={d.paramSpecs} />
       </Card>
       <Card
         title={`Ensemble predictions of the selected trial${d.selection ? ` (#${d.selection.selected.number})` : ""}`}

@@ -1,5 +1,6 @@
 "use client";
 
+import { trialOutcome } from "@hyperensemble/platform/outcome";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { useTRPC } from "@/trpc/react";
@@ -38,7 +39,7 @@ export function TrialDetail({
     >
       <div className="mb-4 flex items-center justify-between">
         <h2 id="trial-detail-title" className="text-xl font-semibold">
-          Trial #{number} {t ? <StateBadge state={t.state} /> : null}
+          Trial #{number} {t ? <StateBadge state={trialOutcome(t.state, t.error)} /> : null}
         </h2>
         <Button onClick={() => ref.current?.close()}>Close</Button>
       </div>

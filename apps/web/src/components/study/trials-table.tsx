@@ -1,5 +1,6 @@
 "use client";
 
+import { trialOutcome } from "@hyperensemble/platform/outcome";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/trpc/react";
@@ -20,8 +21,10 @@ import {
   tableClass,
   theadClass,
 } from "../ui";
+import { pageOf, pick, useUrlState } from "../url-state";
 
-type Sort = "number" | "state" | "L1" | "L2" | "L3" | "phi2" | "duration";
+const SORTS = ["number", "state", "L1", "L2", "L3", "phi2", "duration"] as const;
+type Sort = (typeof SORTS)[number];
 const STATES = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
 const PAGE_SIZE = 25;
 
@@ -38,12 +41,16 @@ export function TrialsTable({
   highlight: { selected: number | null; argmin: number | null };
 }) {
   const trpc = useTRPC();
-  const [sort, setSort] = useState<Sort>("number");
-  const [dir, setDir] = useState<"asc" | "desc">("asc");
-  const [state, setState] = useState<(typeof STATES)[number] | "">("");
-  const [param, setParam] = useState("");
-  const [paramDraft, setParamDraft] = useState("");
-  const [page, setPage] = useState(0);
+  // Sort, filters and page live in the URL (t-prefixed: the page has other state there).
+  const url = useUrlState();
+  const sort = pick<Sort>(url.get("tsort"), SORTS, "number");
+  const dir = pick(url.get("tdir"), ["asc", "desc"] as const, "asc");
+  const state = pick(url.get("tstate"), ["", ...STATES] as const, "");
+  const rawParam = url.get("tparam") ?? "";
+  const param = /^[\w\-/]+=.+$/.test(rawParam) ? rawParam : "";
+  const page = pageOf(url.get("tpage"));
+  const [paramDraft, setParamDraft] = useState(param);
+  const setPage = (p: number) => url.set({ tpage: p || null });
   const trials = useQuery({
     ...trpc.study.trials.queryOptions({
       org,
@@ -57,11 +64,12 @@ export function TrialsTable({
     }),
     placeholderData: keepPreviousData,
   });
-  const onSort = (column: Sort) => {
-    setDir(column === sort && dir === "asc" ? "desc" : "asc");
-    setSort(column);
-    setPage(0);
-  };
+  const onSort = (column: Sort) =>
+    url.set({
+      tsort: column === "number" ? null : column,
+      tdir: column === sort && dir === "asc" ? "desc" : null,
+      tpage: null,
+    });
   const badParam = paramDraft !== "" && !/^[\w\-/]+=.+$/.test(paramDraft);
   return (
     <div>
@@ -70,10 +78,7 @@ export function TrialsTable({
         aria-label="Filter trials"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!badParam) {
-            setParam(paramDraft);
-            setPage(0);
-          }
+          if (!badParam) url.set({ tparam: paramDraft, tpage: null });
         }}
       >
         <div>
@@ -84,15 +89,12 @@ export function TrialsTable({
             id="trial-state"
             value={state}
             className={inputClass}
-            onChange={(e) => {
-              setState(e.target.value as typeof state);
-              setPage(0);
-            }}
+            onChange={(e) => url.set({ tstate: e.target.value, tpage: null })}
           >
             <option value="">All</option>
             {STATES.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {s === "FAIL" ? "FAIL (failed or cancelled)" : s}
               </option>
             ))}
           </select>
@@ -121,10 +123,8 @@ export function TrialsTable({
         {param || state ? (
           <Button
             onClick={() => {
-              setParam("");
               setParamDraft("");
-              setState("");
-              setPage(0);
+              url.set({ tparam: null, tstate: null, tpage: null });
             }}
           >
             Clear filters
@@ -144,7 +144,7 @@ export function TrialsTable({
       ) : null}
       {trials.data && trials.data.total > 0 ? (
         <>
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className={tableClass} data-testid="trials-table">
               <thead className={theadClass}>
                 <tr>
@@ -163,6 +163,9 @@ export function TrialsTable({
                   <SortHeader label="Duration" column="duration" sort={sort} dir={dir} onSort={onSort} />
                   <th scope="col" className="py-2 pr-3">
                     Runner
+                  </th>
+                  <th scope="col" className="py-2 pr-3">
+                    Reason
                   </th>
                   <th scope="col" className="py-2 pr-3">
                     Params
@@ -198,7 +201,7 @@ export function TrialsTable({
                         {mark ? <span className="ml-1 text-xs">({mark})</span> : null}
                       </td>
                       <td className="pr-3">
-                        <StateBadge state={t.state} />
+                        <StateBadge state={trialOutcome(t.state, t.error)} />
                       </td>
                       <td className="pr-3" data-testid="trial-l1">
                         {fmt(t.L1)}
@@ -212,6 +215,9 @@ export function TrialsTable({
                       <td className="pr-3">{t.epochs ?? "–"}</td>
                       <td className="pr-3">{fmtSeconds(seconds)}</td>
                       <td className="pr-3">{t.runner ?? "–"}</td>
+                      <td className="max-w-xs pr-3 text-xs break-words" data-testid="trial-reason">
+                        {t.error ?? (t.state === "PRUNED" ? "stopped early by the scheduler" : "")}
+                      </td>
                       <td className="max-w-xs pr-3 font-mono text-xs">{formatParams(t.params)}</td>
                     </tr>
                   );

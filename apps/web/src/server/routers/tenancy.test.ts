@@ -105,6 +105,7 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "org.leave": {},
     "org.delete": { confirm: b.org.slug },
     "org.usage": {},
+    "runner.queue": {},
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };

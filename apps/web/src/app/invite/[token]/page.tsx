@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { auth } from "@/auth";
+import { signInUrl } from "@/lib/callback-url";
 import { db } from "@/server/db";
 import {
   acceptInvitationHandler,
@@ -19,7 +20,8 @@ async function acceptInvitation(formData: FormData) {
   // Server actions are POST-only and origin-checked by Next: a cross-site page cannot accept for you.
   const session = await auth();
   const parsed = ZInvitationToken.safeParse({ token: formData.get("token") });
-  if (!session?.user?.id || !parsed.success) redirect("/signin");
+  if (!session?.user?.id || !parsed.success)
+    redirect(signInUrl(parsed.success ? `/invite/${parsed.data.token}` : null));
   let orgSlug: string;
   try {
     const accepted = await acceptInvitationHandler({
@@ -63,18 +65,21 @@ export default async function InvitePage({
     return (
       <Message title="You have been invited to HyperEnsemble">
         <p>
-          New here? Create an account with the email address the invitation was sent to. Already have one?
-          Sign in with it, then open this link again.
+          Sign in with the email address the invitation was sent to, or create an account with it; you come
+          back here to accept.
         </p>
-        <div className="flex gap-3">
+        <div className="flex flex-wrap gap-3">
           <Link
             className="inline-block rounded bg-indigo-700 px-4 py-2 font-medium text-white"
-            href={`/signup?invite=${parsed.data.token}`}
+            href={signInUrl(`/invite/${token}`)}
+          >
+            Sign in
+          </Link>
+          <Link
+            className="inline-block rounded border border-slate-400 px-4 py-2 font-medium"
+            href={signInUrl(`/invite/${token}`, "/signup")}
           >
             Create an account
-          </Link>
-          <Link className="inline-block rounded border border-slate-400 px-4 py-2 font-medium" href="/signin">
-            Sign in
           </Link>
         </div>
       </Message>

@@ -1,9 +1,11 @@
+import { headers } from "next/headers";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { auth, signOut } from "@/auth";
 import { OrgNav, OrgSwitcher, ThemeToggle } from "@/components/shell";
 import { focusRing } from "@/components/ui";
+import { PATH_HEADER, signInUrl } from "@/lib/callback-url";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +17,7 @@ export default async function OrgLayout({
   params: Promise<{ org: string }>;
 }) {
   const session = await auth();
-  if (!session?.user?.id) redirect("/signin");
+  if (!session?.user?.id) redirect(signInUrl((await headers()).get(PATH_HEADER)));
   const { org } = await params;
   async function doSignOut() {
     "use server";
@@ -29,8 +31,12 @@ export default async function OrgLayout({
       >
         Skip to content
       </a>
-      <header className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 bg-white px-6 py-3 dark:border-slate-800 dark:bg-slate-900">
-        <nav aria-label="Main" className="flex flex-wrap items-center gap-4 text-sm">
+      {/* Compact on phones: two short rows (brand, organisation, theme, sign out; then the sections). */}
+      <header className="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 border-b border-slate-200 bg-white px-3 py-2 sm:px-6 sm:py-3 dark:border-slate-800 dark:bg-slate-900">
+        <nav
+          aria-label="Main"
+          className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1 text-sm sm:gap-4"
+        >
           <Link href={`/o/${org}/studies`} className={`text-base font-semibold ${focusRing}`}>
             HyperEnsemble
           </Link>
@@ -40,7 +46,7 @@ export default async function OrgLayout({
           <OrgSwitcher org={org} />
           <OrgNav org={org} />
         </nav>
-        <div className="flex items-center gap-3 text-sm">
+        <div className="flex items-center gap-2 text-sm sm:gap-3">
           <ThemeToggle />
           <form action={doSignOut} className="flex items-center gap-3">
             <Link href="/account" className={`text-slate-600 dark:text-slate-400 ${focusRing}`}>
@@ -56,7 +62,7 @@ export default async function OrgLayout({
           </form>
         </div>
       </header>
-      <main id="main" className="mx-auto max-w-7xl p-6">
+      <main id="main" className="mx-auto max-w-7xl p-3 sm:p-6">
         {children}
       </main>
     </div>

@@ -197,6 +197,14 @@ describe("dataset upload", () => {
       ...extra,
     });
 
+    it("a bad cell is named by its CSV line and column, not by a path into the built JSON", async () => {
+      // Rows of sub-dataset "b" come second: its second row is line 5 of the file (after a comment).
+      const csv = ["x,y,dy,exp", "# units: GeV", "0.1,1.0,0.1,a", "0.2,1.1,0.1,b", "0.3,1.2,0,b"].join("\n");
+      const result = await upload(csvUpload("bad-cell", csv));
+      expect(result.fields?.["csv"]).toMatch(/^line 5, column "dy" \("0"\): must be > 0/);
+      expect(result.fields?.["csv"]).not.toMatch(/subsets\./);
+    });
+
     it("10,000 points in 10 correlated blocks are accepted (factorised per block, off the event loop)", async () => {
       const result = await upload(csvUpload("ten-thousand", csvOf(10_000, 10), { normalisation: 0.02 }));
       expect(result.fields).toBeUndefined();

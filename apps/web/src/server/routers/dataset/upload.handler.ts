@@ -9,18 +9,26 @@ import type { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { recordAudit } from "../audit/record";
 import { fieldError, fieldErrors, isUniqueViolation } from "../field-error";
+import { csvCell, csvMessage } from "./csv-location";
 import { datasetLimits } from "./limits";
 import type { UploadDatasetInput } from "./upload.schema";
 
 const CSV_FIELDS = new Set(["inputs", "targets", "errors", "subset"]);
 
 /** The engine's schema errors "a.b.0: message; c: message" into field errors under `root` (data, csv, ...). */
-function datasetErrorToFields(err: DatasetError, root: string, keepPaths: boolean): TRPCError {
+function datasetErrorToFields(
+  err: DatasetError,
+  root: string,
+  keepPaths: boolean,
+  describe: (part: string) => string = (part) => part,
+): TRPCError {
   const issues = err.message.split("; ").map((part) => {
     const match = /^([^:\s]+): (.*)$/s.exec(part);
     if (!match?.[1] || match[2] === undefined) return { path: [root], message: part };
     const path = match[1] === "(root)" ? [] : match[1].split(".");
-    return keepPaths ? { path: [root, ...path], message: match[2] } : { path: [root], message: part };
+    return keepPaths
+      ? { path: [root, ...path], message: match[2] }
+      : { path: [root], message: describe(part) };
   });
   return fieldErrors(issues);
 }
@@ -74,10 +82,15 @@ async function validate(input: UploadDatasetInput, json: DatasetJson) {
   } catch (err) {
     if (err instanceof DatasetLimitError) throw fieldError(uploadField(input, err.path), err.detail);
     if (!(err instanceof DatasetError)) throw err;
-    if (err.path.length > 0) throw fieldError(uploadField(input, err.path), err.detail);
+    if (err.path.length > 0) {
+      const cell = input.format === "csv" ? csvCell(input, err.path) : null;
+      throw fieldError(uploadField(input, err.path), cell ? `${cell}: ${err.detail}` : err.detail);
+    }
     if (input.format === "json") throw datasetErrorToFields(err, "data", true);
     const covarianceProblem = /covariance/.test(err.message) && input.covariance;
-    throw datasetErrorToFields(err, covarianceProblem ? "covariance" : "csv", false);
+    throw datasetErrorToFields(err, covarianceProblem ? "covariance" : "csv", false, (part) =>
+      csvMessage(input, part),
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orgContext, seedOrg } from "../test-fixtures";
 import { listRunnersHandler } from "./list.handler";
+import { runnerQueueHandler } from "./queue.handler";
 
 let tdb: TestDatabase;
 beforeAll(async () => {
@@ -75,5 +76,76 @@ describe("runner.list", () => {
     expect(gpu.trials).toEqual([expect.objectContaining({ studyId: sa.id, number: 0 })]);
     expect(gpu.utilisation).toBeCloseTo(0.5, 2);
     expect(items.find((r) => r.name === "stale")!.state).toBe("LOST");
+  });
+});
+
+describe("runner.queue", () => {
+  it("lists this org's waiting trials in order, each with why it waits", async () => {
+    const a = await seedOrg(tdb.db, "qa");
+    const b = await seedOrg(tdb.db, "qb");
+    const now = new Date();
+    const ctx = orgContext(tdb.db, a, "VIEWER", scopedDb(tdb.db, a.org.id));
+    const study = (orgId: string, owner: string, name: string, state: "RUNNING" | "PAUSED") =>
+      tdb.db.study.create({
+        data: {
+          orgId,
+          ownerId: owner,
+          name,
+          state,
+          task: {},
+          searchSpace: {},
+          ensemble: {},
+          training: {},
+          seed: 1,
+          maxTrials: 9,
+        },
+      });
+    const running = await study(a.org.id, a.users.OWNER.id, "q-running", "RUNNING");
+    const paused = await study(a.org.id, a.users.OWNER.id, "q-paused", "PAUSED");
+    const other = await study(b.org.id, b.users.OWNER.id, "q-other-org", "RUNNING");
+    const waiting = (orgId: string, studyId: string, number: number, secondsAgo: number, attempt = 1) =>
+      tdb.db.trial.create({
+        data: {
+          orgId,
+          studyId,
+          number,
+          params: {},
+          attempt,
+          queuedAt: new Date(now.getTime() - secondsAgo * 1000),
+        },
+      });
+    await waiting(a.org.id, running.id, 0, 30);
+    await waiting(a.org.id, paused.id, 0, 20);
+    await waiting(a.org.id, running.id, 1, 10, 2);
+    await waiting(b.org.id, other.id, 0, 40);
+
+    // This test database's other runners are shared: none may be live for "no runner is online".
+    await tdb.db.runner.updateMany({ data: { state: "OFFLINE" } });
+    let q = await runnerQueueHandler({ ctx, now });
+    expect(q.total).toBe(3);
+    expect(q.items.map((t) => [t.position, t.studyName, t.number, t.reason])).toEqual([
+      [1, "q-running", 0, "no runner is online"],
+      [2, "q-paused", 0, "its study is paused"],
+      [3, "q-running", 1, "no runner is online (retry, attempt 2)"],
+    ]);
+
+    // One live runner with one free slot: the first waiting trial is next, the other waits for it.
+    await tdb.db.runner.create({
+      data: {
+        orgId: a.org.id,
+        name: "q-gpu",
+        backend: "wasm",
+        device: {},
+        state: "IDLE",
+        concurrency: 1,
+        heartbeatAt: now,
+      },
+    });
+    q = await runnerQueueHandler({ ctx, now });
+    expect(q.items.map((t) => t.reason)).toEqual([
+      "next for a free slot",
+      "its study is paused",
+      "1 trial ahead for 1 free slot (1 slot on 1 live runner) (retry, attempt 2)",
+    ]);
   });
 });

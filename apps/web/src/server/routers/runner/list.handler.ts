@@ -1,7 +1,7 @@
 import type { OrgContext } from "../../context-types";
 
 /** A runner whose heartbeat is older than this is shown as lost, whatever its last state said. */
-const STALE_MS = 60_000;
+export const STALE_MS = 60_000;
 
 /**
  * The runners this org's trials can use: its own and the shared pool (orgId null). Trials shown

@@ -8,7 +8,7 @@ import type { CompareStudiesInput } from "./view.schema";
 const MAX_VALUES = 2000;
 
 async function studySide(ctx: OrgContext, studyId: string) {
-  const [values, history, selection] = await Promise.all([
+  const [values, history, selection, last] = await Promise.all([
     ctx.db.$queryRaw<{ L1: number; phi2: number; seconds: number; n: number }[]>`
       SELECT "L1", "phi2", "seconds", "n" FROM (
         SELECT r."L1", r."phi2", r."durationSeconds" AS "seconds",
@@ -20,6 +20,9 @@ async function studySide(ctx: OrgContext, studyId: string) {
       WHERE "n" <= ${MAX_VALUES} OR "rn" % ceil("n"::float8 / ${MAX_VALUES})::int = 0`,
     bestSoFar(ctx, studyId),
     studySelection(ctx, studyId),
+    ctx.db.$queryRaw<{ n: number | null }[]>`
+      SELECT max("number")::int AS "n" FROM "Trial"
+      WHERE "orgId" = ${ctx.org.id} AND "studyId" = ${studyId} AND "state" IN ('COMPLETE', 'PRUNED', 'FAIL')`,
   ]);
   const selected = selection
     ? await ctx.orgDb.trial.findFirst({
@@ -30,6 +33,8 @@ async function studySide(ctx: OrgContext, studyId: string) {
   return {
     completed: Number(values[0]?.n ?? 0),
     history,
+    /** The last finished trial: the best-so-far line runs on to it, not only to the last improvement. */
+    lastTrial: last[0]?.n ?? null,
     L1: values.map((v) => v.L1),
     phi2: values.map((v) => v.phi2),
     seconds: values.map((v) => v.seconds),

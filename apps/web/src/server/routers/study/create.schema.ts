@@ -17,6 +17,8 @@ export const ZListStudies = z.object({
   /** `q`: the name contains it (any case); `name`: the name is exactly it (find a study by name). */
   q: z.string().trim().max(120).optional(),
   name: z.string().max(120).optional(),
+  /** Only the caller's own studies ("my studies"). */
+  mine: z.boolean().optional(),
   // page × take is the OFFSET: kept within a Postgres integer.
   page: int("page", 0, Math.floor(INT32_MAX / MAX_STUDY_PAGE_SIZE)).optional(),
 });

@@ -1,4 +1,5 @@
-import { parseStudyRow, studyObjectives } from "@hyperensemble/platform";
+import { Prisma } from "@hyperensemble/db";
+import { CANCELLED_TRIAL_REASONS, parseStudyRow, studyObjectives } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
@@ -12,7 +13,7 @@ const TERMINAL_STUDY = new Set(["COMPLETED", "CANCELLED", "FAILED"]);
  * database so it stays cheap with 10,000 trials (the trial rows come page by page from study.trials).
  */
 export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; input: { studyId: string } }) {
-  const { study, byState, selection, pareto } = await cachedStudyRead(
+  const { study, byState, selection, pareto, firstFailure } = await cachedStudyRead(
     ctx.org.id,
     input.studyId,
     "overview",
@@ -22,19 +23,40 @@ export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; in
         include: { owner: { select: { name: true, email: true } }, dataset: { select: { name: true } } },
       });
       if (!study) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
-      const [byState, selection, pareto] = await Promise.all([
+      // Trials that Cancel stopped are stored as FAIL with a cancellation reason: counted apart.
+      const cancelled = Prisma.join([...CANCELLED_TRIAL_REASONS]);
+      const [byState, selection, pareto, firstFailure] = await Promise.all([
         ctx.db.$queryRaw<{ state: string; n: number; avgSeconds: number | null }[]>`
-        SELECT "state"::text AS "state", count(*)::int AS "n",
+        SELECT CASE WHEN "state" = 'FAIL' AND "error" IN (${cancelled}) THEN 'CANCELLED'
+            ELSE "state"::text END AS "state",
+          count(*)::int AS "n",
           avg(extract(epoch FROM ("finishedAt" - "startedAt")))::float8 AS "avgSeconds"
         FROM "Trial" WHERE "orgId" = ${ctx.org.id} AND "studyId" = ${study.id}
-        GROUP BY "state"`,
+        GROUP BY 1`,
         studySelection(ctx, study.id),
         studyParetoFront(ctx, study),
+        ctx.orgDb.trial.findFirst({
+          where: {
+            orgId: ctx.org.id,
+            studyId: study.id,
+            state: "FAIL",
+            OR: [{ error: null }, { error: { notIn: [...CANCELLED_TRIAL_REASONS] } }],
+          },
+          orderBy: [{ finishedAt: "asc" }, { number: "asc" }],
+          select: { number: true, error: true },
+        }),
       ]);
-      return { study, byState, selection, pareto };
+      return { study, byState, selection, pareto, firstFailure };
     },
   );
-  const counts: Record<string, number> = { WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
+  const counts: Record<string, number> = {
+    WAITING: 0,
+    RUNNING: 0,
+    COMPLETE: 0,
+    PRUNED: 0,
+    FAIL: 0,
+    CANCELLED: 0,
+  };
   let finishedSeconds = 0;
   let finished = 0;
   for (const row of byState) {
@@ -45,7 +67,8 @@ export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; in
       finished += row.n;
     }
   }
-  const done = (counts["COMPLETE"] ?? 0) + (counts["PRUNED"] ?? 0) + (counts["FAIL"] ?? 0);
+  const done =
+    (counts["COMPLETE"] ?? 0) + (counts["PRUNED"] ?? 0) + (counts["FAIL"] ?? 0) + (counts["CANCELLED"] ?? 0);
   const remaining = Math.max(0, study.maxTrials - done);
   const avgTrialSeconds = finished > 0 ? finishedSeconds / finished : null;
   const lanes = Math.max(1, Math.min(study.parallelism, remaining));
@@ -74,5 +97,16 @@ export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; in
     selection,
     objectives: studyObjectives(study).names,
     pareto,
+    /** The earliest failure (not a cancellation): its trial and reason, for the page's banner. */
+    firstFailure,
+    /** What the study's run amounted to, for people: a finished study none of whose trials
+     * completed is "FAILED" here whatever its stored state. */
+    outcome: studyOutcome(study.state, counts),
   };
+}
+
+/** A finished study whose trials all failed reads as failed, not as a green COMPLETED. */
+export function studyOutcome(state: string, counts: Record<string, number>): string {
+  if (state === "COMPLETED" && (counts["COMPLETE"] ?? 0) === 0 && (counts["FAIL"] ?? 0) > 0) return "FAILED";
+  return state;
 }

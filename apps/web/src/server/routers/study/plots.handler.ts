@@ -90,6 +90,8 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
 
   return {
     paramNames: Object.keys((study.searchSpace ?? {}) as object),
+    /** Each parameter's kind and range, so charts put log and integer parameters on their own axes. */
+    paramSpecs: axisSpecs(study.searchSpace),
     total: totals[0]?.n ?? 0,
     points,
     history,
@@ -101,4 +103,22 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
       ? { bias: selectedResult.closureBias, variance: selectedResult.closureVariance }
       : null,
   };
+}
+
+/** The search space as chart axes: type, declared range and log flag of each parameter. */
+function axisSpecs(
+  space: unknown,
+): Record<string, { type: string; low?: number; high?: number; log: boolean }> {
+  const out: Record<string, { type: string; low?: number; high?: number; log: boolean }> = {};
+  for (const [name, raw] of Object.entries((space ?? {}) as Record<string, Record<string, unknown>>)) {
+    const low = typeof raw["low"] === "number" ? raw["low"] : undefined;
+    const high = typeof raw["high"] === "number" ? raw["high"] : undefined;
+    out[name] = {
+      type: String(raw["type"] ?? "float"),
+      ...(low !== undefined ? { low } : {}),
+      ...(high !== undefined ? { high } : {}),
+      log: raw["log"] === true,
+    };
+  }
+  return out;
 }

@@ -1,10 +1,12 @@
 import { Prisma } from "@hyperensemble/db";
 import { selectConfiguration } from "@hyperensemble/engine";
+import { CANCELLED_TRIAL_REASONS } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
 import type { ZListStudies } from "./create.schema";
+import { studyOutcome } from "./overview.handler";
 import { studySelection } from "./selection";
 
 type ListStudiesInput = z.output<typeof ZListStudies>;
@@ -28,12 +30,13 @@ interface StudyRow {
   createdAt: Date;
   owner: string;
   done: number;
+  completed: number;
+  failed: number;
   bestL1: number | null;
   waiting: number;
   running: number;
-  complete: number;
   pruned: number;
-  failed: number;
+  failure: string | null;
 }
 
 /**
@@ -53,8 +56,10 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   const where = Prisma.sql`s."orgId" = ${orgId}
     ${input.state ? Prisma.sql`AND s."state" = ${input.state}::"StudyState"` : Prisma.empty}
     ${input.name !== undefined ? Prisma.sql`AND s."name" = ${input.name}` : Prisma.empty}
+    ${input.mine ? Prisma.sql`AND s."ownerId" = ${ctx.user.id}` : Prisma.empty}
     ${input.q ? Prisma.sql`AND s."name" ILIKE ${`%${input.q.replace(/[\\%_]/g, "\\$&")}%`}` : Prisma.empty}`;
   const dir = input.dir === "asc" ? "ASC" : "DESC";
+  const cancelled = Prisma.sql`ARRAY[${Prisma.join([...CANCELLED_TRIAL_REASONS])}]`;
   const order = Prisma.raw(
     `${STUDY_SORT_SQL[input.sort]} ${dir} NULLS LAST, s."createdAt" DESC, s."id" DESC`,
   );
@@ -62,21 +67,28 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   const [rows, total] = await Promise.all([
     ctx.db.$queryRaw<StudyRow[]>`
       SELECT s."id", s."name", s."state"::text AS "state", s."sampler", s."maxTrials", s."gpuSeconds",
-        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."bestL1",
-        agg."waiting", agg."running", agg."complete", agg."pruned", agg."failed"
+        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."completed", agg."failed",
+        agg."bestL1", ff."failure", agg."waiting", agg."running", agg."pruned"
       FROM "Study" s
       JOIN "User" u ON u."id" = s."ownerId"
       LEFT JOIN LATERAL (
         SELECT count(*) FILTER (WHERE t."state" IN ('COMPLETE', 'PRUNED', 'FAIL'))::int AS "done",
           count(*) FILTER (WHERE t."state" = 'WAITING')::int AS "waiting",
           count(*) FILTER (WHERE t."state" = 'RUNNING')::int AS "running",
-          count(*) FILTER (WHERE t."state" = 'COMPLETE')::int AS "complete",
           count(*) FILTER (WHERE t."state" = 'PRUNED')::int AS "pruned",
-          count(*) FILTER (WHERE t."state" = 'FAIL')::int AS "failed",
+          count(*) FILTER (WHERE t."state" = 'COMPLETE')::int AS "completed",
+          count(*) FILTER (WHERE t."state" = 'FAIL' AND coalesce(t."error", '') <> ALL (${cancelled}))::int
+            AS "failed",
           min(r."L1") FILTER (WHERE t."state" = 'COMPLETE') AS "bestL1"
         FROM "Trial" t LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${orgId}
         WHERE t."orgId" = ${orgId} AND t."studyId" = s."id"
       ) agg ON true
+      LEFT JOIN LATERAL (
+        SELECT t."error" AS "failure" FROM "Trial" t
+        WHERE t."orgId" = ${orgId} AND t."studyId" = s."id" AND t."state" = 'FAIL'
+          AND coalesce(t."error", '') <> ALL (${cancelled})
+        ORDER BY t."finishedAt" ASC NULLS LAST, t."number" ASC LIMIT 1
+      ) ff ON agg."failed" > 0
       WHERE ${where} ${keyset}
       ORDER BY ${order}
       LIMIT ${input.take + 1} OFFSET ${offset}`,
@@ -94,14 +106,18 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
       sampler: s.sampler,
       maxTrials: s.maxTrials,
       trialsDone: s.done ?? 0,
-      /** Trials per state (Optuna's names): a study with failures says how many. */
+      /** Trials per state (Optuna's names; FAIL leaves out the trials Cancel stopped). */
       trialCounts: {
         WAITING: s.waiting ?? 0,
         RUNNING: s.running ?? 0,
-        COMPLETE: s.complete ?? 0,
+        COMPLETE: s.completed ?? 0,
         PRUNED: s.pruned ?? 0,
         FAIL: s.failed ?? 0,
       },
+      /** Failed trials (not the ones Cancel stopped), and the earliest one's reason. */
+      failedTrials: s.failed ?? 0,
+      firstFailure: s.failure,
+      outcome: studyOutcome(s.state, { COMPLETE: s.completed ?? 0, FAIL: s.failed ?? 0 }),
       bestValue: s.bestL1,
       bestL1: s.bestL1,
       selectedPhi2: selections[i]?.selected.phi2 ?? null,

@@ -158,5 +158,10 @@ describe("study read procedures", () => {
     expect(named.items.map((s) => s.name)).toEqual(["A second"]);
     const literal = await listStudiesHandler({ ctx, input: { take: 50, sort: "name", dir: "asc", q: "%" } });
     expect(literal.items).toEqual([]);
+    // "My studies": the owner sees both, the viewer (who owns none) none.
+    const owner = orgContext(tdb.db, a, "OWNER", scopedDb(tdb.db, a.org.id));
+    const mine = { take: 50, sort: "name", dir: "asc", mine: true } as const;
+    expect((await listStudiesHandler({ ctx: owner, input: mine })).total).toBe(2);
+    expect((await listStudiesHandler({ ctx, input: mine })).items).toEqual([]);
   });
 });

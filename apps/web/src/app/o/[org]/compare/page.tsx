@@ -3,14 +3,16 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { Suspense, use } from "react";
+import { Suspense, use, useEffect, useState } from "react";
 import { Histogram, MultiHistory } from "@/components/charts";
 import {
+  Button,
   Card,
   EmptyState,
   ErrorState,
   fmt,
   formatParams,
+  inputClass,
   Loading,
   linkClass,
   PageHeader,
@@ -40,11 +42,64 @@ function Compare({ org }: { org: string }) {
     ...trpc.study.compare.queryOptions({ org, studyIds: ids }),
     enabled: ids.length >= 2,
   });
-  const setIds = (next: string[]) => router.replace(`/o/${org}/compare?ids=${next.join(",")}`);
+  const name = search.get("name") ?? "";
+  const urlOf = (next: string[], label = name) =>
+    `/o/${org}/compare?${new URLSearchParams({ ids: next.join(","), ...(label ? { name: label } : {}) })}`.replace(
+      /%2C/g,
+      ",",
+    );
+  const setIds = (next: string[]) => router.replace(urlOf(next));
   const studies = compare.data?.studies ?? [];
+  const saved = useSavedComparisons(org);
+  const [draft, setDraft] = useState(name);
   return (
     <div className="space-y-4">
-      <PageHeader title="Compare studies" />
+      <PageHeader title={name ? `Compare: ${name}` : "Compare studies"} />
+      <Card title="Named comparisons" testId="named-comparisons">
+        <form
+          className="flex flex-wrap items-end gap-2"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const label = draft.trim();
+            if (!label || ids.length < 2) return;
+            saved.save({ name: label, url: urlOf(ids, label) });
+            router.replace(urlOf(ids, label));
+          }}
+        >
+          <div>
+            <label htmlFor="comparison-name" className="block text-sm font-medium">
+              Name this comparison
+            </label>
+            <input
+              id="comparison-name"
+              value={draft}
+              maxLength={80}
+              onChange={(e) => setDraft(e.target.value)}
+              className={inputClass}
+            />
+          </div>
+          <Button type="submit" disabled={!draft.trim() || ids.length < 2}>
+            Save
+          </Button>
+        </form>
+        <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+          The name and the studies are in this page&apos;s URL: share it. Saved ones are kept in this browser.
+        </p>
+        {saved.items.length > 0 ? (
+          <ul className="mt-2 space-y-1 text-sm" aria-label="Saved comparisons">
+            {saved.items.map((c) => (
+              <li key={c.url} className="flex items-center gap-2">
+                <Link className={linkClass} href={c.url}>
+                  {c.name}
+                </Link>
+                <Button aria-label={`Forget ${c.name}`} onClick={() => saved.remove(c.url)}>
+                  ✕
+                </Button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </Card>
       <Card title="Studies to compare (2–6)">
         {all.isLoading ? <Loading what="studies" /> : null}
         <ErrorState error={all.error} what="studies" />
@@ -57,9 +112,9 @@ function Compare({ org }: { org: string }) {
             page.
           </EmptyState>
         ) : null}
-        <fieldset>
+        <fieldset className="min-w-0">
           <legend className="sr-only">Pick studies</legend>
-          <ul className="grid gap-1 sm:grid-cols-2 lg:grid-cols-3">
+          <ul className="grid grid-cols-1 gap-1 sm:grid-cols-2 lg:grid-cols-3">
             {all.data?.items.map((s) => {
               const checked = ids.includes(s.id);
               return (
@@ -89,9 +144,11 @@ function Compare({ org }: { org: string }) {
       {studies.length > 0 ? (
         <>
           <Card title="Best so far">
-            <MultiHistory series={studies.map((s) => ({ name: s.name, history: s.history }))} />
+            <MultiHistory
+              series={studies.map((s) => ({ name: s.name, history: s.history, lastTrial: s.lastTrial }))}
+            />
           </Card>
-          <div className="grid gap-4 lg:grid-cols-3">
+          <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
             <Card title="L1 distribution">
               <Histogram
                 series={studies.map((s) => ({ name: s.name, values: s.L1 }))}
@@ -116,7 +173,7 @@ function Compare({ org }: { org: string }) {
             </Card>
           </div>
           <Card title="Selected configurations">
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className={tableClass} data-testid="compare-table">
                 <TableHead
                   columns={[
@@ -163,4 +220,40 @@ function Compare({ org }: { org: string }) {
       ) : null}
     </div>
   );
+}
+
+interface SavedComparison {
+  name: string;
+  url: string;
+}
+
+/** Named comparisons of this organisation, kept in the browser (the URL itself is the shareable part). */
+function useSavedComparisons(org: string) {
+  const key = `hens-comparisons:${org}`;
+  const [items, setItems] = useState<SavedComparison[]>([]);
+  useEffect(() => {
+    try {
+      const raw = JSON.parse(localStorage.getItem(key) ?? "[]") as unknown;
+      if (Array.isArray(raw))
+        setItems(
+          raw.filter(
+            (c): c is SavedComparison =>
+              typeof c?.name === "string" &&
+              typeof c?.url === "string" &&
+              c.url.startsWith(`/o/${org}/compare?`),
+          ),
+        );
+    } catch {
+      setItems([]);
+    }
+  }, [key, org]);
+  const store = (next: SavedComparison[]) => {
+    setItems(next);
+    localStorage.setItem(key, JSON.stringify(next));
+  };
+  return {
+    items,
+    save: (c: SavedComparison) => store([c, ...items.filter((x) => x.name !== c.name)].slice(0, 50)),
+    remove: (url: string) => store(items.filter((x) => x.url !== url)),
+  };
 }

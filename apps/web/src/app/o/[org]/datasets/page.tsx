@@ -74,7 +74,15 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.dataset.list.queryKey({ org }) }),
     }),
   );
+  const [subsetColumn, setSubsetColumn] = useState("");
   const p = useMemo(() => preview(csv), [csv]);
+  // Each fold holds out one sub-dataset: say how many this upload has before anything is sent.
+  const subsets = useMemo(() => {
+    const c = p.header.indexOf(subsetColumn.trim());
+    if (!subsetColumn.trim()) return { count: p.rows.length > 0 ? 1 : 0, known: true };
+    if (c < 0) return { count: 0, known: false };
+    return { count: new Set(p.rows.map((r) => r.cells[c]?.value ?? "")).size, known: true };
+  }, [p, subsetColumn]);
 
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -89,6 +97,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
       inputs: list(String(form.get("ds-inputs") ?? "")),
       targets: list(String(form.get("ds-targets") ?? "")),
       errors: list(String(form.get("ds-errors") ?? "")),
+      ...(subsetColumn.trim() ? { subset: subsetColumn.trim() } : {}),
     });
   }
 
@@ -97,7 +106,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
       <PageHeader title="Datasets" />
       <Card title="Upload a CSV">
         <form onSubmit={submit} noValidate className="space-y-4" aria-label="Upload dataset">
-          <div className="grid gap-4 md:grid-cols-4">
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-4">
             <Field id="ds-name" label="Name" error={errors["name"]}>
               <input id="ds-name" name="ds-name" className={inputClass} defaultValue="" />
             </Field>
@@ -111,6 +120,29 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
               <input id="ds-errors" name="ds-errors" className={inputClass} defaultValue="y_err" />
             </Field>
           </div>
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
+            <Field
+              id="ds-subset"
+              label="Sub-dataset column (optional)"
+              error={errors["subset"]}
+              hint="rows with the same value form one sub-dataset (an experiment); each fold holds one out"
+            >
+              <input
+                id="ds-subset"
+                name="ds-subset"
+                className={inputClass}
+                value={subsetColumn}
+                placeholder="e.g. experiment"
+                onChange={(e) => setSubsetColumn(e.target.value)}
+                aria-invalid={Boolean(errors["subset"]) || !subsets.known}
+              />
+            </Field>
+            <p className="self-end text-sm" data-testid="subset-count" aria-live="polite">
+              {subsets.known
+                ? `${subsets.count} ${subsets.count === 1 ? "sub-dataset" : "sub-datasets"}: studies on it take at most ${subsets.count} ${subsets.count === 1 ? "fold" : "folds"}.`
+                : `No column "${subsetColumn.trim()}" in the header.`}
+            </p>
+          </div>
           <Field id="ds-csv" label="CSV text (or load a file)" error={errors["csv"] ?? errors["covariance"]}>
             <textarea
               id="ds-csv"
@@ -120,10 +152,11 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
               className={`${inputClass} font-mono`}
             />
           </Field>
-          <label className="inline-block text-sm">
-            <span className="mr-2">CSV file</span>
+          <label className="flex flex-wrap items-center gap-2 text-sm">
+            <span>CSV file</span>
             <input
               type="file"
+              className="max-w-full"
               accept=".csv,text/csv"
               onChange={async (e) => {
                 const f = e.target.files?.[0];
@@ -135,7 +168,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
             <h3 className="text-sm font-medium">
               Preview: {p.rows.length} rows × {p.header.length} columns
             </h3>
-            <div className="max-h-60 overflow-auto">
+            <div className="relative max-h-60 overflow-auto">
               <table className={`${tableClass} font-mono text-xs`}>
                 <thead className={theadClass}>
                   <tr>
@@ -176,7 +209,8 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
           </Button>
           {upload.data ? (
             <p role="status" className="text-sm text-green-800 dark:text-green-300" data-testid="dataset-ok">
-              Valid: stored “{upload.data.name}” with {upload.data.nPoints} points.
+              Valid: stored “{upload.data.name}” with {upload.data.nPoints} points in{" "}
+              {((upload.data.summary as { subsets?: unknown[] } | null)?.subsets ?? []).length} sub-datasets.
             </p>
           ) : null}
         </form>
@@ -185,32 +219,44 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
         {datasets.isLoading ? <Loading what="datasets" /> : null}
         <ErrorState error={datasets.error} what="datasets" />
         {datasets.data ? (
-          <table className={tableClass} data-testid="datasets-table">
-            <TableHead columns={["Name", "Kind", "Points", "Created", { srOnly: "Actions" }]} />
-            <tbody>
-              {datasets.data.items.map((d) => (
-                <tr key={d.id} className={rowClass}>
-                  <td className="py-2 pr-3">{d.name}</td>
-                  <td className="pr-3">{d.kind}</td>
-                  <td className="pr-3">{d.nPoints ?? "–"}</td>
-                  <td className="pr-3">
-                    {d.createdAt ? new Date(d.createdAt).toLocaleString() : "built in"}
-                  </td>
-                  <td className="pr-3">
-                    {d.builtin ? null : (
-                      <Button
-                        kind="danger"
-                        aria-label={`Delete ${d.name}`}
-                        onClick={() => remove.mutate({ org, datasetId: d.id })}
-                      >
-                        Delete
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="relative overflow-x-auto">
+            <table className={tableClass} data-testid="datasets-table">
+              <TableHead
+                columns={["Name", "Kind", "Points", "Sub-datasets", "Created", { srOnly: "Actions" }]}
+              />
+              <tbody>
+                {datasets.data.items.map((d) => (
+                  <tr key={d.id} className={rowClass}>
+                    <td className="py-2 pr-3">{d.name}</td>
+                    <td className="pr-3">{d.kind}</td>
+                    <td className="pr-3">{d.nPoints ?? "–"}</td>
+                    <td className="pr-3">
+                      {d.builtin
+                        ? "6 foldable"
+                        : ((d.summary as { subsets?: unknown[] } | null)?.subsets ?? []).length}
+                    </td>
+                    <td className="pr-3">
+                      {d.createdAt ? new Date(d.createdAt).toLocaleString() : "built in"}
+                    </td>
+                    <td className="pr-3">
+                      {d.builtin ? null : (
+                        <Button
+                          kind="danger"
+                          aria-label={`Delete ${d.name}`}
+                          onClick={() => {
+                            if (window.confirm(`Delete the dataset “${d.name}”? This cannot be undone.`))
+                              remove.mutate({ org, datasetId: d.id });
+                          }}
+                        >
+                          Delete
+                        </Button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : null}
         {remove.error ? (
           <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-300">

@@ -23,21 +23,30 @@ import {
   tableClass,
   theadClass,
 } from "@/components/ui";
+import { pageOf, pick, useUrlState } from "@/components/url-state";
 import { useTRPC } from "@/trpc/react";
 
 const STATES = ["QUEUED", "RUNNING", "PAUSED", "COMPLETED", "CANCELLED", "FAILED"] as const;
-type Sort = "createdAt" | "name" | "state" | "bestL1" | "gpuSeconds" | "trials";
+const SORTS = ["createdAt", "name", "state", "bestL1", "gpuSeconds", "trials"] as const;
+type Sort = (typeof SORTS)[number];
 const PAGE_SIZE = 20;
+const ACTIVE = new Set(["QUEUED", "RUNNING"]);
 
 export default function StudiesPage({ params }: { params: Promise<{ org: string }> }) {
   const { org } = use(params);
   const trpc = useTRPC();
   const router = useRouter();
-  const [sort, setSort] = useState<Sort>("createdAt");
-  const [dir, setDir] = useState<"asc" | "desc">("desc");
-  const [state, setState] = useState<(typeof STATES)[number] | "">("");
-  const [q, setQ] = useState("");
-  const [page, setPage] = useState(0);
+  // Sort, filters and page are in the URL, so a link shows the same list.
+  const url = useUrlState();
+  const sort = pick<Sort>(url.get("sort"), SORTS, "createdAt");
+  const dir = pick(url.get("dir"), ["asc", "desc"] as const, sort === "name" ? "asc" : "desc");
+  const state = pick(url.get("state"), ["", ...STATES] as const, "");
+  const q = url.get("q") ?? "";
+  // The box keeps its own text (the URL catches up a render later; the caret must not jump).
+  const [qDraft, setQDraft] = useState(q);
+  const page = pageOf(url.get("page"));
+  const mine = url.get("mine") === "1";
+  const setPage = (p: number) => url.set({ page: p || null });
   const [picked, setPicked] = useState<string[]>([]);
   const studies = useQuery({
     ...trpc.study.list.queryOptions({
@@ -48,18 +57,21 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
       dir,
       ...(state ? { state } : {}),
       ...(q.trim() ? { q: q.trim() } : {}),
+      ...(mine ? { mine: true } : {}),
     }),
     placeholderData: keepPreviousData,
-    refetchInterval: 15_000,
+    // Refresh only while a listed study can still change (and not in a background tab).
+    refetchInterval: (query) => (query.state.data?.items.some((s) => ACTIVE.has(s.state)) ? 15_000 : false),
   });
-  const onSort = (column: Sort) => {
-    setDir(column === sort ? (dir === "asc" ? "desc" : "asc") : column === "name" ? "asc" : "desc");
-    setSort(column);
-    setPage(0);
-  };
+  const onSort = (column: Sort) =>
+    url.set({
+      sort: column === "createdAt" ? null : column,
+      dir: column === sort ? (dir === "asc" ? "desc" : "asc") : null,
+      page: null,
+    });
   const toggle = (id: string) =>
     setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : p.length >= 6 ? p : [...p, id]));
-  const filtered = Boolean(state || q.trim());
+  const filtered = Boolean(state || q.trim() || mine);
   return (
     <div className="space-y-4">
       <PageHeader title="Studies">
@@ -81,10 +93,10 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
             <input
               id="study-search"
               type="search"
-              value={q}
+              value={qDraft}
               onChange={(e) => {
-                setQ(e.target.value);
-                setPage(0);
+                setQDraft(e.target.value);
+                url.set({ q: e.target.value, page: null });
               }}
               className={inputClass}
             />
@@ -96,10 +108,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
             <select
               id="state-filter"
               value={state}
-              onChange={(e) => {
-                setState(e.target.value as typeof state);
-                setPage(0);
-              }}
+              onChange={(e) => url.set({ state: e.target.value, page: null })}
               className={inputClass}
             >
               <option value="">All states</option>
@@ -110,6 +119,14 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
               ))}
             </select>
           </div>
+          <label className="flex items-center gap-2 self-center text-sm">
+            <input
+              type="checkbox"
+              checked={mine}
+              onChange={(e) => url.set({ mine: e.target.checked ? 1 : null, page: null })}
+            />
+            Only my studies
+          </label>
         </form>
         {studies.isLoading ? <Loading what="studies" /> : null}
         <ErrorState error={studies.error} what="studies" />
@@ -128,7 +145,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
         ) : null}
         {studies.data && studies.data.items.length > 0 ? (
           <>
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className={tableClass} data-testid="studies-table">
                 <thead className={theadClass}>
                   <tr>
@@ -172,7 +189,15 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
                         </Link>
                       </td>
                       <td className="pr-3">
-                        <StateBadge state={s.state} />
+                        <StateBadge state={s.outcome} />
+                        {s.firstFailure ? (
+                          <p
+                            className="mt-1 max-w-[16rem] text-xs text-red-800 dark:text-red-200"
+                            data-testid="study-failure"
+                          >
+                            {s.failedTrials} failed: {s.firstFailure}
+                          </p>
+                        ) : null}
                       </td>
                       <td className="pr-3">
                         {s.trialsDone} / {s.maxTrials}

@@ -9,7 +9,17 @@ import { ParetoFront } from "@/components/study/pareto-front";
 import { StudyPlots } from "@/components/study/plots";
 import { TrialDetail } from "@/components/study/trial-detail";
 import { TrialsTable } from "@/components/study/trials-table";
-import { Card, ErrorState, fmt, fmtSeconds, formatParams, Loading, StateBadge } from "@/components/ui";
+import {
+  Card,
+  ErrorState,
+  fmt,
+  fmtSeconds,
+  focusRing,
+  formatParams,
+  Loading,
+  StateBadge,
+} from "@/components/ui";
+import { useUrlState } from "@/components/url-state";
 import { useTRPC } from "@/trpc/react";
 
 /** Coalesces pushes: at most one refetch per `ms`, however fast the runners report. */
@@ -42,7 +52,11 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
   const { org, id } = use(params);
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [open, setOpen] = useState<number | null>(null);
+  // The open trial is in the URL (?trial=N): its dialog has a link of its own.
+  const url = useUrlState();
+  const trialParam = url.get("trial");
+  const open = trialParam !== null && /^\d+$/.test(trialParam) ? Number(trialParam) : null;
+  const setOpen = (n: number | null) => url.set({ trial: n }, n === null ? "replace" : "push");
   const overview = useQuery(trpc.study.overview.queryOptions({ org, studyId: id }));
   // Live: the server pushes a hint on every trial/study change (LISTEN/NOTIFY); no polling.
   const refresh = useThrottled(() => {
@@ -90,6 +104,8 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
     avgTrialSeconds,
     objectives,
     pareto,
+    firstFailure,
+    outcome,
   } = overview.data;
   const { ensemble, training, task } = s;
 
@@ -100,7 +116,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           {s.name}
         </h1>
         <span data-testid="study-state">
-          <StateBadge state={s.state} />
+          <StateBadge state={outcome} />
         </span>
         <span
           className="text-xs text-slate-600 dark:text-slate-400"
@@ -110,8 +126,30 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           {live.status === "pending" ? "● live" : live.status === "connecting" ? "connecting…" : live.status}
         </span>
       </div>
+      {firstFailure ? (
+        <div
+          role="status"
+          data-testid="failure-banner"
+          className="rounded border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+        >
+          <p className="font-medium">
+            {outcome === "FAILED"
+              ? `Every finished trial failed (${counts["FAIL"]}).`
+              : `${counts["FAIL"]} ${counts["FAIL"] === 1 ? "trial" : "trials"} failed.`}{" "}
+            First failure, trial{" "}
+            <button
+              type="button"
+              className={`underline ${focusRing}`}
+              onClick={() => setOpen(firstFailure.number)}
+            >
+              #{firstFailure.number}
+            </button>
+            : <span data-testid="failure-reason">{firstFailure.error ?? "no reason recorded"}</span>
+          </p>
+        </div>
+      ) : null}
       <StudyControls org={org} studyId={id} name={s.name} state={s.state} failed={counts["FAIL"] ?? 0} />
-      <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
+      <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-4">
         <Card title="Progress">
           <p className="text-2xl font-semibold" data-testid="progress">
             {done} / {s.maxTrials}
@@ -131,7 +169,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           </div>
           <p className="mt-2 text-xs text-slate-600 dark:text-slate-400" data-testid="eta">
             {counts["RUNNING"]} running, {counts["WAITING"]} waiting, {counts["PRUNED"]} pruned,{" "}
-            {counts["FAIL"]} failed
+            {counts["FAIL"]} failed{counts["CANCELLED"] ? `, ${counts["CANCELLED"]} cancelled` : ""}
             <br />
             ETA {etaSeconds === null ? "–" : fmtSeconds(etaSeconds)} (mean trial {fmtSeconds(avgTrialSeconds)}
             )
@@ -183,7 +221,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
         </Card>
       </div>
       {pareto ? <ParetoFront points={pareto} /> : null}
-      <StudyPlots org={org} studyId={id} />
+      <StudyPlots org={org} studyId={id} onOpen={setOpen} />
       <Card title="Trials">
         <TrialsTable
           org={org}

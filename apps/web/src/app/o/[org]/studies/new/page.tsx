@@ -1,12 +1,12 @@
 "use client";
 
 import type { CreateStudyInput } from "@hyperensemble/platform/schema";
-import { useMutation } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRouter, useSearchParams } from "next/navigation";
 import { use, useState } from "react";
 import { type CreateResult, SpecEditor } from "@/components/spec-editor";
-import { StudyForm } from "@/components/study-form";
-import { Card, focusRing, PageHeader } from "@/components/ui";
+import { StudyForm, type StudyFormInitial } from "@/components/study-form";
+import { Card, ErrorState, focusRing, Loading, PageHeader } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
 const TABS = [
@@ -20,6 +20,13 @@ export default function NewStudyPage({ params }: { params: Promise<{ org: string
   const trpc = useTRPC();
   const [tab, setTab] = useState<(typeof TABS)[number]["id"]>("form");
   const create = useMutation(trpc.study.create.mutationOptions());
+  // "Clone" lands here with ?from=<study id>: the form opens pre-filled, nothing is created yet.
+  const from = useSearchParams().get("from");
+  const source = useQuery({
+    ...trpc.study.overview.queryOptions({ org, studyId: from ?? "" }),
+    enabled: Boolean(from),
+  });
+  const initial = source.data ? cloneInitial(source.data.study) : undefined;
 
   // Both editors submit through here: the server re-validates with the same schema.
   async function submit(spec: CreateStudyInput): Promise<CreateResult> {
@@ -35,7 +42,7 @@ export default function NewStudyPage({ params }: { params: Promise<{ org: string
 
   return (
     <div className="space-y-4">
-      <PageHeader title="New study" />
+      <PageHeader title={initial ? `New study from “${source.data?.study.name}”` : "New study"} />
       <p className="max-w-3xl text-sm text-slate-700 dark:text-slate-300">
         Every trial trains an ensemble of replicas on the built-in proton-structure closure task (or one of
         your uploaded datasets) and is scored by held-out fold χ² (L1) and the ensemble spread φ². Use the
@@ -66,8 +73,19 @@ export default function NewStudyPage({ params }: { params: Promise<{ org: string
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         <Card>
-          {tab === "form" ? (
-            <StudyForm org={org} pending={create.isPending} onSubmit={submit} />
+          {from && !source.data ? (
+            source.error ? (
+              <ErrorState error={source.error} what="study to clone" />
+            ) : (
+              <Loading what="the study to clone" />
+            )
+          ) : tab === "form" ? (
+            <StudyForm
+              org={org}
+              pending={create.isPending}
+              onSubmit={submit}
+              {...(initial ? { initial } : {})}
+            />
           ) : (
             <SpecEditor pending={create.isPending} onSubmit={submit} />
           )}
@@ -75,4 +93,42 @@ export default function NewStudyPage({ params }: { params: Promise<{ org: string
       </div>
     </div>
   );
+}
+
+/** A stored study as the form's starting point: same settings and space, a new name, no seed. */
+function cloneInitial(s: {
+  name: string;
+  task: unknown;
+  ensemble: unknown;
+  training: unknown;
+  maxTrials: number;
+  parallelism: number;
+  sampler: string;
+  samplerOptions?: unknown;
+  scheduler: string;
+  schedulerOptions?: unknown;
+  mode: string;
+  objective: string;
+  searchSpace: unknown;
+}): StudyFormInitial {
+  const ensemble = s.ensemble as { replicas: number; folds: number };
+  const training = s.training as { maxEpochs: number };
+  return {
+    name: `${s.name} (copy)`.slice(0, 120),
+    task: s.task as StudyFormInitial["task"] & object,
+    numbers: {
+      replicas: ensemble.replicas,
+      folds: ensemble.folds,
+      maxEpochs: training.maxEpochs,
+      trials: s.maxTrials,
+      parallelism: s.parallelism,
+    },
+    sampler: s.sampler,
+    samplerOptions: (s.samplerOptions ?? {}) as Record<string, unknown>,
+    scheduler: s.scheduler,
+    schedulerOptions: (s.schedulerOptions ?? {}) as Record<string, unknown>,
+    mode: s.mode,
+    objective: s.objective,
+    searchSpace: s.searchSpace as Record<string, unknown>,
+  };
 }

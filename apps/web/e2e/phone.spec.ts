@@ -1,0 +1,118 @@
+// Phones (issue 20): at 390×844 no page scrolls sideways, the header stays compact, and
+// /favicon.ico is served. Wide tables scroll inside their own box, never the page.
+import path from "node:path";
+import { createDb } from "@hyperensemble/db";
+import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
+import { expect, type Page, test } from "@playwright/test";
+import { screenshotDir, signIn } from "./helpers";
+import { seedStudy } from "./seed";
+
+const db = createDb(process.env.DATABASE_URL);
+const o = `/o/${DEMO_ORG.slug}`;
+let studyA = "";
+let studyB = "";
+
+test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+test.beforeAll(async () => {
+  const { org, user } = await seedDemo(db);
+  // A failed test restarts the worker and this hook: start from no studies of this file.
+  await db.study.deleteMany({ where: { orgId: org.id, name: { startsWith: "Phone: " } } });
+  studyA = (
+    await seedStudy(db, {
+      orgId: org.id,
+      ownerId: user.id,
+      name: "Phone: TPE with a long name that wraps",
+      trials: 40,
+      seed: 21,
+      withPredictions: true,
+    })
+  ).id;
+  studyB = (
+    await seedStudy(db, { orgId: org.id, ownerId: user.id, name: "Phone: random", trials: 20, seed: 22 })
+  ).id;
+});
+test.afterAll(async () => {
+  await db.$disconnect();
+});
+
+/** How far the page scrolls sideways, and the widest element that sticks out (for the message). */
+async function overflow(page: Page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    let worst = "";
+    let worstRight = width;
+    for (const el of document.querySelectorAll("body *")) {
+      const r = el.getBoundingClientRect();
+      // Inside a box that scrolls on its own, sticking out is the point.
+      let p = el.parentElement;
+      let clipped = false;
+      while (p && p !== document.body) {
+        const ox = getComputedStyle(p).overflowX;
+        if (ox === "auto" || ox === "scroll" || ox === "hidden") {
+          clipped = true;
+          break;
+        }
+        p = p.parentElement;
+      }
+      if (!clipped && r.width > 0 && r.right > worstRight + 1) {
+        worstRight = r.right;
+        const chain: string[] = [];
+        for (let e: Element | null = el; e && e !== document.body && chain.length < 5; e = e.parentElement)
+          chain.unshift(
+            `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${String(e.getAttribute("class") ?? "").slice(0, 30)}`,
+          );
+        worst = `${chain.join(" > ")} right=${Math.round(r.right)}`;
+      }
+    }
+    return { scroll: document.documentElement.scrollWidth - width, worst, worstRight, width };
+  });
+}
+
+test("no page scrolls sideways at 390×844; the header stays compact", async ({ page }) => {
+  await page.goto("/signin");
+  const pages: [string, string, string][] = [
+    ["signin", "/signin", "#email"],
+    ["invite", "/invite/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "main"],
+  ];
+  const problems: string[] = [];
+  for (const [name, url, ready] of pages) {
+    await page.goto(url);
+    await expect(page.locator(ready).first()).toBeVisible();
+    const o = await overflow(page);
+    if (o.scroll > 0) problems.push(`${name}: ${o.scroll}px (${o.worst})`);
+  }
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  const signedIn: [string, string, string][] = [
+    ["studies", `${o}/studies`, "[data-testid=study-row]"],
+    ["new-study", `${o}/studies/new`, "[data-testid=space-preview]"],
+    ["study", `${o}/studies/${studyA}`, "[data-testid=parallel-chart]"],
+    ["trial", `${o}/studies/${studyA}?trial=0`, "[data-testid=trial-detail]"],
+    ["compare", `${o}/compare?ids=${studyA},${studyB}`, "[data-testid=compare-table]"],
+    ["runners", `${o}/runners`, "[data-testid=runners-table]"],
+    ["datasets", `${o}/datasets`, "[data-testid=datasets-table]"],
+    ["members", `${o}/settings`, "[data-testid=members-table]"],
+    ["tokens", `${o}/settings/tokens`, "main"],
+    ["audit", `${o}/settings/audit`, "main"],
+  ];
+  for (const [name, url, ready] of signedIn) {
+    await page.goto(url);
+    await expect(page.locator(ready).first()).toBeVisible();
+    await expect(page.getByText(/^Loading /)).toHaveCount(0);
+    const o = await overflow(page);
+    if (o.scroll > 0) problems.push(`${name}: ${o.scroll}px (${o.worst})`);
+    if (name === "studies" || name === "study")
+      await page.screenshot({ path: path.join(screenshotDir, `phone-${name}.png`), fullPage: false });
+  }
+  expect(problems).toEqual([]);
+  // The header takes at most a sixth of the screen.
+  await page.goto(`${o}/studies`);
+  const header = await page.locator("header").boundingBox();
+  expect(header?.height ?? 999).toBeLessThanOrEqual(844 / 6);
+});
+
+test("/favicon.ico is served", async ({ request }) => {
+  const res = await request.get("/favicon.ico");
+  expect(res.status()).toBe(200);
+  expect(res.headers()["content-type"]).toMatch(/image\//);
+});
