@@ -1,12 +1,16 @@
 /**
  * Closure-test acceptance figures for the built-in task (issue 3): level-0 fit, level-2 closure with
  * 100 replicas and 3 folds (L1, bias/variance), and L1 / phi2 across model sizes. Takes a few minutes
- * on two cores. Usage: npm run bench:engine-closure [-- --replicas 100]
+ * on two cores, on the default path (auto: the fused CPU kernel without a GPU); the level-2 trial also
+ * runs on the TF.js trainer for the whole-trial speedup. Usage: npm run bench:engine-closure
+ * [-- --replicas 100] [-- --engine auto|cpu|webgpu|tfjs] [-- --no-compare]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runTrial, type TrialResult } from "../packages/engine/src/index.ts";
+import { runTrial, selectTrainer, type TrialResult } from "../packages/engine/src/index.ts";
+import { type TrainerChoice, trainerChoices } from "../packages/engine/src/kernel/select.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,6 +20,16 @@ const replicas = arg("replicas", 100);
 const sizeReplicas = arg("size-replicas", 30);
 const taskSeed = arg("task-seed", 7);
 const training = { learning_rate: 0.01, stopping_patience: 0.2 };
+const engineArg = process.argv[process.argv.indexOf("--engine") + 1];
+const engine = (
+  process.argv.includes("--engine") && (trainerChoices as readonly string[]).includes(engineArg ?? "")
+    ? engineArg
+    : "auto"
+) as TrainerChoice;
+const selected = await selectTrainer(engine);
+// TF.js is runTrial's own default (its wasm backend, as before)
+let trainer = selected.kind === "tfjs" ? undefined : selected;
+console.log(`engine ${selected.name}, load average ${loadavg()[0]!.toFixed(1)}, ${cpus().length} CPUs`);
 
 async function trial(
   level: 0 | 1 | 2,
@@ -23,16 +37,19 @@ async function trial(
   params: Record<string, number>,
   maxEpochs: number,
 ): Promise<TrialResult> {
-  return runTrial({
-    task: { kind: "closure", level, seed: taskSeed },
-    replicas: R,
-    folds: 3,
-    seed: 1,
-    maxEpochs,
-    reportEvery: 100,
-    params: { ...training, ...params },
-    backend: "wasm",
-  });
+  return runTrial(
+    {
+      task: { kind: "closure", level, seed: taskSeed },
+      replicas: R,
+      folds: 3,
+      seed: 1,
+      maxEpochs,
+      reportEvery: 100,
+      params: { ...training, ...params },
+      backend: "wasm",
+    },
+    trainer ? { trainer } : {},
+  );
 }
 
 const reference = { n_layers: 2, units_1: 25, units_2: 20 };
@@ -60,6 +77,21 @@ const level0 = await trial(0, 4, reference, 600);
 show("level 0, 2-25-20-3, R=4", level0);
 const level2 = await trial(2, replicas, reference, 800);
 show(`level 2, 2-25-20-3, R=${replicas}`, level2);
+let speedup: { path: string; seconds: number; tfjsSeconds: number; speedupVsTfjs: number } | undefined;
+if (trainer && !process.argv.includes("--no-compare")) {
+  const own = trainer;
+  trainer = undefined;
+  const ref = await trial(2, replicas, reference, 800);
+  show(`level 2, 2-25-20-3, R=${replicas}, TF.js trainer`, ref);
+  trainer = own;
+  speedup = {
+    path: own.name,
+    seconds: level2.durationSeconds,
+    tfjsSeconds: ref.durationSeconds,
+    speedupVsTfjs: ref.durationSeconds / level2.durationSeconds,
+  };
+  console.log(`whole trial: ${own.name} ${speedup.speedupVsTfjs.toFixed(1)}x the TF.js trainer`);
+}
 const sized: TrialResult[] = [];
 for (const [name, p] of [
   ["1x2 (under-sized)", { n_layers: 1, units_1: 2 }],
@@ -95,6 +127,9 @@ writeFileSync(
   JSON.stringify(
     {
       date: new Date().toISOString(),
+      engine: selected.name,
+      loadAverage: loadavg(),
+      speedup,
       taskSeed,
       training,
       rows,

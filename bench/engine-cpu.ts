@@ -110,7 +110,8 @@ export async function cpuKernelRows(quick: boolean): Promise<{ rows: KernelRow[]
   const Rs = quick ? [1, 10] : [1, 10, 100, 1000];
   const budget = quick ? 300 : 1500;
   const rows: KernelRow[] = [];
-  const builds = (["wasm", "native"] as CpuBuild[]).filter((b) => loadCpuKernel(b));
+  // wasm-relaxed loads only under --experimental-wasm-relaxed-simd (Node 20)
+  const builds = (["wasm", "wasm-relaxed", "native"] as CpuBuild[]).filter((b) => loadCpuKernel(b));
   for (const R of Rs)
     for (const build of builds)
       for (const threads of [1, 2]) {
@@ -118,7 +119,11 @@ export async function cpuKernelRows(quick: boolean): Promise<{ rows: KernelRow[]
         const gflops = flops(R) / ms / 1e6;
         rows.push({
           path: `cpu-kernel-${build}`,
-          device: build === "native" ? "cpu avx2+fma" : "cpu wasm simd128",
+          device: {
+            native: "cpu avx2+fma",
+            wasm: "cpu wasm simd128",
+            "wasm-relaxed": "cpu wasm relaxed-simd",
+          }[build],
           R,
           threads,
           msPerStep: ms,

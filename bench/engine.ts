@@ -19,6 +19,7 @@ import {
   demoTrialDefaults,
   runTrial,
   selectBackend,
+  selectTrainer,
   trainEnsemble,
 } from "../packages/engine/src/index.ts";
 import {
@@ -214,9 +215,15 @@ async function main(): Promise<void> {
     ),
   );
   rows.push(...(await demoEpochs(quick ? 50 : 150)));
-  const t0 = performance.now();
-  const demo = await runTrial({ ...demoTrialDefaults, seed: 1, params: { learning_rate: 0.01 } });
+  const demoSpec = { ...demoTrialDefaults, seed: 1, params: { learning_rate: 0.01 } };
+  let t0 = performance.now();
+  const demo = await runTrial(demoSpec);
   const demoWall = (performance.now() - t0) / 1000;
+  // the same trial on the default path (auto: the fused CPU kernel on a machine without a GPU)
+  const trainer = await selectTrainer("auto");
+  t0 = performance.now();
+  const demoDefault = await runTrial(demoSpec, trainer.kind === "tfjs" ? {} : { trainer });
+  const defaultWall = (performance.now() - t0) / 1000;
 
   console.log(
     `\nbackend ${backend}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}\n`,
@@ -229,7 +236,7 @@ async function main(): Promise<void> {
       `${r.workload.padEnd(52)} ${r.impl.padEnd(34)} ${String(r.R).padStart(5)} ${r.msPerStep.toFixed(2).padStart(10)} ${r.replicaStepsPerS.toFixed(0).padStart(16)}`,
     );
   console.log(
-    `\ndemo trial (runTrial, ${demoTrialDefaults.replicas} replicas x ${demoTrialDefaults.folds} folds, max ${demoTrialDefaults.maxEpochs} epochs): ${demoWall.toFixed(2)} s, ${demo.epochs} epochs, L1 ${demo.L1.toFixed(3)}`,
+    `\ndemo trial (runTrial, ${demoTrialDefaults.replicas} replicas x ${demoTrialDefaults.folds} folds, max ${demoTrialDefaults.maxEpochs} epochs): TF.js ${demoWall.toFixed(2)} s, ${demo.epochs} epochs, L1 ${demo.L1.toFixed(3)}; default path ${trainer.name} ${defaultWall.toFixed(2)} s (${(demoWall / defaultWall).toFixed(1)}x), ${demoDefault.epochs} epochs, L1 ${demoDefault.L1.toFixed(3)}`,
   );
   const dir = join(here, "results");
   mkdirSync(dir, { recursive: true });
@@ -245,6 +252,13 @@ async function main(): Promise<void> {
         quick,
         rows,
         demoTrial: { seconds: demoWall, epochs: demo.epochs, L1: demo.L1 },
+        demoTrialDefaultPath: {
+          path: trainer.name,
+          seconds: defaultWall,
+          epochs: demoDefault.epochs,
+          L1: demoDefault.L1,
+          speedupVsTfjs: demoWall / defaultWall,
+        },
       },
       null,
       2,

@@ -10,7 +10,7 @@ import {
   DEMO_USER,
   seedDemo,
 } from "@hyperensemble/platform";
-import { createQueueConnection, enqueueTrial, trialQueue } from "@hyperensemble/queue";
+import { createQueueConnection, queueEnqueuer, trialQueue } from "@hyperensemble/queue";
 import { quickstartAuthSecret } from "./lib/auth-secret.ts";
 import { ensureServices, migrateDatabase, quickstartAppEnv, repoRootDir } from "./lib/services.ts";
 import { exitOnDeath, Supervisor } from "./lib/supervise.ts";
@@ -101,11 +101,7 @@ try {
     name: `${DEMO_STUDY.name} (${new Date().toISOString().slice(0, 16)})`,
   });
   const submitted = Date.now();
-  const study = await createStudy(
-    db,
-    { enqueue: async (job) => void (await enqueueTrial(queue, job)) },
-    { orgId: org.id, ownerId: owner.id, spec },
-  );
+  const study = await createStudy(db, queueEnqueuer(queue), { orgId: org.id, ownerId: owner.id, spec });
   const url = `http://localhost:${port}/o/${DEMO_ORG.slug}/studies/${study.id}`;
   say(`demo study submitted: ${spec.trials} trials × ${spec.replicas} replicas → ${url}`);
 

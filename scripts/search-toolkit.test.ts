@@ -51,7 +51,7 @@ async function rest(method: string, path: string, body?: unknown) {
 
 const SPACE = {
   learning_rate: { type: "float", low: 1e-4, high: 1e-2, log: true },
-  units: { type: "int", low: 8, high: 32, step: 8 },
+  units_1: { type: "int", low: 8, high: 32, step: 8 },
 };
 
 /** Runs the study's WAITING trials with the runner's processor until the study leaves RUNNING/QUEUED. */

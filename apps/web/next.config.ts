@@ -8,7 +8,8 @@ import type { NextConfig } from "next";
 const maxBodyBytes = Number(process.env.HENS_MAX_BODY_BYTES ?? 12 * 1024 * 1024);
 
 const config: NextConfig = {
-  experimental: { proxyClientMaxBodySize: maxBodyBytes + 1 },
+  // authInterrupts: forbidden() answers 403 (the platform admin pages, src/app/admin/layout.tsx).
+  experimental: { proxyClientMaxBodySize: maxBodyBytes + 1, authInterrupts: true },
   // Container images build the standalone server (infra/docker); local runs use `next start`.
   ...(process.env.NEXT_OUTPUT === "standalone" ? { output: "standalone" as const } : {}),
   outputFileTracingRoot: path.join(import.meta.dirname, "../.."),

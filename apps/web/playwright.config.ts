@@ -18,6 +18,8 @@ const serverEnv: Record<string, string> = {
   HENS_SIGNIN_ADDRESS_ATTEMPTS: "10000",
   // The platform admin of e2e/admin.spec.ts (bull-board at /admin/bull).
   HENS_PLATFORM_ADMINS: "ops@platform.test",
+  // e2e/accounts.spec.ts: a new person signs up and creates an organisation (the default is invite).
+  HENS_SIGNUP: "open",
   AUTH_URL: `http://localhost:${port}`,
   PATH: process.env.PATH ?? "",
   HOME: process.env.HOME ?? "",

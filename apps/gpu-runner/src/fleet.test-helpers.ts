@@ -6,15 +6,15 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Db } from "@hyperensemble/db";
-import { fillQueue, type TrialEnqueuer, type TrialJob } from "@hyperensemble/platform";
-import { enqueueTrial, type TrialQueue } from "@hyperensemble/queue";
+import { fillQueue } from "@hyperensemble/platform";
+import { queueEnqueuer, type TrialQueue } from "@hyperensemble/queue";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 export const SMALL_SPACE = {
   learning_rate: { type: "float", low: 1e-4, high: 1e-1, log: true },
-  units: { type: "int", low: 4, high: 64 },
+  units_1: { type: "int", low: 4, high: 64 },
   activation: { type: "categorical", choices: ["tanh", "relu"] },
 };
 
@@ -139,13 +139,7 @@ export async function seedStudy(db: Db, orgId: string, ownerId: string, o: SeedS
   });
 }
 
-export function queueEnqueuer(queue: TrialQueue): TrialEnqueuer {
-  return {
-    enqueue: async (job: TrialJob, options = {}) => {
-      await enqueueTrial(queue, job, options.priority ? { priority: options.priority } : {});
-    },
-  };
-}
+export { queueEnqueuer };
 
 export async function startStudy(db: Db, queue: TrialQueue, ref: { orgId: string; studyId: string }) {
   return fillQueue(db, queueEnqueuer(queue), ref);

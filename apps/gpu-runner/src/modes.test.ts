@@ -200,7 +200,7 @@ describe("decentralized mode", () => {
     const ref = { orgId: org.id, studyId: study.id };
     const ids = await Promise.all(
       Array.from({ length: 24 }, (_, i) =>
-        admitProposal(db, ref, { learning_rate: 0.001 * (i + 1), units: 8, activation: "tanh" }),
+        admitProposal(db, ref, { learning_rate: 0.001 * (i + 1), units_1: 8, activation: "tanh" }),
       ),
     );
     expect(ids.filter(Boolean)).toHaveLength(10);
@@ -220,15 +220,15 @@ describe("given configurations", () => {
     const ref = { orgId: org.id, studyId: study.id };
     await expect(
       enqueueConfigurations(db, queueEnqueuer(queue), ref, [
-        { learning_rate: 0.01, units: 8, activation: "tanh" },
-        { learning_rate: 0.01, units: 8, activation: "softmax" },
+        { learning_rate: 0.01, units_1: 8, activation: "tanh" },
+        { learning_rate: 0.01, units_1: 8, activation: "softmax" },
       ]),
-    ).rejects.toThrow(/configurations\[1\]: activation/);
+    ).rejects.toThrow(/configurations\.1\.activation: /);
     expect(await db.trial.count({ where: { studyId: study.id } })).toBe(0);
     await fillQueue(db, queueEnqueuer(queue), ref);
     const given = [
-      { learning_rate: 0.001, units: 16, activation: "relu" },
-      { learning_rate: 0.05, units: 32, activation: "tanh" },
+      { learning_rate: 0.001, units_1: 16, activation: "relu" },
+      { learning_rate: 0.05, units_1: 32, activation: "tanh" },
     ];
     const ids = await enqueueConfigurations(db, queueEnqueuer(queue), ref, given);
     expect(ids).toHaveLength(2);

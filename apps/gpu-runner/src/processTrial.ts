@@ -19,10 +19,12 @@ import {
   limitsFromEnv,
   notifyStudy,
   orgActiveLimit,
+  parseStudyRow,
   readProposalHistory,
   studySchedulerConfig,
   type TrialEnqueuer,
   type TrialJob,
+  type TypedStudy,
 } from "@hyperensemble/platform";
 import { DatasetTaskCache } from "./datasetTasks.ts";
 import { runSyntheticTrial } from "./synthetic.ts";
@@ -113,7 +115,8 @@ export const RUNNER_DATASET_BUILD_MS = 30 * 60_000;
 /** Built dataset tasks when the caller passes none (the runner passes one sized by RUNNER_DATASET_CACHE). */
 const datasetTasks = new DatasetTaskCache();
 
-type StudyRow = NonNullable<Awaited<ReturnType<Db["study"]["findFirst"]>>>;
+/** The study's row with its JSON columns parsed once (a bad row fails here, naming the column). */
+type StudyRow = TypedStudy<NonNullable<Awaited<ReturnType<Db["study"]["findFirst"]>>>>;
 const studies = new Map<string, { row: StudyRow; at: number }>();
 const STUDY_CACHE_MS = 5_000;
 
@@ -121,7 +124,7 @@ const STUDY_CACHE_MS = 5_000;
 async function studyRow(db: Db, studyId: string, orgId: string): Promise<StudyRow> {
   const cached = studies.get(studyId);
   if (cached && Date.now() - cached.at < STUDY_CACHE_MS) return cached.row;
-  const row = await db.study.findFirstOrThrow({ where: { id: studyId, orgId } });
+  const row = parseStudyRow(await db.study.findFirstOrThrow({ where: { id: studyId, orgId } }));
   if (studies.size > 1000) studies.clear();
   studies.set(studyId, { row, at: Date.now() });
   return row;

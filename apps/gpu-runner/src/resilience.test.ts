@@ -55,7 +55,11 @@ async function seedQueuedTrials(db: Db, studyId: string, orgId: string, n: numbe
       orgId,
       studyId,
       number,
-      params: { learning_rate: 10 ** (-4 + (3 * number) / n), units: 4 + (number % 60), activation: "tanh" },
+      params: {
+        learning_rate: 10 ** (-4 + (3 * number) / n),
+        units_1: 4 + (number % 60),
+        activation: "tanh",
+      },
     })),
   });
   return db.trial.findMany({ where: { studyId }, select: { id: true } });

@@ -4,20 +4,13 @@
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
 import { createDb, databaseUrl, reapStaleTrials } from "@hyperensemble/db";
-import {
-  type EnqueueOptions,
-  fillActiveStudies,
-  fillQueue,
-  limitsFromEnv,
-  requeueWaitingTrials,
-  type TrialJob,
-} from "@hyperensemble/platform";
+import { fillActiveStudies, fillQueue, limitsFromEnv, requeueWaitingTrials } from "@hyperensemble/platform";
 import {
   createQueueConnection,
   createTrialWorker,
-  enqueueTrial,
   queueDepth,
-  requeueTrial,
+  queueEnqueuer,
+  queueRequeuer,
   trialQueue,
 } from "@hyperensemble/queue";
 import { DatasetTaskCache } from "./datasetTasks.ts";
@@ -53,17 +46,9 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
   const trainer = selected && selected.kind !== "tfjs" ? selected : undefined;
   const connection = createQueueConnection({ databaseUrl: databaseUrl(), namespace: env.QUEUE_NAMESPACE });
   const queue = trialQueue(connection, { name: env.QUEUE_NAME });
-  const enqueuer = {
-    enqueue: async (job: TrialJob, options: EnqueueOptions = {}) => {
-      await enqueueTrial(queue, job, options.priority ? { priority: options.priority } : {});
-    },
-  };
+  const enqueuer = queueEnqueuer(queue);
   // A trial back in WAITING may still have a finished job under its id: requeue replaces that one.
-  const requeuer = {
-    enqueue: async (job: TrialJob) => {
-      await requeueTrial(queue, job);
-    },
-  };
+  const requeuer = queueRequeuer(queue);
 
   const runner = await db.runner.create({
     data: {

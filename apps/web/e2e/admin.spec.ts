@@ -50,3 +50,55 @@ test("bull-board: platform admins only, read-only", async ({ browser }) => {
   expect((await anonPage.request.get("/admin/bull/api/queues")).status()).toBe(401);
   await Promise.all([admin.close(), other.close(), anonymous.close()]);
 });
+
+test("platform admin pages: 403 for members; a quota set in the page is enforced at study creation", async ({
+  browser,
+}) => {
+  const other = await browser.newContext();
+  const memberPage = await other.newPage();
+  await signIn(memberPage, MEMBER.email, MEMBER.password, MEMBER.orgSlug);
+  for (const path of ["/admin", "/admin/orgs", "/admin/users", `/admin/orgs/${MEMBER.orgSlug}`]) {
+    expect((await memberPage.goto(path))?.status(), path).toBe(403);
+  }
+  const adminQuery = await memberPage.request.get(
+    `/api/trpc/admin.orgs?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`,
+  );
+  expect(adminQuery.status()).toBe(403);
+
+  const admin = await browser.newContext();
+  const page = await admin.newPage();
+  await signIn(page, OPS.email, OPS.password, OPS.orgSlug);
+  await page.goto("/admin/orgs");
+  await page.locator("#org-search").fill(MEMBER.orgSlug);
+  await page.getByRole("link", { name: new RegExp(MEMBER.orgSlug) }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin/orgs/${MEMBER.orgSlug}$`));
+  await page.locator("#maxTrialsPerStudy").fill("2");
+  await page.getByRole("button", { name: "Save limits" }).click();
+  await expect(page.getByRole("status")).toContainText("Saved");
+  await expect(page.locator("#maxTrialsPerStudy-hint")).toContainText(
+    "In force: 2 (this organisation's override)",
+  );
+
+  const create = (trials: number) =>
+    memberPage.request.post("/api/trpc/study.create", {
+      data: { json: { org: MEMBER.orgSlug, name: `quota ${trials}`, replicas: 2, trials } },
+      headers: { "content-type": "application/json" },
+    });
+  const over = await create(3);
+  expect(over.status()).toBe(400);
+  expect((await over.json()).error.json.data.fieldErrors.trials).toMatch(/2/);
+  // Back to the default: the same study is accepted.
+  await page.locator("#maxTrialsPerStudy").fill("");
+  await page.getByRole("button", { name: "Save limits" }).click();
+  await expect(page.locator("#maxTrialsPerStudy-hint")).toContainText("HENS_STUDY_MAX_TRIALS");
+  const accepted = await create(3);
+  expect(accepted.status()).toBe(200);
+  // Nothing to train here: cancel it so the runner stays free for the other specs.
+  const studyId = (await accepted.json()).result.data.json.id as string;
+  const cancelled = await memberPage.request.post("/api/trpc/study.cancel", {
+    data: { json: { org: MEMBER.orgSlug, studyId } },
+    headers: { "content-type": "application/json" },
+  });
+  expect(cancelled.status()).toBe(200);
+  await Promise.all([admin.close(), other.close()]);
+});

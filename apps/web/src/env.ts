@@ -31,6 +31,19 @@ const schema = z.object({
     .int({ error: "HENS_TRUSTED_PROXY_HOPS must be a whole number" })
     .min(0, { error: "HENS_TRUSTED_PROXY_HOPS must be 0 or more" })
     .default(0),
+  /** Who may create an account (server/auth/signup.ts): open | invite | domains:<list> | oidc-group:<value>. */
+  HENS_SIGNUP: z.string().default("invite"),
+  /** The OIDC claim HENS_SIGNUP=oidc-group:<value> reads (a list of group names). */
+  HENS_SIGNUP_GROUP_CLAIM: z.string().min(1).default("groups"),
+  /** Email verification at sign-up: off, optional (a link is sent), required (no sign-in before). */
+  HENS_EMAIL_VERIFICATION: z.enum(["off", "optional", "required"]).default("optional"),
+  /** Outgoing mail (nodemailer): smtp://user:pass@host:587 or smtps://…; unset: log and admin outbox. */
+  HENS_SMTP_URL: z.string().min(1).optional(),
+  HENS_MAIL_FROM: z.string().min(3).default("HyperEnsemble <no-reply@localhost>"),
+  /** A browser session ends after this many hours without a request (each request slides it). */
+  HENS_SESSION_IDLE_HOURS: positiveInt("HENS_SESSION_IDLE_HOURS", 24),
+  /** And after this many days whatever happens (the cookie's own lifetime). */
+  HENS_SESSION_MAX_DAYS: positiveInt("HENS_SESSION_MAX_DAYS", 7),
   AUTH_GITHUB_ID: z.string().optional(),
   AUTH_GITHUB_SECRET: z.string().optional(),
   AUTH_GITLAB_ID: z.string().optional(),
@@ -53,6 +66,18 @@ const schema = z.object({
     .min(1024, { error: "HENS_MAX_BODY_BYTES must be at least 1024" })
     .max(1024 * 1024 * 1024, { error: "HENS_MAX_BODY_BYTES must be at most 1 GiB" })
     .default(12 * 1024 * 1024),
+  /** Webhooks may target private, loopback and link-local addresses (SSRF guard off): "1" or "true". */
+  HENS_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(["0", "1", "true", "false"], { error: "HENS_WEBHOOK_ALLOW_PRIVATE must be 1, 0, true or false" })
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
+  /** The webhook delivery worker in this web process: "0" turns it off (another process runs it). */
+  HENS_WEBHOOK_WORKER: z
+    .enum(["0", "1"], { error: "HENS_WEBHOOK_WORKER must be 1 or 0" })
+    .default("1")
+    .transform((v) => v === "1"),
+  /** Events (SSE resume, webhook backlog) are kept this many days. */
+  HENS_EVENT_RETENTION_DAYS: positiveInt("HENS_EVENT_RETENTION_DAYS", 7),
 });
 
 export type WebEnv = z.infer<typeof schema>;

@@ -12,3 +12,20 @@ export async function checkEnvironmentOrExit(): Promise<void> {
     process.exit(1);
   }
 }
+
+/**
+ * The webhook delivery worker (packages/platform/src/webhooks.ts) runs in every web process unless
+ * HENS_WEBHOOK_WORKER=0: several are safe together (deliveries are claimed with SKIP LOCKED).
+ */
+export async function startWebhookDelivery(): Promise<void> {
+  const { env } = await import("./env");
+  if (!env.HENS_WEBHOOK_WORKER || process.env["NEXT_PHASE"] === "phase-production-build") return;
+  const { startWebhookWorker } = await import("@hyperensemble/platform");
+  const { db } = await import("./server/db");
+  // Its timer is unref'd: the worker never holds the process open, and a delivery cut short by exit
+  // is retried (its claim lapses).
+  startWebhookWorker(db, {
+    allowPrivate: env.HENS_WEBHOOK_ALLOW_PRIVATE,
+    retentionDays: env.HENS_EVENT_RETENTION_DAYS,
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * A typed client for the HyperEnsemble REST API (/api/v1; see docs/api.md and /api/v1/openapi.json).
  * No dependencies: global fetch. Errors come back as HensApiError with the server's code, status
- * and per-field messages; 429 answers are retried after Retry-After (up to `maxRetries`).
+ * and per-field messages; 429 answers are retried after Retry-After (up to `maxRetries`). A server
+ * that does not answer within `timeoutMs` (HENS_TIMEOUT) or cannot be reached is a HensNetworkError.
  */
 
 export type StudyState = "DRAFT" | "QUEUED" | "RUNNING" | "PAUSED" | "COMPLETED" | "CANCELLED" | "FAILED";
@@ -28,6 +29,8 @@ export interface StudySpec {
   scheduler?: "none" | "median" | "asha";
   objective?: "L1" | "L2" | "L3";
   searchSpace?: Record<string, unknown>;
+  /** Another study's id: its completed trials that fit this space seed the sampler. */
+  warmStartFrom?: string;
 }
 
 export interface StudySummary {
@@ -37,6 +40,8 @@ export interface StudySummary {
   sampler: string;
   maxTrials: number;
   trialsDone: number;
+  /** Trials per state: a study with failures says how many. */
+  trialCounts: Record<TrialState, number>;
   bestValue: number | null;
   gpuSeconds: number;
   owner: string;
@@ -156,6 +161,22 @@ export class HensApiError extends Error {
   }
 }
 
+/** The server could not be reached, or did not answer in time: nothing was decided by it. */
+export class HensNetworkError extends Error {
+  override name = "HensNetworkError";
+}
+
+/** One server-sent event of /events (docs/api.md, "Push"). */
+export interface HensEvent {
+  id: string;
+  type: string;
+  studyId: string | null;
+  createdAt: string;
+  data: Record<string, unknown>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface HensClientOptions {
   /** Base URL of the deployment, e.g. https://hens.example.org (HENS_URL). */
   url: string;
@@ -165,6 +186,8 @@ export interface HensClientOptions {
   /** Retries of a 429 answer, each after its Retry-After. Default 3. */
   maxRetries?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** A request (answer and body) may take this long. Default 30 s. */
+  timeoutMs?: number;
 }
 
 const enc = encodeURIComponent;
@@ -174,6 +197,7 @@ export class HensClient {
   private readonly fetchImpl: typeof fetch;
   private readonly maxRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: HensClientOptions) {
     if (!options.url)
@@ -184,14 +208,40 @@ export class HensClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.maxRetries = options.maxRetries ?? 3;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** fetch with the token, the timeout, and network failures as HensNetworkError. */
+  private async send(
+    path: string,
+    init: RequestInit & { headers: Record<string, string> },
+    signal?: AbortSignal,
+  ) {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    try {
+      return await this.fetchImpl(`${this.base}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${this.options.token}`, ...init.headers },
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (timeout.aborted)
+        throw new HensNetworkError(
+          `no answer from ${this.base} within ${this.timeoutMs / 1000} s (HENS_TIMEOUT)`,
+        );
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new HensNetworkError(
+        `cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      );
+    }
   }
 
   private async request(method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const res = await this.fetchImpl(`${this.base}${path}`, {
+      const res = await this.send(path, {
         method,
         headers: {
-          authorization: `Bearer ${this.options.token}`,
           accept: "application/json, text/csv",
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
         },
@@ -208,14 +258,76 @@ export class HensClient {
   }
 
   private async json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-    return (await (await this.request(method, path, body)).json()) as T;
+    const res = await this.request(method, path, body);
+    try {
+      return (await res.json()) as T;
+    } catch (err) {
+      if ((err as Error).name === "TimeoutError")
+        throw new HensNetworkError(
+          `no answer from ${this.base} within ${this.timeoutMs / 1000} s (HENS_TIMEOUT)`,
+        );
+      throw err;
+    }
+  }
+
+  /**
+   * Server-sent events of one study (or, without `studyId`, the whole org), resumed after
+   * `lastEventId` when given. The connection must answer within the timeout; after that the stream
+   * stays open while the server sends anything (it sends a keep-alive every 15 s), and ends with a
+   * HensNetworkError when it stays silent for `idleMs`. Stop early with `signal`.
+   */
+  async *events(
+    org: string,
+    opts: { studyId?: string; lastEventId?: string; signal?: AbortSignal; idleMs?: number } = {},
+  ): AsyncGenerator<HensEvent> {
+    yield* await this.openEvents(org, opts);
+  }
+
+  /** As `events`, but resolves once the stream is open (or throws its refusal): nothing is missed after. */
+  async openEvents(
+    org: string,
+    opts: { studyId?: string; lastEventId?: string; signal?: AbortSignal; idleMs?: number } = {},
+  ): Promise<AsyncGenerator<HensEvent>> {
+    const path = opts.studyId
+      ? `/orgs/${enc(org)}/studies/${enc(opts.studyId)}/events`
+      : `/orgs/${enc(org)}/events`;
+    const idle = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([idle.signal, opts.signal]) : idle.signal;
+    // The timeout covers the answer's headers only (a fetch signal would cut the stream's body too);
+    // once open, the stream's own idle timer takes over.
+    const connect = new AbortController();
+    const connectTimer = setTimeout(() => connect.abort(), this.timeoutMs);
+    const res = await this.fetchImpl(`${this.base}${path}`, {
+      headers: {
+        authorization: `Bearer ${this.options.token}`,
+        accept: "text/event-stream",
+        ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}),
+      },
+      signal: AbortSignal.any([signal, connect.signal]),
+    })
+      .catch((err: unknown) => {
+        if (opts.signal?.aborted) throw err;
+        throw new HensNetworkError(
+          connect.signal.aborted
+            ? `no answer from ${this.base} within ${this.timeoutMs / 1000} s (HENS_TIMEOUT)`
+            : `cannot open the event stream at ${this.base}: ${(err as Error).message}`,
+        );
+      })
+      .finally(() => clearTimeout(connectTimer));
+    if (!res.ok) throw await toApiError(res, null);
+    if (!res.body) throw new HensNetworkError("the event stream has no body");
+    return readEventStream(res.body, idle, opts.idleMs ?? Math.max(this.timeoutMs, 45_000));
   }
 
   me(): Promise<Me> {
     return this.json("GET", "/me");
   }
 
-  listStudies(org: string, opts: { state?: StudyState; take?: number; cursor?: string } = {}) {
+  /** `name`: exactly this name; `q`: the name contains it. */
+  listStudies(
+    org: string,
+    opts: { state?: StudyState; take?: number; cursor?: string; name?: string; q?: string } = {},
+  ) {
     return this.json<{ items: StudySummary[]; nextCursor: string | null }>(
       "GET",
       `/orgs/${enc(org)}/studies${query(opts)}`,
@@ -246,6 +358,23 @@ export class HensClient {
       "POST",
       `/orgs/${enc(org)}/studies/${enc(studyId)}/add-trials`,
       { count },
+    );
+  }
+
+  /** Delete a study with its trials; 409 while runners hold one of its trials (cancel first). */
+  deleteStudy(org: string, studyId: string) {
+    return this.json<{ id: string; deleted: true; trials: number }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/delete`,
+    );
+  }
+
+  /** Known configurations, evaluated first; those the study already has are skipped. */
+  enqueueConfigurations(org: string, studyId: string, configurations: Record<string, ParamValue>[]) {
+    return this.json<{ trialIds: string[]; created: number; duplicates: number }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/enqueue`,
+      { configurations },
     );
   }
 
@@ -309,6 +438,47 @@ export class HensClient {
       "POST",
       `/orgs/${enc(org)}/tokens/${enc(tokenId)}/revoke`,
     );
+  }
+}
+
+async function* readEventStream(
+  body: ReadableStream<Uint8Array>,
+  idle: AbortController,
+  idleMs: number,
+): AsyncGenerator<HensEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  // Unref'd: a finished command exits at once even while a stream it no longer reads is open.
+  let timer = setTimeout(() => idle.abort(), idleMs).unref();
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (idle.signal.aborted)
+          throw new HensNetworkError(`the event stream was silent for ${idleMs / 1000} s`);
+        throw err;
+      }
+      if (chunk.done) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), idleMs).unref();
+      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        if (data) yield JSON.parse(data) as HensEvent;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
   }
 }
 

@@ -15,6 +15,9 @@ export const TENANT_MODELS = [
   "Membership",
   "Invitation",
   "OrgLimits",
+  "EventLog",
+  "Webhook",
+  "WebhookDelivery",
 ] as const satisfies readonly Prisma.ModelName[];
 export type TenantModel = (typeof TENANT_MODELS)[number];
 
@@ -74,6 +77,7 @@ export function assertTenantQuery(model: string | undefined, operation: string, 
 const OMIT_SECRETS = {
   user: { passwordHash: true },
   apiToken: { tokenHash: true },
+  webhook: { secret: true },
 } as const;
 
 export interface CreateDbOptions {

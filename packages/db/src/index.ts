@@ -15,8 +15,11 @@ export {
 export * from "./generated/prisma/client.ts";
 export {
   closeMembershipPool,
+  extendSession,
   type OrgMembership,
   orgMembership,
+  type SessionState,
+  sessionState,
   type UserMembership,
   userMemberships,
 } from "./membership.ts";

@@ -7,8 +7,18 @@ import { parseDatabaseUrl } from "./url.ts";
 // hundreds of requests a second was a fifth of the web server's time. It is read-only, parameterised
 // and never cached, so a removed member loses access on the very next request.
 
-const urls = new WeakMap<object, string>();
-const pools = new WeakMap<object, pg.Pool>();
+// Held on globalThis: a bundler may load this module more than once (Next puts it in several server
+// chunks), while the one Prisma client (apps/web/src/server/db.ts) is shared through globalThis; a
+// module-level map would then not know a client that another copy of the module registered.
+interface Registry {
+  urls: WeakMap<object, string>;
+  pools: WeakMap<object, pg.Pool>;
+}
+const holder = globalThis as { hensDbRegistry?: Registry };
+holder.hensDbRegistry ??= { urls: new WeakMap(), pools: new WeakMap() };
+const registry: Registry = holder.hensDbRegistry;
+const urls = registry.urls;
+const pools = registry.pools;
 
 /** Called by createDb: remember which database a client talks to. */
 export function rememberUrl(db: object, url: string): void {
@@ -43,7 +53,7 @@ export async function orgMembership(db: object, slug: string, userId: string): P
   const { rows } = await poolFor(db).query<{ id: string; slug: string; name: string; role: string }>(
     `SELECT o."id", o."slug", o."name", m."role"::text AS "role"
      FROM "Organization" o JOIN "Membership" m ON m."orgId" = o."id"
-     WHERE o."slug" = $1 AND m."userId" = $2`,
+     WHERE o."slug" = $1 AND m."userId" = $2 AND o."deletedAt" IS NULL`,
     [slug, userId],
   );
   const row = rows[0];
@@ -62,10 +72,48 @@ export async function userMemberships(db: object, userId: string): Promise<UserM
   const { rows } = await poolFor(db).query<UserMembership>(
     `SELECT o."id" AS "orgId", o."slug", o."name", m."role"::text AS "role"
      FROM "Membership" m JOIN "Organization" o ON o."id" = m."orgId"
-     WHERE m."userId" = $1 ORDER BY m."createdAt", m."id"`,
+     WHERE m."userId" = $1 AND o."deletedAt" IS NULL ORDER BY m."createdAt", m."id"`,
     [userId],
   );
   return rows;
+}
+
+export interface SessionState {
+  sessionVersion: number;
+  deactivated: boolean;
+  /** When the browser session `sessionHash` ends (null: no such session, or signed out). */
+  expires: Date | null;
+}
+
+/**
+ * What decides whether a session cookie still holds (apps/web/src/server/auth/session-store.ts):
+ * the user's session version, deactivation and the session's own row. Asked on every request,
+ * never cached, through the same pool as the membership lookup.
+ */
+export async function sessionState(
+  db: object,
+  userId: string,
+  sessionHash: string,
+): Promise<SessionState | null> {
+  const { rows } = await poolFor(db).query<{
+    sessionVersion: number;
+    deactivated: boolean;
+    expires: Date | null;
+  }>(
+    `SELECT u."sessionVersion", u."deactivatedAt" IS NOT NULL AS "deactivated", s."expires"
+     FROM "User" u LEFT JOIN "Session" s ON s."sessionToken" = $2 AND s."userId" = u."id"
+     WHERE u."id" = $1`,
+    [userId, sessionHash],
+  );
+  return rows[0] ?? null;
+}
+
+/** Slide a session's end forward (idle lifetime), at most as far as `until`. */
+export async function extendSession(db: object, sessionHash: string, until: Date): Promise<void> {
+  await poolFor(db).query(
+    `UPDATE "Session" SET "expires" = $2 WHERE "sessionToken" = $1 AND "expires" < $2`,
+    [sessionHash, until],
+  );
 }
 
 /** Close the lookup pool of `db`, if one was opened (tests and shutdown). */

@@ -85,6 +85,28 @@ export function patchCatalogTypes(adapter: object): void {
   queryableProto[patched] = true;
 }
 
+interface ScriptRunner {
+  client: { query(sql: string): Promise<unknown> };
+  onError(error: unknown): never;
+  executeScript(script: string): Promise<void>;
+}
+
+/**
+ * adapter-pg 6.19 runs a migration script by splitting it on every ";", which cuts a plpgsql function
+ * body (`$$ ... ; ... $$`, the event-log triggers) apart. Send the script whole instead: Postgres's
+ * simple query protocol runs several statements in one message.
+ */
+export function patchExecuteScript(adapter: object): void {
+  const runner = adapter as ScriptRunner;
+  runner.executeScript = async function executeScript(this: ScriptRunner, script: string) {
+    try {
+      await this.client.query(script);
+    } catch (error) {
+      this.onError(error);
+    }
+  };
+}
+
 /**
  * The adapter factory for Prisma's js schema engine (prisma.config.ts). Its shadow database is our
  * own: adapter-pg 6.19 drops the shadow database before closing the pool still connected to it, so
@@ -97,6 +119,7 @@ export function migrationAdapter(url: string): PrismaPg {
   factory.connect = async () => {
     const adapter = await connect();
     patchCatalogTypes(adapter);
+    patchExecuteScript(adapter);
     return adapter;
   };
   factory.connectToShadowDb = async () => {
@@ -105,6 +128,7 @@ export function migrationAdapter(url: string): PrismaPg {
     await main.executeScript(`CREATE DATABASE "${name}"`);
     const shadow = await pgAdapter(withDatabase(url, name), { max: 4, allowExitOnIdle: true }).connect();
     patchCatalogTypes(shadow);
+    patchExecuteScript(shadow);
     const closeShadow = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       await closeShadow();

@@ -37,6 +37,7 @@ export {
   selectConfiguration,
   trialLosses,
 } from "./estimators/estimators.ts";
+export * from "./hyperparameters.ts";
 export type { KernelBackend, KernelKind, KernelSpec, TrainingKernel } from "./kernel/kernel.ts";
 export {
   type EngineTrainer,
@@ -58,7 +59,6 @@ export {
 } from "./packing.ts";
 export { deriveSeed, TrialRng } from "./rng.ts";
 export {
-  hyperparametersSchema,
   type ParamValue,
   parseTrialSpec,
   type TrialSpec,

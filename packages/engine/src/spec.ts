@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DatasetError, parseDatasetJson } from "./data/dataset.ts";
 import { DatasetLimitError } from "./data/limits.ts";
+import { DEFAULT_LEARNING_RATE, hyperparametersSchema } from "./hyperparameters.ts";
 import type { Activation, Initializer } from "./model/mlp.ts";
 import { parseTabularSource, tabularSourceSchema } from "./tasks/tabular.ts";
 import type { OptimiserName } from "./train/optimisers.ts";
@@ -37,37 +38,8 @@ const taskSchema = z.discriminatedUnion("kind", [
 ]);
 void tabularSourceSchema;
 
-const optimisers = ["adam", "nadam", "amsgrad", "rmsprop", "sgd", "adadelta"] as const;
-const defaultLearningRate: Record<OptimiserName, number> = {
-  adam: 1e-3,
-  nadam: 1e-3,
-  amsgrad: 1e-3,
-  rmsprop: 1e-3,
-  sgd: 1e-2,
-  adadelta: 1.0,
-};
-
-const units = z.number().int().min(1).max(4096);
-/** Hyperparameters with their defaults; unknown names are ignored (the sampler may add its own). */
-export const hyperparametersSchema = z.object({
-  n_layers: z.number().int().min(1).max(4).default(2),
-  units_1: units.default(25),
-  units_2: units.default(20),
-  units_3: units.default(15),
-  units_4: units.default(10),
-  activation: z.enum(["tanh", "sigmoid", "relu", "linear"]).default("tanh"),
-  initializer: z.enum(["glorot_normal", "glorot_uniform"]).default("glorot_normal"),
-  dropout: z.number().min(0).max(0.5).default(0),
-  optimizer: z.enum(optimisers).default("adam"),
-  learning_rate: z.number().positive().max(100).optional(),
-  clipnorm: z.number().positive().optional(),
-  momentum: z.number().min(0).max(0.999).default(0),
-  stopping_patience: z.number().gt(0).max(1).default(0.2),
-  positivity: z.boolean().default(false),
-  positivity_lambda: z.number().min(0).default(10),
-  training_fraction: z.number().gt(0).lt(1).default(0.75),
-  average_best: z.boolean().default(false),
-});
+// The hyperparameters' names, bounds and defaults live in one registry (hyperparameters.ts).
+export { hyperparametersSchema };
 
 /** Sub-datasets of the closure task that may be held out (all but the two edge ones). */
 const closureFoldable = 6;
@@ -122,7 +94,7 @@ export function parseHyperparameters(params: Record<string, ParamValue>): Hyperp
     initializer: p.initializer,
     dropout: p.dropout,
     optimizer: p.optimizer,
-    learningRate: p.learning_rate ?? defaultLearningRate[p.optimizer],
+    learningRate: p.learning_rate ?? DEFAULT_LEARNING_RATE[p.optimizer],
     ...(p.clipnorm !== undefined ? { clipnorm: p.clipnorm } : {}),
     momentum: p.momentum,
     stoppingPatience: p.stopping_patience,

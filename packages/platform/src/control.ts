@@ -2,12 +2,15 @@ import type { Db } from "@hyperensemble/db";
 import { type ParamValue, parseSearchSpace, validateParams } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
 import { checkStudyGrowth } from "./limits.ts";
-import { fillQueue, isNumberClash, type TrialEnqueuer, type TrialJob } from "./study.ts";
+import { fillQueue, isNumberClash, StudyInputError, type TrialEnqueuer, type TrialJob } from "./study.ts";
 
 export interface StudyRef {
   orgId: string;
   studyId: string;
 }
+
+/** States in which a study takes more trials (a finished one runs again; a cancelled one does not). */
+const TAKES_TRIALS = ["QUEUED", "RUNNING", "PAUSED", "COMPLETED", "FAILED"] as const;
 
 export class StudyStateError extends Error {
   constructor(message: string) {
@@ -73,17 +76,17 @@ export async function cancelStudy(db: Db, ref: StudyRef, now: Date = new Date())
   await notifyStudy(db, { ...ref, kind: "study" });
 }
 
-/** Raise the trial budget (within the organisation's limits); a COMPLETED study runs again. */
+/** Raise the trial budget (within the organisation's limits); a COMPLETED or FAILED study runs again. */
 export async function addTrials(db: Db, enqueuer: TrialEnqueuer, ref: StudyRef, count: number) {
   await checkStudyGrowth(db, ref, count, "count");
   const res = await db.study.updateMany({
-    where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["QUEUED", "RUNNING", "PAUSED", "COMPLETED"] } },
+    where: { id: ref.studyId, orgId: ref.orgId, state: { in: [...TAKES_TRIALS] } },
     data: { maxTrials: { increment: count } },
   });
   if (res.count !== 1)
-    throw new StudyStateError("only a queued, running, paused or completed study takes more trials");
+    throw new StudyStateError("only a queued, running, paused, completed or failed study takes more trials");
   await db.study.updateMany({
-    where: { id: ref.studyId, orgId: ref.orgId, state: "COMPLETED" },
+    where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["COMPLETED", "FAILED"] } },
     data: { state: "RUNNING", finishedAt: null },
   });
   await fillQueue(db, enqueuer, ref);
@@ -125,9 +128,10 @@ export async function rerunFailedTrials(db: Db, requeuer: TrialEnqueuer, ref: St
 }
 
 /**
- * Enqueue given configurations (a user's own points, a warm start from another study's best): each
- * becomes a WAITING trial at once, on top of the budget (maxTrials grows by their number), numbered
- * under the same lock as every fill. Returns the new trials' ids.
+ * Enqueue given configurations (a user's own points, Optuna's enqueue_trial): each becomes a WAITING
+ * trial at once, run before the sampler's next proposals, on top of the budget (maxTrials grows
+ * by their number), numbered under the same lock as every fill. A configuration the study already has
+ * (as a trial, or earlier in the same call) is skipped. Returns the new trials' ids.
  */
 export async function enqueueConfigurations(
   db: Db,
@@ -142,33 +146,45 @@ export async function enqueueConfigurations(
     select: { searchSpace: true, state: true },
   });
   if (!study) throw new StudyStateError("study is missing");
-  if (!["QUEUED", "RUNNING", "PAUSED", "COMPLETED"].includes(study.state))
+  if (!(TAKES_TRIALS as readonly string[]).includes(study.state))
     throw new StudyStateError(`study is ${study.state}: it takes no configurations`);
   // Invalid points are rejected whole, with the parameter named, before anything is stored.
   const space = parseSearchSpace(study.searchSpace);
   configurations.forEach((params, i) => {
-    const problems = validateParams(space, params);
-    if (problems.length > 0) throw new StudyStateError(`configurations[${i}]: ${problems.join("; ")}`);
+    const problem = validateParams(space, params)[0];
+    if (problem) {
+      const at = problem.indexOf(": ");
+      throw new StudyInputError(`configurations.${i}.${problem.slice(0, at)}`, problem.slice(at + 2));
+    }
   });
   await checkStudyGrowth(db, ref, configurations.length, "configurations");
   const insert = () =>
     db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`dispatch:${ref.orgId}:${ref.studyId}`}))`;
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`dispatch:${ref.orgId}`}))`;
-      let number = await tx.trial.count({ where: { orgId: ref.orgId, studyId: ref.studyId } });
+      const existing = await tx.trial.findMany({
+        where: { orgId: ref.orgId, studyId: ref.studyId },
+        select: { params: true },
+      });
+      const seen = new Set(existing.map((t) => configurationKey(t.params as Record<string, ParamValue>)));
+      let number = existing.length;
       const created: string[] = [];
       for (const params of configurations) {
+        const key = configurationKey(params);
+        if (seen.has(key)) continue;
+        seen.add(key);
         const trial = await tx.trial.create({
           data: { orgId: ref.orgId, studyId: ref.studyId, number: number++, params, queuedAt: now },
         });
         created.push(trial.id);
       }
+      if (created.length === 0) return created;
       await tx.study.updateMany({
         where: { id: ref.studyId, orgId: ref.orgId },
-        data: { maxTrials: { increment: configurations.length } },
+        data: { maxTrials: { increment: created.length } },
       });
       await tx.study.updateMany({
-        where: { id: ref.studyId, orgId: ref.orgId, state: "COMPLETED" },
+        where: { id: ref.studyId, orgId: ref.orgId, state: { in: ["COMPLETED", "FAILED"] } },
         data: { state: "RUNNING", finishedAt: null },
       });
       return created;
@@ -183,9 +199,21 @@ export async function enqueueConfigurations(
       if (!isNumberClash(error) || attempt >= 5) throw error;
     }
   }
+  if (ids.length === 0) return ids;
   if (study.state !== "PAUSED") {
+    // Queued at once; while they wait they fill the study's parallelism, so the sampler proposes
+    // nothing new before they run.
     for (const trialId of ids) await enqueuer.enqueue({ trialId, studyId: ref.studyId, orgId: ref.orgId });
   }
   await notifyStudy(db, { ...ref, kind: "study" });
   return ids;
+}
+
+/** One configuration's identity: its values by name, independent of key order. */
+function configurationKey(params: Readonly<Record<string, ParamValue>>): string {
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((k) => [k, params[k]]),
+  );
 }

@@ -17,6 +17,7 @@ import {
 } from "@hyperensemble/engine/search";
 import { decentralizedSamplerConfig, type StudySearchRow } from "./search-spec.ts";
 import { isNumberClash } from "./study.ts";
+import { warmStartHistory } from "./warmStart.ts";
 
 export interface ProposalHistory {
   space: SearchSpace;
@@ -41,6 +42,7 @@ export async function readProposalHistory(
       scheduler: true,
       schedulerOptions: true,
       mode: true,
+      warmStart: true,
     },
   });
   if (!study) return null;
@@ -58,8 +60,13 @@ export async function readProposalHistory(
     if (t.result) stored.value = t.result.value;
     return stored;
   });
-  const { searchSpace, seed, ...search } = study;
-  return { space: parseSearchSpace(searchSpace), seed, trials, search };
+  const { searchSpace, seed, warmStart, ...search } = study;
+  return {
+    space: parseSearchSpace(searchSpace),
+    seed,
+    trials: [...warmStartHistory(warmStart), ...trials],
+    search,
+  };
 }
 
 const samplers = new Map<string, Sampler>();

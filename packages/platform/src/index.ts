@@ -14,7 +14,18 @@ export {
   type ProposalHistory,
   readProposalHistory,
 } from "./decentralized.ts";
+export { deleteStudy } from "./deleteStudy.ts";
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
+export {
+  EVENT_PAGE,
+  EVENT_TYPES,
+  type EventType,
+  type LoggedEvent,
+  latestEventId,
+  parseEventId,
+  pruneEventLog,
+  readEvents,
+} from "./eventLog.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export {
   cappedSeconds,
@@ -41,6 +52,7 @@ export {
   type FillOptions,
   type FillOutcome,
   fillQueue,
+  finalState,
   isNumberClash,
   requeueWaitingTrials,
   type SearchMode,
@@ -48,5 +60,31 @@ export {
   type TrialEnqueuer,
   type TrialJob,
 } from "./study.ts";
+export {
+  parseStudyRow,
+  type StoredTask,
+  StudyRowError,
+  storedTaskSchema,
+  type TypedStudy,
+} from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
 export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
+export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";
+export {
+  checkWebhookUrl,
+  deliverDueWebhooks,
+  enqueueWebhookDeliveries,
+  generateWebhookSecret,
+  isPrivateAddress,
+  MAX_WEBHOOKS_PER_ORG,
+  retryDelayMs,
+  signWebhook,
+  startWebhookWorker,
+  verifyWebhook,
+  WEBHOOK_DELIVERY_HEADER,
+  WEBHOOK_EVENT_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  WebhookUrlError,
+  type WebhookWorkerOptions,
+} from "./webhooks.ts";

@@ -3,7 +3,7 @@
 // a message that names the field, the limit, where the limit comes from and how the figure was
 // computed (docs/operations.md, "Quotas and limits").
 import type { Db } from "@hyperensemble/db";
-import { parseSearchSpace, type SearchSpace } from "@hyperensemble/engine/search";
+import type { SearchSpace } from "@hyperensemble/engine/search";
 import {
   closureModelShape,
   largestHiddenLayers,
@@ -11,6 +11,7 @@ import {
   type ModelShape,
 } from "@hyperensemble/engine/size";
 import { z } from "zod";
+import { parseStudyRow } from "./studyRow.ts";
 
 export interface Limits {
   /** WAITING + RUNNING trials per organisation, across its studies (Infinity: no limit). */
@@ -209,20 +210,19 @@ export async function checkStudyGrowth(
   added: number,
   field: string,
 ): Promise<void> {
-  const study = await db.study.findFirst({
+  const found = await db.study.findFirst({
     where: { id: ref.studyId, orgId: ref.orgId },
-    select: { maxTrials: true, ensemble: true, training: true, searchSpace: true, datasetId: true },
+    select: { id: true, maxTrials: true, ensemble: true, training: true, searchSpace: true, datasetId: true },
   });
-  if (!study) return; // the caller reports the missing study
-  const ensemble = study.ensemble as { replicas: number; folds: number };
-  const training = study.training as { maxEpochs: number };
+  if (!found) return; // the caller reports the missing study
+  const study = parseStudyRow(found);
   checkStudySize(
     {
-      replicas: ensemble.replicas,
-      folds: ensemble.folds,
-      maxEpochs: training.maxEpochs,
+      replicas: study.ensemble.replicas,
+      folds: study.ensemble.folds,
+      maxEpochs: study.training.maxEpochs,
       trials: study.maxTrials + added,
-      space: parseSearchSpace(study.searchSpace),
+      space: study.searchSpace,
       shape: await studyModelShape(db, ref.orgId, study.datasetId),
     },
     await orgLimits(db, ref.orgId),

@@ -38,7 +38,7 @@ export const datasetTaskSchema = z.object({
     .min(1, { error: "task.datasetId is required" }),
 });
 
-export const createStudyInputSchema = z.object({
+const studySpecFields = {
   name: z
     .string({ error: "name is required" })
     .trim()
@@ -76,7 +76,28 @@ export const createStudyInputSchema = z.object({
   maxGpuSeconds: int("maxGpuSeconds", 1, MAX_SECONDS).optional(),
   /** A trial still training after this long is stopped and fails ("time limit"), never retried. */
   maxTrialSeconds: int("maxTrialSeconds", 1, MAX_SECONDS).optional(),
+  /** Warm start: the id of another study of the organisation whose completed trials seed the sampler. */
+  warmStartFrom: z.string().min(1, { error: "warmStartFrom must be a study id" }).max(64).optional(),
+};
+
+/** A field the spec does not have is refused by name (`epochs` is not `maxEpochs`), never ignored. */
+export const createStudyInputSchema = z.strictObject(studySpecFields, {
+  error: (issue) =>
+    issue.code === "unrecognized_keys"
+      ? unknownFieldMessage(issue.keys, Object.keys(studySpecFields))
+      : undefined,
 });
+
+/** `unknown field "epochs" (did you mean maxEpochs?); a study spec has name, task, ...` */
+export function unknownFieldMessage(keys: readonly string[], known: readonly string[]): string {
+  const near = (key: string) =>
+    known.filter(
+      (k) => k.toLowerCase().includes(key.toLowerCase()) || key.toLowerCase().includes(k.toLowerCase()),
+    );
+  const hints = keys.length === 1 ? near(keys[0]!) : [];
+  const hint = hints.length ? ` (did you mean ${hints.join(" or ")}?)` : "";
+  return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => JSON.stringify(k)).join(", ")}${hint}; a study spec has ${known.join(", ")}`;
+}
 
 export type CreateStudyInput = z.input<typeof createStudyInputSchema>;
 export type CreateStudySpec = z.output<typeof createStudyInputSchema>;
@@ -85,8 +106,13 @@ export type CreateStudySpec = z.output<typeof createStudyInputSchema>;
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const out: Record<string, string> = {};
   for (const issue of error.issues) {
-    const key = issue.path.join(".") || "_";
-    if (!(key in out)) out[key] = issue.message;
+    // An unknown field is reported under its own name, like any other field at fault.
+    const paths =
+      issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const path of paths) {
+      const key = path.join(".") || "_";
+      if (!(key in out)) out[key] = issue.message;
+    }
   }
   return out;
 }

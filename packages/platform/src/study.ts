@@ -1,4 +1,5 @@
 import type { Db } from "@hyperensemble/db";
+import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import {
   createSampler,
   type ParamValue,
@@ -6,6 +7,7 @@ import {
   type SamplerConfig,
   type StoredTrial,
 } from "@hyperensemble/engine/search";
+import { StudyInputError } from "./errors.ts";
 import { notifyStudy } from "./events.ts";
 import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
 import type { CreateStudySpec } from "./schema.ts";
@@ -17,26 +19,14 @@ import {
   studyObjectives,
   studySamplerConfig,
 } from "./search-spec.ts";
+import { warmStartHistory, warmStartPoints } from "./warmStart.ts";
 
-export interface TrialJob {
-  trialId: string;
-  studyId: string;
-  orgId: string;
-}
+// One trial-job type and one enqueuer interface, those of the queue package (the platform only
+// calls them).
+export type { EnqueueOptions, TrialEnqueuer, TrialJob } from "@hyperensemble/queue";
+export { StudyInputError };
 
-export interface EnqueueOptions {
-  /**
-   * BullMQ priority (1 = first). fillQueue passes the trial's rank among its organisation's pending
-   * trials, so the k-th queued trial of every organisation is served before the (k+1)-th of any:
-   * round-robin between organisations on open-source BullMQ (no Pro groups).
-   */
-  priority?: number;
-}
-
-/** Where new trials go: the BullMQ trial queue in production, anything with the same shape in tests. */
-export interface TrialEnqueuer {
-  enqueue(job: TrialJob, options?: EnqueueOptions): Promise<void>;
-}
+import type { TrialEnqueuer, TrialJob } from "@hyperensemble/queue";
 
 export type SearchMode = "centralised" | "decentralized";
 
@@ -48,26 +38,16 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const ACTIVE_STUDY_STATES = ["QUEUED", "RUNNING"] as const;
 const REPORTS_PER_TRIAL = 20;
 
-/** Input that passed the schema but not the database (e.g. an unknown dataset); names the field. */
-export class StudyInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = "StudyInputError";
-  }
-}
-
 export async function createStudy(
   db: Db,
   enqueuer: TrialEnqueuer,
   args: { orgId: string; ownerId: string; spec: CreateStudySpec; now?: Date },
 ) {
   const { orgId, ownerId, spec } = args;
-  // Parse the space before anything is written: a bad space stores nothing.
+  // Parse the space and check it against the trainer's hyperparameters before anything is
+  // written: a bad space, an unknown name or a range the trainer refuses stores nothing.
   // The demo space lives in the engine's root module (TensorFlow.js): loaded only when needed.
-  const searchSpace = parseSearchSpace(
+  const searchSpace = parseTrainerSearchSpace(
     spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace,
   );
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);
@@ -98,6 +78,14 @@ export async function createStudy(
   const maxWallSeconds = cappedSeconds("maxWallSeconds", spec.maxWallSeconds, "maxStudyWallSeconds", limits);
   const maxGpuSeconds = cappedSeconds("maxGpuSeconds", spec.maxGpuSeconds, "maxStudyGpuSeconds", limits);
   const maxTrialSeconds = cappedSeconds("maxTrialSeconds", spec.maxTrialSeconds, "maxTrialSeconds", limits);
+  const warmStart = spec.warmStartFrom
+    ? await warmStartPoints(db, {
+        orgId,
+        fromStudyId: spec.warmStartFrom,
+        space: searchSpace,
+        objective: spec.objective,
+      })
+    : undefined;
   const study = await db.study.create({
     data: {
       orgId,
@@ -129,6 +117,7 @@ export async function createStudy(
       maxWallSeconds,
       maxGpuSeconds,
       maxTrialSeconds,
+      ...(warmStart ? { warmStart: warmStart as object[] } : {}),
     },
   });
   try {
@@ -141,6 +130,15 @@ export async function createStudy(
     console.warn(`createStudy: first fill of ${study.id} deferred to the sweep: ${String(error)}`);
   }
   return study;
+}
+
+/**
+ * How a study whose budget is spent ends: FAILED when it has trials and every one failed (it found
+ * nothing; `hens study follow` exits 1), else COMPLETED (its failures counted on the list and page).
+ */
+export function finalState(counts: { state: string; _count: { _all: number } }[]): "COMPLETED" | "FAILED" {
+  const n = (state: string) => counts.find((c) => c.state === state)?._count._all ?? 0;
+  return n("FAIL") > 0 && n("COMPLETE") + n("PRUNED") === 0 ? "FAILED" : "COMPLETED";
 }
 
 function toStoredTrial(t: {
@@ -257,7 +255,8 @@ export async function fillQueue(
               orderBy: { number: "asc" },
             })
           : [];
-        const history = trials.map(toStoredTrial);
+        // A warm start's points (another study's results) lead the history the sampler models.
+        const history = [...warmStartHistory(study.warmStart), ...trials.map(toStoredTrial)];
         const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
         let total = total0;
         for (let i = 0; i < slots; i++) {
@@ -279,7 +278,7 @@ export async function fillQueue(
       if (created.length === 0 && pending === 0 && spent) {
         const res = await tx.study.updateMany({
           where: { id: studyId, orgId, state: { in: [...ACTIVE_STUDY_STATES] } },
-          data: { state: "COMPLETED", finishedAt: now },
+          data: { state: finalState(counts), finishedAt: now },
         });
         completed = res.count === 1;
       }

@@ -1,5 +1,7 @@
 import type { TrialSpec } from "@hyperensemble/engine";
+import { parseStudyRow } from "./studyRow.ts";
 
+/** The columns of a Study row a trial spec is built from (raw from the database, or already typed). */
 export interface StudyRow {
   id: string;
   orgId: string;
@@ -9,38 +11,32 @@ export interface StudyRow {
   training: unknown;
 }
 
-interface EnsembleSettings {
-  replicas: number;
-  folds: number;
-}
-interface TrainingSettings {
-  maxEpochs: number;
-  reportEvery: number;
-}
-
 /** What a runner trains for one trial: the study's fixed settings plus the trial's sampled params. */
 export function buildTrialSpec(
-  study: StudyRow,
+  row: StudyRow,
   trial: { number: number; params: unknown },
   backend?: TrialSpec["backend"],
   /** The dataset JSON of a dataset-backed study (Study.task.kind = "dataset"). */
   dataset?: unknown,
 ): TrialSpec {
-  const ensemble = study.ensemble as EnsembleSettings;
-  const training = study.training as TrainingSettings;
-  const task = study.task as { kind: "closure"; level: 0 | 1 | 2 } | { kind: "dataset"; datasetId: string };
+  // Only the columns the spec needs: parsing the search space here would repeat it for every trial.
+  const { task, ensemble, training, seed } = parseStudyRow({
+    id: row.id,
+    seed: row.seed,
+    task: row.task,
+    ensemble: row.ensemble,
+    training: row.training,
+  });
   if (task.kind === "dataset" && dataset === undefined) {
-    throw new Error(`study ${study.id}: dataset ${task.datasetId} must be loaded to build its trial spec`);
+    throw new Error(`study ${row.id}: dataset ${task.datasetId} must be loaded to build its trial spec`);
   }
   return {
     task:
-      task.kind === "dataset"
-        ? { kind: "tabular", dataset }
-        : { kind: "closure", level: task.level, seed: study.seed },
+      task.kind === "dataset" ? { kind: "tabular", dataset } : { kind: "closure", level: task.level, seed },
     replicas: ensemble.replicas,
     folds: ensemble.folds,
     // Each trial gets its own replica seeds; the closure data (task.seed) is shared by the study.
-    seed: (study.seed * 1_000_003 + trial.number * 7_919) % 2_147_483_647,
+    seed: (seed * 1_000_003 + trial.number * 7_919) % 2_147_483_647,
     maxEpochs: training.maxEpochs,
     reportEvery: training.reportEvery,
     params: trial.params as TrialSpec["params"],

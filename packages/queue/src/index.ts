@@ -5,6 +5,7 @@ export {
   type QueueConnection,
   type QueueConnectionOptions,
 } from "./connection.ts";
+export { type EnqueueOptions, queueEnqueuer, queueRequeuer, type TrialEnqueuer } from "./enqueuer.ts";
 export {
   createTrialWorker,
   enqueueTrial,

@@ -9,15 +9,10 @@ export default async function Home() {
   if (!session?.user?.id) redirect("/signin");
   const user = await db.user.findUnique({
     where: { id: session.user.id },
-    include: { memberships: { include: { org: true }, orderBy: { createdAt: "asc" }, take: 1 } },
+    include: { memberships: { include: { org: true }, orderBy: { createdAt: "asc" } } },
   });
-  const first = user?.memberships[0];
-  if (!first) {
-    return (
-      <main className="p-8">
-        You are not a member of any organization yet. Ask an admin for an invitation.
-      </main>
-    );
-  }
+  const first = user?.memberships.find((m) => m.org.deletedAt === null);
+  // No organisation yet: create one (or, where sign-up is by invitation, read how to get one).
+  if (!first) redirect("/onboarding");
   redirect(`/o/${first.org.slug}/studies`);
 }

@@ -9,7 +9,9 @@ export function SettingsNav({ org }: { org: string }) {
   const items = [
     { href: `/o/${org}/settings`, label: "Members and invitations" },
     { href: `/o/${org}/settings/tokens`, label: "API tokens" },
+    { href: `/o/${org}/settings/webhooks`, label: "Webhooks" },
     { href: `/o/${org}/settings/audit`, label: "Audit log" },
+    { href: `/o/${org}/settings/org`, label: "Organisation" },
   ];
   return (
     <nav aria-label="Settings">

@@ -1,5 +1,6 @@
 "use client";
 
+import { describeDomain, HYPERPARAMETERS } from "@hyperensemble/engine/hyperparameters";
 import { parseSearchSpace } from "@hyperensemble/engine/search";
 import { useMemo, useState } from "react";
 import { checkSpace, previewSamples } from "@/lib/spec";
@@ -27,6 +28,28 @@ const literal = (s: string): string | number | boolean => {
 };
 
 let nextKey = 1;
+
+/** A row for the first of the trainer's hyperparameters not yet in the space, inside its domain. */
+function newRow(taken: string[]): ParamRow {
+  const h = HYPERPARAMETERS.find((x) => !taken.includes(x.name)) ?? HYPERPARAMETERS[0]!;
+  const choices = h.type === "boolean" ? "true, false" : (h.choices ?? []).join(", ");
+  const numeric = h.type === "int" || h.type === "float" ? h.type : undefined;
+  const end = (v: number | undefined, open: boolean | undefined) =>
+    v === undefined || open ? String(h.default ?? 0.01) : String(v);
+  return {
+    key: nextKey++,
+    name: h.name,
+    type: numeric ?? "categorical",
+    low: numeric ? end(h.low, h.lowExclusive) : "",
+    high: numeric ? end(h.high, h.highExclusive) : "",
+    log: false,
+    step: "",
+    choices: numeric ? "" : choices,
+    whenParam: "",
+    whenOp: "in",
+    whenValue: "",
+  };
+}
 /** Rows from an Optuna-style space object (the form's starting point). */
 export function rowsFromSpace(space: Record<string, unknown>): ParamRow[] {
   return Object.entries(space).map(([name, raw]) => {
@@ -112,6 +135,12 @@ export function SpaceBuilder({
   return (
     <fieldset className="space-y-3" data-testid="space-builder">
       <legend className="text-sm font-medium">Search space</legend>
+      {/* The trainer's hyperparameters (the registry) offered for each name, with their meaning. */}
+      <datalist id="hyperparameter-names">
+        {HYPERPARAMETERS.map((h) => (
+          <option key={h.name} value={h.name} label={`${h.meaning} (${describeDomain(h)})`} />
+        ))}
+      </datalist>
       <div className="overflow-x-auto">
         <table className={`${tableClass} min-w-[900px]`}>
           <thead className={theadClass}>
@@ -137,6 +166,7 @@ export function SpaceBuilder({
                       aria-label={label("Name")}
                       className={cell}
                       value={r.name}
+                      list="hyperparameter-names"
                       onChange={(e) => update(r.key, { name: e.target.value })}
                     />
                   </td>
@@ -251,28 +281,7 @@ export function SpaceBuilder({
           </tbody>
         </table>
       </div>
-      <Button
-        onClick={() =>
-          onChange([
-            ...rows,
-            {
-              key: nextKey++,
-              name: `param_${rows.length + 1}`,
-              type: "float",
-              low: "0",
-              high: "1",
-              log: false,
-              step: "",
-              choices: "",
-              whenParam: "",
-              whenOp: "in",
-              whenValue: "",
-            },
-          ])
-        }
-      >
-        Add parameter
-      </Button>
+      <Button onClick={() => onChange([...rows, newRow(rows.map((r) => r.name))])}>Add parameter</Button>
       {issues.length > 0 ? (
         <div role="alert" data-testid="space-errors">
           <ul className="list-inside list-disc text-sm text-red-700 dark:text-red-300">

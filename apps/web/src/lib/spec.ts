@@ -1,8 +1,8 @@
+import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import {
   createSampler,
   isActive,
   type ParamValue,
-  parseSearchSpace,
   type SearchSpace,
   SearchSpaceError,
   type StoredTrial,
@@ -75,10 +75,15 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
   if (!parsed.success) {
     const seen = new Set<string>();
     for (const issue of parsed.error.issues) {
-      const path = issue.path.map(String).join(".") || "(document)";
-      if (seen.has(path)) continue;
-      seen.add(path);
-      issues.push({ path, message: issue.message, line: lineOf(issue.path as (string | number)[]) });
+      // An unknown field (`epochs`) is named on its own line, like any other field at fault.
+      const paths =
+        issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const at of paths) {
+        const path = at.map(String).join(".") || "(document)";
+        if (seen.has(path)) continue;
+        seen.add(path);
+        issues.push({ path, message: issue.message, line: lineOf(at as (string | number)[]) });
+      }
     }
   }
   // The space is checked even when other fields fail, so every problem shows at once.
@@ -96,10 +101,13 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
   return { spec: parsed.data, issues: [] };
 }
 
-/** The engine's search-space errors as {path, message} (its messages read "a.b: message"). */
+/**
+ * The engine's search-space errors as {path, message} (its messages read "a.b: message"), the
+ * trainer's checks included (unknown names, bounds, categorical values), exactly as at creation.
+ */
 export function checkSpace(space: unknown): SpecIssue[] {
   try {
-    parseSearchSpace(space);
+    parseTrainerSearchSpace(space);
     return [];
   } catch (err) {
     if (!(err instanceof SearchSpaceError)) throw err;

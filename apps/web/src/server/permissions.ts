@@ -11,16 +11,27 @@ export const PERMISSIONS = [
   "member:manage",
   "token:manage",
   "audit:read",
+  "org:leave",
+  "org:manage",
   "org:delete",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 export type Role = "OWNER" | "ADMIN" | "MEMBER" | "VIEWER";
 
 // token:create lets anyone create and revoke their own tokens; a token never exceeds its creator's role.
-const VIEWER: Permission[] = ["study:read", "export:read", "dataset:read", "member:read", "token:create"];
+// org:leave has no token scope: a person leaves in the browser, never a script.
+const VIEWER: Permission[] = [
+  "study:read",
+  "export:read",
+  "dataset:read",
+  "member:read",
+  "token:create",
+  "org:leave",
+];
 const MEMBER: Permission[] = [...VIEWER, "study:write", "trial:write", "dataset:write"];
 const ADMIN: Permission[] = [...MEMBER, "member:manage", "token:manage", "audit:read"];
-const OWNER: Permission[] = [...ADMIN, "org:delete"];
+// org:manage (rename, transfer ownership) and org:delete are the OWNER's alone.
+const OWNER: Permission[] = [...ADMIN, "org:manage", "org:delete"];
 
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
   VIEWER: new Set(VIEWER),

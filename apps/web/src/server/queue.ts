@@ -1,10 +1,10 @@
 import { databaseUrl } from "@hyperensemble/db";
-import type { TrialEnqueuer, TrialJob } from "@hyperensemble/platform";
 import {
   createQueueConnection,
-  enqueueTrial,
   queueDepth,
-  requeueTrial,
+  queueEnqueuer,
+  queueRequeuer,
+  type TrialEnqueuer,
   type TrialQueue,
   trialQueue,
 } from "@hyperensemble/queue";
@@ -17,18 +17,11 @@ function getQueue(): TrialQueue {
   return globalForQueue.hensQueue;
 }
 
-export const enqueuer: TrialEnqueuer = {
-  async enqueue(job: TrialJob) {
-    await enqueueTrial(getQueue(), job);
-  },
-};
+/** New trials, with the priority fillQueue gives them under the organisation's admission limit. */
+export const enqueuer: TrialEnqueuer = queueEnqueuer(getQueue);
 
 /** For trials back in WAITING: a finished job under the same id is replaced, a live one kept. */
-export const requeuer: TrialEnqueuer = {
-  async enqueue(job: TrialJob) {
-    await requeueTrial(getQueue(), job);
-  },
-};
+export const requeuer: TrialEnqueuer = queueRequeuer(getQueue);
 
 export async function queueHealth() {
   return queueDepth(getQueue());

@@ -3,8 +3,10 @@ import { fieldErrors } from "@hyperensemble/platform/schema";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
+import { env } from "../env";
 import { internalErrorMessage, logInternalError } from "./api-errors";
 import { isCrossSiteRequest } from "./auth/csrf";
+import { isPlatformAdmin } from "./auth/platform-admin";
 import { sessionUserId } from "./auth/session";
 import { authenticateBearer } from "./auth/token";
 import { db } from "./db";
@@ -63,6 +65,30 @@ export const publicProcedure = t.procedure;
 export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
   return next({ ctx: { ...ctx, principal: ctx.principal } });
+});
+
+/**
+ * A person in the browser, not an API token: account settings, creating organisations and platform
+ * administration are not for automation (a token belongs to one org and carries its scopes).
+ */
+export const sessionProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.principal.tokenId) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "this is done in the browser, not with an API token" });
+  }
+  return next({ ctx: { ...ctx, user: { id: ctx.principal.userId } } });
+});
+
+/**
+ * Platform admins (HENS_PLATFORM_ADMINS), decided on the user's email as stored in the database,
+ * looked up from the session's user id on every call: a claim in a cookie or a token never counts.
+ * Everyone else, signed in, gets FORBIDDEN.
+ */
+export const platformAdminProcedure = sessionProcedure.use(async ({ ctx, next }) => {
+  const user = await ctx.db.user.findUnique({ where: { id: ctx.user.id }, select: { email: true } });
+  if (!isPlatformAdmin(user?.email, env.HENS_PLATFORM_ADMINS)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "platform admins only" });
+  }
+  return next({ ctx });
 });
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One conformance suite over every training kernel present (kernel/kernel.ts): TF.js (the reference,
  * on its cpu backend), the WGSL kernels on Dawn + Mesa llvmpipe, and the fused CPU kernel when its
- * module is part of the build. Each kernel must follow the float64 reference for 10 epochs with
+ * module is part of the build, once per build that loads (native, wasm). Each kernel must follow the float64 reference for 10 epochs with
  * every optimiser, give replica r batched as alone, packed trials as lone trials, move members
  * unchanged when compacting, and score a whole runTrial as the TF.js trainer does.
  * FAILS when Dawn or Mesa is missing (CI installs them in .ci/run).
@@ -18,15 +18,16 @@ import type { EnsembleFit, EnsembleSetup } from "../train/members.ts";
 import type { OptimiserConfig, OptimiserName } from "../train/optimisers.ts";
 import { runTrial } from "../trial.ts";
 import { WebGpuKernelBackend } from "../webgpu/kernel.ts";
+import { cpuKernelBackendsPresent } from "./cpu/backend.ts";
 import type { KernelBackend } from "./kernel.ts";
-import { engineTrainer, loadCpuKernelBackend } from "./select.ts";
+import { engineTrainer } from "./select.ts";
 import { tfjsKernelBackend } from "./tfjs.ts";
 
-const cpuKernel = await loadCpuKernelBackend();
+// the CPU kernel once per build that loads here (native AVX2/FMA, wasm SIMD128)
 const kernels: [string, KernelBackend][] = [
   ["tfjs", tfjsKernelBackend],
   ["webgpu (llvmpipe)", new WebGpuKernelBackend({ backend: "opengles", maxEpochsPerReadback: 9 })],
-  ...(cpuKernel ? [["cpu", cpuKernel] as [string, KernelBackend]] : []),
+  ...cpuKernelBackendsPresent().map(([build, b]) => [`cpu ${build}`, b] as [string, KernelBackend]),
 ];
 
 beforeAll(async () => {

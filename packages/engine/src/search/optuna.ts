@@ -47,56 +47,18 @@ function distributionJson(spec: ParamSpec): OptunaDistributionJson {
 
 /**
  * Reads Optuna distributions (objects or the JSON strings Optuna stores in `distribution_json`),
- * including the deprecated Uniform/LogUniform/DiscreteUniform/IntUniform/IntLogUniform names.
+ * including the deprecated Uniform/LogUniform/DiscreteUniform/IntUniform/IntLogUniform names. The
+ * space parser itself takes them (parseSearchSpace), so this is that parser on a JSON string too.
  */
 export function fromOptunaJson(json: unknown): SearchSpace {
-  const doc = typeof json === "string" ? JSON.parse(json) : json;
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new SearchSpaceError(["(document): must be an object of parameter name to distribution"]);
-  }
-  // Null prototype: a `__proto__` entry stays an own key, which the parser then refuses by name.
-  const space: Record<string, unknown> = Object.create(null);
-  const issues: string[] = [];
-  for (const [name, raw] of Object.entries(doc as Record<string, unknown>)) {
-    const entry = (typeof raw === "string" ? JSON.parse(raw) : raw) as Partial<OptunaDistributionJson> | null;
-    const attrs = (entry?.attributes ?? {}) as Record<string, unknown>;
-    const spec = specFromOptuna(String(entry?.name), attrs);
-    if (!spec) {
-      issues.push(`${name}.name: unknown Optuna distribution ${JSON.stringify(entry?.name)}`);
-      continue;
+  if (typeof json === "string") {
+    try {
+      return parseSearchSpace(JSON.parse(json));
+    } catch (err) {
+      if (err instanceof SyntaxError)
+        throw new SearchSpaceError([`(document): not valid JSON: ${err.message}`]);
+      throw err;
     }
-    if (entry?.when) spec.when = entry.when;
-    space[name] = spec;
   }
-  if (issues.length) throw new SearchSpaceError(issues);
-  return parseSearchSpace(space);
-}
-
-function specFromOptuna(name: string, a: Record<string, unknown>): Record<string, unknown> | undefined {
-  switch (name) {
-    case "FloatDistribution":
-      return {
-        type: "float",
-        low: a.low,
-        high: a.high,
-        log: a.log ?? false,
-        ...(a.step != null ? { step: a.step } : {}),
-      };
-    case "UniformDistribution":
-      return { type: "float", low: a.low, high: a.high, log: false };
-    case "LogUniformDistribution":
-      return { type: "float", low: a.low, high: a.high, log: true };
-    case "DiscreteUniformDistribution":
-      return { type: "float", low: a.low, high: a.high, log: false, step: a.q };
-    case "IntDistribution":
-      return { type: "int", low: a.low, high: a.high, log: a.log ?? false, step: a.step ?? 1 };
-    case "IntUniformDistribution":
-      return { type: "int", low: a.low, high: a.high, log: false, step: a.step ?? 1 };
-    case "IntLogUniformDistribution":
-      return { type: "int", low: a.low, high: a.high, log: true, step: 1 };
-    case "CategoricalDistribution":
-      return { type: "categorical", choices: a.choices };
-    default:
-      return undefined;
-  }
+  return parseSearchSpace(json);
 }

@@ -6,6 +6,7 @@
  */
 import YAML from "yaml";
 import { z } from "zod";
+import { fromOptunaEntry, isOptunaEntry } from "./optuna-distribution.ts";
 
 export type ParamValue = number | string | boolean;
 
@@ -268,7 +269,9 @@ export function parseSearchSpace(input: unknown): SearchSpace {
       ]);
     }
   }
-  const result = searchSpaceSchema.safeParse(doc);
+  const normalised = fromOptunaEntries(doc);
+  if ("issues" in normalised) throw new SearchSpaceError(normalised.issues);
+  const result = searchSpaceSchema.safeParse(normalised.doc);
   if (!result.success) {
     throw new SearchSpaceError(
       result.error.issues.map(
@@ -277,6 +280,27 @@ export function parseSearchSpace(input: unknown): SearchSpace {
     );
   }
   return result.data;
+}
+
+/**
+ * Entries in Optuna's `distribution_to_json` form (objects or strings, legacy names too) become ours;
+ * the rest pass through as given. Null prototype: an own `__proto__` key stays, to be refused by name.
+ */
+function fromOptunaEntries(doc: unknown): { doc: unknown } | { issues: string[] } {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return { doc };
+  if (!Object.values(doc).some(isOptunaEntry)) return { doc };
+  const out: Record<string, unknown> = Object.create(null);
+  const issues: string[] = [];
+  for (const [name, raw] of Object.entries(doc)) {
+    if (!isOptunaEntry(raw)) {
+      out[name] = raw;
+      continue;
+    }
+    const read = fromOptunaEntry(raw);
+    if ("spec" in read) out[name] = read.spec;
+    else issues.push(`${[name, ...read.issue.path].join(".")}: ${read.issue.message}`);
+  }
+  return issues.length ? { issues } : { doc: out };
 }
 
 /** True when the value lies in the parameter's domain (on the grid for step/int parameters). */

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { AuthError, CredentialsSignin } from "next-auth";
 import { signIn } from "@/auth";
@@ -72,6 +73,14 @@ export default async function SignInPage({
           Sign in
         </button>
       </form>
+      <p className="mt-6 flex justify-between text-sm">
+        <Link className="text-indigo-700 underline underline-offset-2 dark:text-indigo-300" href="/signup">
+          Create an account
+        </Link>
+        <Link className="text-indigo-700 underline underline-offset-2 dark:text-indigo-300" href="/forgot">
+          Forgot your password?
+        </Link>
+      </p>
     </main>
   );
 }

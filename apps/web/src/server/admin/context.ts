@@ -4,11 +4,15 @@ import { databaseUrl } from "@hyperensemble/db";
 import { createQueueConnection, type TrialQueue, trialQueue } from "@hyperensemble/queue";
 import { auth } from "@/auth";
 import { env } from "@/env";
-import { type PlatformAdminAccess, platformAdminAccess } from "../auth/platform-admin";
+import { type PlatformAdminAccess, storedPlatformAdminAccess } from "../auth/platform-admin";
+import { db } from "../db";
 
-/** The current request's session against HENS_PLATFORM_ADMINS. */
+/**
+ * The current request's session against HENS_PLATFORM_ADMINS: the signed-in user's email as stored,
+ * looked up by the session's user id (an email claim in the cookie is never read).
+ */
 export async function currentPlatformAdminAccess(): Promise<PlatformAdminAccess> {
-  return platformAdminAccess(await auth(), env.HENS_PLATFORM_ADMINS);
+  return storedPlatformAdminAccess(db, (await auth())?.user?.id, env.HENS_PLATFORM_ADMINS);
 }
 
 const globalForAdmin = globalThis as unknown as { hensAdminQueue?: TrialQueue };

@@ -26,11 +26,21 @@ export class SignInThrottled extends CredentialsSignin {
   }
 }
 
+/** Right password, but the account may not sign in: `code` says why on the sign-in page. */
+export class AccountRefused extends CredentialsSignin {
+  constructor(reason: "deactivated" | "unverified") {
+    super();
+    this.code = reason;
+  }
+}
+
 export interface CredentialsDeps {
   db: Db;
   throttle: SignInThrottle;
   /** Proxies in front of the web that append to X-Forwarded-For (HENS_TRUSTED_PROXY_HOPS). */
   trustedProxyHops: number;
+  /** HENS_EMAIL_VERIFICATION=required: no sign-in before the address is confirmed. */
+  requireVerifiedEmail?: boolean;
   verify?: (password: string, stored: string) => Promise<boolean>;
   now?: () => number;
 }
@@ -46,6 +56,7 @@ export function credentialsAuthorizer({
   db,
   throttle,
   trustedProxyHops,
+  requireVerifiedEmail = false,
   verify = verifyPassword,
   now = Date.now,
 }: CredentialsDeps) {
@@ -62,6 +73,13 @@ export function credentialsAuthorizer({
     const user = await findUserForLogin(db, email);
     if (!user?.passwordHash) return null;
     if (!(await verify(parsed.data.password, user.passwordHash))) return null;
+    // Asked only after the password matched, so these answers tell nothing to a guesser.
+    const status = await db.user.findUnique({
+      where: { id: user.id },
+      select: { deactivatedAt: true, emailVerified: true },
+    });
+    if (!status || status.deactivatedAt) throw new AccountRefused("deactivated");
+    if (requireVerifiedEmail && !status.emailVerified) throw new AccountRefused("unverified");
     return { id: user.id, email: user.email, name: user.name };
   };
 }
@@ -74,5 +92,7 @@ export function signInErrorMessage(error: string | undefined, code: string | und
     const wait = seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
     return `Too many sign-in attempts. Wait ${wait} and try again.`;
   }
+  if (code === "deactivated") return "This account is deactivated. Ask the platform's operators.";
+  if (code === "unverified") return "Confirm your email address first: open the link we mailed you.";
   return "Wrong email or password.";
 }

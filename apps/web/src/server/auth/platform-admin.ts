@@ -1,5 +1,7 @@
 // Platform admins are operators, not organisation members: the emails listed in
-// HENS_PLATFORM_ADMINS. Every admin surface (/admin/queues, /admin/bull) asks this one check.
+// HENS_PLATFORM_ADMINS. Every admin surface (/admin pages, /admin/queues, /admin/bull and the admin
+// tRPC procedures) asks this one check, on the email stored for the signed-in user id.
+import type { Db } from "@hyperensemble/db";
 
 /** Platform admins: the emails listed in HENS_PLATFORM_ADMINS (comma or space separated). */
 export function isPlatformAdmin(email: string | null | undefined, admins: string | undefined): boolean {
@@ -26,4 +28,19 @@ export function platformAdminAccess(
   const email = session?.user?.email;
   if (!email) return "anonymous";
   return isPlatformAdmin(email, admins) ? "admin" : "forbidden";
+}
+
+/** The access of user `userId` (the session's subject), by the email stored for it, never a claim. */
+export async function storedPlatformAdminAccess(
+  db: Db,
+  userId: string | null | undefined,
+  admins: string | undefined,
+): Promise<PlatformAdminAccess> {
+  if (!userId) return "anonymous";
+  const user = await db.user.findUnique({
+    where: { id: userId },
+    select: { email: true, deactivatedAt: true },
+  });
+  if (!user || user.deactivatedAt) return "anonymous";
+  return platformAdminAccess({ user: { email: user.email } }, admins);
 }

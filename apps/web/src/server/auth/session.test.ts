@@ -3,12 +3,12 @@ import Credentials from "@auth/core/providers/credentials";
 import { encode } from "next-auth/jwt";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "../../env";
-import { sessionCookieOptions, sessionUserId } from "./session";
+import { decodeSessionCookie, sessionCookieOptions } from "./session";
 
 const COOKIE = "authjs.session-token";
 
 async function cookieFor(sub: string, maxAge: number, name = COOKIE, secret = env.AUTH_SECRET) {
-  const token = await encode({ token: { sub }, secret, salt: name, maxAge });
+  const token = await encode({ token: { sub, sid: `sid-${sub}`, sv: 0 }, secret, salt: name, maxAge });
   return `${name}=${token}`;
 }
 
@@ -19,7 +19,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("sessionUserId", () => {
+/** The decoding half of sessionUserId (whether the session still holds: session-store.test.ts). */
+const sessionUserId = async (r: Request, now?: number) => (await decodeSessionCookie(r, now))?.sub ?? null;
+
+describe("decodeSessionCookie", () => {
   it("reads the user from next-auth's session cookie, plain or __Secure-", async () => {
     expect(await sessionUserId(req(`theme=dark; ${await cookieFor("user-a", 3600)}`))).toBe("user-a");
     const secure = await cookieFor("user-b", 3600, `__Secure-${COOKIE}`);
@@ -71,6 +74,8 @@ describe("session cookies behind an https public URL", () => {
       basePath: "/api/auth",
       session: { strategy: "jwt" },
       providers: [Credentials({ credentials: { email: {} }, authorize: () => ({ id: "user-s" }) })],
+      // What auth.ts's jwt callback adds at sign-in (a session row's id and the user's version).
+      callbacks: { jwt: ({ token }) => ({ ...token, sid: "sid-s", sv: 0 }) },
       ...sessionCookieOptions(publicUrl),
     };
     const base = "http://10.0.0.5:3000/api/auth";

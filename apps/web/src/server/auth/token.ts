@@ -92,6 +92,9 @@ export async function authenticateToken(
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
     throw new TokenRejection("API token expired", 401);
   }
+  // A deactivated user's tokens stop with their sessions, from the next request on.
+  const owner = await db.user.findUnique({ where: { id: row.userId }, select: { deactivatedAt: true } });
+  if (!owner || owner.deactivatedAt) throw new TokenRejection("API token's user is deactivated", 401);
   const limiter = options.limiter ?? defaultLimiter;
   const decision = limiter.take(row.id, now.getTime());
   if (!decision.allowed) {

@@ -1,6 +1,9 @@
 import { router } from "../trpc";
+import { accountRouter } from "./account/_router";
+import { adminRouter } from "./admin/_router";
 import { auditRouter } from "./audit/_router";
 import { datasetRouter } from "./dataset/_router";
+import { eventRouter } from "./event/_router";
 import { exportRouter } from "./export/_router";
 import { invitationRouter } from "./invitation/_router";
 import { memberRouter } from "./member/_router";
@@ -9,6 +12,7 @@ import { runnerRouter } from "./runner/_router";
 import { studyRouter } from "./study/_router";
 import { tokenRouter } from "./token/_router";
 import { trialRouter } from "./trial/_router";
+import { webhookRouter } from "./webhook/_router";
 
 export const appRouter = router({
   org: orgRouter,
@@ -21,5 +25,9 @@ export const appRouter = router({
   invitation: invitationRouter,
   audit: auditRouter,
   runner: runnerRouter,
+  event: eventRouter,
+  webhook: webhookRouter,
+  account: accountRouter,
+  admin: adminRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -13,12 +13,28 @@ import { callerFor, ROLES, type SeededOrg, seedOrg, seedToken } from "./test-fix
 /** Procedures that are not org procedures, each with the reason it is safe. */
 const NOT_ORG_SCOPED: Record<string, string> = {
   "org.mine": "lists only the caller's own memberships",
+  "org.create": "creates a new org with the caller as OWNER (HENS_SIGNUP decides who may)",
+  "account.signUp": "public: creates an account, never touches an org",
+  "account.requestPasswordReset": "public: mails the address's owner, answers the same for any address",
+  "account.resetPassword": "public: the single-use mailed link is the capability",
+  "account.verifyEmail": "public: the single-use mailed link is the capability",
+  "account.me": "the caller's own account",
+  "account.updateProfile": "the caller's own account",
+  "account.changePassword": "the caller's own account, current password required",
+  "account.signOutEverywhere": "the caller's own sessions",
+  "admin.orgs": "platform admins only (walked below)",
+  "admin.users": "platform admins only (walked below)",
+  "admin.setUserActive": "platform admins only (walked below)",
+  "admin.orgLimits": "platform admins only (walked below)",
+  "admin.setOrgLimits": "platform admins only (walked below)",
+  "admin.usage": "platform admins only (walked below)",
+  "admin.outbox": "platform admins only (walked below)",
   "invitation.preview": "the secret invitation link is the capability",
   "invitation.accept": "the secret link plus the signed-in user's matching email",
 };
 
 /** Mutations a VIEWER may call: managing their own API tokens (never beyond their role). */
-const VIEWER_MUTATIONS = new Set(["token.create", "token.revoke"]);
+const VIEWER_MUTATIONS = new Set(["token.create", "token.revoke", "org.leave"]);
 
 let tdb: TestDatabase;
 let a: SeededOrg;
@@ -30,6 +46,7 @@ const secretsOfB = {} as {
   tokenId: string;
   invitationId: string;
   auditId: string;
+  webhookId: string;
   studyName: string;
   datasetName: string;
 };
@@ -58,6 +75,8 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "study.addTrials": { studyId: ids.studyId, count: 5 },
     "study.rerunFailed": { studyId: ids.studyId },
     "study.clone": { studyId: ids.studyId, name: "stolen" },
+    "study.delete": { studyId: ids.studyId },
+    "study.enqueue": { studyId: ids.studyId, configurations: [{ lr: 0.02 }] },
     "trial.list": { studyId: ids.studyId },
     "export.studyCsv": { studyId: ids.studyId },
     "export.studyJson": { studyId: ids.studyId },
@@ -76,15 +95,38 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "invitation.revoke": { invitationId: ids.invitationId },
     "audit.list": {},
     "runner.list": {},
+    "event.streamScope": { studyId: ids.studyId },
+    "webhook.list": {},
+    "webhook.create": { url: "https://hooks.example.test/x" },
+    "webhook.delete": { webhookId: ids.webhookId },
+    "webhook.deliveries": { webhookId: ids.webhookId },
+    "org.rename": { name: "renamed by a probe" },
+    "org.transferOwnership": { userId: b.users.OWNER.id },
+    "org.leave": {},
+    "org.delete": { confirm: b.org.slug },
+    "org.usage": {},
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };
 }
 
+/** org.leave succeeds for A's members in the walk: put A back as seeded so the walk goes on. */
+async function restoreMembersOfA() {
+  for (const role of ROLES) {
+    await tdb.db.membership.upsert({
+      where: { orgId_userId: { orgId: a.org.id, userId: a.users[role].id } },
+      create: { orgId: a.org.id, userId: a.users[role].id, role },
+      update: { role },
+    });
+  }
+}
+
 async function call(principal: Principal | null, path: string, input: unknown): Promise<unknown> {
   let target: unknown = callerFor(tdb.db, principal);
   for (const part of path.split(".")) target = (target as Record<string, unknown>)[part];
-  const result = await (target as (i: unknown) => Promise<unknown>)(input);
+  const result = await (target as (i: unknown) => Promise<unknown>)(input).finally(async () => {
+    if (path === "org.leave") await restoreMembersOfA();
+  });
   if (result && typeof result === "object" && Symbol.asyncIterator in result) {
     // A subscription: its checks run when it starts; read one event (or time out as "no data").
     const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
@@ -153,7 +195,17 @@ beforeAll(async () => {
   const audit = await db.auditEvent.create({
     data: { orgId: b.org.id, action: "secret.action", target: "x" },
   });
+  const webhook = await db.webhook.create({
+    data: {
+      orgId: b.org.id,
+      url: "https://hooks.b.test/secret",
+      secret: "whsec_b",
+      createdBy: b.users.OWNER.id,
+      cursor: 0n,
+    },
+  });
   Object.assign(secretsOfB, {
+    webhookId: webhook.id,
     studyId: study.id,
     trialId: trial.id,
     datasetId: dataset.id,
@@ -294,5 +346,108 @@ describe("API token scopes", () => {
     for (const path of ["token.list", "member.list", "invitation.list", "audit.list"]) {
       expect(await codeOf(call(ownerToken, path, { org: a.org.slug })), path).toBe("FORBIDDEN");
     }
+  });
+});
+
+describe("platform admin procedures (HENS_PLATFORM_ADMINS only)", () => {
+  const adminPaths = procedures.map(([path]) => path).filter((path) => path.startsWith("admin."));
+  function adminInput(path: string): unknown {
+    const byProcedure: Record<string, unknown> = {
+      "admin.orgs": {},
+      "admin.users": {},
+      "admin.setUserActive": { userId: b.users.MEMBER.id, active: false },
+      "admin.orgLimits": { orgSlug: b.org.slug },
+      "admin.setOrgLimits": { orgSlug: b.org.slug, limits: { maxParallelism: 1 } },
+      "admin.usage": {},
+      "admin.outbox": {},
+    };
+    if (!(path in byProcedure)) throw new Error(`add ${path} to adminInput (tenancy.test.ts)`);
+    return byProcedure[path];
+  }
+
+  it("are listed", () => {
+    expect(adminPaths.length).toBe(7);
+  });
+
+  it.each(adminPaths)("%s: FORBIDDEN for every role of every org and for API tokens", async (path) => {
+    for (const org of [a, b]) {
+      for (const role of ROLES) {
+        expect(await codeOf(call({ userId: org.users[role].id }, path, adminInput(path))), role).toBe(
+          "FORBIDDEN",
+        );
+        const token: Principal = {
+          userId: org.users[role].id,
+          orgId: org.org.id,
+          tokenId: "t",
+          scopes: ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"],
+        };
+        expect(await codeOf(call(token, path, adminInput(path))), `${role} token`).toBe("FORBIDDEN");
+      }
+    }
+    expect(await codeOf(call(null, path, adminInput(path)))).toBe("UNAUTHORIZED");
+    // Nothing changed: B's member active, B's limits untouched.
+    const member = await tdb.db.user.findUnique({ where: { id: b.users.MEMBER.id } });
+    expect(member?.deactivatedAt).toBeNull();
+    expect(await tdb.db.orgLimits.count({ where: { orgId: b.org.id } })).toBe(0);
+  });
+});
+
+describe("account procedures", () => {
+  it.each([
+    "account.me",
+    "account.signOutEverywhere",
+    "account.changePassword",
+    "account.updateProfile",
+    "org.create",
+  ])("%s: for a person in the browser, never an API token; UNAUTHORIZED signed out", async (path) => {
+    const input =
+      path === "account.changePassword"
+        ? { currentPassword: "x", newPassword: "long-enough-password" }
+        : path === "account.updateProfile"
+          ? { name: "probe" }
+          : path === "org.create"
+            ? { name: "Probe", slug: "token-probe" }
+            : undefined;
+    const token: Principal = {
+      userId: a.users.OWNER.id,
+      orgId: a.org.id,
+      tokenId: "t",
+      scopes: ["studies:read"],
+    };
+    expect(await codeOf(call(token, path, input))).toBe("FORBIDDEN");
+    expect(await codeOf(call(null, path, input))).toBe("UNAUTHORIZED");
+  });
+
+  it("org management: rename, transfer and delete are the OWNER's; tokens never leave, rename or delete", async () => {
+    for (const role of ["ADMIN", "MEMBER", "VIEWER"] as const) {
+      const principal = { userId: a.users[role].id };
+      expect(await codeOf(call(principal, "org.rename", { org: a.org.slug, name: "x y" })), role).toBe(
+        "FORBIDDEN",
+      );
+      expect(
+        await codeOf(call(principal, "org.delete", { org: a.org.slug, confirm: a.org.slug })),
+        role,
+      ).toBe("FORBIDDEN");
+      expect(
+        await codeOf(
+          call(principal, "org.transferOwnership", { org: a.org.slug, userId: a.users.VIEWER.id }),
+        ),
+        role,
+      ).toBe("FORBIDDEN");
+    }
+    const ownerToken: Principal = {
+      userId: a.users.OWNER.id,
+      orgId: a.org.id,
+      tokenId: "t",
+      scopes: ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"],
+    };
+    for (const [path, input] of [
+      ["org.leave", {}],
+      ["org.rename", { name: "by token" }],
+      ["org.delete", { confirm: a.org.slug }],
+    ] as const) {
+      expect(await codeOf(call(ownerToken, path, { ...input, org: a.org.slug })), path).toBe("FORBIDDEN");
+    }
+    expect(await codeOf(call(ownerToken, "org.usage", { org: a.org.slug }))).toBe("OK");
   });
 });

@@ -5,11 +5,11 @@
  * (default w_n = 1/(N·F): the mean squared error). Nothing is read back between `step` calls unless
  * asked (`losses`, `readParameters`).
  */
-import { Worker } from "node:worker_threads";
 import type { Activation } from "../../model/mlp.ts";
 import type { OptimiserConfig, OptimiserName } from "../../train/optimisers.ts";
 import { BLOCK, H, type RegionLayout, type RegionShape, regionLayout, writeHeader } from "./layout.ts";
-import { type CpuKernelModule, loadCpuKernel, nativeMisalignment } from "./load.ts";
+import { type CpuKernelModule, loadCpuKernel } from "./load.ts";
+import { allocateRegion, KernelThreads } from "./threads.ts";
 
 export interface MlpEnsembleSpec {
   /** [in, …hidden, out] */
@@ -33,18 +33,8 @@ export interface CpuRunOptions {
   kernel?: CpuKernelModule;
 }
 
-/** Atomics.waitAsync (Node ≥ 16; typed only from lib es2024 on). */
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
-  }
-).waitAsync;
-
-const workerUrl = new URL("./worker.mjs", import.meta.url);
-
 export class CpuMlpEnsemble {
   private disposed = false;
-  private failure: Error | undefined;
 
   private constructor(
     readonly kernel: CpuKernelModule,
@@ -53,7 +43,7 @@ export class CpuMlpEnsemble {
     private readonly buffer: SharedArrayBuffer,
     private readonly offset: number,
     private readonly ctl: Int32Array,
-    private readonly workers: Worker[],
+    private readonly pool: KernelThreads,
     readonly replicas: number,
   ) {}
 
@@ -73,22 +63,8 @@ export class CpuMlpEnsemble {
     if (spec.params.length !== R * layout.P)
       throw new Error(`cpu kernel: params length ${spec.params.length}`);
 
-    let buffer: SharedArrayBuffer;
-    let offset: number;
-    let memory: WebAssembly.Memory | undefined;
-    if (kernel.build === "native") {
-      buffer = new SharedArrayBuffer(layout.bytes + 64);
-      offset = (64 - nativeMisalignment(new Uint8Array(buffer))) % 64;
-    } else {
-      const probe = new WebAssembly.Instance(kernel.module!, {
-        env: { memory: new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }) },
-      });
-      const heapBase = (probe.exports.__heap_base as WebAssembly.Global).value as number;
-      offset = Math.ceil(heapBase / 64) * 64;
-      const pages = Math.ceil((offset + layout.bytes) / 65536);
-      memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
-      buffer = memory.buffer as unknown as SharedArrayBuffer;
-    }
+    const region = allocateRegion(kernel, layout.bytes);
+    const { buffer, offset } = region;
     const ctl = new Int32Array(buffer, offset, H.WORDS);
     writeHeader(ctl, shape, layout, spec.activation, spec.optimiser);
     const f32 = (at: number, n: number) => new Float32Array(buffer, offset + at, n);
@@ -109,53 +85,14 @@ export class CpuMlpEnsemble {
       f32(h.OFF_MOM, R)[r] = row.momentum ?? 0;
     });
     f32(h.OFF_ACTIVE, R).fill(1);
-
-    const workers: Worker[] = [];
-    const ready: Promise<void>[] = [];
-    for (let t = 0; t < threads; t++) {
-      const w = new Worker(workerUrl, {
-        workerData: {
-          build: kernel.build === "native" ? "native" : "wasm",
-          module: kernel.module,
-          memory,
-          buffer,
-          offset,
-          thread: t,
-          stackTop: offset + layout.stackTops[t]!,
-          addonPath: kernel.addonPath,
-          ctl: {
-            words: H.WORDS,
-            gen: H.CTL_GEN,
-            cmd: H.CTL_CMD,
-            steps: H.CTL_STEPS,
-            done: H.CTL_DONE,
-            rc: H.CTL_RC,
-          },
-        },
-      });
-      ready.push(
-        new Promise((resolve, reject) => {
-          w.once("message", () => resolve());
-          w.once("error", reject);
-        }),
-      );
-      workers.push(w);
-    }
-    const ens = new CpuMlpEnsemble(kernel, threads, layout, buffer, offset, ctl, workers, R);
-    for (const w of workers)
-      w.on("error", (e) => {
-        ens.failure = e;
-        // wake a host waiting for this thread
-        Atomics.add(ctl, H.CTL_DONE, threads);
-        Atomics.notify(ctl, H.CTL_DONE);
-      });
-    try {
-      await Promise.all(ready);
-    } catch (e) {
-      ens.dispose();
-      throw e;
-    }
-    return ens;
+    const pool = await KernelThreads.start(
+      kernel,
+      region,
+      { words: H.WORDS, gen: H.CTL_GEN, cmd: H.CTL_CMD, steps: H.CTL_STEPS, done: H.CTL_DONE, rc: H.CTL_RC },
+      layout.stackTops.slice(0, threads),
+      "kernel_run",
+    );
+    return new CpuMlpEnsemble(kernel, threads, layout, buffer, offset, ctl, pool, R);
   }
 
   get P(): number {
@@ -170,22 +107,8 @@ export class CpuMlpEnsemble {
   /** Run `steps` full-batch steps of every replica on all threads. */
   async run(steps: number): Promise<void> {
     if (this.disposed) throw new Error("cpu kernel: disposed");
+    await this.pool.run(steps);
     const ctl = this.ctl;
-    Atomics.store(ctl, H.CTL_DONE, 0);
-    Atomics.store(ctl, H.CTL_RC, 0);
-    Atomics.store(ctl, H.CTL_STEPS, steps);
-    Atomics.store(ctl, H.CTL_CMD, 1);
-    Atomics.add(ctl, H.CTL_GEN, 1);
-    Atomics.notify(ctl, H.CTL_GEN);
-    for (;;) {
-      const done = Atomics.load(ctl, H.CTL_DONE);
-      if (done >= this.threads) break;
-      const w = waitAsync(ctl, H.CTL_DONE, done);
-      if (w.async) await w.value;
-    }
-    if (this.failure) throw this.failure;
-    const rc = Atomics.load(ctl, H.CTL_RC);
-    if (rc !== 0) throw new Error(`cpu kernel: kernel_run returned ${rc}`);
     ctl[H.STEP] = ctl[H.STEP]! + steps;
   }
 
@@ -216,10 +139,7 @@ export class CpuMlpEnsemble {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    Atomics.store(this.ctl, H.CTL_CMD, 2);
-    Atomics.add(this.ctl, H.CTL_GEN, 1);
-    Atomics.notify(this.ctl, H.CTL_GEN);
-    for (const w of this.workers) void w.terminate();
+    this.pool.dispose();
   }
 }
 

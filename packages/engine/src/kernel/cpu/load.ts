@@ -64,7 +64,10 @@ const cache = new Map<string, CpuKernelModule | undefined>();
  */
 export function loadCpuKernel(build?: CpuBuild): CpuKernelModule | undefined {
   const env = process.env.ENGINE_CPU_BUILD;
-  const want = build ?? (env ? buildSchema.parse(env) : undefined);
+  const parsed = env ? buildSchema.safeParse(env) : undefined;
+  if (parsed && !parsed.success)
+    throw new Error(`ENGINE_CPU_BUILD must be native, wasm-relaxed or wasm (got "${env}")`);
+  const want = build ?? parsed?.data;
   const key = want ?? "fastest";
   if (cache.has(key)) return cache.get(key);
   let m: CpuKernelModule | undefined;

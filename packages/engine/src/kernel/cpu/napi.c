@@ -6,6 +6,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include "kernel.h"
+#include "member.h"
 
 static napi_value make_int(napi_env env, int64_t v) {
   napi_value out;
@@ -55,6 +56,21 @@ static napi_value run(napi_env env, napi_callback_info info) {
   return make_int(env, kernel_run(p + off, t, steps));
 }
 
+/* memberRun(view, offset, thread, steps): member.c's training kernel */
+static napi_value member(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, 0, 0);
+  char* p = view_data(env, argv[0]);
+  int64_t off;
+  int32_t t, steps;
+  napi_get_value_int64(env, argv[1], &off);
+  napi_get_value_int32(env, argv[2], &t);
+  napi_get_value_int32(env, argv[3], &steps);
+  if (!p) return make_int(env, -2);
+  return make_int(env, member_run(p + off, t, steps));
+}
+
 static napi_value lanes(napi_env env, napi_callback_info info) {
   (void)info;
   return make_int(env, kernel_lanes());
@@ -65,6 +81,7 @@ NAPI_MODULE_INIT() {
       {"supported", 0, supported, 0, 0, 0, napi_enumerable, 0},
       {"misalignment", 0, misalignment, 0, 0, 0, napi_enumerable, 0},
       {"run", 0, run, 0, 0, 0, napi_enumerable, 0},
+      {"memberRun", 0, member, 0, 0, 0, napi_enumerable, 0},
       {"lanes", 0, lanes, 0, 0, 0, napi_enumerable, 0},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -1,21 +1,23 @@
 /**
  * One thread of the fused CPU kernel: instantiates the build it is given over the shared region,
- * then runs `kernel_run` whenever the host bumps the command generation. Plain JavaScript so that it
+ * then runs its entry point (`kernel_run` or `member_run`) whenever the host bumps the command generation. Plain JavaScript so that it
  * starts under Node, tsx and vitest alike.
  */
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 
-const { build, module, memory, buffer, offset, thread, stackTop, addonPath, ctl: C } = workerData;
+const { build, entry, module, memory, buffer, offset, thread, stackTop, addonPath, ctl: C } = workerData;
 let run;
 if (build === "native") {
   const addon = createRequire(import.meta.url)(addonPath);
   const view = new Uint8Array(buffer);
-  run = (steps) => addon.run(view, offset, thread, steps);
+  const fn = entry === "member_run" ? addon.memberRun : addon.run;
+  run = (steps) => fn(view, offset, thread, steps);
 } else {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   instance.exports.__stack_pointer.value = stackTop;
-  run = (steps) => instance.exports.kernel_run(offset, thread, steps);
+  const fn = instance.exports[entry];
+  run = (steps) => fn(offset, thread, steps);
 }
 const ctl = new Int32Array(buffer, offset, C.words);
 let gen = Atomics.load(ctl, C.gen);

@@ -62,10 +62,21 @@ export default async function InvitePage({
   if (!session?.user?.id) {
     return (
       <Message title="You have been invited to HyperEnsemble">
-        <p>Sign in with the email address the invitation was sent to, then open this link again.</p>
-        <Link className="inline-block rounded bg-indigo-600 px-4 py-2 font-medium text-white" href="/signin">
-          Sign in
-        </Link>
+        <p>
+          New here? Create an account with the email address the invitation was sent to. Already have one?
+          Sign in with it, then open this link again.
+        </p>
+        <div className="flex gap-3">
+          <Link
+            className="inline-block rounded bg-indigo-700 px-4 py-2 font-medium text-white"
+            href={`/signup?invite=${parsed.data.token}`}
+          >
+            Create an account
+          </Link>
+          <Link className="inline-block rounded border border-slate-400 px-4 py-2 font-medium" href="/signin">
+            Sign in
+          </Link>
+        </div>
       </Message>
     );
   }

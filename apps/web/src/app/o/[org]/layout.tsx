@@ -43,7 +43,10 @@ export default async function OrgLayout({
         <div className="flex items-center gap-3 text-sm">
           <ThemeToggle />
           <form action={doSignOut} className="flex items-center gap-3">
-            <span className="hidden text-slate-600 xl:inline dark:text-slate-400">{session.user.email}</span>
+            <Link href="/account" className={`text-slate-600 dark:text-slate-400 ${focusRing}`}>
+              <span className="hidden xl:inline">{session.user.email}</span>
+              <span className="xl:hidden">Account</span>
+            </Link>
             <button
               type="submit"
               className={`rounded border border-slate-400 px-2 py-1 dark:border-slate-600 ${focusRing}`}

@@ -108,6 +108,11 @@ export async function exportStudyCsvHandler({ ctx, input }: { ctx: OrgContext; i
   return { filename: `${study.name.replace(/[^\w.-]+/g, "_")}-trials.csv`, csv: trialsCsv(trials) };
 }
 
+/** What a trial's intermediate values are: not its `value`, which is the held-out objective. */
+const INTERMEDIATE_VALUES_KIND = "mean_validation_chi2";
+const INTERMEDIATE_VALUES_MEANING =
+  "mean validation χ² of the ensemble's replicas at each reported epoch (step = epoch; what the scheduler prunes on), a different quantity from value";
+
 /**
  * The study as Optuna-shaped JSON: each distribution as `distribution_to_json` writes it (loadable
  * with `optuna.distributions.json_to_distribution`), trials as FrozenTrial fields.
@@ -123,6 +128,11 @@ export async function exportStudyJsonHandler({ ctx, input }: { ctx: OrgContext; 
     sampler: study.sampler,
     scheduler: study.scheduler,
     state: study.state,
+    // Two different quantities share Optuna's fields: say which is which (docs/api.md, "Exports").
+    user_attrs: {
+      value: `the study's objective, ${study.objective} (held-out estimator of the trained ensemble)`,
+      intermediate_values: INTERMEDIATE_VALUES_MEANING,
+    },
     distributions,
     trials: trials.map((t) => ({
       number: t.number,
@@ -137,7 +147,10 @@ export async function exportStudyJsonHandler({ ctx, input }: { ctx: OrgContext; 
       distributions: Object.fromEntries(
         Object.keys(t.params).flatMap((p) => (distributions[p] ? [[p, distributions[p]]] : [])),
       ),
-      user_attrs: t.result ? { L1: t.result.L1, L2: t.result.L2, L3: t.result.L3, phi2: t.result.phi2 } : {},
+      user_attrs: {
+        ...(t.result ? { L1: t.result.L1, L2: t.result.L2, L3: t.result.L3, phi2: t.result.phi2 } : {}),
+        ...(t.intermediate.length > 0 ? { intermediate_values: INTERMEDIATE_VALUES_KIND } : {}),
+      },
       intermediate_values: Object.fromEntries(t.intermediate.map((iv) => [String(iv.step), iv.value])),
     })),
   };

@@ -12,6 +12,28 @@ export interface SignedInContext {
   tokenId?: string | undefined;
 }
 
+/**
+ * Whether `email` holds a pending, unexpired invitation (the one behind `token`, when given): it lets
+ * the person create an account whatever HENS_SIGNUP says (sign-up form and OIDC alike).
+ */
+export async function hasPendingInvitation(
+  db: Db,
+  email: string,
+  now: Date,
+  token?: string,
+): Promise<boolean> {
+  const invitation = await db.invitation.findFirst({
+    where: {
+      email: { equals: email, mode: "insensitive" },
+      acceptedAt: null,
+      expiresAt: { gt: now },
+      ...(token ? { tokenHash: sha256Hex(token) } : {}),
+    },
+    select: { id: true },
+  });
+  return invitation !== null;
+}
+
 const notFound = () => new TRPCError({ code: "NOT_FOUND", message: "invitation not found" });
 
 async function findInvitation(db: Db, token: string) {

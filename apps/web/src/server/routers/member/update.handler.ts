@@ -9,7 +9,7 @@ import type { MemberRefInput, UpdateMemberRoleInput } from "./update.schema";
  * Role changes and removals run under a per-org advisory lock, so two admins demoting the two
  * remaining owners at once cannot leave the org without an owner.
  */
-async function lockMembers(tx: DbTransaction, orgId: string) {
+export async function lockMembers(tx: DbTransaction, orgId: string) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`members:${orgId}`}))`;
 }
 

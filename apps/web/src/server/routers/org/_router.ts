@@ -1,6 +1,17 @@
 import { userMemberships } from "@hyperensemble/db";
+import { env } from "../../../env";
+import { signupMode } from "../../accounts";
 import type { Role } from "../../permissions";
-import { protectedProcedure, router } from "../../trpc";
+import { orgProcedure, protectedProcedure, router, sessionProcedure } from "../../trpc";
+import {
+  createOrgHandler,
+  deleteOrgHandler,
+  leaveOrgHandler,
+  renameOrgHandler,
+  transferOwnershipHandler,
+} from "./manage.handler";
+import { ZCreateOrg, ZDeleteOrg, ZOrgUsage, ZRenameOrg, ZTransferOwnership } from "./schema";
+import { orgUsage } from "./usage.handler";
 
 export const orgRouter = router({
   /** The organizations the caller belongs to, with their role (for the switcher and landing page). */
@@ -14,4 +25,23 @@ export const orgRouter = router({
       .filter((m) => tokenOrg === undefined || m.orgId === tokenOrg)
       .map((m) => ({ slug: m.slug, name: m.name, role: m.role as Role }));
   }),
+  /** A new organisation with the caller as OWNER (who may: HENS_SIGNUP). */
+  create: sessionProcedure
+    .input(ZCreateOrg)
+    .mutation(({ ctx, input }) =>
+      createOrgHandler({ ctx, input, signup: signupMode, platformAdmins: env.HENS_PLATFORM_ADMINS }),
+    ),
+  rename: orgProcedure("org:manage")
+    .input(ZRenameOrg)
+    .mutation(({ ctx, input }) => renameOrgHandler({ ctx, input })),
+  transferOwnership: orgProcedure("org:manage")
+    .input(ZTransferOwnership)
+    .mutation(({ ctx, input }) => transferOwnershipHandler({ ctx, input })),
+  leave: orgProcedure("org:leave").mutation(({ ctx }) => leaveOrgHandler({ ctx })),
+  delete: orgProcedure("org:delete")
+    .input(ZDeleteOrg)
+    .mutation(({ ctx, input }) => deleteOrgHandler({ ctx, input })),
+  usage: orgProcedure("study:read")
+    .input(ZOrgUsage)
+    .query(({ ctx, input }) => orgUsage(ctx.db, [ctx.org.id], input.months)),
 });

@@ -6,6 +6,8 @@ import { cloneStudyHandler, controlStudyHandler } from "./control.handler";
 import { ZAddTrials, ZCloneStudy } from "./control.schema";
 import { createStudyHandler } from "./create.handler";
 import { ZCreateStudy, ZListStudies, ZStudyRef } from "./create.schema";
+import { deleteStudyHandler, enqueueConfigurationsHandler } from "./manage.handler";
+import { ZEnqueueConfigurations } from "./manage.schema";
 import { studyOverviewHandler } from "./overview.handler";
 import { studyPlotsHandler } from "./plots.handler";
 import { getStudyHandler, listStudiesHandler } from "./read.handler";
@@ -55,6 +57,12 @@ export const studyRouter = router({
   clone: orgProcedure("study:write")
     .input(ZCloneStudy)
     .mutation(({ ctx, input }) => cloneStudyHandler({ ctx, input })),
+  delete: orgProcedure("study:write")
+    .input(ZStudyRef)
+    .mutation(({ ctx, input }) => deleteStudyHandler({ ctx, input })),
+  enqueue: orgProcedure("study:write")
+    .input(ZEnqueueConfigurations)
+    .mutation(({ ctx, input }) => enqueueConfigurationsHandler({ ctx, input })),
   onChange: orgProcedure("study:read")
     .input(ZStudyRef)
     .subscription(async function* ({ ctx, input, signal }) {

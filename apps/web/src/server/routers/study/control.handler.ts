@@ -3,6 +3,7 @@ import {
   cancelStudy,
   createStudy,
   createStudyInputSchema,
+  parseStudyRow,
   pauseStudy,
   rerunFailedTrials,
   resumeStudy,
@@ -77,15 +78,13 @@ export async function cloneStudyHandler({
   ctx: OrgContext;
   input: { studyId: string; name?: string | undefined };
 }) {
-  const s = await ensureStudy(ctx, input.studyId);
-  const ensemble = s.ensemble as { replicas: number; folds: number };
-  const training = s.training as { maxEpochs: number };
+  const s = parseStudyRow(await ensureStudy(ctx, input.studyId));
   const spec = createStudyInputSchema.parse({
     name: input.name ?? `${s.name} (copy)`.slice(0, 120),
     task: s.task,
-    replicas: ensemble.replicas,
-    folds: ensemble.folds,
-    maxEpochs: training.maxEpochs,
+    replicas: s.ensemble.replicas,
+    folds: s.ensemble.folds,
+    maxEpochs: s.training.maxEpochs,
     trials: s.maxTrials,
     parallelism: s.parallelism,
     // With their options: a clone searches the same way.

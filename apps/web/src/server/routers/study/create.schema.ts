@@ -2,7 +2,9 @@ import { createStudyInputSchema, INT32_MAX, int } from "@hyperensemble/platform/
 import { z } from "zod";
 
 export const STUDY_SORTS = ["createdAt", "name", "state", "bestL1", "gpuSeconds", "trials"] as const;
-export const ZCreateStudy = createStudyInputSchema;
+/** The spec as REST's body carries it; tRPC adds the organisation (strict: unknown fields are named). */
+export const ZCreateStudyBody = createStudyInputSchema;
+export const ZCreateStudy = createStudyInputSchema.extend({ org: z.string() });
 export const ZStudyRef = z.object({ studyId: z.string({ error: "studyId is required" }).min(1) });
 const MAX_STUDY_PAGE_SIZE = 100;
 export const ZListStudies = z.object({
@@ -12,7 +14,9 @@ export const ZListStudies = z.object({
   /** Server-side sort, name filter and page (the web list); `cursor` stays for newest-first paging. */
   sort: z.enum(STUDY_SORTS).default("createdAt"),
   dir: z.enum(["asc", "desc"]).default("desc"),
+  /** `q`: the name contains it (any case); `name`: the name is exactly it (find a study by name). */
   q: z.string().trim().max(120).optional(),
+  name: z.string().max(120).optional(),
   // page × take is the OFFSET: kept within a Postgres integer.
   page: int("page", 0, Math.floor(INT32_MAX / MAX_STUDY_PAGE_SIZE)).optional(),
 });

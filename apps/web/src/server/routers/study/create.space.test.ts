@@ -84,8 +84,8 @@ describe.each(cases)("$name", ({ space, field }) => {
 
 it("an ordinary space with a condition is still accepted", async () => {
   const caller = callerFor(t.db, { userId: seeded.users.MEMBER.id });
-  const space = `{"units": {"type": "int", "low": 1, "high": 4},
-                  "lr": {"type": "float", "low": 0.001, "high": 0.1, "when": {"param": "units", "gte": 2}}}`;
+  const space = `{"n_layers": {"type": "int", "low": 1, "high": 4},
+                  "units_2": {"type": "int", "low": 4, "high": 40, "when": {"param": "n_layers", "gte": 2}}}`;
   const { id } = await caller.study.create({ org: seeded.org.slug, ...JSON.parse(body(space)) });
   expect(await t.db.study.count({ where: { id, orgId: seeded.org.id } })).toBe(1);
 });

@@ -1,4 +1,4 @@
-import { studyObjectives } from "@hyperensemble/platform";
+import { parseStudyRow, studyObjectives } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
@@ -56,7 +56,7 @@ export async function studyOverviewHandler({ ctx, input }: { ctx: OrgContext; in
   const wallSeconds = study.startedAt
     ? ((study.finishedAt ?? new Date()).getTime() - study.startedAt.getTime()) / 1000
     : 0;
-  const { owner, dataset, ...rest } = study;
+  const { owner, dataset, ...rest } = parseStudyRow(study);
   return {
     study: { ...rest, owner: owner.name ?? owner.email, dataset: dataset?.name ?? null },
     counts,

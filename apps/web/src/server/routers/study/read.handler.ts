@@ -29,6 +29,11 @@ interface StudyRow {
   owner: string;
   done: number;
   bestL1: number | null;
+  waiting: number;
+  running: number;
+  complete: number;
+  pruned: number;
+  failed: number;
 }
 
 /**
@@ -47,6 +52,7 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   }
   const where = Prisma.sql`s."orgId" = ${orgId}
     ${input.state ? Prisma.sql`AND s."state" = ${input.state}::"StudyState"` : Prisma.empty}
+    ${input.name !== undefined ? Prisma.sql`AND s."name" = ${input.name}` : Prisma.empty}
     ${input.q ? Prisma.sql`AND s."name" ILIKE ${`%${input.q.replace(/[\\%_]/g, "\\$&")}%`}` : Prisma.empty}`;
   const dir = input.dir === "asc" ? "ASC" : "DESC";
   const order = Prisma.raw(
@@ -56,11 +62,17 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   const [rows, total] = await Promise.all([
     ctx.db.$queryRaw<StudyRow[]>`
       SELECT s."id", s."name", s."state"::text AS "state", s."sampler", s."maxTrials", s."gpuSeconds",
-        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."bestL1"
+        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."bestL1",
+        agg."waiting", agg."running", agg."complete", agg."pruned", agg."failed"
       FROM "Study" s
       JOIN "User" u ON u."id" = s."ownerId"
       LEFT JOIN LATERAL (
         SELECT count(*) FILTER (WHERE t."state" IN ('COMPLETE', 'PRUNED', 'FAIL'))::int AS "done",
+          count(*) FILTER (WHERE t."state" = 'WAITING')::int AS "waiting",
+          count(*) FILTER (WHERE t."state" = 'RUNNING')::int AS "running",
+          count(*) FILTER (WHERE t."state" = 'COMPLETE')::int AS "complete",
+          count(*) FILTER (WHERE t."state" = 'PRUNED')::int AS "pruned",
+          count(*) FILTER (WHERE t."state" = 'FAIL')::int AS "failed",
           min(r."L1") FILTER (WHERE t."state" = 'COMPLETE') AS "bestL1"
         FROM "Trial" t LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${orgId}
         WHERE t."orgId" = ${orgId} AND t."studyId" = s."id"
@@ -82,6 +94,14 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
       sampler: s.sampler,
       maxTrials: s.maxTrials,
       trialsDone: s.done ?? 0,
+      /** Trials per state (Optuna's names): a study with failures says how many. */
+      trialCounts: {
+        WAITING: s.waiting ?? 0,
+        RUNNING: s.running ?? 0,
+        COMPLETE: s.complete ?? 0,
+        PRUNED: s.pruned ?? 0,
+        FAIL: s.failed ?? 0,
+      },
       bestValue: s.bestL1,
       bestL1: s.bestL1,
       selectedPhi2: selections[i]?.selected.phi2 ?? null,

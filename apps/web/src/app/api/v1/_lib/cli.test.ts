@@ -2,7 +2,6 @@
 // YAML, follow it to completion, export CSV and JSON. Requests go through the real REST handler on a
 // real Postgres (fetch is routed in-process instead of over a socket); a simulated runner completes
 // trials between polls and the platform's fillQueue schedules the next ones.
-import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,6 +20,7 @@ import {
 } from "../../../../server/routers/test-fixtures";
 import type { Context } from "../../../../server/trpc";
 import { handleRestRequest } from "./handler";
+import { completeWaitingTrials } from "./runner-step.test-helpers";
 
 let tdb: TestDatabase;
 let s: SeededOrg;
@@ -34,34 +34,6 @@ async function createContext(req: Request): Promise<Context> {
 
 const inProcessFetch: typeof fetch = async (input, init) =>
   handleRestRequest(new Request(input as string, init), { createContext });
-
-/** One runner step: every WAITING trial runs and completes, then the queue is refilled. */
-async function runnerStep(orgId: string, studyId: string) {
-  const waiting = await tdb.db.trial.findMany({ where: { orgId, studyId, state: "WAITING" } });
-  for (const trial of waiting) {
-    const start = new Date();
-    const value = 1 + trial.number / 10;
-    await tdb.db.trial.updateMany({
-      where: { id: trial.id, orgId, state: "WAITING" },
-      data: { state: "COMPLETE", startedAt: start, finishedAt: new Date(start.getTime() + 1500) },
-    });
-    await tdb.db.trialResult.create({
-      data: {
-        trialId: trial.id,
-        orgId,
-        value,
-        L1: value,
-        L2: value,
-        L3: value,
-        phi2: 0.2,
-        epochs: 10,
-        backend: "cpu",
-        durationSeconds: 1.5,
-      },
-    });
-  }
-  await fillQueue(tdb.db, enqueuer, { orgId, studyId });
-}
 
 function io(env: Record<string, string>, onSleep?: () => Promise<void>) {
   let stdout = "";
@@ -119,8 +91,12 @@ describe("hens CLI", () => {
     const studyId = create.out().trim();
     expect(studyId).toMatch(/^c[a-z0-9]+$/);
 
-    const follow = io(env, () => runnerStep(s.org.id, studyId));
-    expect(await main(["study", "follow", studyId, "--interval", "0"], follow.io), follow.err()).toBe(0);
+    const follow = io(env, () => completeWaitingTrials(tdb.db, enqueuer, s.org.id, studyId));
+    // --poll: this runner only moves between polls (the pushed follow is tested in cli-package.test.ts).
+    expect(
+      await main(["study", "follow", studyId, "--poll", "--interval", "0"], follow.io),
+      follow.err(),
+    ).toBe(0);
     const lines = follow.out().trim().split("\n");
     expect(lines.filter((l) => l.startsWith("trial "))).toHaveLength(3);
     expect(lines.at(-1)).toBe("cli study: COMPLETED 3/3 done, 0 running, best 1.00000");
@@ -159,7 +135,7 @@ describe("hens CLI", () => {
     const specFile = path.join(dir, "bad.json");
     await writeFile(specFile, JSON.stringify({ name: "bad", replicas: 0, trials: 2 }));
     const bad = io({ HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug });
-    expect(await main(["study", "create", "-f", specFile], bad.io)).toBe(2);
+    expect(await main(["study", "create", "-f", specFile], bad.io)).toBe(3);
     expect(bad.err()).toContain("error 400 BAD_REQUEST");
     expect(bad.err()).toContain("replicas: replicas must be at least 1");
     const noToken = io({ HENS_URL: "http://hens.test" });
@@ -167,12 +143,57 @@ describe("hens CLI", () => {
     expect(noToken.err()).toContain("HENS_TOKEN is not set");
   });
 
-  it("the installed `hens` binary starts", () => {
-    const result = spawnSync(process.execPath, [path.resolve("node_modules/.bin/hens"), "--help"], {
-      encoding: "utf8",
-      timeout: 60_000,
+  it("follow exits 1 when every trial failed (FAILED); get --name, enqueue and delete a study", async () => {
+    const { token } = await seedToken(tdb.db, {
+      orgId: s.org.id,
+      userId: s.users.MEMBER.id,
+      scopes: ["studies:read", "studies:write"],
     });
-    expect(result.stdout).toContain("hens study create -f study.yaml");
-    expect(result.status).toBe(0);
+    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug };
+    const dir = await mkdtemp(path.join(tmpdir(), "hens-cli-"));
+    const specFile = path.join(dir, "failing.yaml");
+    await writeFile(
+      specFile,
+      "name: cli failing\nreplicas: 2\ntrials: 2\nparallelism: 2\nsearchSpace:\n  dropout: { type: float, low: 0, high: 0.5 }\n",
+    );
+    const create = io(env);
+    expect(await main(["study", "create", "-f", specFile], create.io), create.err()).toBe(0);
+    const studyId = create.out().trim();
+
+    const byName = io(env);
+    expect(await main(["study", "get", "--name", "cli failing"], byName.io), byName.err()).toBe(0);
+    expect(byName.out().trim()).toBe(studyId);
+    const missing = io(env);
+    expect(await main(["study", "get", "--name", "no such study"], missing.io)).toBe(1);
+
+    const configs = path.join(dir, "configs.yaml");
+    await writeFile(configs, "- { dropout: 0.1 }\n- { dropout: 0.1 }\n");
+    const enqueue = io(env);
+    expect(await main(["study", "enqueue", studyId, "-f", configs], enqueue.io), enqueue.err()).toBe(0);
+    expect(enqueue.out().trim().split("\n")).toHaveLength(1);
+    expect(enqueue.err()).toContain("1 already in the study: skipped");
+
+    // A runner on which every trial fails.
+    const failAll = async () => {
+      await tdb.db.trial.updateMany({
+        where: { orgId: s.org.id, studyId, state: "WAITING" },
+        data: { state: "FAIL", error: "boom", finishedAt: new Date() },
+      });
+      await fillQueue(tdb.db, enqueuer, { orgId: s.org.id, studyId });
+    };
+    const follow = io(env, failAll);
+    expect(
+      await main(["study", "follow", studyId, "--poll", "--interval", "0"], follow.io),
+      follow.err(),
+    ).toBe(1);
+    expect(follow.out().trim().split("\n").at(-1)).toBe("cli failing: FAILED 3/3 done, 0 running, best -");
+    const list = io(env);
+    expect(await main(["study", "list"], list.io)).toBe(0);
+    expect(list.out()).toContain(`${studyId}  FAILED       3/3 (3 failed)`);
+
+    const del = io(env);
+    expect(await main(["study", "delete", studyId], del.io), del.err()).toBe(0);
+    expect(del.out().trim()).toBe(`${studyId}  deleted with 3 trials`);
+    expect(await tdb.db.study.count({ where: { id: studyId } })).toBe(0);
   });
 });

@@ -401,8 +401,8 @@ describe("studies through REST", () => {
         trials: 2,
         parallelism: 1,
         searchSpace: {
-          lr: { type: "float", low: 0.001, high: 0.1, log: true },
-          act: { type: "categorical", choices: ["tanh", "relu"] },
+          learning_rate: { type: "float", low: 0.001, high: 0.1, log: true },
+          activation: { type: "categorical", choices: ["tanh", "relu"] },
         },
       },
     });
@@ -441,7 +441,7 @@ describe("studies through REST", () => {
     expect(csv.headers.get("content-type")).toContain("text/csv");
     const [header, row] = (await csv.text()).trim().split("\n");
     expect(header).toBe(
-      "number,value,datetime_start,datetime_complete,duration,params_act,params_lr,user_attrs_L1,user_attrs_L2,user_attrs_L3,user_attrs_phi2,state",
+      "number,value,datetime_start,datetime_complete,duration,params_activation,params_learning_rate,user_attrs_L1,user_attrs_L2,user_attrs_L3,user_attrs_phi2,state",
     );
     expect(row).toMatch(
       /^0,1\.25,2026-01-01 10:00:00\.000000,2026-01-01 10:01:02\.500000,0 days 00:01:02\.500000,(tanh|relu),[\d.e-]+,1\.25,1\.5,1\.75,0\.1,COMPLETE$/,
@@ -449,11 +449,11 @@ describe("studies through REST", () => {
     const exported = await json(
       await rest("GET", `/orgs/${a.org.slug}/studies/${id}/export?format=json`, { token: t.token }),
     );
-    expect(exported["distributions"]["lr"]).toEqual({
+    expect(exported["distributions"]["learning_rate"]).toEqual({
       name: "FloatDistribution",
       attributes: { step: null, low: 0.001, high: 0.1, log: true },
     });
-    expect(exported["distributions"]["act"]["name"]).toBe("CategoricalDistribution");
+    expect(exported["distributions"]["activation"]["name"]).toBe("CategoricalDistribution");
     expect(exported["trials"][0]).toMatchObject({
       number: 0,
       state: "COMPLETE",

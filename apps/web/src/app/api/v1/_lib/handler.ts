@@ -238,6 +238,7 @@ async function answerRestRequest(req: Request, deps: RestDeps): Promise<Response
   const procedure = route.procedureFor?.(parts) ?? route.procedure;
   try {
     const result = await callProcedure(ctx, procedure, route.input(parts));
+    if (route.stream) return route.stream({ ctx, result, req, parts, headers });
     return toResponse(route, result, headers);
   } catch (err) {
     if (err instanceof TRPCError)

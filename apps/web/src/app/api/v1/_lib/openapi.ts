@@ -1,3 +1,4 @@
+import { HYPERPARAMETERS, type HyperparameterInfo } from "@hyperensemble/engine/hyperparameters";
 import { z } from "zod";
 import { TOKEN_SCOPES } from "../../../../server/auth/token";
 import { REST_ROUTES, type RestRoute } from "./routes";
@@ -67,6 +68,43 @@ const bodyTooLarge = {
   },
 };
 
+/** One hyperparameter as JSON Schema: its type, bounds or choices, default and meaning (the registry). */
+function hyperparameterSchema(h: HyperparameterInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = { description: h.meaning };
+  if (h.type === "categorical") Object.assign(out, { type: "string", enum: h.choices });
+  else if (h.type === "boolean") out["type"] = "boolean";
+  else {
+    out["type"] = h.type === "int" ? "integer" : "number";
+    if (h.low !== undefined) out[h.lowExclusive ? "exclusiveMinimum" : "minimum"] = h.low;
+    if (h.high !== undefined) out[h.highExclusive ? "exclusiveMaximum" : "maximum"] = h.high;
+  }
+  if (h.default !== null) out["default"] = h.default;
+  return out;
+}
+
+/** The trainer's hyperparameters: the names a search space may use, and each one's domain. */
+export const hyperparametersComponent = {
+  type: "object",
+  description:
+    "The trainer's hyperparameters (docs/api.md, 'Hyperparameters'). A study's searchSpace names only these; each distribution stays inside the domain given here.",
+  additionalProperties: false,
+  properties: Object.fromEntries(HYPERPARAMETERS.map((h) => [h.name, hyperparameterSchema(h)])),
+};
+
+/** The create body's searchSpace, keyed by the registry's names (its schema is a zod custom). */
+function withSearchSpaceNames(body: Record<string, unknown>): Record<string, unknown> {
+  const properties = body["properties"] as Record<string, unknown> | undefined;
+  if (!properties || !("searchSpace" in properties)) return body;
+  properties["searchSpace"] = {
+    type: "object",
+    description:
+      "Parameter name → distribution: ours ({type: float|int, low, high, log?, step?, when?} or {type: categorical, choices, when?}) or Optuna's distribution_to_json (object or string; legacy names too). Names and domains: #/components/schemas/Hyperparameters.",
+    propertyNames: { enum: HYPERPARAMETERS.map((h) => h.name) },
+    additionalProperties: { oneOf: [{ type: "object" }, { type: "string" }] },
+  };
+  return body;
+}
+
 function operation(route: RestRoute) {
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
     name: m[1],
@@ -105,7 +143,7 @@ function operation(route: RestRoute) {
       ? {
           requestBody: {
             required: true,
-            content: { "application/json": { schema: jsonSchema(route.body) } },
+            content: { "application/json": { schema: withSearchSpaceNames(jsonSchema(route.body)) } },
           },
         }
       : {}),
@@ -145,7 +183,7 @@ export function buildOpenApiDocument(serverUrl: string) {
     servers: [{ url: `${serverUrl}/api/v1` }],
     paths,
     components: {
-      schemas: { Error: errorSchema },
+      schemas: { Error: errorSchema, Hyperparameters: hyperparametersComponent },
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "API token `hens_...`" },
         session: { type: "apiKey", in: "cookie", name: "authjs.session-token" },

@@ -4,9 +4,14 @@ import { ZListAudit } from "../../../../server/routers/audit/list.schema";
 import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
 import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
 import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/control.schema";
-import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
+import { ZCreateStudyBody, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
+import type { Context } from "../../../../server/trpc";
+import { ACCOUNT_ROUTES } from "./routes-accounts";
+import { EVENT_ROUTES } from "./routes-events";
+import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
+import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
 /**
  * The REST surface: each route is a thin mapping from an HTTP request onto ONE tRPC procedure,
@@ -42,6 +47,16 @@ export interface RestRoute {
   respond?: "csv" | "json";
   /** Choose the procedure from the request (exports: by ?format). */
   procedureFor?: (parts: RestRequestParts) => string;
+  /** Answer with a stream built from the procedure's result (SSE): the procedure authorizes it. */
+  stream?: (args: StreamArgs) => Response;
+}
+
+export interface StreamArgs {
+  ctx: Context;
+  result: unknown;
+  req: Request;
+  parts: RestRequestParts;
+  headers: Record<string, string>;
 }
 
 /** Query-string values are text: whole numbers become numbers, anything else reaches zod as is. */
@@ -59,6 +74,7 @@ const bodyObject = (body: unknown): Record<string, unknown> =>
 export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
 
 export const REST_ROUTES: RestRoute[] = [
+  ...STUDY_MANAGE_ROUTES,
   {
     method: "GET",
     path: "/orgs/{org}/studies",
@@ -79,7 +95,7 @@ export const REST_ROUTES: RestRoute[] = [
     tag: "studies",
     scope: "studies:write",
     successStatus: 201,
-    body: ZCreateStudy,
+    body: ZCreateStudyBody,
     input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
   },
   {
@@ -251,6 +267,9 @@ export const REST_ROUTES: RestRoute[] = [
     query: ZListAudit,
     input: ({ params, query }) => ({ ...queryInput(query, ["take"]), org: params["org"] }),
   },
+  ...EVENT_ROUTES,
+  ...WEBHOOK_ROUTES,
+  ...ACCOUNT_ROUTES,
 ];
 
 /** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */

@@ -176,6 +176,14 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
                       </td>
                       <td className="pr-3">
                         {s.trialsDone} / {s.maxTrials}
+                        {s.trialCounts.FAIL > 0 ? (
+                          <span
+                            className="ml-1 text-xs text-red-700 dark:text-red-300"
+                            data-testid="failed-count"
+                          >
+                            ({s.trialCounts.FAIL} failed)
+                          </span>
+                        ) : null}
                       </td>
                       <td className="pr-3">{fmt(s.bestL1)}</td>
                       <td className="pr-3">{fmt(s.selectedPhi2)}</td>

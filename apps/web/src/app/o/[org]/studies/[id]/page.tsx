@@ -91,9 +91,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
     objectives,
     pareto,
   } = overview.data;
-  const ensemble = s.ensemble as { replicas: number; folds: number };
-  const training = s.training as { maxEpochs: number };
-  const task = s.task as { kind: string; level?: number };
+  const { ensemble, training, task } = s;
 
   return (
     <div className="space-y-4">
@@ -152,7 +150,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
             {ensemble.replicas} replicas × {ensemble.folds} folds, ≤ {training.maxEpochs} epochs;{" "}
             <SearchSummary study={s} /> ({s.mode}), objective {objectives.join(" vs ")}; task {task.kind}
-            {task.level !== undefined ? ` level ${task.level}` : ""}; owner {s.owner}
+            {task.kind === "closure" ? ` level ${task.level}` : ""}; owner {s.owner}
           </p>
         </Card>
         <Card title="Best L1 (argmin)">

@@ -1,0 +1,71 @@
+"""External trials from Python against the ask/tell contract (docs/api.md, "External trials"):
+POST …/studies/{id}/ask, …/trials/{id}/heartbeat|report|tell. Run by
+apps/web/src/app/api/v1/_lib/python-external.test.ts, which runs it once the server has the ask
+route (h15ext). Environment as test_client.py; no runner plays here: this script is the worker.
+"""
+
+import time
+import unittest
+
+from hyperensemble import Client, TrialPruned
+
+POINTS = {"inputNames": ["x"], "subsets": [{"name": "a", "inputs": [[0.1], [0.2], [0.3], [0.4]],
+                                             "values": [1.0, 1.4, 1.7, 1.9], "stat": [0.1, 0.1, 0.12, 0.1]}]}
+
+
+class ExternalTrialsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.hens = Client()
+        cls.dataset = cls.hens.upload_dataset({"format": "json", "name": "external points", "data": POINTS})
+
+    def external_study(self, name, trials):
+        return self.hens.create_study({
+            "name": name, "executor": "external", "replicas": 2, "folds": 2, "trials": trials,
+            "parallelism": 1, "sampler": "random", "scheduler": "median",
+            "task": {"kind": "dataset", "datasetId": self.dataset["id"]},
+            "searchSpace": {"lr": {"type": "float", "low": 0.001, "high": 0.1, "log": True}},
+        })
+
+    def test_ask_report_tell_values_and_predictions(self):
+        study_id = self.external_study("py external", 2)
+        trial = self.hens.ask(study_id, worker="unittest")
+        self.assertIsNotNone(trial)
+        self.assertIn("lr", trial.params)
+        self.assertEqual((trial.ensemble["replicas"], trial.ensemble["folds"]), (2, 2))
+        with trial:
+            self.assertIn(trial.report(1, 0.9), (True, False))
+            trial.tell(values=[0.25])
+        second = self.hens.ask(study_id)
+        with second:
+            points = second.points()
+            self.assertEqual(points["nPoints"], 4)
+            self.assertEqual(len(points["folds"]), 2)
+            folds = [[[c + 0.01 * r for c in points["central"]] for r in range(2)] for _ in points["folds"]]
+            second.tell(predictions=folds)
+        trials = {t["number"]: t for t in self.hens.trials(study_id)}
+        self.assertEqual(trials[trial.number]["state"], "COMPLETE")
+        self.assertEqual(trials[trial.number]["value"], 0.25)
+        self.assertEqual(trials[second.number]["state"], "COMPLETE")
+        self.assertIsNotNone(trials[second.number]["result"]["phi2"])
+        self.assertIsNone(self.hens.ask(study_id))
+
+    def test_context_manager_heartbeats_and_tells_pruned_or_fail(self):
+        study_id = self.external_study("py heartbeat", 2)
+        trial = self.hens.ask(study_id, lease_seconds=10)
+        with trial:
+            # Longer than the lease (10 s, the shortest allowed): only the heartbeat thread keeps it ours.
+            time.sleep(12.5)
+            raise TrialPruned()
+        self.assertEqual(trial.told, "PRUNED")
+        failing = self.hens.ask(study_id)
+        with self.assertRaises(RuntimeError):
+            with failing:
+                raise RuntimeError("diverged")
+        states = {t["number"]: (t["state"], t["error"]) for t in self.hens.trials(study_id)}
+        self.assertEqual(states[trial.number][0], "PRUNED")
+        self.assertEqual(states[failing.number], ("FAIL", "RuntimeError: diverged"))
+
+
+if __name__ == "__main__":
+    unittest.main()
