@@ -294,9 +294,9 @@ describe("the CLI's --sampler and --sampler-option", () => {
     expect([study.scheduler, study.schedulerOptions]).toEqual(["median", { nWarmupSteps: 2 }]);
   });
 
-  it("print the server's path for a bad option and exit 2", async () => {
+  it("print the server's path for a bad option and exit 3 (the API refused)", async () => {
     const run = await hens(["--sampler", "gp", "--sampler-option", "acquisition=pi"]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/sampler\.options\.acquisition/);
   });
 });
