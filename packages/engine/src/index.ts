@@ -68,6 +68,17 @@ export {
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, buildTabularTaskOffThread, csvToDatasetJson } from "./tasks/tabular.ts";
 export type { Task } from "./tasks/task.ts";
+export {
+  buildTheoryTask,
+  buildTheoryTaskOffThread,
+  checkTheory,
+  integrabilityViolations,
+  isTheorySource,
+  positivityViolations,
+  type TheorySource,
+  theorySourceSchema,
+} from "./tasks/theory.ts";
+export { syntheticTheory } from "./tasks/theorySynthetic.ts";
 export { trainOn, trainPackedOn } from "./train/host.ts";
 export {
   packConflict,

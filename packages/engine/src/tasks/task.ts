@@ -12,7 +12,7 @@ export type Head =
   | { kind: "select"; index: Int32Array };
 
 export interface Task {
-  kind: "closure" | "tabular";
+  kind: "closure" | "tabular" | "theory";
   dataset: Dataset;
   /** Model input rows, already standardised. */
   modelInputs: number[][];
@@ -29,6 +29,10 @@ export interface Task {
   };
   /** Fresh Monte-Carlo pseudo-data per replica (level-2 closure, real fits). */
   pseudoData: boolean;
+  /** Replica 0 fits the central data itself, the others pseudo-data (theory task, NNPDF's central fit). */
+  centralReplica?: boolean;
+  /** Positivity observables (theory task), their own FK maps [n][G·F]; checked on the host after a fit. */
+  positivityObservables?: { name: string; n: number; fk: Float64Array }[];
   /** For plots: abscissa per model row and, in closure tests, the true outputs (G × F). */
   plot: { x: number[]; truth?: number[][]; xLabel: string };
   closureLevel?: 0 | 1 | 2;
