@@ -16,6 +16,7 @@ export {
   datasetLimitsFromEnv,
   datasetLimitVariables,
 } from "./data/limits.ts";
+export { NpyError, readNpy, readNpz, writeNpy, writeNpz } from "./data/npy.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
 export {
   buildDatasetOffThread,
@@ -78,6 +79,7 @@ export {
   type TheorySource,
   theorySourceSchema,
 } from "./tasks/theory.ts";
+export { theoryFromNpyFiles, theoryFromNpz } from "./tasks/theoryArrays.ts";
 export { syntheticTheory } from "./tasks/theorySynthetic.ts";
 export { trainOn, trainPackedOn } from "./train/host.ts";
 export {

@@ -121,8 +121,8 @@ export function syntheticTheory(opts: SyntheticTheoryOptions = {}): TheorySource
     nOutputs: F,
     outputNames: syntheticFlavours.map((f) => f.name),
     subsets,
-    // f ~ x^(a−1): fixed exponents at the flavours' mean small-x and large-x powers
-    preprocessing: { alpha: [-0.45, -0.45], beta: [3.4, 3.4], trainable: false },
+    // f ~ x^(a−1) (1−x)^b: initial exponents sampled per replica over the flavours' powers, then fitted (NNPDF 4.0)
+    preprocessing: { alpha: [-0.7, -0.2], beta: [2.5, 4.5], trainable: true },
     positivity,
     truthOutputs,
     pseudoData: level === 2,
