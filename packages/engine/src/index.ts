@@ -77,6 +77,7 @@ export {
   isTheorySource,
   positivityViolations,
   type TheorySource,
+  theoryJson,
   theorySourceSchema,
 } from "./tasks/theory.ts";
 export { theoryFromNpyFiles, theoryFromNpz } from "./tasks/theoryArrays.ts";

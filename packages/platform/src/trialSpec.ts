@@ -18,6 +18,10 @@ interface TrainingSettings {
   reportEvery: number;
 }
 
+/** A stored theory dataset (engine tasks/theory.ts) rather than tabular data: its JSON says so. */
+const isTheory = (dataset: unknown): boolean =>
+  typeof dataset === "object" && dataset !== null && (dataset as { format?: unknown }).format === "theory";
+
 /** What a runner trains for one trial: the study's fixed settings plus the trial's sampled params. */
 export function buildTrialSpec(
   study: StudyRow,
@@ -35,7 +39,7 @@ export function buildTrialSpec(
   return {
     task:
       task.kind === "dataset"
-        ? { kind: "tabular", dataset }
+        ? { kind: isTheory(dataset) ? "theory" : "tabular", dataset }
         : { kind: "closure", level: task.level, seed: study.seed },
     replicas: ensemble.replicas,
     folds: ensemble.folds,

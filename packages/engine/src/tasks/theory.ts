@@ -232,6 +232,17 @@ export function checkTheory(json: unknown, limits: DatasetLimits = DEFAULT_DATAS
   return { source: src, datasetJson, fk, positivity };
 }
 
+/** The checked theory as plain JSON to store (FK rows from NumPy arrays become number lists). */
+export function theoryJson(checked: CheckedTheory): ParsedTheorySource {
+  const src = checked.source;
+  const plain = (rows: unknown[]) => rows.map((r) => Array.from(r as ArrayLike<number>));
+  return {
+    ...src,
+    subsets: src.subsets.map((s) => ({ ...s, fk: plain(s.fk) })),
+    ...(src.positivity ? { positivity: src.positivity.map((p) => ({ ...p, fk: plain(p.fk) })) } : {}),
+  };
+}
+
 /** A theory task, its covariance built and factorised on this thread (tests, the CLI, small theories). */
 export function buildTheoryTask(json: unknown, limits: DatasetLimits = DEFAULT_DATASET_LIMITS): Task {
   const checked = checkTheory(json, limits);
