@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { type DatasetUpload, HensApiError, HensClient, type StudySpec, type TrialRow } from "./client.ts";
+import { theoryUpload } from "./theory.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
 
@@ -16,6 +17,8 @@ hens_...), optionally HENS_ORG (an organization slug; default: the token's organ
   hens study pause|resume|cancel <id>
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
+  hens dataset upload --theory theory.json --name NAME      a theory (JSON)
+  hens dataset upload --theory meta.json --npz arrays.npz --name NAME   (or --npy path=file.npy ...)
   hens dataset list
 
 Options: --org SLUG (overrides HENS_ORG), -h/--help.
@@ -42,6 +45,9 @@ const OPTIONS = {
   targets: { type: "string", multiple: true },
   errors: { type: "string", multiple: true },
   subset: { type: "string" },
+  theory: { type: "string" },
+  npz: { type: "string" },
+  npy: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -166,6 +172,7 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
 }
 
 async function datasetUpload(values: Values): Promise<DatasetUpload> {
+  if (values.theory) return theoryUpload(values);
   if (!values.file) throw new UsageError("give the data file with -f FILE");
   if (!values.name) throw new UsageError("give the dataset a --name");
   const text = await readFile(values.file, "utf8");
