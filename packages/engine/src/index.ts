@@ -92,6 +92,7 @@ export {
 } from "./train/trainer.ts";
 export {
   buildTask,
+  ensembleSetup,
   type PredictionBand,
   type RunTrialOptions,
   runTrial,
