@@ -106,9 +106,7 @@ describe("theory upload", () => {
     const { meta, arrays } = split();
     arrays["subsets/0/fk"] = { shape: [6, G * 2], data: new Array(6 * G * 2).fill(0) };
     const r3 = await upload({ format: "theory", name: "bad3", meta, npz: b64(writeNpz(arrays)) });
-    expect(r3.fields?.["theory.subsets.0.fk.0"]).toMatch(
-      /has 28 entries, expected grid rows × outputs = 42/,
-    );
+    expect(r3.fields?.["theory.subsets.0.fk.0"]).toMatch(/has 28 entries, expected grid rows × outputs = 42/);
     const r4 = await upload({ format: "theory", name: "bad4", meta, npz: b64(new Uint8Array([1, 2, 3, 4])) });
     expect(r4.fields?.["npz.npz"]).toMatch(/not a zip archive/);
     const r5 = await upload({ format: "theory", name: "bad5", theory: { ...src, nOutputs: 15 } });
