@@ -48,6 +48,7 @@ export {
   trainerChoices,
 } from "./kernel/select.ts";
 export { cholesky } from "./linalg.ts";
+export { type ParameterLayout, parameterLayout } from "./model/layout.ts";
 export {
   architectureKey,
   type PackedTrialResult,
@@ -68,7 +69,7 @@ export {
 } from "./spec.ts";
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, buildTabularTaskOffThread, csvToDatasetJson } from "./tasks/tabular.ts";
-export type { Task } from "./tasks/task.ts";
+export { standardisation, type Task } from "./tasks/task.ts";
 export {
   buildTheoryTask,
   buildTheoryTaskOffThread,

@@ -89,6 +89,14 @@ export interface FitOutcome {
   phi2: number;
   /** Epochs the ensemble ran (its longest-training replica's). */
   epochs: number;
+  /** Best parameters per replica in the engine's flat layout (model/layout.ts), and the network. */
+  parameters: number[][];
+  network: {
+    sizes: number[];
+    activation: string;
+    preprocessing: boolean;
+    inputScaling: { mean: number[]; sd: number[] } | null;
+  };
 }
 
 /** Train and select. `spec.folds` is ignored (a fit holds nothing out). */
@@ -140,5 +148,12 @@ export async function trainFit(
     centralChi2,
     phi2: preds.length ? spread : Number.NaN,
     epochs: fit.epochs,
+    parameters: fit.parameters.map((p) => Array.from(p)),
+    network: {
+      sizes: [setup.arch.inputDim, ...setup.arch.hidden, setup.arch.outputDim],
+      activation: setup.arch.activation,
+      preprocessing: setup.arch.preprocessing !== undefined,
+      inputScaling: task.inputScaling ?? null,
+    },
   };
 }

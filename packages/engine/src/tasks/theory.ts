@@ -8,7 +8,7 @@ import {
 } from "../data/dataset.ts";
 import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "../data/limits.ts";
 import { buildDatasetOffThread } from "../data/validate.ts";
-import { standardise, type Task } from "./task.ts";
+import { standardisation, standardise, type Task } from "./task.ts";
 
 /**
  * The theory task: a user's own theory, as in an NNPDF fit. The model is evaluated on an input grid
@@ -267,6 +267,7 @@ function theoryTask(checked: CheckedTheory, dataset: Dataset): Task {
     kind: "theory",
     dataset,
     modelInputs: standardise(src.grid),
+    inputScaling: standardisation(src.grid),
     nOutputs: F,
     outputNames: src.outputNames ?? Array.from({ length: F }, (_, f) => `output_${f}`),
     head: { kind: "fk", fk: checked.fk },
