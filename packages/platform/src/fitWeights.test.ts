@@ -31,12 +31,12 @@ describe("fit weights and their evaluators", () => {
       const got = evaluateWeights(w, r, rows);
       let worst = 0;
       let scale = 0;
-      got.forEach((row, g) =>
+      got.forEach((row, g) => {
         row.forEach((v, f) => {
           worst = Math.max(worst, Math.abs(v - fit.outputs[r]![g * F + f]!));
           scale = Math.max(scale, Math.abs(fit.outputs[r]![g * F + f]!));
-        }),
-      );
+        });
+      });
       // the kernels compute in float32; the evaluator in float64 from the same float32 weights
       expect(worst / scale).toBeLessThan(1e-5);
     }
