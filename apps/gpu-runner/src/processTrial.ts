@@ -105,10 +105,11 @@ export function loadEngine(): Promise<Engine> {
  * runner may factorise slower than the web did.
  */
 export function buildRunnerTask(engine: Engine, json: unknown) {
-  return engine.buildTabularTaskOffThread(json, {
-    ...engine.DEFAULT_DATASET_LIMITS,
-    validationMs: RUNNER_DATASET_BUILD_MS,
-  });
+  const limits = { ...engine.DEFAULT_DATASET_LIMITS, validationMs: RUNNER_DATASET_BUILD_MS };
+  // a theory dataset (format "theory") has its own task: the model on its grid, FK heads
+  return engine.isTheorySource(json)
+    ? engine.buildTheoryTaskOffThread(json, limits)
+    : engine.buildTabularTaskOffThread(json, limits);
 }
 export const RUNNER_DATASET_BUILD_MS = 30 * 60_000;
 

@@ -13,6 +13,7 @@ import {
 } from "./client.ts";
 import { applySearchFlags, SEARCH_FLAG_OPTIONS, SEARCH_FLAG_USAGE } from "./search-flags.ts";
 import { STUDY_MANAGE_USAGE, StudyCommandError, studyManageCommand } from "./study-manage.ts";
+import { theoryUpload } from "./theory.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
 
@@ -32,6 +33,8 @@ ${SEARCH_FLAG_USAGE}
 ${STUDY_MANAGE_USAGE}
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
+  hens dataset upload --theory theory.json --name NAME      a theory (JSON)
+  hens dataset upload --theory meta.json --npz arrays.npz --name NAME   (or --npy path=file.npy ...)
   hens dataset list
 
 Options: --org SLUG (overrides HENS_ORG), -h/--help.
@@ -61,6 +64,9 @@ const OPTIONS = {
   errors: { type: "string", multiple: true },
   subset: { type: "string" },
   poll: { type: "boolean" },
+  theory: { type: "string" },
+  npz: { type: "string" },
+  npy: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   ...SEARCH_FLAG_OPTIONS,
 } as const;
@@ -153,7 +159,8 @@ function checkCommand(args: string[], values: Values): void {
   if (name === "study follow" && values.interval !== undefined && !(Number(values.interval) >= 0))
     throw new UsageError("--interval must be a number of seconds");
   if (name === "dataset upload") {
-    if (!values.file) throw new UsageError("give the data file with -f FILE");
+    if (!values.file && !values.theory)
+      throw new UsageError("give the data file with -f FILE (or --theory FILE)");
     if (!values.name) throw new UsageError("give the dataset a --name");
   }
 }
@@ -252,6 +259,7 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
 }
 
 async function datasetUpload(values: Values): Promise<DatasetUpload> {
+  if (values.theory) return theoryUpload(values);
   if (!values.file) throw new UsageError("give the data file with -f FILE");
   if (!values.name) throw new UsageError("give the dataset a --name");
   const text = await readFile(values.file, "utf8");

@@ -116,7 +116,18 @@ export type DatasetUpload =
       subset?: string;
       normalisation?: number;
       covariance?: number[][];
-    };
+    }
+  | TheoryUpload;
+
+/** A theory (docs/api.md): the whole JSON, or its fields with an .npz / .npy files (base64). */
+export type TheoryUpload = {
+  format: "theory";
+  name: string;
+  theory?: unknown;
+  meta?: unknown;
+  npz?: string;
+  arrays?: Record<string, string>;
+};
 
 export interface DatasetInfo {
   id: string;

@@ -16,6 +16,7 @@ export {
   datasetLimitsFromEnv,
   datasetLimitVariables,
 } from "./data/limits.ts";
+export { NpyError, readNpy, readNpz, writeNpy, writeNpz } from "./data/npy.ts";
 export { assignFolds, pseudoData, trainingSplit } from "./data/replicas.ts";
 export {
   buildDatasetOffThread,
@@ -48,6 +49,7 @@ export {
   trainerChoices,
 } from "./kernel/select.ts";
 export { cholesky } from "./linalg.ts";
+export { type ParameterLayout, parameterLayout } from "./model/layout.ts";
 export {
   architectureKey,
   type PackedTrialResult,
@@ -67,7 +69,20 @@ export {
 } from "./spec.ts";
 export { buildClosureTask } from "./tasks/closure.ts";
 export { buildTabularTask, buildTabularTaskOffThread, csvToDatasetJson } from "./tasks/tabular.ts";
-export type { Task } from "./tasks/task.ts";
+export { standardisation, type Task } from "./tasks/task.ts";
+export {
+  buildTheoryTask,
+  buildTheoryTaskOffThread,
+  checkTheory,
+  integrabilityViolations,
+  isTheorySource,
+  positivityViolations,
+  type TheorySource,
+  theoryJson,
+  theorySourceSchema,
+} from "./tasks/theory.ts";
+export { theoryFromNpyFiles, theoryFromNpz } from "./tasks/theoryArrays.ts";
+export { syntheticTheory } from "./tasks/theorySynthetic.ts";
 export { trainOn, trainPackedOn } from "./train/host.ts";
 export {
   packConflict,
@@ -78,6 +93,7 @@ export {
 } from "./train/trainer.ts";
 export {
   buildTask,
+  ensembleSetup,
   type PredictionBand,
   type RunTrialOptions,
   runTrial,

@@ -4,12 +4,16 @@ import { CLOSURE_FOLDABLE_SUBSETS, DatasetLimitError } from "./data/limits.ts";
 import { DEFAULT_LEARNING_RATE, hyperparametersSchema } from "./hyperparameters.ts";
 import type { Activation, Initializer } from "./model/mlp.ts";
 import { parseTabularSource, tabularSourceSchema } from "./tasks/tabular.ts";
+import { checkTheory } from "./tasks/theory.ts";
 import type { OptimiserName } from "./train/optimisers.ts";
 
 export type ParamValue = number | string | boolean;
 
 export interface TrialSpec {
-  task: { kind: "closure"; level: 0 | 1 | 2; seed: number } | { kind: "tabular"; dataset: unknown };
+  task:
+    | { kind: "closure"; level: 0 | 1 | 2; seed: number }
+    | { kind: "tabular"; dataset: unknown }
+    | { kind: "theory"; dataset: unknown };
   replicas: number;
   folds: number;
   seed: number;
@@ -33,6 +37,14 @@ const taskSchema = z.discriminatedUnion("kind", [
     } catch (e) {
       if (e instanceof DatasetError || e instanceof DatasetLimitError || e instanceof Error)
         ctx.addIssue({ code: "custom", message: e.message, path: ["dataset"] });
+    }
+  }),
+  // Limits, schema and FK shapes (linear); the covariance is built by the task as for tabular data.
+  z.object({ kind: z.literal("theory"), dataset: z.unknown() }).superRefine((t, ctx) => {
+    try {
+      checkTheory(t.dataset);
+    } catch (e) {
+      if (e instanceof Error) ctx.addIssue({ code: "custom", message: e.message, path: ["dataset"] });
     }
   }),
 ]);

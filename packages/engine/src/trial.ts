@@ -16,6 +16,7 @@ import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts"
 import { buildClosureTask } from "./tasks/closure.ts";
 import { buildTabularTask } from "./tasks/tabular.ts";
 import type { Task } from "./tasks/task.ts";
+import { buildTheoryTask } from "./tasks/theory.ts";
 import { type EnsembleFit, type EnsembleSetup, trainEnsemble, type trainPacked } from "./train/trainer.ts";
 
 export interface TrialReport {
@@ -84,8 +85,9 @@ export interface RunTrialOptions {
 }
 
 export function buildTask(spec: TrialSpec): Task {
-  return spec.task.kind === "closure"
-    ? buildClosureTask(spec.task.level, spec.task.seed)
+  if (spec.task.kind === "closure") return buildClosureTask(spec.task.level, spec.task.seed);
+  return spec.task.kind === "theory"
+    ? buildTheoryTask(spec.task.dataset)
     : buildTabularTask(spec.task.dataset);
 }
 

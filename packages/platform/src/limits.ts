@@ -122,12 +122,21 @@ const fmt = (n: number) =>
 export async function studyModelShape(db: Db, orgId: string, datasetId: string | null): Promise<ModelShape> {
   if (datasetId === null) return closureModelShape;
   // Only the two header fields: the dataset's points may be large.
-  const rows = await db.$queryRaw<{ inputs: number | null; outputs: number | null }[]>`
-    SELECT CASE WHEN jsonb_typeof("data"->'inputNames') = 'array' THEN jsonb_array_length("data"->'inputNames') END AS "inputs",
-           CASE WHEN jsonb_typeof("data"->'nOutputs') = 'number' THEN ("data"->>'nOutputs')::float8 END AS "outputs"
+  // A theory (format "theory") has its features on its grid rows and may carry preprocessing.
+  const rows = await db.$queryRaw<
+    { inputs: number | null; outputs: number | null; preprocessing: boolean | null }[]
+  >`
+    SELECT CASE WHEN "data"->>'format' = 'theory' AND jsonb_typeof("data"->'grid'->0) = 'array' THEN jsonb_array_length("data"->'grid'->0)
+                WHEN jsonb_typeof("data"->'inputNames') = 'array' THEN jsonb_array_length("data"->'inputNames') END AS "inputs",
+           CASE WHEN jsonb_typeof("data"->'nOutputs') = 'number' THEN ("data"->>'nOutputs')::float8 END AS "outputs",
+           ("data"->>'format' = 'theory' AND "data" ? 'preprocessing') AS "preprocessing"
     FROM "Dataset" WHERE "id" = ${datasetId} AND "orgId" = ${orgId}`;
   const row = rows[0];
-  return { inputDim: row?.inputs ?? 1, outputDim: row?.outputs ?? 1, preprocessing: false };
+  return {
+    inputDim: row?.inputs ?? 1,
+    outputDim: row?.outputs ?? 1,
+    preprocessing: row?.preprocessing === true,
+  };
 }
 
 export interface StudySize {

@@ -11,6 +11,10 @@ export interface StudyRow {
   training: unknown;
 }
 
+/** A stored theory dataset (engine tasks/theory.ts) rather than tabular data: its JSON says so. */
+const isTheory = (dataset: unknown): boolean =>
+  typeof dataset === "object" && dataset !== null && (dataset as { format?: unknown }).format === "theory";
+
 /** What a runner trains for one trial: the study's fixed settings plus the trial's sampled params. */
 export function buildTrialSpec(
   row: StudyRow,
@@ -32,7 +36,9 @@ export function buildTrialSpec(
   }
   return {
     task:
-      task.kind === "dataset" ? { kind: "tabular", dataset } : { kind: "closure", level: task.level, seed },
+      task.kind === "dataset"
+        ? { kind: isTheory(dataset) ? "theory" : "tabular", dataset }
+        : { kind: "closure", level: task.level, seed },
     replicas: ensemble.replicas,
     folds: ensemble.folds,
     // Each trial gets its own replica seeds; the closure data (task.seed) is shared by the study.

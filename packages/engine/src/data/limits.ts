@@ -26,13 +26,24 @@ export interface DatasetLimits {
   validationHeapMb: number;
   /** Off-thread validation (web): validations at once per process; more wait their turn. */
   validationConcurrency: number;
+  /** Theory datasets (tasks/theory.ts): points over all sub-datasets (NNPDF 4.0 fits about 4,600). */
+  maxTheoryPoints: number;
+  /** Theory datasets: sub-datasets. */
+  maxTheorySubsets: number;
+  /** Theory datasets: rows of the input grid (each FK row has grid points × outputs entries). */
+  maxGridPoints: number;
+  /** Theory datasets: model outputs (flavours). */
+  maxTheoryOutputs: number;
+  /** Theory datasets: positivity observables' points over all of them. */
+  maxPositivityPoints: number;
 }
 
 /**
  * Defaults: a 10 MB source; 100,000 points; dense blocks up to 5,000 points (200 MB as float64, the
  * same again for the factor), 25 M block entries in all (one such block); 64 outputs, 256 features,
  * 1,000 sub-datasets, 1,000 systematic sources; 60 s and 512 MB of heap for validation off the event
- * loop, two validations at once.
+ * loop, two validations at once. Theory datasets: 10,000 points in at most 100 sub-datasets, a grid of at
+ * most 200 rows, 14 outputs (so an FK map has at most 10,000 × 2,800 entries), 2,000 positivity points.
  */
 export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxSourceBytes: 10 * 1024 * 1024,
@@ -46,6 +57,11 @@ export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   validationMs: 60_000,
   validationHeapMb: 512,
   validationConcurrency: 2,
+  maxTheoryPoints: 10_000,
+  maxTheorySubsets: 100,
+  maxGridPoints: 200,
+  maxTheoryOutputs: 14,
+  maxPositivityPoints: 2_000,
 });
 
 /** The environment variable that overrides each limit (positive integers). */
@@ -61,6 +77,11 @@ export const datasetLimitVariables: Readonly<Record<keyof DatasetLimits, string>
   validationMs: "HENS_DATASET_VALIDATION_MS",
   validationHeapMb: "HENS_DATASET_VALIDATION_HEAP_MB",
   validationConcurrency: "HENS_DATASET_VALIDATION_CONCURRENCY",
+  maxTheoryPoints: "HENS_THEORY_MAX_POINTS",
+  maxTheorySubsets: "HENS_THEORY_MAX_SUBSETS",
+  maxGridPoints: "HENS_THEORY_MAX_GRID_POINTS",
+  maxTheoryOutputs: "HENS_THEORY_MAX_OUTPUTS",
+  maxPositivityPoints: "HENS_THEORY_MAX_POSITIVITY_POINTS",
 });
 
 /** Limits from an environment (process.env in the web and the runner); invalid values throw, naming the variable. */

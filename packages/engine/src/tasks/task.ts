@@ -12,10 +12,12 @@ export type Head =
   | { kind: "select"; index: Int32Array };
 
 export interface Task {
-  kind: "closure" | "tabular";
+  kind: "closure" | "tabular" | "theory";
   dataset: Dataset;
   /** Model input rows, already standardised. */
   modelInputs: number[][];
+  /** How raw feature rows were standardised (theory task: exported weights evaluate new rows with it). */
+  inputScaling?: { mean: number[]; sd: number[] };
   nOutputs: number;
   outputNames: string[];
   head: Head;
@@ -29,13 +31,17 @@ export interface Task {
   };
   /** Fresh Monte-Carlo pseudo-data per replica (level-2 closure, real fits). */
   pseudoData: boolean;
+  /** Replica 0 fits the central data itself, the others pseudo-data (theory task, NNPDF's central fit). */
+  centralReplica?: boolean;
+  /** Positivity observables (theory task), their own FK maps [n][G·F]; checked on the host after a fit. */
+  positivityObservables?: { name: string; n: number; fk: Float64Array }[];
   /** For plots: abscissa per model row and, in closure tests, the true outputs (G × F). */
   plot: { x: number[]; truth?: number[][]; xLabel: string };
   closureLevel?: 0 | 1 | 2;
 }
 
-/** Standardise each column to mean 0, standard deviation 1 (constant columns are centred only). */
-export function standardise(rows: number[][]): number[][] {
+/** Each column's mean and standard deviation (1 for a constant column, which is centred only). */
+export function standardisation(rows: number[][]): { mean: number[]; sd: number[] } {
   const d = rows[0]?.length ?? 0;
   const mean = new Array<number>(d).fill(0);
   const sd = new Array<number>(d).fill(0);
@@ -47,5 +53,11 @@ export function standardise(rows: number[][]): number[][] {
     r.forEach((v, j) => {
       sd[j]! += (v - mean[j]!) ** 2 / rows.length;
     });
-  return rows.map((r) => r.map((v, j) => (v - mean[j]!) / (Math.sqrt(sd[j]!) || 1)));
+  return { mean, sd: sd.map((v) => Math.sqrt(v) || 1) };
+}
+
+/** Standardise each column to mean 0, standard deviation 1 (constant columns are centred only). */
+export function standardise(rows: number[][]): number[][] {
+  const { mean, sd } = standardisation(rows);
+  return rows.map((r) => r.map((v, j) => (v - mean[j]!) / sd[j]!));
 }

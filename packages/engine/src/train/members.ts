@@ -79,7 +79,10 @@ export function buildMembers(setup: EnsembleSetup): Member[] {
   const ds = setup.task.dataset;
   const perReplica = setup.replicaIds.map((r) => ({
     r,
-    data: setup.task.pseudoData ? pseudoData(ds, setup.seed, r) : Float64Array.from(ds.central),
+    data:
+      setup.task.pseudoData && !(setup.task.centralReplica && r === 0)
+        ? pseudoData(ds, setup.seed, r)
+        : Float64Array.from(ds.central),
     split: trainingSplit(ds, setup.seed, r, setup.trainingFraction),
   }));
   const members: Member[] = [];

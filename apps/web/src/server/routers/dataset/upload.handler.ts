@@ -11,7 +11,10 @@ import { recordAudit } from "../audit/record";
 import { fieldError, fieldErrors, isUniqueViolation } from "../field-error";
 import { csvCell, csvMessage } from "./csv-location";
 import { datasetLimits } from "./limits";
+import { prepareTheory } from "./theory.upload";
 import type { UploadDatasetInput } from "./upload.schema";
+
+type TabularInput = Exclude<UploadDatasetInput, { format: "theory" }>;
 
 const CSV_FIELDS = new Set(["inputs", "targets", "errors", "subset"]);
 
@@ -34,7 +37,7 @@ function datasetErrorToFields(
 }
 
 /** The upload as the engine's dataset JSON; CSV errors name the column list or the CSV at fault. */
-function toDatasetJson(input: UploadDatasetInput): DatasetJson {
+function toDatasetJson(input: TabularInput): DatasetJson {
   if (input.format === "json") return input.data as DatasetJson;
   let json: DatasetJson;
   try {
@@ -67,7 +70,7 @@ function toDatasetJson(input: UploadDatasetInput): DatasetJson {
  * engine's path), under `covariance` or `csv` for CSV uploads (engine paths into the built JSON name
  * nothing the uploader sent).
  */
-function uploadField(input: UploadDatasetInput, path: (string | number)[]): (string | number)[] {
+function uploadField(input: TabularInput, path: (string | number)[]): (string | number)[] {
   if (input.format === "json") return ["data", ...path];
   return path[0] === "covariance" && input.covariance ? ["covariance"] : ["csv"];
 }
@@ -76,7 +79,7 @@ function uploadField(input: UploadDatasetInput, path: (string | number)[]): (str
  * Validate with the engine: limits and shapes here (linear), the covariance blocks' Cholesky factors
  * off the event loop within a time and memory budget (validateDataset).
  */
-async function validate(input: UploadDatasetInput, json: DatasetJson) {
+async function validate(input: TabularInput, json: DatasetJson) {
   try {
     return (await validateDataset(json, datasetLimits)).json;
   } catch (err) {
@@ -100,6 +103,7 @@ async function validate(input: UploadDatasetInput, json: DatasetJson) {
  * worker thread.
  */
 export async function prepareDataset(input: UploadDatasetInput) {
+  if (input.format === "theory") return prepareTheory(input);
   // Store the validated shape only: unknown keys in an upload are dropped, not kept.
   const json = await validate(input, toDatasetJson(input));
   const nPoints = json.subsets.reduce((n, s) => n + s.values.length, 0);
@@ -125,7 +129,7 @@ export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; in
           data: {
             orgId: ctx.org.id,
             name: input.name,
-            kind: "tabular",
+            kind: input.format === "theory" ? "theory" : "tabular",
             nPoints: summary.nPoints,
             summary,
             data: {},

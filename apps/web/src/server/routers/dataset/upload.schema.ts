@@ -53,8 +53,58 @@ export const ZCsvDataset = z.object({
   covariance: finiteMatrix.optional(),
 });
 
-export const ZUploadDataset = z.discriminatedUnion("format", [ZJsonDataset, ZCsvDataset], {
-  error: 'format must be "json" or "csv"',
+const base64 = (field: string) =>
+  z
+    .string({ error: `${field} must be base64 text` })
+    .max(Math.ceil((MAX_DATASET_BYTES * 4) / 3) + 4, {
+      error: `${field} is larger than ${MAX_DATASET_BYTES} bytes`,
+    })
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: `${field} must be base64 text` });
+
+/**
+ * A theory (tasks/theory.ts): the whole theory as JSON (`theory`), or its JSON fields (`meta`) with
+ * the arrays as one .npz (`npz`, base64) or .npy files keyed by their path (`arrays`, base64 each).
+ */
+export const ZTheoryDataset = z
+  .object({
+    format: z.literal("theory"),
+    name,
+    theory: z.unknown().optional(),
+    meta: z.unknown().optional(),
+    npz: base64("npz").optional(),
+    arrays: z.record(z.string().min(1).max(200), base64("arrays")).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const sources = [t.theory, t.npz, t.arrays].filter((v) => v !== undefined).length;
+    if (sources !== 1)
+      ctx.addIssue({
+        code: "custom",
+        message: "give exactly one of theory, npz or arrays",
+        path: ["theory"],
+      });
+    if (t.theory !== undefined && JSON.stringify(t.theory).length > MAX_DATASET_BYTES)
+      ctx.addIssue({
+        code: "custom",
+        message: `theory is larger than ${MAX_DATASET_BYTES} bytes`,
+        path: ["theory"],
+      });
+    if (t.theory === undefined && t.meta === undefined)
+      ctx.addIssue({
+        code: "custom",
+        message: "meta (the theory's JSON fields) goes with npz or arrays",
+        path: ["meta"],
+      });
+    const arrayBytes = Object.values(t.arrays ?? {}).reduce((n, a) => n + a.length, 0);
+    if (arrayBytes > Math.ceil((MAX_DATASET_BYTES * 4) / 3) + 4)
+      ctx.addIssue({
+        code: "custom",
+        message: `arrays are larger than ${MAX_DATASET_BYTES} bytes`,
+        path: ["arrays"],
+      });
+  });
+
+export const ZUploadDataset = z.discriminatedUnion("format", [ZJsonDataset, ZCsvDataset, ZTheoryDataset], {
+  error: 'format must be "json", "csv" or "theory"',
 });
 export type UploadDatasetInput = z.output<typeof ZUploadDataset>;
 
