@@ -472,6 +472,13 @@ describe("studies through REST", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(ops.at(-1)).toMatchObject({ op_code: 4, state: 1, value: 1.25 });
+    const unknownFormat = await rest("GET", `/orgs/${a.org.slug}/studies/${id}/export?format=sqlite`, {
+      token: t.token,
+    });
+    expect(unknownFormat.status).toBe(400);
+    expect((await json(unknownFormat))["error"]["fieldErrors"]["format"]).toContain(
+      "format must be one of csv, json, optuna",
+    );
     // exports:read is its own scope.
     const noExport = await seedToken(tdb.db, {
       orgId: a.org.id,

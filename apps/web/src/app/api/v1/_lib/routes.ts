@@ -184,7 +184,11 @@ export const REST_ROUTES: RestRoute[] = [
     tag: "exports",
     scope: "exports:read",
     query: ZExportQuery,
-    input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
+    input: ({ params, query }) => ({
+      org: params["org"],
+      studyId: params["studyId"],
+      ...(query.has("format") ? { format: query.get("format") } : {}),
+    }),
     respond: "csv",
   },
   {
