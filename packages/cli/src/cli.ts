@@ -28,7 +28,7 @@ ${SEARCH_FLAG_USAGE}
   hens study follow <id> [--poll] [--interval 2]
                                            print trials as they finish until the study ends (pushed
                                            by server-sent events; --poll, or a server without them: polling)
-  hens study export <id> --format csv|json [-o file]
+  hens study export <id> --format csv|json|optuna [-o file]
   hens study pause|resume|cancel <id>
 ${STUDY_MANAGE_USAGE}
   hens dataset upload -f data.json --name NAME
@@ -124,6 +124,9 @@ function timeoutFromEnv(raw: string | undefined): number {
   return seconds * 1000;
 }
 
+/** The export formats (the server's EXPORT_FORMATS; the CLI ships without the web app). */
+const EXPORT_FORMATS = ["csv", "json", "optuna"];
+
 /** Each command with the id it needs (`<id>`) or none: the table `checkCommand` reads. */
 const COMMANDS: Record<string, { id?: string }> = {
   whoami: {},
@@ -133,7 +136,7 @@ const COMMANDS: Record<string, { id?: string }> = {
   "study pause": { id: "hens study pause <id>" },
   "study resume": { id: "hens study resume <id>" },
   "study cancel": { id: "hens study cancel <id>" },
-  "study export": { id: "hens study export <id> --format csv|json" },
+  "study export": { id: "hens study export <id> --format csv|json|optuna" },
   // study-manage.ts (issue 14)
   "study get": {},
   "study find": { id: "hens study find TEXT" },
@@ -154,8 +157,8 @@ function checkCommand(args: string[], values: Values): void {
   if (name === "study get" && !values.name) throw new UsageError("hens study get --name NAME");
   if (name === "study enqueue" && !values.file)
     throw new UsageError("hens study enqueue <id> -f configs.yaml");
-  if (name === "study export" && values.format && values.format !== "csv" && values.format !== "json")
-    throw new UsageError("--format must be csv or json");
+  if (name === "study export" && values.format && !EXPORT_FORMATS.includes(values.format))
+    throw new UsageError(`--format must be ${EXPORT_FORMATS.join(", ")}`);
   if (name === "study follow" && values.interval !== undefined && !(Number(values.interval) >= 0))
     throw new UsageError("--interval must be a number of seconds");
   if (name === "dataset upload") {
@@ -230,13 +233,14 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
       return 0;
     }
     case "study export": {
-      if (!id) throw new UsageError("hens study export <id> --format csv|json");
+      if (!id) throw new UsageError("hens study export <id> --format csv|json|optuna");
       const format = values.format ?? "csv";
-      if (format !== "csv" && format !== "json") throw new UsageError("--format must be csv or json");
       const body =
-        format === "csv"
-          ? await client.exportStudyCsv(org, id)
-          : `${JSON.stringify(await client.exportStudyJson(org, id), null, 2)}\n`;
+        format === "optuna"
+          ? await client.exportStudyOptuna(org, id)
+          : format === "json"
+            ? `${JSON.stringify(await client.exportStudyJson(org, id), null, 2)}\n`
+            : await client.exportStudyCsv(org, id);
       if (values.output) await writeFile(values.output, body);
       else io.stdout.write(body);
       return 0;

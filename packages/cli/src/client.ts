@@ -413,6 +413,13 @@ export class HensClient {
     return (await this.request("GET", `/orgs/${enc(org)}/studies/${enc(studyId)}/export?format=csv`)).text();
   }
 
+  /** Optuna's JournalStorage file (JSON lines), as served: `optuna-dashboard study.log` opens it. */
+  async exportStudyOptuna(org: string, studyId: string): Promise<string> {
+    return (
+      await this.request("GET", `/orgs/${enc(org)}/studies/${enc(studyId)}/export?format=optuna`)
+    ).text();
+  }
+
   exportStudyJson(org: string, studyId: string): Promise<StudyExportJson> {
     return this.json("GET", `/orgs/${enc(org)}/studies/${enc(studyId)}/export?format=json`);
   }

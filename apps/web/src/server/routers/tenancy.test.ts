@@ -80,6 +80,7 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "trial.list": { studyId: ids.studyId },
     "export.studyCsv": { studyId: ids.studyId },
     "export.studyJson": { studyId: ids.studyId },
+    "export.studyOptuna": { studyId: ids.studyId },
     "dataset.list": {},
     "dataset.get": { datasetId: ids.datasetId },
     "dataset.upload": { format: "json", name: ids.datasetName, data: { subsets: [] } },

@@ -1,5 +1,5 @@
 import { orgProcedure, router } from "../../trpc";
-import { exportStudyCsvHandler, exportStudyJsonHandler } from "./study.handler";
+import { exportStudyCsvHandler, exportStudyJsonHandler, exportStudyOptunaHandler } from "./study.handler";
 import { ZExportStudy } from "./study.schema";
 
 export const exportRouter = router({
@@ -9,4 +9,7 @@ export const exportRouter = router({
   studyJson: orgProcedure("export:read")
     .input(ZExportStudy)
     .query(({ ctx, input }) => exportStudyJsonHandler({ ctx, input })),
+  studyOptuna: orgProcedure("export:read")
+    .input(ZExportStudy)
+    .query(({ ctx, input }) => exportStudyOptunaHandler({ ctx, input })),
 });

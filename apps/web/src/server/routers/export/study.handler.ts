@@ -1,19 +1,56 @@
 import { ownValue, parseSearchSpace, toOptunaJson } from "@hyperensemble/engine/search";
+import { studyObjectives } from "@hyperensemble/platform";
 import type { OrgContext } from "../../context-types";
 import { assertStudyInOrg } from "../trial/list.handler";
+import { type JournalTrial, optunaJournal } from "./optuna-journal";
 import type { ExportStudyInput } from "./study.schema";
 
 type ParamValue = string | number | boolean | null;
 
 interface ExportTrial {
   number: number;
-  state: string;
+  state: JournalTrial["state"];
   params: Record<string, ParamValue>;
   startedAt: Date | null;
   finishedAt: Date | null;
-  result: { value: number; L1: number; L2: number; L3: number; phi2: number } | null;
+  attempt: number;
+  error: string | null;
+  result: {
+    value: number;
+    L1: number;
+    L2: number;
+    L3: number;
+    phi2: number;
+    foldChi2: number[];
+    foldPhi2: number[];
+    foldCentralChi2: number[];
+    replicaChi2: number[];
+    closureBias: number | null;
+    closureVariance: number | null;
+    epochs: number;
+    backend: string;
+    durationSeconds: number;
+  } | null;
   intermediate: { step: number; value: number }[];
 }
+
+/** Everything a result holds but its predictions (large, and per data point rather than per trial). */
+const RESULT_FIELDS = {
+  value: true,
+  L1: true,
+  L2: true,
+  L3: true,
+  phi2: true,
+  foldChi2: true,
+  foldPhi2: true,
+  foldCentralChi2: true,
+  replicaChi2: true,
+  closureBias: true,
+  closureVariance: true,
+  epochs: true,
+  backend: true,
+  durationSeconds: true,
+} as const;
 
 async function loadTrials(ctx: OrgContext, input: ExportStudyInput) {
   const study = await assertStudyInOrg(ctx, input.studyId);
@@ -21,7 +58,7 @@ async function loadTrials(ctx: OrgContext, input: ExportStudyInput) {
     where: { orgId: ctx.org.id, studyId: study.id },
     orderBy: { number: "asc" },
     include: {
-      result: { select: { value: true, L1: true, L2: true, L3: true, phi2: true } },
+      result: { select: RESULT_FIELDS },
       intermediate: { select: { step: true, value: true }, orderBy: { step: "asc" } },
     },
   });
@@ -31,6 +68,8 @@ async function loadTrials(ctx: OrgContext, input: ExportStudyInput) {
     params: (t.params ?? {}) as Record<string, ParamValue>,
     startedAt: t.startedAt,
     finishedAt: t.finishedAt,
+    attempt: t.attempt,
+    error: t.error,
     result: t.result,
     intermediate: t.intermediate,
   }));
@@ -154,4 +193,64 @@ export async function exportStudyJsonHandler({ ctx, input }: { ctx: OrgContext; 
       intermediate_values: Object.fromEntries(t.intermediate.map((iv) => [String(iv.step), iv.value])),
     })),
   };
+}
+
+/** Per-fold values and the rest of a trial's record, as Optuna user attributes. */
+function trialUserAttrs(t: ExportTrial): JournalTrial["userAttrs"] {
+  const { value: _objective, ...result } = t.result ?? { value: null };
+  return {
+    ...result,
+    attempt: t.attempt,
+    ...(t.error !== null ? { error: t.error } : {}),
+    ...(t.intermediate.length > 0 ? { intermediate_values: INTERMEDIATE_VALUES_KIND } : {}),
+  };
+}
+
+/** Where Optuna's own optimize loop records why a trial failed. */
+function failReason(t: ExportTrial): JournalTrial["systemAttrs"] {
+  return t.state === "FAIL" && t.error !== null ? { fail_reason: t.error } : {};
+}
+
+/**
+ * The study as Optuna's JournalStorage file (optuna-journal.ts), opened by optuna-dashboard and
+ * `optuna.load_study`: every trial in its state, with its datetimes (UTC), params and distributions,
+ * values (L1 and phi2 for a multi-objective study), intermediate values and user attributes.
+ */
+export async function exportStudyOptunaHandler({ ctx, input }: { ctx: OrgContext; input: ExportStudyInput }) {
+  const { study, trials } = await loadTrials(ctx, input);
+  const space = toOptunaJson(parseSearchSpace(study.searchSpace));
+  const { names, directions } = studyObjectives(study);
+  const journal = optunaJournal(
+    {
+      name: study.name,
+      directions,
+      userAttrs: {
+        hens_study_id: study.id,
+        objectives: names,
+        value:
+          names.length > 1
+            ? "values: held-out L1 (minimised) and the ensemble's phi2 (maximised)"
+            : `the study's objective, ${study.objective} (held-out estimator of the trained ensemble)`,
+        intermediate_values: INTERMEDIATE_VALUES_MEANING,
+        datetimes: "UTC",
+        sampler: study.sampler,
+        scheduler: study.scheduler,
+        state: study.state,
+        // With our conditions (`when`), which Optuna's distributions cannot say.
+        search_space: JSON.parse(JSON.stringify(space)),
+      },
+      distributions: space,
+    },
+    trials.map((t) => ({
+      state: t.state,
+      params: t.params,
+      startedAt: t.startedAt,
+      finishedAt: t.finishedAt,
+      values: t.result ? (names.length > 1 ? [t.result.L1, t.result.phi2] : [t.result.value]) : null,
+      userAttrs: trialUserAttrs(t),
+      systemAttrs: failReason(t),
+      intermediate: t.intermediate,
+    })),
+  );
+  return { filename: `${study.name.replace(/[^\w.-]+/g, "_")}-optuna.log`, journal };
 }

@@ -1,5 +1,5 @@
 // The CLI as a new automation user runs it (docs/api.md): HENS_URL + HENS_TOKEN, create a study from
-// YAML, follow it to completion, export CSV and JSON. Requests go through the real REST handler on a
+// YAML, follow it to completion, export CSV, JSON and an Optuna journal. Requests go through the real REST handler on a
 // real Postgres (fetch is routed in-process instead of over a socket); a simulated runner completes
 // trials between polls and the platform's fillQueue schedules the next ones.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 
 describe("hens CLI", () => {
-  it("creates a study from YAML, follows it to completion, exports CSV and JSON", async () => {
+  it("creates a study from YAML, follows it to completion, exports CSV, JSON and Optuna journal", async () => {
     const { token } = await seedToken(tdb.db, {
       orgId: s.org.id,
       userId: s.users.MEMBER.id,
@@ -123,6 +123,22 @@ describe("hens CLI", () => {
       attributes: { choices: ["tanh", "sigmoid"] },
     });
     expect(doc.trials.map((t: { state: string }) => t.state)).toEqual(["COMPLETE", "COMPLETE", "COMPLETE"]);
+
+    // Optuna's JournalStorage file, as `optuna-dashboard study.log` opens it (optuna.test.ts loads one).
+    const journalFile = path.join(dir, "study.log");
+    const exportOptuna = io(env);
+    expect(
+      await main(["study", "export", studyId, "--format", "optuna", "-o", journalFile], exportOptuna.io),
+    ).toBe(0);
+    const ops = (await readFile(journalFile, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(ops[0]).toMatchObject({ op_code: 0, study_name: "cli study", directions: [1] });
+    expect(ops.filter((o) => o.op_code === 4).map((o) => o.state)).toEqual([1, 1, 1]);
+    const badFormat = io(env);
+    expect(await main(["study", "export", studyId, "--format", "sqlite"], badFormat.io)).toBe(2);
+    expect(badFormat.err()).toContain("--format must be csv, json, optuna");
   });
 
   it("reports API errors with the field, and a missing token plainly", async () => {

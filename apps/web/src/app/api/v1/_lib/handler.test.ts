@@ -391,7 +391,7 @@ describe("every REST route", () => {
 });
 
 describe("studies through REST", () => {
-  it("create, list, get, trials, export CSV and JSON", async () => {
+  it("create, list, get, trials, export CSV, JSON and Optuna journal", async () => {
     const t = await seedToken(tdb.db, { orgId: a.org.id, userId: a.users.MEMBER.id, scopes: ALL_SCOPES });
     const created = await rest("POST", `/orgs/${a.org.slug}/studies`, {
       token: t.token,
@@ -460,6 +460,25 @@ describe("studies through REST", () => {
       value: 1.25,
       values: [1.25],
     });
+    // format=optuna: Optuna's JournalStorage file, one JSON operation a line (optuna.test.ts opens it).
+    const journal = await rest("GET", `/orgs/${a.org.slug}/studies/${id}/export?format=optuna`, {
+      token: t.token,
+    });
+    expect(journal.status).toBe(200);
+    expect(journal.headers.get("content-type")).toContain("application/x-ndjson");
+    expect(journal.headers.get("content-disposition")).toMatch(/-optuna\.log"$/);
+    const ops = (await journal.text())
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(ops.at(-1)).toMatchObject({ op_code: 4, state: 1, value: 1.25 });
+    const unknownFormat = await rest("GET", `/orgs/${a.org.slug}/studies/${id}/export?format=sqlite`, {
+      token: t.token,
+    });
+    expect(unknownFormat.status).toBe(400);
+    expect((await json(unknownFormat))["error"]["fieldErrors"]["format"]).toContain(
+      "format must be one of csv, json, optuna",
+    );
     // exports:read is its own scope.
     const noExport = await seedToken(tdb.db, {
       orgId: a.org.id,

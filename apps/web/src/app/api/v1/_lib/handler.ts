@@ -268,5 +268,21 @@ function toResponse(route: RestRoute, result: unknown, headers: Record<string, s
       },
     });
   }
+  // An Optuna JournalStorage file (format=optuna): JSON lines, saved as the file Optuna opens.
+  const journal = (result as { journal?: unknown } | null)?.journal;
+  if (route.respond === "csv" && typeof journal === "string") {
+    const filename = String((result as { filename?: unknown }).filename ?? "optuna.log").replace(
+      /[^\w.-]/g,
+      "_",
+    );
+    return new Response(journal, {
+      status: 200,
+      headers: {
+        ...headers,
+        "Content-Type": "application/x-ndjson; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${filename}"`,
+      },
+    });
+  }
   return Response.json(result ?? null, { status: route.successStatus ?? 200, headers });
 }

@@ -122,9 +122,11 @@ function operation(route: RestRoute) {
   const success =
     route.respond === "csv"
       ? {
-          description: "CSV (format=csv) or Optuna-shaped JSON (format=json)",
+          description:
+            "CSV (format=csv), Optuna-shaped JSON (format=json), or an Optuna JournalStorage file (format=optuna: JSON lines)",
           content: {
             "text/csv": { schema: { type: "string" } },
+            "application/x-ndjson": { schema: { type: "string" } },
             "application/json": { schema: { type: "object" } },
           },
         }

@@ -72,6 +72,11 @@ const bodyObject = (body: unknown): Record<string, unknown> =>
   body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 
 export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
+const EXPORT_PROCEDURES: Record<string, string> = {
+  csv: "export.studyCsv",
+  json: "export.studyJson",
+  optuna: "export.studyOptuna",
+} satisfies Record<(typeof EXPORT_FORMATS)[number], string>;
 
 export const REST_ROUTES: RestRoute[] = [
   ...STUDY_MANAGE_ROUTES,
@@ -172,13 +177,18 @@ export const REST_ROUTES: RestRoute[] = [
     method: "GET",
     path: "/orgs/{org}/studies/{studyId}/export",
     procedure: "export.studyCsv",
-    procedureFor: ({ query }) => (query.get("format") === "json" ? "export.studyJson" : "export.studyCsv"),
+    procedureFor: ({ query }) => EXPORT_PROCEDURES[query.get("format") ?? "csv"] ?? "export.studyCsv",
     kind: "query",
-    summary: "Export trials: CSV with optuna-dashboard's columns, or JSON with Optuna distributions",
+    summary:
+      "Export trials: CSV with optuna-dashboard's columns, JSON with Optuna distributions, or an Optuna JournalStorage file (format=optuna)",
     tag: "exports",
     scope: "exports:read",
     query: ZExportQuery,
-    input: ({ params }) => ({ org: params["org"], studyId: params["studyId"] }),
+    input: ({ params, query }) => ({
+      org: params["org"],
+      studyId: params["studyId"],
+      ...(query.has("format") ? { format: query.get("format") } : {}),
+    }),
     respond: "csv",
   },
   {
