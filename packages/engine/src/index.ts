@@ -24,6 +24,7 @@ export {
   validateDataset,
 } from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
+export { type EnsembleScore, scoreFoldPredictions } from "./estimators/ensemble.ts";
 export {
   averageBest,
   closureEstimators,
@@ -78,6 +79,7 @@ export {
 } from "./train/trainer.ts";
 export {
   buildTask,
+  dataComparison,
   type PredictionBand,
   type RunTrialOptions,
   runTrial,

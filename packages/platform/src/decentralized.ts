@@ -14,6 +14,7 @@ import {
   type StoredTrial,
   workerKappa,
 } from "@hyperensemble/engine/search";
+import { PostgresTrialStorage } from "./storage.ts";
 import { isNumberClash } from "./study.ts";
 
 export interface ProposalHistory {
@@ -32,20 +33,7 @@ export async function readProposalHistory(
     select: { searchSpace: true, seed: true },
   });
   if (!study) return null;
-  const rows = await db.trial.findMany({
-    where: { orgId: ref.orgId, studyId: ref.studyId },
-    select: { number: true, params: true, state: true, result: { select: { value: true } } },
-    orderBy: { number: "asc" },
-  });
-  const trials = rows.map((t) => {
-    const stored: StoredTrial = {
-      number: t.number,
-      params: t.params as StoredTrial["params"],
-      state: t.state,
-    };
-    if (t.result) stored.value = t.result.value;
-    return stored;
-  });
+  const trials = await new PostgresTrialStorage(db, ref.orgId).listTrials(ref.studyId);
   return { space: parseSearchSpace(study.searchSpace), seed: study.seed, trials };
 }
 

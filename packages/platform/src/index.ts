@@ -34,6 +34,7 @@ export {
 } from "./limits.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
+export { dropCachedHistory, PostgresTrialStorage } from "./storage.ts";
 export {
   createStudy,
   type EnqueueOptions,
@@ -48,4 +49,4 @@ export {
   type TrialJob,
 } from "./study.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
-export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
+export { buildTrialSpec, type StudyRow, trialSeed } from "./trialSpec.ts";

@@ -4,11 +4,11 @@ import {
   type ParamValue,
   parseSearchSpace,
   type SamplerConfig,
-  type StoredTrial,
 } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
 import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
 import type { CreateStudySpec } from "./schema.ts";
+import { PostgresTrialStorage } from "./storage.ts";
 
 export interface TrialJob {
   trialId: string;
@@ -108,6 +108,7 @@ export async function createStudy(
       sampler: spec.sampler,
       scheduler: spec.scheduler,
       mode: spec.mode,
+      executor: spec.executor,
       seed,
       maxTrials: spec.trials,
       parallelism: spec.parallelism,
@@ -126,17 +127,6 @@ export async function createStudy(
     console.warn(`createStudy: first fill of ${study.id} deferred to the sweep: ${String(error)}`);
   }
   return study;
-}
-
-function toStoredTrial(t: {
-  number: number;
-  params: unknown;
-  state: StoredTrial["state"];
-  result: { value: number } | null;
-}): StoredTrial {
-  const stored: StoredTrial = { number: t.number, params: t.params as StoredTrial["params"], state: t.state };
-  if (t.result) stored.value = t.result.value;
-  return stored;
 }
 
 export interface FillOptions {
@@ -161,7 +151,10 @@ export interface FillOutcome {
 }
 
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
-function fillSampler(study: { mode: string; sampler: string; seed: number }, total: number): SamplerConfig {
+export function fillSampler(
+  study: { mode: string; sampler: string; seed: number },
+  total: number,
+): SamplerConfig {
   // Seeded per trial number: proposals are reproducible from (study seed, history).
   const seed = (study.seed + total * 7_919) >>> 0;
   // A decentralized study has no central sampler: the platform only tops up (start-up, resume,
@@ -215,7 +208,11 @@ export async function fillQueue(
         now.getTime() - study.startedAt.getTime() > study.maxWallSeconds * 1000;
       const gpuExpired = study.maxGpuSeconds != null && study.gpuSeconds >= study.maxGpuSeconds;
       const budgetLeft = !wallExpired && !gpuExpired && total0 < study.maxTrials;
-      let slots = budgetLeft ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
+      // An external study's trials are created by its workers' asks (external.ts), never queued here;
+      // the fill only completes it once its budget is spent.
+      const external = study.executor === "external";
+      let slots =
+        budgetLeft && !external ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
       let orgPending = 0;
       let limited = false;
       if (slots > 0 && Number.isFinite(orgLimit)) {
@@ -228,23 +225,15 @@ export async function fillQueue(
       const created: { id: string; priority: number }[] = [];
       if (slots > 0) {
         // The history only matters to samplers that model it; runner proposals need none here.
+        const storage = new PostgresTrialStorage(tx, orgId, () => now);
         const needsHistory = proposed.length < slots;
-        const trials = needsHistory
-          ? await tx.trial.findMany({
-              where: { orgId, studyId },
-              include: { result: { select: { value: true } } },
-              orderBy: { number: "asc" },
-            })
-          : [];
-        const history = trials.map(toStoredTrial);
+        const history = needsHistory ? await storage.listTrials(studyId) : [];
         const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
         let total = total0;
         for (let i = 0; i < slots; i++) {
           const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
-          const trial = await tx.trial.create({
-            data: { orgId, studyId, number: total, params, queuedAt: now },
-          });
-          history.push({ number: total, params, state: "WAITING" });
+          const trial = await storage.createTrial(studyId, params, "WAITING");
+          history.push({ number: trial.number, params, state: "WAITING" });
           orgPending += 1;
           // Rank priority only under admission control (fairness); else FIFO, the fastest path.
           created.push({ id: trial.id, priority: admission ? Math.min(orgPending, MAX_PRIORITY) : 0 });
@@ -301,6 +290,7 @@ export async function requeueWaitingTrials(db: Db, enqueuer: TrialEnqueuer, olde
   const rows = await db.$queryRaw<TrialJob[]>`
     SELECT t."id" AS "trialId", t."studyId", t."orgId" FROM "Trial" t JOIN "Study" s ON s."id" = t."studyId"
     WHERE t."state" = 'WAITING' AND t."queuedAt" < ${cutoff}::timestamp(3) AND s."state" IN ('QUEUED', 'RUNNING')
+      AND s."executor" = 'runner'
     LIMIT 500`;
   for (const job of rows) await enqueuer.enqueue(job);
   return rows.length;
