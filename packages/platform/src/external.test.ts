@@ -3,6 +3,7 @@ import { createTestDatabase } from "@hyperensemble/db/testing";
 import { buildClosureTask } from "@hyperensemble/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "./demo.ts";
+import { predictionsFor, referenceLosses } from "./external.test-helpers.ts";
 import {
   askTrial,
   ExternalTrialError,
@@ -51,51 +52,6 @@ async function externalStudy(over: object = {}) {
   });
   const study = await createStudy(db, enqueuer, { orgId, ownerId, spec, now: T0 });
   return { orgId, studyId: study.id, seed: study.seed };
-}
-
-/** Seeded replica predictions: the data plus a replica-specific smooth offset and noise, in float64. */
-function predictionsFor(central: number[], errors: number[], replicas: number, folds: number, seed: number) {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-  return Array.from({ length: folds }, () => ({
-    replicas: Array.from({ length: replicas }, () => {
-      const shift = uniform();
-      return central.map((d, i) => d + errors[i]! * (shift + 1.5 * uniform()));
-    }),
-  }));
-}
-
-/** χ² = rᵀ C⁻¹ r / N by dense Gaussian elimination (partial pivoting): independent of the engine's block Cholesky. */
-function referenceChi2(
-  cov: (i: number, j: number) => number,
-  points: number[],
-  t: number[],
-  d: number[],
-): number {
-  const n = points.length;
-  const a = points.map((i) => points.map((j) => cov(i, j)));
-  const r = points.map((i) => t[i]! - d[i]!);
-  const x = [...r];
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let k = c + 1; k < n; k++) if (Math.abs(a[k]![c]!) > Math.abs(a[p]![c]!)) p = k;
-    [a[c], a[p]] = [a[p]!, a[c]!];
-    [x[c], x[p]] = [x[p]!, x[c]!];
-    for (let k = c + 1; k < n; k++) {
-      const f = a[k]![c]! / a[c]![c]!;
-      for (let j = c; j < n; j++) a[k]![j]! -= f * a[c]![j]!;
-      x[k]! -= f * x[c]!;
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    let v = x[c]!;
-    for (let j = c + 1; j < n; j++) v -= a[c]![j]! * x[j]!;
-    x[c] = v / a[c]![c]!;
-  }
-  return r.reduce((sum, ri, k) => sum + ri * x[k]!, 0) / n;
 }
 
 const close = (got: number, want: number) => {
@@ -152,24 +108,13 @@ describe("external trials", () => {
 
     // The reference: the closure data and covariance as the study defines them, dense, in float64.
     const ds = buildClosureTask(0, study.seed).dataset;
-    const chi2s = points.folds!.map((fold, k) =>
-      predictions[k]!.replicas.map((p) =>
-        referenceChi2((i, j) => ds.cov.entry(i, j), fold.heldOut, p, points.central),
-      ),
-    );
-    const centralChi2 = points.folds!.map((fold, k) => {
-      const reps = predictions[k]!.replicas;
-      const mean = points.central.map((_, i) => reps.reduce((s, p) => s + p[i]!, 0) / reps.length);
-      return referenceChi2((i, j) => ds.cov.entry(i, j), fold.heldOut, mean, points.central);
-    });
-    const avg = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-    const L1 = avg(chi2s.map(avg));
-    const phi2 = avg(chi2s.map((c, k) => avg(c) - centralChi2[k]!));
+    const reference = referenceLosses((i, j) => ds.cov.entry(i, j), points, predictions);
+    const { L1, phi2 } = reference;
     const result = await db.trialResult.findFirstOrThrow({ where: { orgId, trialId: a.trial.id } });
     close(result.L1, L1);
     close(result.phi2, phi2);
     close(result.value, L1);
-    for (const [k, v] of result.foldChi2.entries()) close(v, avg(chi2s[k]!));
+    for (const [k, v] of result.foldChi2.entries()) close(v, reference.foldChi2[k]!);
     expect(result.backend).toBe("external");
     const states = (await new PostgresTrialStorage(db, orgId).listTrials(ref.studyId)).map((t) => [
       t.number,

@@ -17,6 +17,18 @@ export {
 export { DEMO_ORG, DEMO_STUDY, DEMO_USER, seedDemo } from "./demo.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export {
+  type AskOutcome,
+  askTrial,
+  ExternalTrialError,
+  heartbeatLease,
+  LEASE_SECONDS,
+  reapLapsedLeases,
+  reportExternal,
+  type TellInput,
+  tellTrial,
+} from "./external.ts";
+export { type Chi2Tell, ExternalInputError, type PredictionsTell, studyPoints } from "./externalScore.ts";
+export {
   cappedSeconds,
   checkStudySize,
   LIMIT_DEFAULTS,

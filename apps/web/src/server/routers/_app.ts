@@ -2,6 +2,7 @@ import { router } from "../trpc";
 import { auditRouter } from "./audit/_router";
 import { datasetRouter } from "./dataset/_router";
 import { exportRouter } from "./export/_router";
+import { externalRouter } from "./external/_router";
 import { invitationRouter } from "./invitation/_router";
 import { memberRouter } from "./member/_router";
 import { orgRouter } from "./org/_router";
@@ -21,5 +22,6 @@ export const appRouter = router({
   invitation: invitationRouter,
   audit: auditRouter,
   runner: runnerRouter,
+  external: externalRouter,
 });
 export type AppRouter = typeof appRouter;

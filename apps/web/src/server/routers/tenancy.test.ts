@@ -76,6 +76,11 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "invitation.revoke": { invitationId: ids.invitationId },
     "audit.list": {},
     "runner.list": {},
+    "external.ask": { studyId: ids.studyId },
+    "external.heartbeat": { trialId: ids.trialId, leaseId: "lease" },
+    "external.report": { trialId: ids.trialId, leaseId: "lease", step: 1, value: 1 },
+    "external.tell": { trialId: ids.trialId, leaseId: "lease", state: "COMPLETE", values: [1] },
+    "external.points": { studyId: ids.studyId, trialId: ids.trialId },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };

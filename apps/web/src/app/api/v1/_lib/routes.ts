@@ -7,6 +7,7 @@ import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/contro
 import { ZCreateStudy, ZListStudies } from "../../../../server/routers/study/create.schema";
 import { ZCreateToken } from "../../../../server/routers/token/create.schema";
 import { ZListTrials } from "../../../../server/routers/trial/list.schema";
+import { EXTERNAL_ROUTES } from "./routes-external";
 
 /**
  * The REST surface: each route is a thin mapping from an HTTP request onto ONE tRPC procedure,
@@ -45,7 +46,7 @@ export interface RestRoute {
 }
 
 /** Query-string values are text: whole numbers become numbers, anything else reaches zod as is. */
-function queryInput(query: URLSearchParams, numeric: string[]): Record<string, unknown> {
+export function queryInput(query: URLSearchParams, numeric: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of query) {
     out[key] = numeric.includes(key) && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -53,7 +54,7 @@ function queryInput(query: URLSearchParams, numeric: string[]): Record<string, u
   return out;
 }
 
-const bodyObject = (body: unknown): Record<string, unknown> =>
+export const bodyObject = (body: unknown): Record<string, unknown> =>
   body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 
 export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
@@ -251,6 +252,7 @@ export const REST_ROUTES: RestRoute[] = [
     query: ZListAudit,
     input: ({ params, query }) => ({ ...queryInput(query, ["take"]), org: params["org"] }),
   },
+  ...EXTERNAL_ROUTES,
 ];
 
 /** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */
