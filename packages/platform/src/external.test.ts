@@ -15,7 +15,7 @@ import {
 import { ExternalInputError, studyPoints } from "./externalScore.ts";
 import { createStudyInputSchema } from "./schema.ts";
 import { PostgresTrialStorage } from "./storage.ts";
-import { createStudy, type TrialJob } from "./study.ts";
+import { createStudy, requeueWaitingTrials, type TrialJob } from "./study.ts";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -137,7 +137,11 @@ describe("external trials", () => {
       },
     );
     expect(await askTrial(db, ref, { now: at(12) })).toEqual({ trial: null, reason: "all-leased" });
-    // The worker dies: no heartbeat after t = 8 s. At 18 s its lease has lapsed.
+    // The worker dies: no heartbeat after t = 8 s. At 18 s its lease has lapsed; the runners' reaper
+    // returns it to the pool, and never to the runners' queue.
+    expect(await reapLapsedLeases(db, at(18.5))).toMatchObject([{ id: first.trial.id, state: "WAITING" }]);
+    expect(await requeueWaitingTrials(db, enqueuer, 0, at(19))).toBe(0);
+    expect(jobs).toEqual([]);
     const again = await askTrial(db, ref, { leaseSeconds: 60, worker: "second", now: at(19) });
     if (!again.trial) throw new Error("expected the lapsed trial again");
     expect([again.trial.id, again.trial.number]).toEqual([first.trial.id, 0]);
