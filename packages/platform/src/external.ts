@@ -144,7 +144,7 @@ export async function askTrial(
         parseSearchSpace(study.searchSpace),
         history,
       );
-      claimed = await storage.createTrial(studyId, params, "RUNNING");
+      claimed = await storage.createNumbered(studyId, total, params, "RUNNING");
     }
     const lease = { id: randomUUID(), expiresAt: new Date(now.getTime() + leaseSeconds * 1000) };
     await tx.trial.updateMany({

@@ -105,22 +105,8 @@ export class PostgresTrialStorage implements TrialStorage {
   ): Promise<StoredTrial & { id: string }> {
     for (let attempt = 1; ; attempt++) {
       const number = await this.db.trial.count({ where: { orgId: this.orgId, studyId } });
-      const now = this.now();
       try {
-        const row = await this.db.trial.create({
-          data: {
-            orgId: this.orgId,
-            studyId,
-            number,
-            params,
-            state,
-            queuedAt: now,
-            ...(state === "RUNNING" ? { startedAt: now, heartbeatAt: now } : {}),
-          },
-          select: { id: true, params: true },
-        });
-        // The params as stored (jsonb): what every later read, and a re-asked trial, returns.
-        return { id: row.id, number, params: row.params as StoredTrial["params"], state };
+        return await this.createNumbered(studyId, number, params, state);
       } catch (error) {
         const clash =
           (error as { code?: string }).code === "P2002" || /Unique constraint/i.test(String(error));
@@ -130,6 +116,33 @@ export class PostgresTrialStorage implements TrialStorage {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
     }
+  }
+
+  /**
+   * createTrial when the caller already knows the next number (fillQueue counts the study's trials
+   * under its lock anyway): one statement instead of two while the lock is held.
+   */
+  async createNumbered(
+    studyId: string,
+    number: number,
+    params: Record<string, ParamValue>,
+    state: "WAITING" | "RUNNING",
+  ): Promise<StoredTrial & { id: string }> {
+    const now = this.now();
+    const row = await this.db.trial.create({
+      data: {
+        orgId: this.orgId,
+        studyId,
+        number,
+        params,
+        state,
+        queuedAt: now,
+        ...(state === "RUNNING" ? { startedAt: now, heartbeatAt: now } : {}),
+      },
+      select: { id: true, params: true },
+    });
+    // The params as stored (jsonb): what every later read, and a re-asked trial, returns.
+    return { id: row.id, number, params: row.params as StoredTrial["params"], state };
   }
 
   /** The oldest WAITING trial, moved to RUNNING in one statement (SKIP LOCKED: racing workers take different ones). */

@@ -232,7 +232,7 @@ export async function fillQueue(
         let total = total0;
         for (let i = 0; i < slots; i++) {
           const params = proposed.shift() ?? createSampler(fillSampler(study, total)).ask(space!, history);
-          const trial = await storage.createTrial(studyId, params, "WAITING");
+          const trial = await storage.createNumbered(studyId, total, params, "WAITING");
           history.push({ number: trial.number, params, state: "WAITING" });
           orgPending += 1;
           // Rank priority only under admission control (fairness); else FIFO, the fastest path.
