@@ -211,6 +211,11 @@ describe("external trials", () => {
     ).rejects.toThrow(/predictions\.folds\.0\.replicas: has 1 entries, the study has 3 replicas/);
     await expect(tellTrial(db, trial, { leaseId, state: "COMPLETE" }, at(1))).rejects.toThrow(/^values: /);
     expect((await db.trial.findFirstOrThrow({ where: { orgId, id: asked.trial.id } })).state).toBe("RUNNING");
+    // A dataset with fewer sub-datasets than folds cannot be held out: named, not a server error.
+    const study = await db.study.findFirstOrThrow({ where: { id: ref.studyId, orgId } });
+    await expect(
+      studyPoints(db, { ...study, ensemble: { replicas: 3, folds: 9 } }, asked.trial),
+    ).rejects.toThrow(/^folds: 9 folds need at least 9 sub-datasets/);
     // Another org's trial id is "not found", never its data.
     await expect(
       heartbeatLease(db, { orgId: "other-org", trialId: asked.trial.id }, leaseId, at(1)),

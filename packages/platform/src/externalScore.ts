@@ -79,7 +79,14 @@ export async function trialFolds(task: Task, study: ScoredStudy, trial: { number
   const { replicas, folds: k } = ensembleOf(study);
   const seed = trialSeed(study.seed, trial.number);
   const ds = task.dataset;
-  const heldOutSubsets = engine.assignFolds(ds, k, seed);
+  let heldOutSubsets: number[][];
+  try {
+    heldOutSubsets = engine.assignFolds(ds, k, seed);
+  } catch (error) {
+    // The study asks for more folds than its dataset has sub-datasets to hold out: a 400, not a 500.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ExternalInputError("folds", message.replace(/^folds: /, ""));
+  }
   const heldOut = heldOutSubsets.map((subs) =>
     subs.flatMap((si) => ds.subsets[si]!.indices).sort((a, b) => a - b),
   );
