@@ -19,6 +19,7 @@ import {
   limitsFromEnv,
   notifyStudy,
   orgActiveLimit,
+  PostgresTrialStorage,
   parseStudyRow,
   readProposalHistory,
   studySchedulerConfig,
@@ -524,6 +525,10 @@ function startAttempt(
   return { opts: { signal: abort, onReport }, finish };
 }
 
+/**
+ * The scheduler's decision on a report just written, from the study's history through the one
+ * storage interface (its finished trials cached per study: only pending trials are re-read).
+ */
 async function shouldPrune(
   db: Db,
   scheduler: ReturnType<typeof createScheduler>,
@@ -531,21 +536,7 @@ async function shouldPrune(
   number: number,
   report: { epoch: number; value: number },
 ): Promise<boolean> {
-  const history = await db.trial.findMany({
-    where: { orgId: ref.orgId, studyId: ref.studyId },
-    select: {
-      number: true,
-      state: true,
-      params: true,
-      intermediate: { select: { step: true, value: true } },
-    },
-  });
-  const stored = history.map((h) => ({
-    number: h.number,
-    state: h.state,
-    params: h.params as Record<string, number | string | boolean>,
-    intermediate: h.intermediate.map((iv) => [iv.step, iv.value] as [number, number]),
-  }));
+  const stored = await new PostgresTrialStorage(db, ref.orgId).listTrials(ref.studyId);
   const self = stored.find((h) => h.number === number);
   return self ? scheduler.shouldPrune(self, report.epoch, report.value, stored) : false;
 }

@@ -4,7 +4,15 @@
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
 import { createDb, databaseUrl, reapStaleTrials } from "@hyperensemble/db";
-import { fillActiveStudies, fillQueue, limitsFromEnv, requeueWaitingTrials } from "@hyperensemble/platform";
+import {
+  type EnqueueOptions,
+  fillActiveStudies,
+  fillQueue,
+  limitsFromEnv,
+  reapLapsedLeases,
+  requeueWaitingTrials,
+  type TrialJob,
+} from "@hyperensemble/platform";
 import {
   createQueueConnection,
   createTrialWorker,
@@ -190,6 +198,12 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
             await requeuer.enqueue({ trialId: t.id, studyId: t.studyId, orgId: t.orgId });
           else await fillQueue(db, enqueuer, { orgId: t.orgId, studyId: t.studyId });
           log(`reaped trial ${t.id} → ${t.state} (attempt ${t.attempt})`);
+        }
+        // External workers whose lease lapsed: their trials wait for the next ask (never the queue);
+        // a trial out of attempts fails, and its study may be complete now.
+        for (const t of await reapLapsedLeases(db, new Date())) {
+          if (t.state === "FAIL") await fillQueue(db, enqueuer, { orgId: t.orgId, studyId: t.studyId });
+          log(`external lease of trial ${t.id} lapsed → ${t.state}`);
         }
         // WAITING trials whose job is gone (enqueue failed after commit, or handed back) are re-added;
         // studies held back by admission, or whose follow-up fill died with a runner, are topped up.

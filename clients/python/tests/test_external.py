@@ -9,8 +9,11 @@ import unittest
 
 from hyperensemble import Client, TrialPruned
 
-POINTS = {"inputNames": ["x"], "subsets": [{"name": "a", "inputs": [[0.1], [0.2], [0.3], [0.4]],
-                                             "values": [1.0, 1.4, 1.7, 1.9], "stat": [0.1, 0.1, 0.12, 0.1]}]}
+# Two sub-datasets: each of the study's 2 folds holds one out.
+POINTS = {"inputNames": ["x"], "subsets": [
+    {"name": "a", "inputs": [[0.1], [0.2]], "values": [1.0, 1.4], "stat": [0.1, 0.1]},
+    {"name": "b", "inputs": [[0.3], [0.4]], "values": [1.7, 1.9], "stat": [0.12, 0.1]},
+]}
 
 
 class ExternalTrialsTest(unittest.TestCase):

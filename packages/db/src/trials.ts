@@ -235,7 +235,8 @@ export interface ReapedTrial {
 
 /**
  * Trials RUNNING whose heartbeat is older than `staleMs` go back to WAITING as the next attempt
- * (history appended to `attempts`), or to FAIL once maxAttempts is used up. One UPDATE statement:
+ * (history appended to `attempts`), or to FAIL once maxAttempts is used up. Trials held by an external
+ * worker's lease are left to their own deadline (platform external.ts). One UPDATE statement:
  * when two reapers race, the loser re-checks the row after the winner commits, finds it no longer
  * RUNNING, and skips it, so each stale attempt makes exactly one transition.
  */
@@ -259,6 +260,7 @@ export async function reapStaleTrials(
       "runnerId" = NULL,
       "heartbeatAt" = NULL
     WHERE "state" = 'RUNNING' AND "heartbeatAt" < ${cutoff}::timestamp(3)
+      AND "leaseId" IS NULL
       AND (${onlyTrial}::text IS NULL OR "id" = ${onlyTrial}::text)
     RETURNING "id", "orgId", "studyId", "state"::text AS "state", "attempt"`;
 }
@@ -319,9 +321,9 @@ export async function claimWaitingTrial(
     FROM "Study" s
     WHERE t."id" = ${trialId} AND t."orgId" = ${orgId} AND t."state" = 'WAITING'
       AND (${onlyAttempt}::int IS NULL OR t."attempt" = ${onlyAttempt}::int)
-      AND s."id" = t."studyId" AND s."state" IN ('QUEUED', 'RUNNING')
+      AND s."id" = t."studyId" AND s."state" IN ('QUEUED', 'RUNNING') AND s."executor" = 'runner'
     RETURNING t."id", t."orgId", t."studyId", t."number", t."params", t."state"::text AS "state", t."attempt",
       t."maxAttempts", t."runnerId", t."heartbeatAt", t."queuedAt", t."startedAt", t."finishedAt", t."error",
-      t."attempts"`;
+      t."attempts", t."leaseId", t."leaseExpiresAt", t."worker", t."tellDigest", t."values"`;
   return rows[0] ?? null;
 }

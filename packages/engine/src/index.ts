@@ -25,6 +25,7 @@ export {
   validateDataset,
 } from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
+export { type EnsembleScore, scoreFoldPredictions } from "./estimators/ensemble.ts";
 export {
   averageBest,
   closureEstimators,
@@ -93,6 +94,7 @@ export {
 } from "./train/trainer.ts";
 export {
   buildTask,
+  dataComparison,
   ensembleSetup,
   type PredictionBand,
   type RunTrialOptions,

@@ -1,16 +1,8 @@
 import { selectBackend } from "./backend.ts";
-import { PointSet } from "./data/covariance.ts";
-import { assignFolds, foldPoints } from "./data/replicas.ts";
-import {
-  closureEstimators,
-  type FoldStatistic,
-  foldEstimators,
-  foldStatistic,
-  mean,
-  meanPrediction,
-  phi2Spread,
-  trialLosses,
-} from "./estimators/estimators.ts";
+import type { Dataset } from "./data/dataset.ts";
+import { assignFolds } from "./data/replicas.ts";
+import { scoreFoldPredictions } from "./estimators/ensemble.ts";
+import { type FoldStatistic, mean, meanPrediction } from "./estimators/estimators.ts";
 import type { ArchitectureConfig } from "./model/mlp.ts";
 import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
@@ -154,66 +146,14 @@ export function scoreEnsemble(
   fit: EnsembleFit,
   averageBest = false,
 ): Omit<TrialResult, "epochs" | "backend" | "durationSeconds"> {
-  const ds = task.dataset;
-  const R = setup.replicaIds.length;
-  const K = setup.folds.length;
-  const all = new PointSet(
-    Array.from({ length: ds.nPoints }, (_, i) => i),
-    ds.cov,
+  const score = scoreFoldPredictions(
+    task.dataset,
+    setup.folds,
+    fit.predictions,
+    fit.members.map((m) => m.validation),
+    averageBest,
   );
-  const folds = setup.folds.map((heldOut, k) => {
-    const preds = fit.predictions.slice(k * R, (k + 1) * R);
-    if (heldOut.length > 0) {
-      const set = new PointSet(foldPoints(ds, heldOut), ds.cov);
-      const est = foldEstimators(set, preds, ds.central, { averageBest });
-      const closure = ds.truth ? closureEstimators(set, preds, ds.truth) : undefined;
-      return { ...est, closure };
-    }
-    // No held-out fold: each replica is scored on its own validation points; the central chi2 and
-    // phi2 (spread identity) use all points, the only set common to every replica.
-    const replicaChi2 = fit.members
-      .slice(k * R, (k + 1) * R)
-      .map((m, i) =>
-        m.validation.length ? new PointSet(m.validation, ds.cov).chi2(preds[i]!, ds.central) : Number.NaN,
-      );
-    const valid = replicaChi2.filter(Number.isFinite);
-    const sorted = [...valid].sort((a, b) => a - b);
-    const meanChi2 = averageBest
-      ? mean(sorted.slice(0, Math.max(1, Math.round(0.9 * sorted.length))))
-      : mean(valid);
-    const centralChi2 = all.chi2(meanPrediction(preds), ds.central);
-    const closure = ds.truth ? closureEstimators(all, preds, ds.truth) : undefined;
-    return { replicaChi2, meanChi2, centralChi2, phi2: phi2Spread(all, preds), closure };
-  });
-  const losses = trialLosses(folds);
-  const replicaChi2 = Array.from({ length: R }, (_, r) => mean(folds.map((f) => f.replicaChi2[r]!)));
-  const result: Omit<TrialResult, "epochs" | "backend" | "durationSeconds"> = {
-    ...losses,
-    foldChi2: folds.map((f) => f.meanChi2),
-    foldPhi2: folds.map((f) => f.phi2),
-    foldCentralChi2: folds.map((f) => f.centralChi2),
-    replicaChi2,
-    foldStats: {
-      chi2: statistics(folds.map((f) => f.meanChi2)),
-      phi2: statistics(folds.map((f) => f.phi2)),
-    },
-    predictions: ensemblePredictions(task, fit),
-  };
-  if (ds.truth) {
-    const bias = mean(folds.map((f) => f.closure!.bias));
-    const variance = mean(folds.map((f) => f.closure!.variance));
-    result.closure = { bias, variance, ratio: bias / variance };
-  }
-  void K;
-  return result;
-}
-
-function statistics(values: number[]): Record<FoldStatistic, number> {
-  return {
-    average: foldStatistic(values, "average"),
-    best_worst: foldStatistic(values, "best_worst"),
-    std: foldStatistic(values, "std"),
-  };
+  return { ...score, predictions: ensemblePredictions(task, fit) };
 }
 
 /** The issue's name for the entry point. */
@@ -244,26 +184,31 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["
     if (task.plot.truth) band.truth = rows.map((g) => round(task.plot.truth![g]![f]!));
     return band;
   });
-  const ds = task.dataset;
-  const central = meanPrediction(fit.predictions);
-  const data =
-    ds.nPoints <= 400
-      ? {
-          x: ds.inputs.map((r) => round(r[0]!)),
-          central: Array.from(ds.central, round),
-          error: Array.from({ length: ds.nPoints }, (_, i) => round(Math.sqrt(ds.cov.variance(i)))),
-          prediction: Array.from(central, round),
-          subsets: ds.subsets.map((s) => ({
-            name: s.name,
-            start: s.indices[0]!,
-            end: s.indices[s.indices.length - 1]! + 1,
-          })),
-        }
-      : undefined;
+  const data = dataComparison(task.dataset, meanPrediction(fit.predictions));
   return {
     x: rows.map((g) => round(task.plot.x[g]!)),
     xLabel: task.plot.xLabel,
     flavours,
     ...(data ? { data } : {}),
+  };
+}
+
+/**
+ * The data and the ensemble's central prediction at the data points, for the study page's plot; only
+ * up to 400 points (beyond that the plot is unreadable and the row too large).
+ */
+export function dataComparison(ds: Dataset, central: ArrayLike<number>) {
+  if (ds.nPoints > 400) return undefined;
+  const round = (v: number) => Number(v.toPrecision(6));
+  return {
+    x: ds.inputs.map((r) => round(r[0]!)),
+    central: Array.from(ds.central, round),
+    error: Array.from({ length: ds.nPoints }, (_, i) => round(Math.sqrt(ds.cov.variance(i)))),
+    prediction: Array.from(central, round),
+    subsets: ds.subsets.map((s) => ({
+      name: s.name,
+      start: s.indices[0]!,
+      end: s.indices[s.indices.length - 1]! + 1,
+    })),
   };
 }

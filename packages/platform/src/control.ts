@@ -20,8 +20,18 @@ export class StudyStateError extends Error {
   }
 }
 
+async function isExternal(db: Db, ref: StudyRef): Promise<boolean> {
+  const study = await db.study.findFirst({
+    where: { id: ref.studyId, orgId: ref.orgId },
+    select: { executor: true },
+  });
+  return study?.executor === "external";
+}
+
 /** Re-add jobs for every WAITING trial of a study (requeue semantics: a finished job is replaced). */
 async function requeueWaiting(db: Db, requeuer: TrialEnqueuer, ref: StudyRef) {
+  // An external study's WAITING trials wait for its workers' asks, never for a runner.
+  if (await isExternal(db, ref)) return;
   const waiting = await db.trial.findMany({
     where: { orgId: ref.orgId, studyId: ref.studyId, state: "WAITING" },
     select: { id: true },
@@ -152,7 +162,7 @@ export async function enqueueConfigurations(
   if (configurations.length === 0) return [];
   const study = await db.study.findFirst({
     where: { id: ref.studyId, orgId: ref.orgId },
-    select: { searchSpace: true, state: true },
+    select: { searchSpace: true, state: true, executor: true },
   });
   if (!study) throw new StudyStateError("study is missing");
   if (!(TAKES_TRIALS as readonly string[]).includes(study.state))
@@ -209,9 +219,9 @@ export async function enqueueConfigurations(
     }
   }
   if (ids.length === 0) return ids;
-  if (study.state !== "PAUSED") {
+  if (study.state !== "PAUSED" && study.executor !== "external") {
     // Queued at once; while they wait they fill the study's parallelism, so the sampler proposes
-    // nothing new before they run.
+    // nothing new before they run. An external study's workers ask for them instead.
     for (const trialId of ids) await enqueuer.enqueue({ trialId, studyId: ref.studyId, orgId: ref.orgId });
   }
   await notifyStudy(db, { ...ref, kind: "study" });

@@ -16,6 +16,7 @@ import {
   workerKappa,
 } from "@hyperensemble/engine/search";
 import { decentralizedSamplerConfig, type StudySearchRow } from "./search-spec.ts";
+import { PostgresTrialStorage } from "./storage.ts";
 import { isNumberClash } from "./study.ts";
 import { warmStartHistory } from "./warmStart.ts";
 
@@ -46,20 +47,7 @@ export async function readProposalHistory(
     },
   });
   if (!study) return null;
-  const rows = await db.trial.findMany({
-    where: { orgId: ref.orgId, studyId: ref.studyId },
-    select: { number: true, params: true, state: true, result: { select: { value: true } } },
-    orderBy: { number: "asc" },
-  });
-  const trials = rows.map((t) => {
-    const stored: StoredTrial = {
-      number: t.number,
-      params: t.params as StoredTrial["params"],
-      state: t.state,
-    };
-    if (t.result) stored.value = t.result.value;
-    return stored;
-  });
+  const trials = await new PostgresTrialStorage(db, ref.orgId).listTrials(ref.studyId);
   const { searchSpace, seed, warmStart, ...search } = study;
   return {
     space: parseSearchSpace(searchSpace),

@@ -28,6 +28,18 @@ export {
 } from "./eventLog.ts";
 export { EVENTS_CHANNEL, notifyStudy, type StudyEvent } from "./events.ts";
 export {
+  type AskOutcome,
+  askTrial,
+  ExternalTrialError,
+  heartbeatLease,
+  LEASE_SECONDS,
+  reapLapsedLeases,
+  reportExternal,
+  type TellInput,
+  tellTrial,
+} from "./external.ts";
+export { type Chi2Tell, ExternalInputError, type PredictionsTell, studyPoints } from "./externalScore.ts";
+export {
   cappedSeconds,
   checkStudySize,
   LIMIT_DEFAULTS,
@@ -47,6 +59,7 @@ export * from "./outcome.ts";
 export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
 export * from "./search-spec.ts";
+export { dropCachedHistory, PostgresTrialStorage } from "./storage.ts";
 export {
   createStudy,
   type EnqueueOptions,
@@ -69,7 +82,7 @@ export {
   type TypedStudy,
 } from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
-export { buildTrialSpec, type StudyRow } from "./trialSpec.ts";
+export { buildTrialSpec, type StudyRow, trialSeed } from "./trialSpec.ts";
 export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";
 export {
   checkWebhookUrl,

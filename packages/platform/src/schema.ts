@@ -24,6 +24,8 @@ export const SAMPLERS = SAMPLER_NAMES;
 export const SCHEDULERS = SCHEDULER_NAMES;
 export const OBJECTIVES = ["L1", "L2", "L3"] as const;
 export const SEARCH_MODES = ["centralised", "decentralized"] as const;
+/** Who trains a study's trials: the platform's runners, or the user's own code through ask/tell. */
+export const EXECUTORS = ["runner", "external"] as const;
 
 export const closureTaskSchema = z.object({
   kind: z.literal("closure"),
@@ -61,6 +63,7 @@ const studySpecFields = {
   mode: z
     .enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` })
     .default("centralised"),
+  executor: z.enum(EXECUTORS, { error: `executor must be one of ${EXECUTORS.join(", ")}` }).default("runner"),
   objective: z.enum(OBJECTIVES, { error: `objective must be one of ${OBJECTIVES.join(", ")}` }).default("L1"),
   // Passed through as given (the engine's parser checks it): a z.record would copy it and silently
   // drop an own `__proto__` key, which the parser must see to refuse by name.

@@ -21,6 +21,7 @@ import {
   studyObjectives,
   studySamplerConfig,
 } from "./search-spec.ts";
+import { PostgresTrialStorage } from "./storage.ts";
 import { warmStartHistory, warmStartPoints } from "./warmStart.ts";
 
 // One trial-job type and one enqueuer interface, those of the queue package (the platform only
@@ -76,9 +77,10 @@ export async function createStudy(
   // Parse the space and check it against the trainer's hyperparameters before anything is
   // written: a bad space, an unknown name or a range the trainer refuses stores nothing.
   // The demo space lives in the engine's root module (TensorFlow.js): loaded only when needed.
-  const searchSpace = parseTrainerSearchSpace(
-    spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace,
-  );
+  // An external study's own code trains: its space names that code's hyperparameters, not ours.
+  const rawSpace = spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace;
+  const searchSpace =
+    spec.executor === "external" ? parseSearchSpace(rawSpace) : parseTrainerSearchSpace(rawSpace);
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);
   let datasetId: string | null = null;
   if (spec.task.kind === "dataset") {
@@ -141,6 +143,7 @@ export async function createStudy(
       scheduler: spec.scheduler.name,
       schedulerOptions: spec.scheduler.options as object,
       mode: spec.mode,
+      executor: spec.executor,
       seed,
       maxTrials: spec.trials,
       parallelism: spec.parallelism,
@@ -171,21 +174,6 @@ export function finalState(counts: { state: string; _count: { _all: number } }[]
   return n("FAIL") > 0 && n("COMPLETE") + n("PRUNED") === 0 ? "FAILED" : "COMPLETED";
 }
 
-function toStoredTrial(t: {
-  number: number;
-  params: unknown;
-  state: StoredTrial["state"];
-  result: { value: number; L1: number; phi2: number } | null;
-}): StoredTrial {
-  const stored: StoredTrial = { number: t.number, params: t.params as StoredTrial["params"], state: t.state };
-  if (t.result) {
-    stored.value = t.result.value;
-    // A multi-objective sampler reads `values` ([L1, phi2], studyObjectives); the others ignore it.
-    stored.values = [t.result.L1, t.result.phi2];
-  }
-  return stored;
-}
-
 export interface FillOptions {
   /**
    * At most this many WAITING or RUNNING trials per organisation, across its studies. Default: the
@@ -208,7 +196,7 @@ export interface FillOutcome {
 }
 
 /** The sampler that fills a study's open slots when no runner proposal is at hand. */
-function fillSampler(study: StudySearchRow & { seed: number }, total: number): SamplerConfig {
+export function fillSampler(study: StudySearchRow & { seed: number }, total: number): SamplerConfig {
   // One seed for the whole study (samplerSeed says why): a 3x4 grid repeated points within 5 trials
   // when the seed changed per trial.
   const seed = samplerSeed(study.seed);
@@ -263,7 +251,11 @@ export async function fillQueue(
         now.getTime() - study.startedAt.getTime() > study.maxWallSeconds * 1000;
       const gpuExpired = study.maxGpuSeconds != null && study.gpuSeconds >= study.maxGpuSeconds;
       const budgetLeft = !wallExpired && !gpuExpired && total0 < study.maxTrials;
-      let slots = budgetLeft ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
+      // An external study's trials are created by its workers' asks (external.ts), never queued here;
+      // the fill only completes it once its budget is spent.
+      const external = study.executor === "external";
+      let slots =
+        budgetLeft && !external ? Math.min(study.parallelism - pending, study.maxTrials - total0) : 0;
       let orgPending = 0;
       let limited = false;
       if (slots > 0 && Number.isFinite(orgLimit)) {
@@ -276,26 +268,20 @@ export async function fillQueue(
       const created: { id: string; priority: number }[] = [];
       if (slots > 0) {
         // The history only matters to samplers that model it; runner proposals need none here.
+        const storage = new PostgresTrialStorage(tx, orgId, () => now);
         const needsHistory = proposed.length < slots;
-        const trials = needsHistory
-          ? await tx.trial.findMany({
-              where: { orgId, studyId },
-              include: { result: { select: { value: true, L1: true, phi2: true } } },
-              orderBy: { number: "asc" },
-            })
-          : [];
         // A warm start's points (another study's results) lead the history the sampler models.
-        const history = [...warmStartHistory(study.warmStart), ...trials.map(toStoredTrial)];
+        const history = needsHistory
+          ? [...warmStartHistory(study.warmStart), ...(await storage.listTrials(studyId))]
+          : [];
         const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
         let total = total0;
         for (let i = 0; i < slots; i++) {
           const params =
             proposed.shift() ??
             createSampler(fillSampler(study, total)).ask(space!, history, studyAskOptions(study));
-          const trial = await tx.trial.create({
-            data: { orgId, studyId, number: total, params, queuedAt: now },
-          });
-          history.push({ number: total, params, state: "WAITING" });
+          const trial = await storage.createNumbered(studyId, total, params, "WAITING");
+          history.push({ number: trial.number, params, state: "WAITING" });
           orgPending += 1;
           // Rank priority only under admission control (fairness); else FIFO, the fastest path.
           created.push({ id: trial.id, priority: admission ? Math.min(orgPending, MAX_PRIORITY) : 0 });
@@ -352,6 +338,7 @@ export async function requeueWaitingTrials(db: Db, enqueuer: TrialEnqueuer, olde
   const rows = await db.$queryRaw<TrialJob[]>`
     SELECT t."id" AS "trialId", t."studyId", t."orgId" FROM "Trial" t JOIN "Study" s ON s."id" = t."studyId"
     WHERE t."state" = 'WAITING' AND t."queuedAt" < ${cutoff}::timestamp(3) AND s."state" IN ('QUEUED', 'RUNNING')
+      AND s."executor" = 'runner'
     LIMIT 500`;
   for (const job of rows) await enqueuer.enqueue(job);
   return rows.length;

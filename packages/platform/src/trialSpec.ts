@@ -42,10 +42,15 @@ export function buildTrialSpec(
     replicas: ensemble.replicas,
     folds: ensemble.folds,
     // Each trial gets its own replica seeds; the closure data (task.seed) is shared by the study.
-    seed: (seed * 1_000_003 + trial.number * 7_919) % 2_147_483_647,
+    seed: trialSeed(seed, trial.number),
     maxEpochs: training.maxEpochs,
     reportEvery: training.reportEvery,
     params: trial.params as TrialSpec["params"],
     ...(backend ? { backend } : {}),
   };
+}
+
+/** A trial's own seed (replica seeds, splits, fold assignment) from the study's seed and its number. */
+export function trialSeed(studySeed: number, number: number): number {
+  return (studySeed * 1_000_003 + number * 7_919) % 2_147_483_647;
 }

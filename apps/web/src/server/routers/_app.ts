@@ -5,6 +5,7 @@ import { auditRouter } from "./audit/_router";
 import { datasetRouter } from "./dataset/_router";
 import { eventRouter } from "./event/_router";
 import { exportRouter } from "./export/_router";
+import { externalRouter } from "./external/_router";
 import { invitationRouter } from "./invitation/_router";
 import { memberRouter } from "./member/_router";
 import { orgRouter } from "./org/_router";
@@ -29,5 +30,6 @@ export const appRouter = router({
   webhook: webhookRouter,
   account: accountRouter,
   admin: adminRouter,
+  external: externalRouter,
 });
 export type AppRouter = typeof appRouter;

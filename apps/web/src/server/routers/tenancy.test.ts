@@ -107,6 +107,11 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "org.delete": { confirm: b.org.slug },
     "org.usage": {},
     "runner.queue": {},
+    "external.ask": { studyId: ids.studyId },
+    "external.heartbeat": { trialId: ids.trialId, leaseId: "lease" },
+    "external.report": { trialId: ids.trialId, leaseId: "lease", step: 1, value: 1 },
+    "external.tell": { trialId: ids.trialId, leaseId: "lease", state: "COMPLETE", values: [1] },
+    "external.points": { studyId: ids.studyId, trialId: ids.trialId },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };

@@ -28,18 +28,35 @@ export async function listTrialsHandler({ ctx, input }: { ctx: OrgContext; input
   const page = trials.slice(0, input.take);
   return {
     study: { id: study.id, name: study.name, state: study.state, maxTrials: study.maxTrials },
-    items: page.map((t) => ({
-      id: t.id,
-      number: t.number,
-      state: t.state,
-      params: t.params,
-      attempt: t.attempt,
-      value: t.result?.value ?? null,
-      result: t.result,
-      error: t.error,
-      startedAt: t.startedAt,
-      finishedAt: t.finishedAt,
-    })),
+    items: page.map(trialItem),
     nextAfter: trials.length > input.take ? (page.at(-1)?.number ?? null) : null,
+  };
+}
+
+/** A trial as the API lists it (GET …/trials; also what an external tell answers). */
+export function trialItem(t: {
+  id: string;
+  number: number;
+  state: string;
+  params: unknown;
+  attempt: number;
+  values?: number[];
+  result: { value: number } | null;
+  error: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}) {
+  return {
+    id: t.id,
+    number: t.number,
+    state: t.state,
+    params: t.params,
+    attempt: t.attempt,
+    // A trial told with scalar values (external, Optuna's tell) has no ensemble result.
+    value: t.result?.value ?? (t.values?.length === 1 ? t.values[0]! : null),
+    result: t.result,
+    error: t.error,
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
   };
 }

@@ -1,7 +1,5 @@
 // External trials from the Python client (clients/python/tests/test_external.py): ask, report,
-// heartbeat in a thread, tell values / predictions / PRUNED / FAIL, against a real server. It needs
-// the ask/tell routes (issue 15, branch h15ext): this suite runs as soon as REST_ROUTES has
-// POST /orgs/{org}/studies/{studyId}/ask, and is reported as skipped until then.
+// heartbeat in a thread, tell values / predictions / PRUNED / FAIL, against a real server.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
@@ -15,12 +13,7 @@ import {
 } from "../../../../server/routers/test-fixtures";
 import type { Context } from "../../../../server/trpc";
 import { installPythonClient, runUnittest } from "./python-harness.test-helpers";
-import { REST_ROUTES } from "./routes";
 import { startTestServer, type TestServer } from "./test-server";
-
-const HAS_ASK = REST_ROUTES.some(
-  (r) => r.method === "POST" && r.path === "/orgs/{org}/studies/{studyId}/ask",
-);
 
 let tdb: TestDatabase;
 let s: SeededOrg;
@@ -33,7 +26,7 @@ async function createContext(req: Request): Promise<Context> {
   return { ...requestContext(tdb.db, principal, new RecordingEnqueuer()), req };
 }
 
-describe.runIf(HAS_ASK)("external trials from the Python client (needs h15ext's ask/tell routes)", () => {
+describe("external trials from the Python client", () => {
   beforeAll(async () => {
     tdb = await createTestDatabase();
     process.env["DATABASE_URL"] = tdb.url;

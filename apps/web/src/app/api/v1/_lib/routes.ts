@@ -10,6 +10,7 @@ import { ZListTrials } from "../../../../server/routers/trial/list.schema";
 import type { Context } from "../../../../server/trpc";
 import { ACCOUNT_ROUTES } from "./routes-accounts";
 import { EVENT_ROUTES } from "./routes-events";
+import { EXTERNAL_ROUTES } from "./routes-external";
 import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
 import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
@@ -60,7 +61,7 @@ export interface StreamArgs {
 }
 
 /** Query-string values are text: whole numbers become numbers, anything else reaches zod as is. */
-function queryInput(query: URLSearchParams, numeric: string[]): Record<string, unknown> {
+export function queryInput(query: URLSearchParams, numeric: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of query) {
     out[key] = numeric.includes(key) && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -68,7 +69,7 @@ function queryInput(query: URLSearchParams, numeric: string[]): Record<string, u
   return out;
 }
 
-const bodyObject = (body: unknown): Record<string, unknown> =>
+export const bodyObject = (body: unknown): Record<string, unknown> =>
   body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 
 export const ZExportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("csv") });
@@ -280,6 +281,7 @@ export const REST_ROUTES: RestRoute[] = [
   ...EVENT_ROUTES,
   ...WEBHOOK_ROUTES,
   ...ACCOUNT_ROUTES,
+  ...EXTERNAL_ROUTES,
 ];
 
 /** Match `/orgs/acme/studies/x` against `/orgs/{org}/studies/{studyId}`. */
