@@ -111,11 +111,17 @@ describe("GET /events (server-sent events)", () => {
     const path = `/api/v1/orgs/${a.org.slug}/studies/${study.id}/events`;
 
     // A fresh reader starts at the head: first it is connected, then trial 0 runs.
+    // Trial 0 runs only once the reader's stream is open (its start fixed), however loaded the machine.
+    let opened!: () => void;
+    const open = new Promise<void>((r) => {
+      opened = r;
+    });
     const first = readSse(`${server.url}${path}`, {
       token,
       until: (ev) => ev.some((e) => e.event === "trial.completed"),
+      onOpen: opened,
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await open;
     await runTrial(orgId, trials[0]!.id, "COMPLETE", 0.25);
     await runTrial(b.org.id, other.trials[0]!.id, "COMPLETE", 9);
     const seen = await first;
@@ -226,12 +232,17 @@ describe("GET /events (server-sent events)", () => {
     const { study, trials } = await seedStudy(a, 12);
     const server = await startTestServer({ createContext });
     const path = `${server.url}/api/v1/orgs/${a.org.slug}/studies/${study.id}/events`;
+    let opened!: () => void;
+    const open = new Promise<void>((r) => {
+      opened = r;
+    });
     const reading = readSse(path, {
       token,
       until: (ev) => ev.filter((e) => e.event === "trial.completed").length === trials.length,
       timeoutMs: 60_000,
+      onOpen: opened,
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await open;
     // Long and short transactions interleave: an early id must not commit after a later one.
     await Promise.all(
       trials.map((t, i) =>

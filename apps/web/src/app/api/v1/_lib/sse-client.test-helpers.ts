@@ -8,7 +8,14 @@ export interface SseEvent {
 /** Read events from `url` until `until(events)` is true or `timeoutMs` passes; then disconnect. */
 export async function readSse(
   url: string,
-  opts: { token: string; lastEventId?: string; until: (events: SseEvent[]) => boolean; timeoutMs?: number },
+  opts: {
+    token: string;
+    lastEventId?: string;
+    until: (events: SseEvent[]) => boolean;
+    timeoutMs?: number;
+    /** Called once the response's headers arrive: the server has fixed where the stream starts. */
+    onOpen?: () => void;
+  },
 ): Promise<{ status: number; contentType: string | null; events: SseEvent[] }> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), opts.timeoutMs ?? 30_000);
@@ -22,6 +29,7 @@ export async function readSse(
       },
       signal: abort.signal,
     });
+    opts.onOpen?.();
     if (!res.ok || !res.body)
       return { status: res.status, contentType: res.headers.get("content-type"), events };
     const decoder = new TextDecoder();
