@@ -16,6 +16,26 @@ POINTS = {"inputNames": ["x"], "subsets": [
 ]}
 
 
+def reference_losses(points, folds):
+    """L1 and phi2 of per-fold replica predictions on each fold's held-out points, in float64."""
+    central, errors = points["central"], points["errors"]
+
+    def chi2(t, held):
+        return sum(((t[i] - central[i]) / errors[i]) ** 2 for i in held) / len(held)
+
+    def avg(v):
+        return sum(v) / len(v)
+
+    l1, phi2 = [], []
+    for fold, replicas in zip(points["folds"], folds):
+        held = fold["heldOut"]
+        per_replica = [chi2(p, held) for p in replicas]
+        mean = [avg([p[i] for p in replicas]) for i in range(len(central))]
+        l1.append(avg(per_replica))
+        phi2.append(avg(per_replica) - chi2(mean, held))
+    return {"L1": avg(l1), "phi2": avg(phi2)}
+
+
 class ExternalTrialsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -50,7 +70,12 @@ class ExternalTrialsTest(unittest.TestCase):
         self.assertEqual(trials[trial.number]["state"], "COMPLETE")
         self.assertEqual(trials[trial.number]["value"], 0.25)
         self.assertEqual(trials[second.number]["state"], "COMPLETE")
-        self.assertIsNotNone(trials[second.number]["result"]["phi2"])
+        # The platform's estimators against a float64 reference computed here from the same numbers
+        # (METHOD.md §4; a stat-only dataset, so the covariance is diag(errors²)).
+        ref = reference_losses(points, folds)
+        result = trials[second.number]["result"]
+        self.assertAlmostEqual(result["L1"], ref["L1"], delta=1e-9 * max(1.0, abs(ref["L1"])))
+        self.assertAlmostEqual(result["phi2"], ref["phi2"], delta=1e-9 * max(1.0, abs(ref["phi2"])))
         self.assertIsNone(self.hens.ask(study_id))
 
     def test_context_manager_heartbeats_and_tells_pruned_or_fail(self):
