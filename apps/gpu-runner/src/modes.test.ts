@@ -37,10 +37,11 @@ beforeAll(async () => {
   database = await createTestDatabase({ max: 8 });
   conn = createQueueConnection({ redisUrl: testRedisUrl(), namespace: `hens_modes_${process.pid}` });
 });
+// Closing waits for the runners' jobs in flight: on a loaded CI that outlasted the 60 s default.
 afterAll(async () => {
   await Promise.allSettled(open.reverse().map((c) => c.close()));
   await database?.drop();
-});
+}, 180_000);
 
 function freshQueue(): { name: string; queue: TrialQueue } {
   const name = `trials-${++queueCount}`;

@@ -83,7 +83,7 @@ it("uploads a theory as JSON and as an .npz with its fields; a bad array is refu
 
   arrays["subsets/1/fk"]!.data[33] = Number.NaN;
   await writeFile(path.join(dir, "arrays.npz"), writeNpz(arrays));
-  expect(await main([...args, "--name", "dis-bad"], io)).toBe(2);
+  expect(await main([...args, "--name", "dis-bad"], io)).toBe(3);
   expect(err).toContain("error 400 BAD_REQUEST");
   expect(err).toContain("theory.subsets.1.fk.1.3: must be a finite number");
 });
