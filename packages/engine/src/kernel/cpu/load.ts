@@ -36,15 +36,24 @@ const relaxedPath = join(here, "kernel-relaxed.wasm");
 
 const buildSchema = z.enum(["native", "wasm-relaxed", "wasm"]);
 
-function loadNative(): CpuKernelModule | undefined {
+/**
+ * The native addon, or undefined where it is not built or does not load. The one place it is
+ * required: inside a try, which also lets bundlers (Next's Turbopack, for the web) leave the
+ * dynamic require alone instead of failing the build.
+ */
+function nativeAddon(): NativeAddon | undefined {
   if (!existsSync(nativeAddonPath)) return undefined;
   try {
-    const addon = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
-    if (!addon.supported()) return undefined;
-    return { build: "native", lanes: addon.lanes(), addonPath: nativeAddonPath };
+    return createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
   } catch {
     return undefined;
   }
+}
+
+function loadNative(): CpuKernelModule | undefined {
+  const addon = nativeAddon();
+  if (!addon?.supported()) return undefined;
+  return { build: "native", lanes: addon.lanes(), addonPath: nativeAddonPath };
 }
 
 function loadWasm(relaxed: boolean): CpuKernelModule | undefined {
@@ -87,6 +96,7 @@ export function cpuKernelAvailable(): { available: boolean; build?: CpuBuild } {
 
 /** address % 64 of a SharedArrayBuffer's data as the native addon sees it. */
 export function nativeMisalignment(view: Uint8Array): number {
-  const addon = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
+  const addon = nativeAddon();
+  if (!addon) throw new Error(`the CPU kernel's native addon does not load (${nativeAddonPath})`);
   return addon.misalignment(view);
 }
