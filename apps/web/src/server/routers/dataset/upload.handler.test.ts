@@ -48,6 +48,8 @@ describe("dataset upload", () => {
       errors: ["dy"],
     });
     expect(result.row?.nPoints).toBe(3);
+    // The target column names the output: a study on it titles its prediction panel "y", not output_0.
+    expect(result.row?.summary).toMatchObject({ outputNames: ["y"] });
     const { items } = await listDatasetsHandler({ ctx: ctx() });
     expect(items.map((d) => d.name)).toEqual(
       expect.arrayContaining(["lin", "Proton-structure closure test (built-in)"]),
