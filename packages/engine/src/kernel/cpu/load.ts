@@ -87,6 +87,13 @@ export function cpuKernelAvailable(): { available: boolean; build?: CpuBuild } {
 
 /** address % 64 of a SharedArrayBuffer's data as the native addon sees it. */
 export function nativeMisalignment(view: Uint8Array): number {
-  const addon = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
+  // Inside try/catch, as in loadNative: the web's bundler (Turbopack) accepts a dynamic require only
+  // there; outside one, `next build` fails with "Can't resolve <dynamic>".
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
+  } catch (err) {
+    throw new Error(`the native CPU kernel (${nativeAddonPath}) does not load`, { cause: err });
+  }
   return addon.misalignment(view);
 }
