@@ -118,6 +118,18 @@ describe("dataset upload", () => {
       [
         {
           format: "json",
+          name: "names",
+          data: {
+            nOutputs: 2,
+            outputNames: ["F2"],
+            subsets: [{ name: "a", inputs: [[0.1]], values: [1], outputs: [1], stat: [0.1] }],
+          },
+        },
+        "data.outputNames",
+      ],
+      [
+        {
+          format: "json",
           name: "notpd",
           data: {
             subsets: [{ name: "a", inputs: [[0.1], [0.2]], values: [1, 2] }],
