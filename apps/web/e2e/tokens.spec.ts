@@ -39,6 +39,8 @@ test("manage a token: create (shown once), use it, revoke it", async ({ page, pl
   await expect(page.getByTestId("token-value")).toHaveCount(0);
   await expect(page.getByText(token)).toHaveCount(0);
 
+  // Revoking asks first (e2e/confirm.spec.ts checks that dismissing keeps the token).
+  page.once("dialog", (d) => void d.accept());
   await page.getByRole("button", { name: "Revoke e2e nightly" }).click();
   await expect(row.getByTestId("token-status")).toHaveText("revoked");
   const refused = await api.get(studies, { headers: { authorization: `Bearer ${token}` } });

@@ -110,8 +110,14 @@ function withTenantGuard(client: BaseClient) {
 }
 
 export type Db = ReturnType<typeof withTenantGuard>;
-/** The unextended client behind each Db, so scopedDb can put its scope in front of the guard. */
-const bases = new WeakMap<object, BaseClient>();
+/**
+ * The unextended client behind each Db, so scopedDb can put its scope in front of the guard. Held on
+ * globalThis, as membership.ts's registry: Next loads this module in several server chunks, and a
+ * client created by one copy (the shared one in apps/web/src/server/db.ts) must be known to the others.
+ */
+const basesHolder = globalThis as { hensDbBases?: WeakMap<object, BaseClient> };
+basesHolder.hensDbBases ??= new WeakMap<object, BaseClient>();
+const bases: WeakMap<object, BaseClient> = basesHolder.hensDbBases;
 /** The client inside `db.$transaction(async (tx) => ...)`. */
 export type DbTransaction = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 

@@ -100,6 +100,29 @@ export function Button({
   );
 }
 
+/**
+ * A button that asks before it acts: the one home for confirming deletes, revokes and removals, so
+ * no destructive control fires on a single stray click.
+ */
+export function ConfirmButton({
+  question,
+  onConfirm,
+  ...props
+}: Omit<ButtonHTMLAttributes<HTMLButtonElement>, "onClick"> & {
+  kind?: keyof typeof BUTTON_KINDS;
+  question: string;
+  onConfirm: () => void;
+}) {
+  return (
+    <Button
+      {...props}
+      onClick={() => {
+        if (window.confirm(question)) onConfirm();
+      }}
+    />
+  );
+}
+
 export function LinkButton({
   href,
   children,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvToDatasetJson } from "../tasks/tabular.ts";
+import { buildTabularTask, csvToDatasetJson } from "../tasks/tabular.ts";
 import { buildDataset, type DatasetJson } from "./dataset.ts";
 import { assignFolds, foldPoints, pseudoData, trainingSplit } from "./replicas.ts";
 
@@ -133,5 +133,22 @@ describe("datasets", () => {
     expect(() =>
       csvToDatasetJson({ format: "csv", csv, inputs: ["z"], targets: ["y"], errors: ["dy"] }),
     ).toThrow(/inputs: column "z"/);
+  });
+  it("names the outputs after a CSV's target columns; numbers them only where none are given", () => {
+    const csv = "x,F2,FL,dF2,dFL\n0.1,1.0,0.2,0.1,0.05\n0.2,1.1,0.3,0.1,0.05\n";
+    const json = csvToDatasetJson({
+      format: "csv",
+      csv,
+      inputs: ["x"],
+      targets: ["F2", "FL"],
+      errors: ["dF2", "dFL"],
+    });
+    expect(json.outputNames).toEqual(["F2", "FL"]);
+    expect(buildTabularTask(json).outputNames).toEqual(["F2", "FL"]);
+    const unnamed = { nOutputs: 2, subsets: [{ ...json.subsets[0]!, name: "a" }] };
+    expect(buildTabularTask(unnamed).outputNames).toEqual(["output_0", "output_1"]);
+    expect(() => buildDataset({ ...json, outputNames: ["F2"] })).toThrow(
+      /outputNames: has 1 names for nOutputs 2/,
+    );
   });
 });

@@ -34,11 +34,19 @@ export const datasetJsonSchema = z
     name: z.string().default("dataset"),
     inputNames: z.array(z.string()).optional(),
     nOutputs: z.number().int().min(1).default(1),
+    /** What each model output is (a CSV's target columns); plots title their panels with these. */
+    outputNames: z.array(z.string().min(1)).optional(),
     subsets: z.array(subsetJsonSchema).min(1),
     /** Full covariance over all points, in sub-dataset order; replaces per-point errors. */
     covariance: z.array(z.array(finite)).optional(),
   })
   .superRefine((ds, ctx) => {
+    if (ds.outputNames && ds.outputNames.length !== ds.nOutputs)
+      ctx.addIssue({
+        code: "custom",
+        message: `has ${ds.outputNames.length} names for nOutputs ${ds.nOutputs}`,
+        path: ["outputNames"],
+      });
     const names = new Set<string>();
     let nPoints = 0;
     const dim = ds.subsets[0]?.inputs[0]?.length ?? 0;
@@ -155,6 +163,8 @@ export interface Dataset {
   nOutputs: number;
   inputDim: number;
   inputNames: string[];
+  /** Present when the source named its outputs. */
+  outputNames?: string[];
   inputs: number[][];
   outputs: number[];
   central: Float64Array;
@@ -452,6 +462,7 @@ export function buildDataset(
     nOutputs: ds.nOutputs,
     inputDim: dim,
     inputNames: ds.inputNames ?? Array.from({ length: dim }, (_, i) => `x${i}`),
+    ...(ds.outputNames ? { outputNames: ds.outputNames } : {}),
     inputs,
     outputs,
     central: Float64Array.from(central),

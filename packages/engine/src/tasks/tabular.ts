@@ -145,6 +145,7 @@ export function csvToDatasetJson(
     name: "tabular",
     inputNames: src.inputs,
     nOutputs: src.targets.length,
+    outputNames: src.targets,
     subsets: [...groups].map(([name, g]) => ({
       name,
       alwaysFitted: src.alwaysFitted?.includes(name) ?? false,
@@ -185,7 +186,8 @@ function tabularTask(dataset: Dataset): Task {
     dataset,
     modelInputs: standardise(dataset.inputs),
     nOutputs: F,
-    outputNames: Array.from({ length: F }, (_, f) => `output_${f}`),
+    // The dataset's own names (a CSV's target columns); numbered only where it gave none.
+    outputNames: dataset.outputNames ?? Array.from({ length: F }, (_, f) => `output_${f}`),
     head: { kind: "select", index },
     pseudoData: true,
     plot: { x: dataset.inputs.map((r) => r[0]!), xLabel: dataset.inputNames[0] ?? "x0" },

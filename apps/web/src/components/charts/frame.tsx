@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { ExportableChart } from "./exportable";
 
 // Hand-written SVG chart plumbing: scales, ticks and a framed plot area with labelled axes.
 
@@ -141,39 +142,41 @@ export function Frame({
   const [x0, x1] = xRange(b);
   const [y0, y1] = yRange(b);
   return (
-    <svg
-      viewBox={`0 0 ${b.width} ${b.height}`}
-      className="w-full"
-      role="img"
-      aria-label={label}
-      data-testid={testId}
-    >
-      <title>{label}</title>
-      <g fontSize={10} fill="currentColor">
-        {y.ticks.map((t) => (
-          <g key={`y${t}`}>
-            <line x1={x0} x2={x1} y1={y(t)} y2={y(t)} stroke="currentColor" strokeOpacity={0.1} />
-            <text x={x0 - 4} y={y(t) + 3} textAnchor="end">
-              {tickLabel(t)}
+    <ExportableChart label={label}>
+      <svg
+        viewBox={`0 0 ${b.width} ${b.height}`}
+        className="w-full"
+        role="img"
+        aria-label={label}
+        data-testid={testId}
+      >
+        <title>{label}</title>
+        <g fontSize={10} fill="currentColor">
+          {y.ticks.map((t) => (
+            <g key={`y${t}`}>
+              <line x1={x0} x2={x1} y1={y(t)} y2={y(t)} stroke="currentColor" strokeOpacity={0.1} />
+              <text x={x0 - 4} y={y(t) + 3} textAnchor="end">
+                {tickLabel(t)}
+              </text>
+            </g>
+          ))}
+          {x.ticks.map((t) => (
+            <text key={`x${t}`} x={x(t)} y={y0 + 14} textAnchor="middle">
+              {xTickFormat(t)}
             </text>
-          </g>
-        ))}
-        {x.ticks.map((t) => (
-          <text key={`x${t}`} x={x(t)} y={y0 + 14} textAnchor="middle">
-            {xTickFormat(t)}
+          ))}
+          <line x1={x0} x2={x1} y1={y0} y2={y0} stroke="currentColor" strokeOpacity={0.4} />
+          <line x1={x0} x2={x0} y1={y0} y2={y1} stroke="currentColor" strokeOpacity={0.4} />
+          <text x={(x0 + x1) / 2} y={b.height - 4} textAnchor="middle">
+            {xLabel}
           </text>
-        ))}
-        <line x1={x0} x2={x1} y1={y0} y2={y0} stroke="currentColor" strokeOpacity={0.4} />
-        <line x1={x0} x2={x0} y1={y0} y2={y1} stroke="currentColor" strokeOpacity={0.4} />
-        <text x={(x0 + x1) / 2} y={b.height - 4} textAnchor="middle">
-          {xLabel}
-        </text>
-        <text transform={`translate(12 ${(y0 + y1) / 2}) rotate(-90)`} textAnchor="middle">
-          {yLabel}
-        </text>
-      </g>
-      {children}
-    </svg>
+          <text transform={`translate(12 ${(y0 + y1) / 2}) rotate(-90)`} textAnchor="middle">
+            {yLabel}
+          </text>
+        </g>
+        {children}
+      </svg>
+    </ExportableChart>
   );
 }
 

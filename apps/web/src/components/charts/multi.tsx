@@ -1,3 +1,4 @@
+import { ExportableChart } from "./exportable";
 import {
   type AxisSpec,
   box,
@@ -55,59 +56,61 @@ export function ParallelCoordinates({
   const values = ok.map((p) => p.value!);
   const [vmin, vmax] = [Math.min(...values), Math.max(...values)];
   return (
-    <div className="relative overflow-x-auto">
-      <svg
-        viewBox={`0 0 ${width} ${height}`}
-        style={{ minWidth: Math.min(width, 640) }}
-        className="w-full"
-        role="img"
-        aria-label="Parallel coordinates of parameters and objective"
-        data-testid="parallel-chart"
-      >
-        <title>Parallel coordinates of parameters and objective</title>
-        {ok.map((p) => {
-          const t = vmax > vmin ? (p.value! - vmin) / (vmax - vmin) : 0;
-          let d = "";
-          scales.forEach((s, i) => {
-            const yv = s.at(s.key === "objective" ? p.value : p.params[s.key]);
-            if (yv !== null) d += `${d ? "L" : "M"}${x(i)},${yv} `;
-          });
-          return (
-            <path
-              key={p.number}
-              d={d}
-              fill="none"
-              stroke={colour(0)}
-              strokeOpacity={0.85 - 0.7 * t}
-              strokeWidth={1}
-            >
-              <title>{`trial ${p.number}: ${p.value}`}</title>
-            </path>
-          );
-        })}
-        {scales.map((s, i) => (
-          <g key={s.name} fontSize={10} fill="currentColor">
-            <line
-              x1={x(i)}
-              x2={x(i)}
-              y1={top}
-              y2={height - bottom}
-              stroke="currentColor"
-              strokeOpacity={0.5}
-            />
-            <text x={x(i)} y={height - bottom + 16} textAnchor="middle" fontWeight={600}>
-              {s.name}
-            </text>
-            {s.labels.map((l) => (
-              <text key={l.text} x={x(i) + 4} y={l.y + 3}>
-                {l.text}
+    <ExportableChart label="Parallel coordinates of parameters and objective">
+      <div className="relative overflow-x-auto">
+        <svg
+          viewBox={`0 0 ${width} ${height}`}
+          style={{ minWidth: Math.min(width, 640) }}
+          className="w-full"
+          role="img"
+          aria-label="Parallel coordinates of parameters and objective"
+          data-testid="parallel-chart"
+        >
+          <title>Parallel coordinates of parameters and objective</title>
+          {ok.map((p) => {
+            const t = vmax > vmin ? (p.value! - vmin) / (vmax - vmin) : 0;
+            let d = "";
+            scales.forEach((s, i) => {
+              const yv = s.at(s.key === "objective" ? p.value : p.params[s.key]);
+              if (yv !== null) d += `${d ? "L" : "M"}${x(i)},${yv} `;
+            });
+            return (
+              <path
+                key={p.number}
+                d={d}
+                fill="none"
+                stroke={colour(0)}
+                strokeOpacity={0.85 - 0.7 * t}
+                strokeWidth={1}
+              >
+                <title>{`trial ${p.number}: ${p.value}`}</title>
+              </path>
+            );
+          })}
+          {scales.map((s, i) => (
+            <g key={s.name} fontSize={10} fill="currentColor">
+              <line
+                x1={x(i)}
+                x2={x(i)}
+                y1={top}
+                y2={height - bottom}
+                stroke="currentColor"
+                strokeOpacity={0.5}
+              />
+              <text x={x(i)} y={height - bottom + 16} textAnchor="middle" fontWeight={600}>
+                {s.name}
               </text>
-            ))}
-          </g>
-        ))}
-      </svg>
-      <p className="text-xs text-slate-600 dark:text-slate-400">Darker lines: lower objective.</p>
-    </div>
+              {s.labels.map((l) => (
+                <text key={l.text} x={x(i) + 4} y={l.y + 3}>
+                  {l.text}
+                </text>
+              ))}
+            </g>
+          ))}
+        </svg>
+        <p className="text-xs text-slate-600 dark:text-slate-400">Darker lines: lower objective.</p>
+      </div>
+    </ExportableChart>
   );
 }
 
@@ -122,32 +125,34 @@ export function ImportanceBars({ importance }: { importance: Record<string, numb
   const max = Math.max(...entries.map(([, v]) => v), 1e-12);
   const height = entries.length * row + 8;
   return (
-    <svg
-      viewBox={`0 0 ${width} ${height}`}
-      className="w-full"
-      role="img"
-      aria-label="Parameter importance"
-      data-testid="importance-chart"
-    >
-      <title>Parameter importance</title>
-      {entries.map(([name, v], i) => (
-        <g key={name} fontSize={11} fill="currentColor">
-          <text x={labelW - 6} y={i * row + 15} textAnchor="end">
-            {name}
-          </text>
-          <rect
-            x={labelW}
-            y={i * row + 4}
-            height={row - 8}
-            width={((width - labelW - 60) * v) / max}
-            fill={colour(0)}
-          />
-          <text x={labelW + ((width - labelW - 60) * v) / max + 4} y={i * row + 15}>
-            {v.toFixed(3)}
-          </text>
-        </g>
-      ))}
-    </svg>
+    <ExportableChart label="Parameter importance">
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        className="w-full"
+        role="img"
+        aria-label="Parameter importance"
+        data-testid="importance-chart"
+      >
+        <title>Parameter importance</title>
+        {entries.map(([name, v], i) => (
+          <g key={name} fontSize={11} fill="currentColor">
+            <text x={labelW - 6} y={i * row + 15} textAnchor="end">
+              {name}
+            </text>
+            <rect
+              x={labelW}
+              y={i * row + 4}
+              height={row - 8}
+              width={((width - labelW - 60) * v) / max}
+              fill={colour(0)}
+            />
+            <text x={labelW + ((width - labelW - 60) * v) / max + 4} y={i * row + 15}>
+              {v.toFixed(3)}
+            </text>
+          </g>
+        ))}
+      </svg>
+    </ExportableChart>
   );
 }
 

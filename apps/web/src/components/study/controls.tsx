@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC, useTRPCClient } from "@/trpc/react";
-import { Button, focusRing, readableError } from "../ui";
+import { Button, ConfirmButton, focusRing, readableError } from "../ui";
 
 function download(filename: string, body: string, type: string) {
   const url = URL.createObjectURL(new Blob([body], { type }));
@@ -65,16 +65,14 @@ export function StudyControls({
         <Button onClick={() => run(resume)} disabled={state !== "PAUSED" || busy}>
           Resume
         </Button>
-        <Button
+        <ConfirmButton
           kind="danger"
           disabled={terminal || busy}
-          onClick={() => {
-            if (window.confirm(`Cancel "${name}"? Running trials stop and waiting ones are dropped.`))
-              run(cancel);
-          }}
+          question={`Cancel "${name}"? Running trials stop and waiting ones are dropped.`}
+          onConfirm={() => run(cancel)}
         >
           Cancel
-        </Button>
+        </ConfirmButton>
         <div className="flex items-end gap-1">
           <div>
             <label htmlFor="add-count" className="block text-xs font-medium">

@@ -1,5 +1,6 @@
 "use client";
 
+import { ExportableChart } from "../charts/exportable";
 import { Card, fmt } from "../ui";
 
 export interface ParetoPoint {
@@ -29,25 +30,27 @@ export function ParetoFront({ points }: { points: ParetoPoint[] }) {
         <p className="text-sm text-slate-600 dark:text-slate-400">needs a completed trial</p>
       ) : (
         <div className="flex flex-wrap gap-6">
-          <svg viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label="Pareto front">
-            <line x1={PAD} y1={H - PAD} x2={W - PAD} y2={H - PAD} className="stroke-slate-400" />
-            <line x1={PAD} y1={PAD} x2={PAD} y2={H - PAD} className="stroke-slate-400" />
-            <text x={W / 2} y={H - 6} textAnchor="middle" className="fill-current text-[10px]">
-              L1
-            </text>
-            <text x={8} y={H / 2} textAnchor="middle" className="fill-current text-[10px]">
-              φ²
-            </text>
-            <polyline
-              points={finite.map((p) => `${x(p.L1)},${y(p.phi2)}`).join(" ")}
-              className="fill-none stroke-sky-600"
-            />
-            {finite.map((p) => (
-              <circle key={p.number} cx={x(p.L1)} cy={y(p.phi2)} r={3.5} className="fill-sky-600">
-                <title>{`#${p.number}: L1 ${fmt(p.L1)}, φ² ${fmt(p.phi2)}`}</title>
-              </circle>
-            ))}
-          </svg>
+          <ExportableChart label="Pareto front">
+            <svg viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label="Pareto front">
+              <line x1={PAD} y1={H - PAD} x2={W - PAD} y2={H - PAD} className="stroke-slate-400" />
+              <line x1={PAD} y1={PAD} x2={PAD} y2={H - PAD} className="stroke-slate-400" />
+              <text x={W / 2} y={H - 6} textAnchor="middle" className="fill-current text-[10px]">
+                L1
+              </text>
+              <text x={8} y={H / 2} textAnchor="middle" className="fill-current text-[10px]">
+                φ²
+              </text>
+              <polyline
+                points={finite.map((p) => `${x(p.L1)},${y(p.phi2)}`).join(" ")}
+                className="fill-none stroke-sky-600"
+              />
+              {finite.map((p) => (
+                <circle key={p.number} cx={x(p.L1)} cy={y(p.phi2)} r={3.5} className="fill-sky-600">
+                  <title>{`#${p.number}: L1 ${fmt(p.L1)}, φ² ${fmt(p.phi2)}`}</title>
+                </circle>
+              ))}
+            </svg>
+          </ExportableChart>
           <table className="text-sm">
             <thead>
               <tr>

@@ -48,6 +48,8 @@ describe("dataset upload", () => {
       errors: ["dy"],
     });
     expect(result.row?.nPoints).toBe(3);
+    // The target column names the output: a study on it titles its prediction panel "y", not output_0.
+    expect(result.row?.summary).toMatchObject({ outputNames: ["y"] });
     const { items } = await listDatasetsHandler({ ctx: ctx() });
     expect(items.map((d) => d.name)).toEqual(
       expect.arrayContaining(["lin", "Proton-structure closure test (built-in)"]),
@@ -112,6 +114,18 @@ describe("dataset upload", () => {
           data: { subsets: [{ name: "a", inputs: [[0.1]], values: [1, 2], stat: [0.1, 0.1] }] },
         },
         "data.subsets.0.inputs",
+      ],
+      [
+        {
+          format: "json",
+          name: "names",
+          data: {
+            nOutputs: 2,
+            outputNames: ["F2"],
+            subsets: [{ name: "a", inputs: [[0.1]], values: [1], outputs: [1], stat: [0.1] }],
+          },
+        },
+        "data.outputNames",
       ],
       [
         {

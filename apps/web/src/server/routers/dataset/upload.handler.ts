@@ -113,6 +113,7 @@ export async function prepareDataset(input: UploadDatasetInput) {
     nOutputs: json.nOutputs,
     inputDim,
     inputNames: json.inputNames ?? Array.from({ length: inputDim }, (_, i) => `x${i}`),
+    outputNames: json.outputNames ?? null,
     subsets: json.subsets.map((s) => ({ name: s.name, nPoints: s.values.length })),
     uncertainty: json.covariance ? "covariance" : "stat+sys",
     hasTruth: json.subsets.every((s) => s.truth),

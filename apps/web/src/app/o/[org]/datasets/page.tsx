@@ -5,6 +5,7 @@ import { type FormEvent, use, useMemo, useState } from "react";
 import {
   Button,
   Card,
+  ConfirmButton,
   ErrorState,
   Field,
   inputClass,
@@ -240,16 +241,14 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
                     </td>
                     <td className="pr-3">
                       {d.builtin ? null : (
-                        <Button
+                        <ConfirmButton
                           kind="danger"
                           aria-label={`Delete ${d.name}`}
-                          onClick={() => {
-                            if (window.confirm(`Delete the dataset “${d.name}”? This cannot be undone.`))
-                              remove.mutate({ org, datasetId: d.id });
-                          }}
+                          question={`Delete the dataset “${d.name}”? This cannot be undone.`}
+                          onConfirm={() => remove.mutate({ org, datasetId: d.id })}
                         >
                           Delete
-                        </Button>
+                        </ConfirmButton>
                       )}
                     </td>
                   </tr>

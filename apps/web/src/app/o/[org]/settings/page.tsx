@@ -5,6 +5,7 @@ import { type FormEvent, use, useState } from "react";
 import {
   Button,
   Card,
+  ConfirmButton,
   EmptyState,
   ErrorState,
   Field,
@@ -24,6 +25,7 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const members = useQuery(trpc.member.list.queryOptions({ org }));
+  const mine = useQuery(trpc.org.mine.queryOptions());
   const invitations = useQuery({ ...trpc.invitation.list.queryOptions({ org }), retry: false });
   const [message, setMessage] = useState<string | null>(null);
   const [link, setLink] = useState<string | null>(null);
@@ -51,6 +53,12 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
   );
   const revoke = useMutation(trpc.invitation.revoke.mutationOptions({ onSuccess: refresh, onError }));
   const canManage = !invitations.error;
+  const myRole = mine.data?.find((o) => o.slug === org)?.role;
+  const owners = members.data?.items.filter((m) => m.role === "OWNER").length ?? 0;
+  // The server refuses both (member/update.handler.ts); the page does not offer what it would refuse:
+  // the last OWNER cannot be removed or demoted, and only an OWNER may touch an OWNER's membership.
+  const lastOwner = (m: { role: Role }) => m.role === "OWNER" && owners <= 1;
+  const mayRemove = (m: { role: Role }) => canManage && (m.role !== "OWNER" || myRole === "OWNER");
 
   function submitInvite(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -89,6 +97,7 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
                       <select
                         aria-label={`Role of ${m.email}`}
                         value={m.role}
+                        disabled={lastOwner(m)}
                         className={`${inputClass} !mt-0 w-auto py-1`}
                         onChange={(e) =>
                           updateRole.mutate({ org, userId: m.userId, role: e.target.value as Role })
@@ -106,17 +115,19 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
                   </td>
                   <td className="pr-3">{new Date(m.joinedAt).toLocaleDateString()}</td>
                   <td className="pr-3">
-                    {canManage ? (
-                      <Button
+                    {lastOwner(m) ? (
+                      <span className="text-xs text-slate-600 dark:text-slate-400" data-testid="last-owner">
+                        last owner
+                      </span>
+                    ) : mayRemove(m) ? (
+                      <ConfirmButton
                         kind="danger"
                         aria-label={`Remove ${m.email}`}
-                        onClick={() => {
-                          if (window.confirm(`Remove ${m.email} from the organisation?`))
-                            removeMember.mutate({ org, userId: m.userId });
-                        }}
+                        question={`Remove ${m.email} from the organisation?`}
+                        onConfirm={() => removeMember.mutate({ org, userId: m.userId })}
                       >
                         Remove
-                      </Button>
+                      </ConfirmButton>
                     ) : null}
                   </td>
                 </tr>
@@ -180,12 +191,13 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
                     <td className="pr-3">{i.role}</td>
                     <td className="pr-3">{new Date(i.expiresAt).toLocaleDateString()}</td>
                     <td className="pr-3">
-                      <Button
+                      <ConfirmButton
                         aria-label={`Revoke invitation for ${i.email}`}
-                        onClick={() => revoke.mutate({ org, invitationId: i.id })}
+                        question={`Revoke the invitation for ${i.email}? Its link stops working.`}
+                        onConfirm={() => revoke.mutate({ org, invitationId: i.id })}
                       >
                         Revoke
-                      </Button>
+                      </ConfirmButton>
                     </td>
                   </tr>
                 ))}

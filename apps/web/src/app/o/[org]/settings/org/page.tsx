@@ -5,6 +5,7 @@ import { type FormEvent, use, useState } from "react";
 import {
   Button,
   Card,
+  ConfirmButton,
   ErrorState,
   Field,
   fmtSeconds,
@@ -130,13 +131,9 @@ export default function OrgSettingsPage({ params }: { params: Promise<{ org: str
       ) : null}
       <Card title="Leave">
         <p className="mb-3 text-sm">You lose access to its studies; an admin can invite you again.</p>
-        <Button
-          onClick={() => {
-            if (window.confirm(`Leave ${me.name}?`)) leave.mutate({ org });
-          }}
-        >
+        <ConfirmButton question={`Leave ${me.name}?`} onConfirm={() => leave.mutate({ org })}>
           Leave organisation
-        </Button>
+        </ConfirmButton>
       </Card>
       {isOwner ? (
         <Card title="Delete organisation">

@@ -5,6 +5,7 @@ import { type FormEvent, use, useState } from "react";
 import {
   Button,
   Card,
+  ConfirmButton,
   EmptyState,
   ErrorState,
   Field,
@@ -163,13 +164,14 @@ export default function TokensPage({ params }: { params: Promise<{ org: string }
                   </td>
                   <td className="pr-3">
                     {t.revokedAt ? null : (
-                      <Button
+                      <ConfirmButton
                         kind="danger"
                         aria-label={`Revoke ${t.name}`}
-                        onClick={() => revoke.mutate({ org, tokenId: t.id })}
+                        question={`Revoke the token “${t.name}”? Scripts using it stop working at once.`}
+                        onConfirm={() => revoke.mutate({ org, tokenId: t.id })}
                       >
                         Revoke
-                      </Button>
+                      </ConfirmButton>
                     )}
                   </td>
                 </tr>
