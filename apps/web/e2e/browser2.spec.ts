@@ -87,7 +87,9 @@ test("builder: 'Only when' on a fresh row does not crash; operator readable; emp
   await signInDemo(page);
   await page.goto(`${o}/studies/new`);
   await page.getByRole("button", { name: "Add parameter" }).click();
-  const row = "param_9";
+  // The new row takes the next hyperparameter the space does not use yet (the registry's order).
+  const names = page.locator('input[aria-label^="Name of "]');
+  const row = await names.last().inputValue();
   await expect(page.getByLabel(`Name of ${row}`)).toBeVisible();
   // The bug: choosing a parent here threw "(… ?? []).forEach is not a function" and blanked the page.
   await page.getByLabel(`Condition parameter of ${row}`).selectOption("n_layers");
@@ -129,7 +131,7 @@ test("builder preview: labelled, from the study's seed", async ({ page }) => {
   await expect(title).toContainText("the server draws one");
   const before = await page.getByTestId("space-preview").locator("tbody").textContent();
   await page.getByLabel("Seed (optional)").fill("42");
-  await expect(title).toHaveText("The first 5 trials this study will run: random sampler, seed 42");
+  await expect(title).toHaveText("The first 5 trials this study will run: auto sampler, seed 42");
   await expect(page.getByTestId("space-preview").locator("tbody")).not.toHaveText(before ?? "");
   const with42 = await page.getByTestId("space-preview").locator("tbody").textContent();
   await page.getByLabel("Seed (optional)").fill("43");
@@ -234,7 +236,9 @@ test("a deep link survives sign-in; the trial dialog and table state are in the 
   await page.goto(`${o}/studies?q=B2&state=CANCELLED`);
   await expect(page.getByLabel("Name contains")).toHaveValue("B2");
   await expect(page.getByTestId("study-row")).toHaveCount(1);
-  await page.getByLabel("Only my studies").check();
+  // A controlled checkbox: it turns checked once the URL has changed, so click, then wait for it.
+  await page.getByLabel("Only my studies").click();
+  await expect(page.getByLabel("Only my studies")).toBeChecked();
   await expect(page).toHaveURL(/mine=1/);
   await expect(page.getByTestId("study-row")).toHaveCount(1);
 });
@@ -245,7 +249,8 @@ test("an invitation leads a signed-out invitee to sign-in and sign-up, and back"
   await expect(signInLink).toHaveAttribute("href", /\/signin\?callbackUrl=%2Finvite%2F/);
   await expect(page.getByRole("link", { name: "Create an account" })).toHaveAttribute(
     "href",
-    /\/signup\?callbackUrl=%2Finvite%2F/,
+    // Sign-up takes the invitation and brings the new account back to it (accounts.spec.ts).
+    /\/signup\?invite=/,
   );
 });
 

@@ -45,7 +45,7 @@ test("revoking a token or an invitation asks first; the last owner is not offere
 
   // Token: dismissing the question keeps it active; accepting revokes it.
   await page.goto(`${o}/settings/tokens`);
-  await page.getByLabel("Name").fill(`confirm ${run}`);
+  await page.getByLabel("Name", { exact: true }).fill(`confirm ${run}`);
   await page.getByRole("button", { name: "Create token" }).click();
   await expect(page.getByTestId("token-value")).toBeVisible();
   const row = page.getByTestId("token-row").filter({ hasText: `confirm ${run}` });

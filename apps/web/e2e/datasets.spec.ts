@@ -27,7 +27,7 @@ test("upload a CSV: preview, validation message, stored", async ({ page }) => {
   const good = await csv.inputValue();
   await csv.fill(good.replace("1.25", "oops"));
   await expect(preview).toContainText("(1 not numeric)");
-  await page.getByLabel("Name").fill("e2e-bad");
+  await page.getByLabel("Name", { exact: true }).fill("e2e-bad");
   await page.getByRole("button", { name: "Validate and store" }).click();
   await expect(
     page
@@ -43,7 +43,7 @@ test("upload a CSV: preview, validation message, stored", async ({ page }) => {
   await expect(page.locator("#ds-targets-error")).toContainText('"nope"');
 
   await page.getByLabel("Target columns").fill("y");
-  await page.getByLabel("Name").fill(`e2e-good-${run}`);
+  await page.getByLabel("Name", { exact: true }).fill(`e2e-good-${run}`);
   await page.getByRole("button", { name: "Validate and store" }).click();
   await expect(page.getByTestId("dataset-ok")).toContainText("8 points");
   await expect(page.getByTestId("datasets-table")).toContainText(`e2e-good-${run}`);
@@ -56,7 +56,7 @@ test("a study on an uploaded dataset runs to completion", async ({ page }) => {
   await expect(page.getByTestId("dataset-preview")).toContainText("Preview: 8 rows × 3 columns");
   await page.getByLabel("Target columns").fill("y");
   const name = `e2e-for-study-${run}-${test.info().repeatEachIndex}`;
-  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByRole("button", { name: "Validate and store" }).click();
   await expect(page.getByTestId("dataset-ok")).toBeVisible();
 

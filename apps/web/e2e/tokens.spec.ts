@@ -21,7 +21,7 @@ test("manage a token: create (shown once), use it, revoke it", async ({ page, pl
   await page.getByRole("button", { name: "Create token" }).click();
   await expect(page.locator("#token-name-error")).toHaveText("name is required");
 
-  await page.getByLabel("Name").fill("e2e nightly");
+  await page.getByLabel("Name", { exact: true }).fill("e2e nightly");
   await page.getByRole("button", { name: "Create token" }).click();
   const token = (await page.getByTestId("token-value").textContent()) ?? "";
   expect(token).toMatch(/^hens_/);

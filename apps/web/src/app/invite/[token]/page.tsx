@@ -77,7 +77,7 @@ export default async function InvitePage({
           </Link>
           <Link
             className="inline-block rounded border border-slate-400 px-4 py-2 font-medium"
-            href={signInUrl(`/invite/${token}`, "/signup")}
+            href={`/signup?invite=${encodeURIComponent(token)}`}
           >
             Create an account
           </Link>
