@@ -45,10 +45,11 @@ test("bad input on the form and the API names the field and stores nothing", asy
   const before = await studyCount();
   await page.goto(`/o/${DEMO_ORG.slug}/studies/new`);
   const cases: [string, string, RegExp][] = [
-    ["replicas", "0", /replicas must be at least 1/],
-    ["replicas", "100000", /replicas must be at most 2000/],
-    ["replicas", "abc", /replicas must be a number/],
-    ["trials", "", /trials must be a number/],
+    // The form speaks its labels (the API keeps the field names: below).
+    ["replicas", "0", /^Replicas per trial must be at least 1$/],
+    ["replicas", "100000", /^Replicas per trial must be at most 2000$/],
+    ["replicas", "abc", /^Replicas per trial must be a number$/],
+    ["trials", "", /^Trials must be a number$/],
   ];
   await page.locator("#name").fill("bad input");
   for (const [field, value, message] of cases) {
@@ -62,7 +63,7 @@ test("bad input on the form and the API names the field and stores nothing", asy
   await page.locator("#name").fill("");
   await page.locator("#replicas").fill("16");
   await page.getByRole("button", { name: "Create study" }).click();
-  await expect(page.locator("#name-error")).toHaveText(/name is required/);
+  await expect(page.locator("#name-error")).toHaveText(/^Name is required$/);
 
   // The API applies the same schema on the server (a client that skips the form).
   const post = (input: unknown) =>

@@ -15,7 +15,7 @@ export function SettingsNav({ org }: { org: string }) {
   ];
   return (
     <nav aria-label="Settings">
-      <ul className="flex gap-2 border-b border-slate-200 dark:border-slate-800">
+      <ul className="flex flex-wrap gap-x-2 border-b border-slate-200 dark:border-slate-800">
         {items.map((i) => {
           const current = pathname === i.href;
           return (
