@@ -62,7 +62,9 @@ test("a study on an uploaded dataset runs to completion", async ({ page }) => {
 
   await page.goto(`/o/${DEMO_ORG.slug}/studies/new`);
   await page.locator("#name").fill(`E2E dataset study ${name}`);
-  await page.locator("#level").selectOption({ label: `Dataset: ${name} (8 points)` });
+  // The option names the dataset with its points and sub-datasets ("(8 points, 1 sub-datasets)").
+  const option = page.locator("#level option", { hasText: `Dataset: ${name} (8 points` });
+  await page.locator("#level").selectOption((await option.getAttribute("value")) ?? "");
   await page.locator("#replicas").fill("4");
   await page.locator("#trials").fill("2");
   await page.locator("#folds").fill("1");
