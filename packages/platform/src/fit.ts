@@ -1,5 +1,5 @@
 import type { Db } from "@hyperensemble/db";
-import type { Task, TrialSpec } from "@hyperensemble/engine";
+import type { RunTrialOptions, Task, TrialSpec } from "@hyperensemble/engine";
 import { z } from "zod";
 import { StudyInputError } from "./errors.ts";
 import { lhapdfSet } from "./fitLhapdf.ts";
@@ -110,6 +110,8 @@ export type FitSummary = ReturnType<typeof fitOutcomeSummary>;
 export interface RunFitOptions {
   runnerId?: string;
   backend?: TrialSpec["backend"];
+  /** The engine's kernel trainer (absent: TF.js), as for trials. */
+  trainer?: RunTrialOptions["trainer"];
   /** Build a stored dataset's task (the runner passes buildRunnerTask: off its event loop). */
   buildTask?: (json: unknown) => Task | Promise<Task>;
   now?: () => Date;
@@ -164,6 +166,7 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
     let lastWrite = 0;
     const outcome = await trainFit(spec, {
       ...(task ? { task } : {}),
+      ...(opts.trainer ? { trainer: opts.trainer } : {}),
       rule: postfitRuleSchema.parse(fit.postfitRule),
       signal: cancel.signal,
       onReport: async (r) => {
