@@ -1,9 +1,14 @@
 import type { Db } from "@hyperensemble/db";
 import type { RunTrialOptions, Task, TrialSpec } from "@hyperensemble/engine";
-import { z } from "zod";
 import { StudyInputError } from "./errors.ts";
 import { lhapdfSet } from "./fitLhapdf.ts";
-import type { FitOutcome, PostfitRule } from "./fitTrain.ts";
+import {
+  createFitInputSchema,
+  DEFAULT_POSTFIT_RULE,
+  type FitExportFormat,
+  postfitRuleSchema,
+} from "./fitSchema.ts";
+import type { FitOutcome } from "./fitTrain.ts";
 import { fitWeights } from "./fitWeights.ts";
 import { parseStudyRow } from "./studyRow.ts";
 import { buildTrialSpec } from "./trialSpec.ts";
@@ -13,26 +18,6 @@ import { buildTrialSpec } from "./trialSpec.ts";
  * selectConfiguration) or one named trial, claimed and run by a runner's fit loop (runFit), exported
  * (fitExport). The numbers are fitTrain.ts's; this file is the lifecycle around them.
  */
-
-export const MAX_FIT_REPLICAS = 1000;
-
-/** The same rule as fitTrain.ts's DEFAULT_POSTFIT_RULE (kept here so this module loads no engine). */
-const DEFAULT_RULE: PostfitRule = { chi2Sigma: 4, positivityTolerance: 1e-6 };
-
-export const postfitRuleSchema = z.strictObject({
-  chi2Sigma: z.number().positive().max(100),
-  positivityTolerance: z.number().min(0).max(1e6),
-  integrabilityThreshold: z.number().positive().optional(),
-});
-
-export const createFitInputSchema = z.strictObject({
-  studyId: z.string().min(1).max(100),
-  /** A trial's number; absent: the study's selected configuration. */
-  trial: z.number().int().min(0).optional(),
-  replicas: z.number().int().min(1).max(MAX_FIT_REPLICAS),
-  rule: postfitRuleSchema.optional(),
-});
-export type CreateFitInput = z.infer<typeof createFitInputSchema>;
 
 /** The study's selected configuration's trial (the selection rule over its completed trials), or null. */
 async function selectedTrial(db: Db, orgId: string, studyId: string) {
@@ -84,7 +69,7 @@ export async function createFit(db: Db, args: { orgId: string; ownerId: string; 
       trialNumber: trial.number,
       params: trial.params as object,
       replicas: input.replicas,
-      postfitRule: (input.rule ?? DEFAULT_RULE) as object,
+      postfitRule: (input.rule ?? DEFAULT_POSTFIT_RULE) as object,
     },
   });
 }
@@ -205,9 +190,6 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
     return "FAILED";
   }
 }
-
-export const FIT_EXPORT_FORMATS = ["lhapdf", "weights", "json"] as const;
-export type FitExportFormat = (typeof FIT_EXPORT_FORMATS)[number];
 
 /**
  * A completed fit's export: `lhapdf` the LHAPDF6 set's files by name (fitLhapdf.ts), `weights` the

@@ -40,17 +40,11 @@ export {
 } from "./external.ts";
 export { type Chi2Tell, ExternalInputError, type PredictionsTell, studyPoints } from "./externalScore.ts";
 export {
-  type CreateFitInput,
   createFit,
-  createFitInputSchema,
-  FIT_EXPORT_FORMATS,
-  type FitExportFormat,
   type FitSummary,
   fitExport,
   fitOutcomeSummary,
-  MAX_FIT_REPLICAS,
   nextQueuedFit,
-  postfitRuleSchema,
   type RunFitOptions,
   runFit,
 } from "./fit.ts";
