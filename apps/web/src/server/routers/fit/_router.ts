@@ -2,7 +2,7 @@ import { orgProcedure, router } from "../../trpc";
 import { createFitHandler, exportFitHandler, getFitHandler, listFitsHandler } from "./handlers";
 import { ZCreateFit, ZFitExport, ZFitRef, ZListFits } from "./schema";
 
-// Final fits (issue 16): permissions as studies' (a fit is part of its study).
+// Final fits (issue 16): permissions as studies' (a fit is part of its study); exports as study exports.
 export const fitRouter = router({
   create: orgProcedure("study:write")
     .input(ZCreateFit)
@@ -13,7 +13,7 @@ export const fitRouter = router({
   list: orgProcedure("study:read")
     .input(ZListFits)
     .query(({ ctx, input }) => listFitsHandler({ ctx, input })),
-  export: orgProcedure("study:read")
+  export: orgProcedure("export:read")
     .input(ZFitExport)
     .query(({ ctx, input }) => exportFitHandler({ ctx, input })),
 });
