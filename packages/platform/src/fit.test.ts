@@ -3,20 +3,16 @@ import { createTestDatabase } from "@hyperensemble/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "./demo.ts";
 import { StudyInputError } from "./errors.ts";
+import { fitTrialParams as params, seedFitStudy } from "./fit.test-helpers.ts";
 import { createFit, type FitSummary, fitExport, nextQueuedFit, runFit } from "./fit.ts";
 import { readMember } from "./fitLhapdf.test-helpers.ts";
 import type { FitWeights } from "./fitWeights.ts";
-import { createStudyInputSchema } from "./schema.ts";
-import { createStudy } from "./study.ts";
 
 let db: Db;
 let drop: () => Promise<void>;
 let orgId: string;
 let ownerId: string;
 let studyId: string;
-const enqueuer = { enqueue: async () => undefined };
-
-const params = (units: number) => ({ n_layers: 1, units_1: units, learning_rate: 0.01 });
 
 beforeAll(async () => {
   const t = await createTestDatabase();
@@ -25,49 +21,7 @@ beforeAll(async () => {
   const { org, user } = await seedDemo(db, { email: "fit@test.local", name: "Fit", password: "pw-123456" });
   orgId = org.id;
   ownerId = user.id;
-  const study = await createStudy(db, enqueuer, {
-    orgId,
-    ownerId,
-    spec: createStudyInputSchema.parse({
-      name: "fit source",
-      replicas: 2,
-      trials: 3,
-      maxEpochs: 30,
-      seed: 5,
-      task: { kind: "closure", level: 0 },
-    }),
-  });
-  studyId = study.id;
-  // three completed trials: the selection rule (L1 window, then largest φ²) picks number 1
-  await db.trial.deleteMany({ where: { studyId } });
-  for (const [number, L1, phi2] of [
-    [0, 1.0, 0.1],
-    [1, 1.05, 0.3],
-    [2, 5.0, 0.9],
-  ] as const) {
-    await db.trial.create({
-      data: {
-        orgId,
-        studyId,
-        number,
-        params: params(4 + number),
-        state: "COMPLETE",
-        result: {
-          create: {
-            orgId,
-            value: L1,
-            L1,
-            L2: L1,
-            L3: L1,
-            phi2,
-            epochs: 30,
-            backend: "cpu",
-            durationSeconds: 1,
-          },
-        },
-      },
-    });
-  }
+  studyId = await seedFitStudy(db, orgId, ownerId);
 }, 120_000);
 afterAll(async () => drop());
 
@@ -93,7 +47,7 @@ describe("fits", () => {
 
   it("fits the selected configuration: claims once, trains R replicas, stores the outcome, exports", async () => {
     const fit = await createFit(db, { orgId, ownerId, input: { studyId, replicas: 4 } });
-    expect(fit).toMatchObject({ state: "QUEUED", trialNumber: 1, replicas: 4, params: params(5) });
+    expect(fit).toMatchObject({ state: "QUEUED", trialNumber: 1, replicas: 4, params: params(1) });
     expect(await nextQueuedFit(db)).toBe(fit.id);
     // two claims at once: exactly one runs it
     const [a, b] = await Promise.all([runFit(db, fit.id, { backend: "cpu" }), runFit(db, fit.id)]);
@@ -157,7 +111,7 @@ describe("fits", () => {
 
   it("a named trial is fitted with its params; a fit that fails to train is FAILED with the error", async () => {
     const fit = await createFit(db, { orgId, ownerId, input: { studyId, trial: 2, replicas: 2 } });
-    expect(fit.params).toEqual(params(6));
+    expect(fit.params).toEqual(params(2));
     await db.fit.update({ where: { id: fit.id }, data: { params: { n_layers: "x" } } });
     expect(await runFit(db, fit.id)).toBe("FAILED");
     const row = await db.fit.findUniqueOrThrow({ where: { id: fit.id } });
