@@ -6,10 +6,16 @@ import { createStudy } from "./study.ts";
 export const fitTrialParams = (number: number) => ({ n_layers: 1, units_1: 4 + number, learning_rate: 0.01 });
 
 /**
- * A small closure study (level 0, 30 epochs) with three completed trials whose results make the
+ * A small closure study (level 0, 30 epochs; or on an uploaded dataset) with three completed trials whose results make the
  * selection rule (L1 window, then largest φ²) pick trial 1: a fit's source in tests.
  */
-export async function seedFitStudy(db: Db, orgId: string, ownerId: string): Promise<string> {
+export async function seedFitStudy(
+  db: Db,
+  orgId: string,
+  ownerId: string,
+  /** An uploaded dataset's id (a theory or a table) instead of the closure task. */
+  datasetId?: string,
+): Promise<string> {
   const study = await createStudy(
     db,
     { enqueue: async () => undefined },
@@ -22,7 +28,7 @@ export async function seedFitStudy(db: Db, orgId: string, ownerId: string): Prom
         trials: 3,
         maxEpochs: 30,
         seed: 5,
-        task: { kind: "closure", level: 0 },
+        task: datasetId ? { kind: "dataset", datasetId } : { kind: "closure", level: 0 },
       }),
     },
   );

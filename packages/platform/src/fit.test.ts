@@ -107,6 +107,9 @@ describe("fits", () => {
     expect(w.replicas).toHaveLength(row.kept!);
     const json = fitExport(row, "json") as { outputs: number[][] };
     expect(json.outputs).toHaveLength(4);
+    // every replica discarded: no set to export, said by field
+    const none = { ...row, artifact: { ...art, selection: { ...art.selection, kept: [] } } };
+    expect(() => fitExport(none, "lhapdf")).toThrow(/^fitId: no replica passed/);
   }, 300_000);
 
   it("a named trial is fitted with its params; a fit that fails to train is FAILED with the error", async () => {

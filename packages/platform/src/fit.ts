@@ -207,6 +207,8 @@ export function fitExport(
   if (format === "json")
     return { summary: fit.outcome, x: outcome.x, outputNames: outcome.outputNames, outputs: outcome.outputs };
   const kept = outcome.selection.kept.map((r) => outcome.replicas.findIndex((s) => s.replica === r));
+  if (kept.length === 0)
+    throw new StudyInputError("fitId", "no replica passed the post-fit selection: there is no set to export");
   return {
     files: lhapdfSet({
       name: `hens_${fit.id}`,

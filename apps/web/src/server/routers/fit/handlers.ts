@@ -76,5 +76,11 @@ export async function exportFitHandler({
       code: "CONFLICT",
       message: `fit is ${fit.state}: only a COMPLETED fit can be exported`,
     });
-  return fitExport(fit, input.format);
+  try {
+    return fitExport(fit, input.format);
+  } catch (err) {
+    // every replica discarded by the post-fit rule: nothing to export, said as a conflict
+    if (err instanceof StudyInputError) throw new TRPCError({ code: "CONFLICT", message: err.message });
+    throw err;
+  }
 }
