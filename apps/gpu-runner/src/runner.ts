@@ -271,6 +271,8 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
           ...(trainer ? { trainer } : {}),
           idle: () => running.size === 0,
           log,
+          staleMs: env.STALE_AFTER_MS,
+          signal: shutdown.signal,
         })
       : undefined;
   log("ready");

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "./demo.ts";
 import { StudyInputError } from "./errors.ts";
 import { fitTrialParams as params, seedFitStudy } from "./fit.test-helpers.ts";
-import { createFit, type FitSummary, fitExport, nextQueuedFit, runFit } from "./fit.ts";
+import { createFit, type FitSummary, fitExport, nextQueuedFit, requeueStaleFits, runFit } from "./fit.ts";
 import { readMember } from "./fitLhapdf.test-helpers.ts";
 import type { FitWeights } from "./fitWeights.ts";
 
@@ -121,5 +121,33 @@ describe("fits", () => {
     expect(row.state).toBe("FAILED");
     expect(row.error).toMatch(/n_layers/);
     expect(() => fitExport(row, "lhapdf")).toThrow(/^fitId: fit is FAILED/);
+  }, 120_000);
+
+  it("a runner's shutdown hands its fit back; a stalled runner's RUNNING fit is requeued", async () => {
+    const fit = await createFit(db, { orgId, ownerId, input: { studyId, replicas: 2 } });
+    const runner = await db.runner.create({ data: { name: "r", device: {}, backend: "cpu" } });
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await runFit(db, fit.id, { runnerId: runner.id, signal: aborted.signal })).toBe("QUEUED");
+    expect(await db.fit.findUniqueOrThrow({ where: { id: fit.id } })).toMatchObject({
+      state: "QUEUED",
+      runnerId: null,
+      startedAt: null,
+    });
+
+    const now = new Date();
+    const stale = await db.runner.create({
+      data: { name: "stale", device: {}, backend: "cpu", heartbeatAt: new Date(now.getTime() - 120_000) },
+    });
+    await db.fit.update({ where: { id: fit.id }, data: { state: "RUNNING", runnerId: runner.id } });
+    const other = await createFit(db, { orgId, ownerId, input: { studyId, replicas: 2 } });
+    await db.fit.update({ where: { id: other.id }, data: { state: "RUNNING", runnerId: stale.id } });
+    expect(await requeueStaleFits(db, 60_000, now)).toBe(1);
+    expect((await db.fit.findUniqueOrThrow({ where: { id: fit.id } })).state).toBe("RUNNING");
+    expect(await db.fit.findUniqueOrThrow({ where: { id: other.id } })).toMatchObject({
+      state: "QUEUED",
+      runnerId: null,
+    });
+    await db.fit.deleteMany({ where: { id: { in: [fit.id, other.id] } } });
   }, 120_000);
 });

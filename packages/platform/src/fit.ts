@@ -100,6 +100,20 @@ export interface RunFitOptions {
   /** Build a stored dataset's task (the runner passes buildRunnerTask: off its event loop). */
   buildTask?: (json: unknown) => Task | Promise<Task>;
   now?: () => Date;
+  /** Aborted: training stops and the fit goes back to QUEUED for another runner (a runner's shutdown). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Fits RUNNING on a runner whose heartbeat lapsed (or that went OFFLINE) go back to QUEUED: a runner
+ * that died mid-fit does not leave it RUNNING forever. Returns how many.
+ */
+export async function requeueStaleFits(db: Db, staleMs: number, now = new Date()): Promise<number> {
+  return db.$executeRaw`
+    UPDATE "Fit" f SET "state" = 'QUEUED', "runnerId" = NULL, "startedAt" = NULL, "progress" = 0
+    FROM "Runner" r
+    WHERE f."state" = 'RUNNING' AND f."runnerId" = r."id"
+      AND (r."heartbeatAt" < ${new Date(now.getTime() - staleMs)} OR r."state" = 'OFFLINE')`;
 }
 
 /** The oldest QUEUED fit of any organisation (runFit claims it; another runner may win the claim). */
@@ -126,6 +140,8 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
   });
   if (claimed.count === 0) return null;
   const fit = await db.fit.findUniqueOrThrow({ where: { id: fitId } });
+  // every later write is this claim's: a fit requeued from under a stalled runner is not overwritten
+  const mine = { id: fit.id, state: "RUNNING" as const, runnerId: opts.runnerId ?? null };
   const seconds = () => (now().getTime() - started.getTime()) / 1000;
   try {
     const study = parseStudyRow(
@@ -148,6 +164,8 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
       replicas: fit.replicas,
     };
     const cancel = new AbortController();
+    if (opts.signal?.aborted) cancel.abort();
+    else opts.signal?.addEventListener("abort", () => cancel.abort(), { once: true });
     let lastWrite = 0;
     const outcome = await trainFit(spec, {
       ...(task ? { task } : {}),
@@ -159,15 +177,16 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
         if (Date.now() - lastWrite < 1000) return;
         lastWrite = Date.now();
         const n = await db.fit.updateMany({
-          where: { id: fit.id, state: "RUNNING" },
+          where: mine,
           data: { progress: Math.min(1, r.epoch / spec.maxEpochs), runnerSeconds: seconds() },
         });
         if (n.count === 0) cancel.abort();
       },
     });
+    if (opts.signal?.aborted) return await handBack(db, mine);
     const summary = fitOutcomeSummary(outcome);
     const done = await db.fit.updateMany({
-      where: { id: fit.id, state: "RUNNING" },
+      where: mine,
       data: {
         state: "COMPLETED",
         progress: 1,
@@ -182,9 +201,10 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
     });
     return done.count === 1 ? "COMPLETED" : "CANCELLED";
   } catch (err) {
+    if (opts.signal?.aborted) return await handBack(db, mine);
     const message = err instanceof Error ? err.message : String(err);
     await db.fit.updateMany({
-      where: { id: fit.id, state: "RUNNING" },
+      where: mine,
       data: { state: "FAILED", error: message.slice(0, 2000), finishedAt: now(), runnerSeconds: seconds() },
     });
     return "FAILED";
@@ -196,6 +216,14 @@ export async function runFit(db: Db, fitId: string, opts: RunFitOptions = {}) {
  * kept replicas' weights (fitWeights.ts, format hyperensemble-weights/1), `json` the summary and every
  * replica's outputs on the grid.
  */
+async function handBack(db: Db, mine: { id: string; state: "RUNNING"; runnerId: string | null }) {
+  await db.fit.updateMany({
+    where: mine,
+    data: { state: "QUEUED", runnerId: null, startedAt: null, progress: 0 },
+  });
+  return "QUEUED" as const;
+}
+
 export function fitExport(
   fit: { id: string; state: string; artifact: unknown; outcome: unknown },
   format: FitExportFormat,

@@ -46,6 +46,7 @@ export {
   fitOutcomeSummary,
   nextQueuedFit,
   type RunFitOptions,
+  requeueStaleFits,
   runFit,
 } from "./fit.ts";
 export {
