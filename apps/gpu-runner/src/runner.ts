@@ -24,6 +24,7 @@ import {
 import { DatasetTaskCache } from "./datasetTasks.ts";
 import { detectDevice } from "./device.ts";
 import type { RunnerEnv } from "./env.ts";
+import { startFitLoop } from "./fitLoop.ts";
 import { Histogram, type RunnerStats, renderMetrics } from "./metrics.ts";
 import { loadEngine, processTrialJob, type TrialTiming } from "./processTrial.ts";
 
@@ -261,6 +262,19 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
     }
   });
   if (env.RUNNER_HTTP_PORT > 0) http.listen(env.RUNNER_HTTP_PORT);
+  const fits =
+    synthetic === undefined
+      ? startFitLoop({
+          db,
+          runnerId: runner.id,
+          ...(backend ? { backend } : {}),
+          ...(trainer ? { trainer } : {}),
+          idle: () => running.size === 0,
+          log,
+          staleMs: env.STALE_AFTER_MS,
+          signal: shutdown.signal,
+        })
+      : undefined;
   log("ready");
 
   let stopping: Promise<void> | undefined;
@@ -271,7 +285,7 @@ export async function startRunner(env: RunnerEnv): Promise<RunningRunner> {
         log("grace period over: handing running trials back");
         shutdown.abort();
       }, env.SHUTDOWN_GRACE_MS);
-      await worker.close();
+      await Promise.all([worker.close(), fits?.stop()]);
       clearTimeout(grace);
       await Promise.allSettled([...followUps]);
       clearInterval(heartbeat);

@@ -11,6 +11,7 @@ import {
   type StudySpec,
   type TrialRow,
 } from "./client.ts";
+import { FIT_COMMANDS, FIT_USAGE, FitCommandError, fitCommand } from "./fit.ts";
 import { applySearchFlags, SEARCH_FLAG_OPTIONS, SEARCH_FLAG_USAGE } from "./search-flags.ts";
 import { STUDY_MANAGE_USAGE, StudyCommandError, studyManageCommand } from "./study-manage.ts";
 import { theoryUpload } from "./theory.ts";
@@ -36,6 +37,7 @@ ${STUDY_MANAGE_USAGE}
   hens dataset upload --theory theory.json --name NAME      a theory (JSON)
   hens dataset upload --theory meta.json --npz arrays.npz --name NAME   (or --npy path=file.npy ...)
   hens dataset list
+${FIT_USAGE}
 
 Options: --org SLUG (overrides HENS_ORG), -h/--help.
 Exit codes: 0 done; 1 the followed study ended FAILED or CANCELLED; 2 usage (unknown command, missing
@@ -67,6 +69,8 @@ const OPTIONS = {
   theory: { type: "string" },
   npz: { type: "string" },
   npy: { type: "string", multiple: true },
+  replicas: { type: "string" },
+  trial: { type: "string" },
   help: { type: "boolean", short: "h" },
   ...SEARCH_FLAG_OPTIONS,
 } as const;
@@ -109,7 +113,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`error: ${err.message}\n`);
       return 4;
     }
-    if (err instanceof UsageError || err instanceof StudyCommandError)
+    if (err instanceof UsageError || err instanceof StudyCommandError || err instanceof FitCommandError)
       io.stderr.write(`${err.message}\n\n${USAGE}\n`);
     else io.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
@@ -144,6 +148,9 @@ const COMMANDS: Record<string, { id?: string }> = {
   "study enqueue": { id: "hens study enqueue <id> -f configs.yaml" },
   "dataset upload": {},
   "dataset list": {},
+  "fit create": FIT_COMMANDS["fit create"]!,
+  "fit follow": FIT_COMMANDS["fit follow"]!,
+  "fit export": FIT_COMMANDS["fit export"]!,
 };
 
 /** Unknown commands, missing ids and bad option values are usage errors, found without the network. */
@@ -199,6 +206,7 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
       ? await studyManageCommand(client, org, { verb, id, name: values.name, file: values.file }, io)
       : undefined;
   if (managed !== undefined) return managed;
+  if (noun === "fit") return fitCommand(client, org, { verb, id: id!, values }, io);
   switch (`${noun} ${verb}`) {
     case "study create": {
       let spec: StudySpec;

@@ -159,6 +159,25 @@ export interface StudyExportJson {
   }[];
 }
 
+/** A final fit as the API serves it (docs/api.md "Fits"). */
+export interface FitRow {
+  id: string;
+  studyId: string;
+  trialNumber: number;
+  replicas: number;
+  state: "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+  progress: number;
+  runnerSeconds: number;
+  kept: number | null;
+  discarded: number | null;
+  error: string | null;
+  outcome?: {
+    centralChi2: number;
+    phi2: number;
+    datasets: { name: string; nPoints: number; chi2: number }[];
+  } | null;
+}
+
 export class HensApiError extends Error {
   override name = "HensApiError";
   constructor(
@@ -455,6 +474,22 @@ export class HensClient {
     return this.json<{ id: string; revokedAt: string }>(
       "POST",
       `/orgs/${enc(org)}/tokens/${enc(tokenId)}/revoke`,
+    );
+  }
+
+  // Final fits (issue 16; packages/cli/src/fit.ts)
+  createFit(org: string, studyId: string, body: { replicas: number; trial?: number }) {
+    return this.json<FitRow>("POST", `/orgs/${enc(org)}/studies/${enc(studyId)}/fits`, body);
+  }
+
+  getFit(org: string, fitId: string) {
+    return this.json<FitRow>("GET", `/orgs/${enc(org)}/fits/${enc(fitId)}`);
+  }
+
+  exportFit(org: string, fitId: string, format: "lhapdf" | "weights" | "json") {
+    return this.json<Record<string, unknown>>(
+      "GET",
+      `/orgs/${enc(org)}/fits/${enc(fitId)}/export?format=${format}`,
     );
   }
 }

@@ -18,6 +18,7 @@ export const TENANT_MODELS = [
   "EventLog",
   "Webhook",
   "WebhookDelivery",
+  "Fit",
 ] as const satisfies readonly Prisma.ModelName[];
 export type TenantModel = (typeof TENANT_MODELS)[number];
 

@@ -10,6 +10,7 @@ import {
   type TrialSpec,
   trainEnsemble,
 } from "@hyperensemble/engine";
+import { DEFAULT_POSTFIT_RULE } from "./fitSchema.ts";
 
 /**
  * The numbers of a final fit: the selected configuration trained with R replicas on all the data
@@ -27,7 +28,7 @@ export interface PostfitRule {
   integrabilityThreshold?: number;
 }
 
-export const DEFAULT_POSTFIT_RULE: PostfitRule = { chi2Sigma: 4, positivityTolerance: 1e-6 };
+export { DEFAULT_POSTFIT_RULE } from "./fitSchema.ts";
 
 export interface ReplicaStats {
   replica: number;

@@ -40,6 +40,16 @@ export {
 } from "./external.ts";
 export { type Chi2Tell, ExternalInputError, type PredictionsTell, studyPoints } from "./externalScore.ts";
 export {
+  createFit,
+  type FitSummary,
+  fitExport,
+  fitOutcomeSummary,
+  nextQueuedFit,
+  type RunFitOptions,
+  requeueStaleFits,
+  runFit,
+} from "./fit.ts";
+export {
   cappedSeconds,
   checkStudySize,
   LIMIT_DEFAULTS,

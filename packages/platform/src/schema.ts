@@ -119,3 +119,4 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
   }
   return out;
 }
+export * from "./fitSchema.ts";

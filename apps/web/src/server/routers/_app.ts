@@ -6,6 +6,7 @@ import { datasetRouter } from "./dataset/_router";
 import { eventRouter } from "./event/_router";
 import { exportRouter } from "./export/_router";
 import { externalRouter } from "./external/_router";
+import { fitRouter } from "./fit/_router";
 import { invitationRouter } from "./invitation/_router";
 import { memberRouter } from "./member/_router";
 import { orgRouter } from "./org/_router";
@@ -31,5 +32,6 @@ export const appRouter = router({
   account: accountRouter,
   admin: adminRouter,
   external: externalRouter,
+  fit: fitRouter,
 });
 export type AppRouter = typeof appRouter;

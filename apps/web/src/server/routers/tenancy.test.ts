@@ -47,6 +47,7 @@ const secretsOfB = {} as {
   invitationId: string;
   auditId: string;
   webhookId: string;
+  fitId: string;
   studyName: string;
   datasetName: string;
 };
@@ -112,6 +113,10 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "external.report": { trialId: ids.trialId, leaseId: "lease", step: 1, value: 1 },
     "external.tell": { trialId: ids.trialId, leaseId: "lease", state: "COMPLETE", values: [1] },
     "external.points": { studyId: ids.studyId, trialId: ids.trialId },
+    "fit.create": { studyId: ids.studyId, replicas: 2 },
+    "fit.get": { fitId: ids.fitId },
+    "fit.list": { studyId: ids.studyId },
+    "fit.export": { fitId: ids.fitId, format: "json" },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };
@@ -211,8 +216,20 @@ beforeAll(async () => {
       cursor: 0n,
     },
   });
+  const fit = await db.fit.create({
+    data: {
+      orgId: b.org.id,
+      studyId: study.id,
+      ownerId: b.users.OWNER.id,
+      trialNumber: 0,
+      params: {},
+      replicas: 2,
+      postfitRule: {},
+    },
+  });
   Object.assign(secretsOfB, {
     webhookId: webhook.id,
+    fitId: fit.id,
     studyId: study.id,
     trialId: trial.id,
     datasetId: dataset.id,
@@ -320,6 +337,7 @@ describe("every procedure", () => {
     const owner = await db.membership.findFirst({ where: { userId: b.users.OWNER.id } });
     expect(owner?.role).toBe("OWNER");
     expect(await db.invitation.count({ where: { orgId: b.org.id } })).toBe(1);
+    expect(await db.fit.count({ where: { orgId: b.org.id } })).toBe(1);
   });
 });
 

@@ -11,6 +11,7 @@ import type { Context } from "../../../../server/trpc";
 import { ACCOUNT_ROUTES } from "./routes-accounts";
 import { EVENT_ROUTES } from "./routes-events";
 import { EXTERNAL_ROUTES } from "./routes-external";
+import { FIT_ROUTES } from "./routes-fit";
 import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
 import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
@@ -81,6 +82,7 @@ const EXPORT_PROCEDURES: Record<string, string> = {
 
 export const REST_ROUTES: RestRoute[] = [
   ...STUDY_MANAGE_ROUTES,
+  ...FIT_ROUTES,
   {
     method: "GET",
     path: "/orgs/{org}/studies",

@@ -1,0 +1,19 @@
+import { orgProcedure, router } from "../../trpc";
+import { createFitHandler, exportFitHandler, getFitHandler, listFitsHandler } from "./handlers";
+import { ZCreateFit, ZFitExport, ZFitRef, ZListFits } from "./schema";
+
+// Final fits (issue 16): permissions as studies' (a fit is part of its study); exports as study exports.
+export const fitRouter = router({
+  create: orgProcedure("study:write")
+    .input(ZCreateFit)
+    .mutation(({ ctx, input }) => createFitHandler({ ctx, input })),
+  get: orgProcedure("study:read")
+    .input(ZFitRef)
+    .query(({ ctx, input }) => getFitHandler({ ctx, input })),
+  list: orgProcedure("study:read")
+    .input(ZListFits)
+    .query(({ ctx, input }) => listFitsHandler({ ctx, input })),
+  export: orgProcedure("export:read")
+    .input(ZFitExport)
+    .query(({ ctx, input }) => exportFitHandler({ ctx, input })),
+});
