@@ -6,6 +6,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { CpuMlpEnsemble } from "../packages/engine/src/kernel/cpu/ensemble.ts";
 import { type CpuBuild, loadCpuKernel } from "../packages/engine/src/kernel/cpu/load.ts";
 
@@ -112,6 +114,7 @@ export async function cpuKernelRows(quick: boolean): Promise<{ rows: KernelRow[]
   const rows: KernelRow[] = [];
   // wasm-relaxed loads only under --experimental-wasm-relaxed-simd (Node 20)
   const builds = (["wasm", "wasm-relaxed", "native"] as CpuBuild[]).filter((b) => loadCpuKernel(b));
+  const memory = await memoryRows(quick, builds);
   for (const R of Rs)
     for (const build of builds)
       for (const threads of [1, 2]) {
@@ -156,9 +159,36 @@ export async function cpuKernelRows(quick: boolean): Promise<{ rows: KernelRow[]
     for (const row of rows)
       if (row.R === R && row.path.startsWith("cpu-kernel")) row.vsTorch = best / row.msPerStep;
   }
+  return { rows, memory };
+}
+
+export function printKernelRows(rows: KernelRow[], memory: object[]): void {
+  console.log(
+    `\nfused CPU kernel vs PyTorch CPU (MLP 2-25-20-8, N=${N}, Adam, fp32)\n${"path".padEnd(26)} ${"R".padStart(5)} ${"thr".padStart(3)} ${"ms/step".padStart(9)} ${"repl-steps/s".padStart(12)} ${"GFLOP/s".padStart(8)} ${"peak".padStart(5)} ${"vs torch".padStart(8)} ${"load".padStart(5)}`,
+  );
+  for (const r of rows)
+    console.log(
+      `${r.path.padEnd(26)} ${String(r.R).padStart(5)} ${String(r.threads).padStart(3)} ${r.msPerStep.toFixed(2).padStart(9)} ${r.replicaStepsPerS.toFixed(0).padStart(12)} ${r.gflops.toFixed(1).padStart(8)} ${`${((r.shareOfPeak ?? 0) * 100).toFixed(0)}%`.padStart(5)} ${(r.vsTorch?.toFixed(2) ?? "-").padStart(8)} ${r.load.toFixed(1).padStart(5)}`,
+    );
+  for (const m of memory) console.log(JSON.stringify(m));
+}
+
+/**
+ * Memory per replica, R = 10 … 5000: the shared region and the process's resident growth. Measured
+ * before the speed rows (cpuKernelRows calls it first), when no earlier ensemble's workers are still
+ * releasing memory: measured after them, the R=10 growth came out negative.
+ */
+async function memoryRows(quick: boolean, builds: CpuBuild[]): Promise<object[]> {
   // memory per replica: the shared region and the process's resident growth, R = 10 … 5000
+  // A full collection and a pause before each baseline, so that garbage freed during the measurement cannot make
+  // the resident growth negative (it did at R=10 without it).
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
   const memory: object[] = [];
   for (const R of quick ? [10, 100] : [10, 100, 1000, 5000]) {
+    gc();
+    await new Promise((r) => setTimeout(r, 500));
+    gc();
     const before = process.memoryUsage().rss;
     const build = builds.includes("native") ? "native" : "wasm";
     const ens = await CpuMlpEnsemble.create(
@@ -181,16 +211,5 @@ export async function cpuKernelRows(quick: boolean): Promise<{ rows: KernelRow[]
     });
     ens.dispose();
   }
-  return { rows, memory };
-}
-
-export function printKernelRows(rows: KernelRow[], memory: object[]): void {
-  console.log(
-    `\nfused CPU kernel vs PyTorch CPU (MLP 2-25-20-8, N=${N}, Adam, fp32)\n${"path".padEnd(26)} ${"R".padStart(5)} ${"thr".padStart(3)} ${"ms/step".padStart(9)} ${"repl-steps/s".padStart(12)} ${"GFLOP/s".padStart(8)} ${"peak".padStart(5)} ${"vs torch".padStart(8)} ${"load".padStart(5)}`,
-  );
-  for (const r of rows)
-    console.log(
-      `${r.path.padEnd(26)} ${String(r.R).padStart(5)} ${String(r.threads).padStart(3)} ${r.msPerStep.toFixed(2).padStart(9)} ${r.replicaStepsPerS.toFixed(0).padStart(12)} ${r.gflops.toFixed(1).padStart(8)} ${`${((r.shareOfPeak ?? 0) * 100).toFixed(0)}%`.padStart(5)} ${(r.vsTorch?.toFixed(2) ?? "-").padStart(8)} ${r.load.toFixed(1).padStart(5)}`,
-    );
-  for (const m of memory) console.log(JSON.stringify(m));
+  return memory;
 }

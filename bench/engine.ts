@@ -161,24 +161,29 @@ async function cpuKernelPart(): Promise<void> {
   const { rows, memory } = await cpuKernelRows(quick);
   printKernelRows(rows, memory);
   const file = join(here, "results", "engine.json");
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model,
-        node: process.version,
-        loadAverage: loadavg(),
-        quick,
-        rows,
-        memory,
-      },
-      null,
-      2,
-    )}\n`,
+  const body = `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      loadAverage: loadavg(),
+      quick,
+      rows,
+      memory,
+    },
+    null,
+    2,
+  )}\n`;
+  // engine.json is the latest run; each run is also kept under its own date for the figures quoted.
+  const dated = join(
+    here,
+    "results",
+    `engine-cpu-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, "-")}.json`,
   );
-  console.log(`wrote ${file}`);
+  writeFileSync(file, body);
+  writeFileSync(dated, body);
+  console.log(`wrote ${file} and ${dated}`);
 }
 
 async function main(): Promise<void> {
