@@ -11,11 +11,9 @@ const id = (field: string) =>
 /** View options as the Compare page keeps them in its URL: short keys, short text values. */
 export const ZComparisonOptions = z
   .record(
-    z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, {
-        error: "options: a key is a letter then letters, digits or _ (≤ 40)",
-      }),
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, {
+      error: "options: a key is a letter then letters, digits or _ (≤ 40)",
+    }),
     z
       .string({ error: "options: each value must be text" })
       .max(200, { error: "options: a value is at most 200 characters" }),
