@@ -27,29 +27,39 @@ const notFound = (what: "study" | "trial") =>
   new TRPCError({ code: "NOT_FOUND", message: `${what} not found` });
 const noteOf = (note: string | null) => (note === null || note.trim() === "" ? null : note);
 
-export async function tagStudyHandler({
-  ctx,
-  input,
-}: {
-  ctx: OrgContext;
-  input: TagChange & { studyId: string };
-}) {
+type TagTarget = { kind: "study"; studyId: string } | { kind: "trial"; studyId: string; number: number };
+
+/** Lock the study's or trial's row, apply the change, check the count, write it with its audit event. */
+async function changeTags(ctx: OrgContext, target: TagTarget, change: TagChange) {
+  const orgId = ctx.org.id;
   const result = await ctx.db.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ tags: string[] }[]>`
-      SELECT "tags" FROM "Study" WHERE "id" = ${input.studyId} AND "orgId" = ${ctx.org.id} FOR UPDATE`;
-    if (!row) throw notFound("study");
-    const tags = applyTagChange(row.tags, input);
+    const [row] =
+      target.kind === "study"
+        ? await tx.$queryRaw<{ id: string; tags: string[] }[]>`
+            SELECT "id", "tags" FROM "Study" WHERE "id" = ${target.studyId} AND "orgId" = ${orgId} FOR UPDATE`
+        : await tx.$queryRaw<{ id: string; tags: string[] }[]>`
+            SELECT "id", "tags" FROM "Trial"
+            WHERE "studyId" = ${target.studyId} AND "number" = ${target.number} AND "orgId" = ${orgId}
+            FOR UPDATE`;
+    if (!row) throw notFound(target.kind);
+    const tags = applyTagChange(row.tags, change);
     checkTagCount(row.tags, tags);
-    await tx.study.update({ where: { id: input.studyId, orgId: ctx.org.id }, data: { tags } });
+    if (target.kind === "study") await tx.study.update({ where: { id: row.id, orgId }, data: { tags } });
+    else await tx.trial.update({ where: { id: row.id, orgId }, data: { tags } });
+    const { kind, ...ref } = target;
     await recordAudit(tx, ctx, {
-      action: "study.tag",
-      target: input.studyId,
-      data: { add: input.add, remove: input.remove },
+      action: `${kind}.tag`,
+      target: row.id,
+      data: { ...ref, add: change.add, remove: change.remove },
     });
-    return { id: input.studyId, tags };
+    return { id: row.id, tags };
   });
-  await notifyStudy(ctx.db, { orgId: ctx.org.id, studyId: input.studyId, kind: "study" });
+  await notifyStudy(ctx.db, { orgId, studyId: target.studyId, kind: target.kind });
   return result;
+}
+
+export function tagStudyHandler({ ctx, input }: { ctx: OrgContext; input: TagChange & { studyId: string } }) {
+  return changeTags(ctx, { kind: "study", studyId: input.studyId }, input);
 }
 
 export async function tagTrialHandler({
@@ -59,24 +69,12 @@ export async function tagTrialHandler({
   ctx: OrgContext;
   input: TagChange & { studyId: string; number: number };
 }) {
-  const result = await ctx.db.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ id: string; tags: string[] }[]>`
-      SELECT "id", "tags" FROM "Trial"
-      WHERE "studyId" = ${input.studyId} AND "number" = ${input.number} AND "orgId" = ${ctx.org.id}
-      FOR UPDATE`;
-    if (!row) throw notFound("trial");
-    const tags = applyTagChange(row.tags, input);
-    checkTagCount(row.tags, tags);
-    await tx.trial.update({ where: { id: row.id, orgId: ctx.org.id }, data: { tags } });
-    await recordAudit(tx, ctx, {
-      action: "trial.tag",
-      target: row.id,
-      data: { studyId: input.studyId, number: input.number, add: input.add, remove: input.remove },
-    });
-    return { id: row.id, number: input.number, tags };
-  });
-  await notifyStudy(ctx.db, { orgId: ctx.org.id, studyId: input.studyId, kind: "trial" });
-  return result;
+  const result = await changeTags(
+    ctx,
+    { kind: "trial", studyId: input.studyId, number: input.number },
+    input,
+  );
+  return { ...result, number: input.number };
 }
 
 export async function noteStudyHandler({
