@@ -3,7 +3,7 @@
 // of the org in a second browser context (and read with a deleted study shown as missing).
 import { createDb } from "@hyperensemble/db";
 import { expect, type Page, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { seriousViolations, signIn } from "./helpers";
 import { seedMember, seedStudy } from "./seed";
 
 const db = createDb(process.env.DATABASE_URL);
@@ -11,11 +11,12 @@ const ORG = "team-e2e";
 const o = `/o/${ORG}`;
 const ALICE = { email: "alice@team-e2e.test", password: "team-e2e-password-1" };
 const BOB = { email: "bob@team-e2e.test", password: "team-e2e-password-2" };
-const ids = { tagged: "", other: "" };
+const ids = { tagged: "", other: "", orgId: "", aliceId: "" };
 
 test.beforeAll(async () => {
   const { org, user } = await seedMember(db, { orgSlug: ORG, orgName: "Team e2e", ...ALICE, role: "OWNER" });
   await seedMember(db, { orgSlug: ORG, ...BOB, role: "MEMBER" });
+  Object.assign(ids, { orgId: org.id, aliceId: user.id });
   // A failed test restarts the worker and this hook: start from none of this file's rows.
   await db.study.deleteMany({ where: { orgId: org.id, name: { startsWith: "T: " } } });
   await db.comparison.deleteMany({ where: { orgId: org.id } });
@@ -118,4 +119,52 @@ test("a saved comparison opens by its URL for another member, with a deleted stu
   await expect(page).toHaveURL(new RegExp(`${o}/compare$`));
   await page.goto(url);
   await expect(page.getByTestId("error-state")).toBeVisible();
+});
+
+test("the team views are axe-clean in light and dark, and do not scroll sideways at 390 px", async ({
+  page,
+}) => {
+  // Its own rows, filled in: two tagged studies (one archived, with a note), a tagged trial with a
+  // note, and a saved comparison of the two.
+  const seeded = async (name: string, seed: number) =>
+    (await seedStudy(db, { orgId: ids.orgId, ownerId: ids.aliceId, name, trials: 6, seed })).id;
+  const [a, b] = [await seeded("T: views a", 5), await seeded("T: views b", 6)];
+  const tags = ["baseline", "nnpdf4.0", "closure:l2", "reviewed-by-the-fitting-group", "χ2-scan"];
+  await db.study.update({ where: { id: a }, data: { tags, note: "A long note. ".repeat(40) } });
+  await db.study.update({ where: { id: b }, data: { tags: tags.slice(0, 2), archivedAt: new Date() } });
+  await db.trial.updateMany({ where: { studyId: a, number: 0 }, data: { tags, note: "Check the seed." } });
+  const comparison = await db.comparison.create({
+    data: { orgId: ids.orgId, name: "T: views pair", studyIds: [a, b], createdBy: ids.aliceId },
+  });
+  await signIn(page, ALICE.email, ALICE.password, ORG);
+  const pages: [string, string, string][] = [
+    ["studies (archived shown)", `${o}/studies?archived=all`, "study-row"],
+    ["study", `${o}/studies/${a}`, "study-team"],
+    ["trial dialog", `${o}/studies/${a}?trial=0`, "trial-team"],
+    ["saved comparison", `${o}/compare/${comparison.id}`, "compare-table"],
+    ["compare", `${o}/compare?ids=${a},${b}`, "saved-comparison"],
+  ];
+  const problems: string[] = [];
+  const visit = async (url: string, ready: string) => {
+    await page.goto(url);
+    await expect(page.getByTestId(ready).first()).toBeVisible();
+    await expect(page.getByText(/^Loading /)).toHaveCount(0);
+  };
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((t) => localStorage.setItem("hens-theme", t), theme);
+    for (const [name, url, ready] of pages) {
+      await visit(url, ready);
+      if (theme === "dark") await expect(page.locator("html")).toHaveClass(/dark/);
+      for (const v of await seriousViolations(page)) problems.push(`${theme} ${name}: ${v}`);
+    }
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [name, url, ready] of pages) {
+    await visit(url, ready);
+    const sideways = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    if (sideways > 1) problems.push(`390 px ${name}: the page scrolls ${sideways} px sideways`);
+  }
+  expect(problems).toEqual([]);
 });
