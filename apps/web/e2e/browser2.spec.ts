@@ -320,12 +320,14 @@ test("charts: a point opens its trial; log and integer parameters on their own a
   expect(ticks.filter((t) => t !== "n_layers").every((t) => /^\d+$/.test(t))).toBe(true);
 });
 
-test("a named comparison keeps its name and studies in the URL", async ({ page }) => {
+test("a saved comparison has a URL of its own and is listed on the Compare page", async ({ page }) => {
+  const { org } = await seedDemo(db);
+  await db.comparison.deleteMany({ where: { orgId: org.id, name: "B2 pair" } });
   await signInDemo(page);
   await page.goto(`${o}/compare?ids=${healthy},${allFailed}`);
-  await page.getByLabel("Name this comparison").fill("B2 pair");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page).toHaveURL(/name=B2\+pair/);
+  await page.getByLabel("Save as…").fill("B2 pair");
+  await page.getByRole("button", { name: "Save comparison" }).click();
+  await expect(page).toHaveURL(new RegExp(`${o}/compare/[a-z0-9]+$`));
   await expect(page.getByRole("heading", { name: "Compare: B2 pair" })).toBeVisible();
   const url = page.url();
   await page.goto(`${o}/studies`);

@@ -14,6 +14,7 @@ import {
 import { FIT_COMMANDS, FIT_USAGE, FitCommandError, fitCommand } from "./fit.ts";
 import { applySearchFlags, SEARCH_FLAG_OPTIONS, SEARCH_FLAG_USAGE } from "./search-flags.ts";
 import { STUDY_MANAGE_USAGE, StudyCommandError, studyManageCommand } from "./study-manage.ts";
+import { STUDY_TEAM_COMMANDS, STUDY_TEAM_USAGE, studyTeamCommand } from "./study-team.ts";
 import { theoryUpload } from "./theory.ts";
 
 export const USAGE = `hens: HyperEnsemble from the command line
@@ -32,6 +33,7 @@ ${SEARCH_FLAG_USAGE}
   hens study export <id> --format csv|json|optuna [-o file]
   hens study pause|resume|cancel <id>
 ${STUDY_MANAGE_USAGE}
+${STUDY_TEAM_USAGE}
   hens dataset upload -f data.json --name NAME
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset upload --theory theory.json --name NAME      a theory (JSON)
@@ -146,6 +148,7 @@ const COMMANDS: Record<string, { id?: string }> = {
   "study find": { id: "hens study find TEXT" },
   "study delete": { id: "hens study delete <id>" },
   "study enqueue": { id: "hens study enqueue <id> -f configs.yaml" },
+  ...STUDY_TEAM_COMMANDS,
   "dataset upload": {},
   "dataset list": {},
   "fit create": FIT_COMMANDS["fit create"]!,
@@ -201,6 +204,11 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     return 0;
   }
   const org = await resolveOrg(client, values, io.env);
+  const team =
+    noun === "study" && id
+      ? await studyTeamCommand(client, org, { verb, id, rest: args.slice(3), file: values.file }, io)
+      : undefined;
+  if (team !== undefined) return team;
   const managed =
     noun === "study"
       ? await studyManageCommand(client, org, { verb, id, name: values.name, file: values.file }, io)

@@ -408,6 +408,35 @@ export class HensClient {
     );
   }
 
+  /** Team (issue 20): add and/or remove a study's tags; the study's tags after the change. */
+  tagStudy(org: string, studyId: string, change: { add?: string[]; remove?: string[] }) {
+    return this.json<{ id: string; tags: string[] }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/tags`,
+      change,
+    );
+  }
+
+  /** A study's note (null removes it). */
+  noteStudy(org: string, studyId: string, note: string | null) {
+    return this.json<{ id: string; note: string | null }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/note`,
+      {
+        note,
+      },
+    );
+  }
+
+  /** Archive or unarchive a study (a running study keeps running). */
+  archiveStudy(org: string, studyId: string, archived: boolean) {
+    return this.json<{ id: string; archivedAt: string | null }>(
+      "POST",
+      `/orgs/${enc(org)}/studies/${enc(studyId)}/archive`,
+      { archived },
+    );
+  }
+
   cloneStudy(org: string, studyId: string, name?: string): Promise<{ id: string }> {
     return this.json("POST", `/orgs/${enc(org)}/studies/${enc(studyId)}/clone`, name ? { name } : {});
   }

@@ -19,6 +19,7 @@ export const TENANT_MODELS = [
   "Webhook",
   "WebhookDelivery",
   "Fit",
+  "Comparison",
 ] as const satisfies readonly Prisma.ModelName[];
 export type TenantModel = (typeof TENANT_MODELS)[number];
 

@@ -6,6 +6,7 @@ import { useEffect, useRef } from "react";
 import { useTRPC } from "@/trpc/react";
 import { Histogram, LearningCurves, PredictionBands, type Predictions } from "../charts";
 import { Button, ErrorState, fmt, fmtSeconds, Loading, StateBadge } from "../ui";
+import { TrialTeamPanel } from "./team-panel";
 
 /** One trial in a modal dialog (Escape closes it, focus returns to the table). */
 export function TrialDetail({
@@ -91,6 +92,7 @@ export function TrialDetail({
                 .join("  ")}
             </p>
           </section>
+          <TrialTeamPanel org={org} studyId={studyId} number={number} tags={t.tags} note={t.note} />
           {r ? (
             <section>
               <h3 className="mb-1 text-sm font-semibold">Per fold</h3>

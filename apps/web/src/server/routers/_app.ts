@@ -2,6 +2,7 @@ import { router } from "../trpc";
 import { accountRouter } from "./account/_router";
 import { adminRouter } from "./admin/_router";
 import { auditRouter } from "./audit/_router";
+import { comparisonRouter } from "./comparison/_router";
 import { datasetRouter } from "./dataset/_router";
 import { eventRouter } from "./event/_router";
 import { exportRouter } from "./export/_router";
@@ -12,6 +13,7 @@ import { memberRouter } from "./member/_router";
 import { orgRouter } from "./org/_router";
 import { runnerRouter } from "./runner/_router";
 import { studyRouter } from "./study/_router";
+import { teamRouter } from "./team/_router";
 import { tokenRouter } from "./token/_router";
 import { trialRouter } from "./trial/_router";
 import { webhookRouter } from "./webhook/_router";
@@ -33,5 +35,7 @@ export const appRouter = router({
   admin: adminRouter,
   external: externalRouter,
   fit: fitRouter,
+  team: teamRouter,
+  comparison: comparisonRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -50,6 +50,9 @@ const secretsOfB = {} as {
   fitId: string;
   studyName: string;
   datasetName: string;
+  comparisonId: string;
+  comparisonName: string;
+  studyTag: string;
 };
 
 type Procedure = { _def: { type: "query" | "mutation" | "subscription" } };
@@ -117,6 +120,16 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "fit.get": { fitId: ids.fitId },
     "fit.list": { studyId: ids.studyId },
     "fit.export": { fitId: ids.fitId, format: "json" },
+    "team.tagStudy": { studyId: ids.studyId, add: ["probe"] },
+    "team.noteStudy": { studyId: ids.studyId, note: "probe" },
+    "team.archiveStudy": { studyId: ids.studyId, archived: true },
+    "team.tagTrial": { studyId: ids.studyId, number: 0, remove: [ids.studyTag] },
+    "team.noteTrial": { studyId: ids.studyId, number: 0, note: null },
+    "team.studyTags": {},
+    "comparison.list": {},
+    "comparison.get": { comparisonId: ids.comparisonId },
+    "comparison.create": { name: "probe", studyIds: [ids.studyId, `${ids.studyId}-2`] },
+    "comparison.delete": { comparisonId: ids.comparisonId },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };
@@ -178,10 +191,27 @@ beforeAll(async () => {
       training: {},
       seed: 1,
       maxTrials: 1,
+      tags: [`secret-tag-${b.org.slug}`],
+      note: "secret note of B",
     },
   });
   const trial = await db.trial.create({
-    data: { orgId: b.org.id, studyId: study.id, number: 0, params: { lr: 0.01 } },
+    data: {
+      orgId: b.org.id,
+      studyId: study.id,
+      number: 0,
+      params: { lr: 0.01 },
+      tags: [`secret-tag-${b.org.slug}`],
+      note: "secret trial note of B",
+    },
+  });
+  const comparison = await db.comparison.create({
+    data: {
+      orgId: b.org.id,
+      name: `secret-comparison-${b.org.slug}`,
+      studyIds: [study.id, study.id],
+      createdBy: b.users.OWNER.id,
+    },
   });
   const dataset = await db.dataset.create({
     data: {
@@ -228,6 +258,9 @@ beforeAll(async () => {
     },
   });
   Object.assign(secretsOfB, {
+    comparisonId: comparison.id,
+    comparisonName: comparison.name,
+    studyTag: `secret-tag-${b.org.slug}`,
     webhookId: webhook.id,
     fitId: fit.id,
     studyId: study.id,
@@ -330,6 +363,12 @@ describe("every procedure", () => {
     const db = scopedDb(tdb.db, b.org.id);
     const studies = await db.study.findMany({ where: { orgId: b.org.id } });
     expect(studies.map((st) => [st.id, st.state, st.maxTrials])).toEqual([[secretsOfB.studyId, "QUEUED", 1]]);
+    expect(studies.map((st) => [st.tags, st.note, st.archivedAt])).toEqual([
+      [[secretsOfB.studyTag], "secret note of B", null],
+    ]);
+    const trials = await db.trial.findMany({ where: { orgId: b.org.id } });
+    expect(trials.map((t) => [t.tags, t.note])).toEqual([[[secretsOfB.studyTag], "secret trial note of B"]]);
+    expect(await db.comparison.count({ where: { orgId: b.org.id } })).toBe(1);
     expect(await db.trial.count({ where: { orgId: b.org.id } })).toBe(1);
     expect(await db.dataset.count({ where: { orgId: b.org.id } })).toBe(1);
     const token = await db.apiToken.findFirst({ where: { id: secretsOfB.tokenId } });

@@ -133,6 +133,7 @@ export async function deleteOrgHandler({
     await lockMembers(tx, orgId);
     const studies = await tx.study.deleteMany({ where: { orgId } });
     const datasets = await tx.dataset.deleteMany({ where: { orgId } });
+    await tx.comparison.deleteMany({ where: { orgId } });
     await tx.apiToken.deleteMany({ where: { orgId } });
     await tx.invitation.deleteMany({ where: { orgId } });
     await tx.orgLimits.deleteMany({ where: { orgId } });

@@ -143,6 +143,9 @@ describe("deleting an organisation", () => {
     await tdb.db.dataset.create({
       data: { orgId: s.org.id, name: "d", kind: "tabular", nPoints: 1, summary: {}, data: { x: [1] } },
     });
+    await tdb.db.comparison.create({
+      data: { orgId: s.org.id, name: "saved", studyIds: [study.id], createdBy: s.users.OWNER.id },
+    });
     const usage = await orgUsage(tdb.db, [s.org.id], 1);
     expect(usage.months[0]?.trials).toBe(2);
     expect(usage.storageBytes).toBeGreaterThan(0);
@@ -157,6 +160,7 @@ describe("deleting an organisation", () => {
     expect(await db.study.count({ where: { orgId: s.org.id } })).toBe(0);
     expect(await db.trial.count({ where: { orgId: s.org.id } })).toBe(0);
     expect(await db.dataset.count({ where: { orgId: s.org.id } })).toBe(0);
+    expect(await db.comparison.count({ where: { orgId: s.org.id } })).toBe(0);
     expect(await db.membership.count({ where: { orgId: s.org.id } })).toBe(0);
     // The audit log survives, with the deletion in it (and the cancellation count).
     const events = await db.auditEvent.findMany({

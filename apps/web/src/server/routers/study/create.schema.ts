@@ -1,5 +1,6 @@
 import { createStudyInputSchema, INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
+import { zTag } from "../../../lib/team-limits";
 
 export const STUDY_SORTS = ["createdAt", "name", "state", "bestL1", "gpuSeconds", "trials"] as const;
 /** The spec as REST's body carries it; tRPC adds the organisation (strict: unknown fields are named). */
@@ -19,6 +20,10 @@ export const ZListStudies = z.object({
   name: z.string().max(120).optional(),
   /** Only the caller's own studies ("my studies"). */
   mine: z.boolean().optional(),
+  /** Only studies with this tag (issue 20). */
+  tag: zTag("tag").optional(),
+  /** Archived studies: left out by default ("hide"), or "only" them, or "all"; a `name` lookup sees all. */
+  archived: z.enum(["hide", "only", "all"], { error: "archived must be hide, only or all" }).optional(),
   // page × take is the OFFSET: kept within a Postgres integer.
   page: int("page", 0, Math.floor(INT32_MAX / MAX_STUDY_PAGE_SIZE)).optional(),
 });

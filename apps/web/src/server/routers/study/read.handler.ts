@@ -37,6 +37,14 @@ interface StudyRow {
   running: number;
   pruned: number;
   failure: string | null;
+  tags: string[];
+  archivedAt: Date | null;
+}
+
+function archivedFilter(archived: "hide" | "only" | "all"): Prisma.Sql {
+  if (archived === "hide") return Prisma.sql`AND s."archivedAt" IS NULL`;
+  if (archived === "only") return Prisma.sql`AND s."archivedAt" IS NOT NULL`;
+  return Prisma.empty;
 }
 
 /**
@@ -57,6 +65,8 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
     ${input.state ? Prisma.sql`AND s."state" = ${input.state}::"StudyState"` : Prisma.empty}
     ${input.name !== undefined ? Prisma.sql`AND s."name" = ${input.name}` : Prisma.empty}
     ${input.mine ? Prisma.sql`AND s."ownerId" = ${ctx.user.id}` : Prisma.empty}
+    ${input.tag ? Prisma.sql`AND ${input.tag} = ANY(s."tags")` : Prisma.empty}
+    ${archivedFilter(input.archived ?? (input.name !== undefined ? "all" : "hide"))}
     ${input.q ? Prisma.sql`AND s."name" ILIKE ${`%${input.q.replace(/[\\%_]/g, "\\$&")}%`}` : Prisma.empty}`;
   const dir = input.dir === "asc" ? "ASC" : "DESC";
   const cancelled = Prisma.sql`ARRAY[${Prisma.join([...CANCELLED_TRIAL_REASONS])}]`;
@@ -67,7 +77,7 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
   const [rows, total] = await Promise.all([
     ctx.db.$queryRaw<StudyRow[]>`
       SELECT s."id", s."name", s."state"::text AS "state", s."sampler", s."maxTrials", s."gpuSeconds",
-        s."createdAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."completed", agg."failed",
+        s."createdAt", s."tags", s."archivedAt", coalesce(u."name", u."email") AS "owner", agg."done", agg."completed", agg."failed",
         agg."bestL1", ff."failure", agg."waiting", agg."running", agg."pruned"
       FROM "Study" s
       JOIN "User" u ON u."id" = s."ownerId"
@@ -124,6 +134,8 @@ export async function listStudiesHandler({ ctx, input }: { ctx: OrgContext; inpu
       gpuSeconds: s.gpuSeconds,
       owner: s.owner,
       createdAt: s.createdAt,
+      tags: s.tags,
+      archivedAt: s.archivedAt,
     })),
     total: total[0]?.n ?? 0,
     nextCursor: rows.length > input.take ? (page.at(-1)?.id ?? null) : null,

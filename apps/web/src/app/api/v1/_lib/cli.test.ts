@@ -212,4 +212,55 @@ describe("hens CLI", () => {
     expect(del.out().trim()).toBe(`${studyId}  deleted with 3 trials`);
     expect(await tdb.db.study.count({ where: { id: studyId } })).toBe(0);
   });
+
+  it("tags, untags, notes and archives a study (issue 20); a bad tag is a 400 naming the field", async () => {
+    const { token } = await seedToken(tdb.db, {
+      orgId: s.org.id,
+      userId: s.users.MEMBER.id,
+      scopes: ["studies:read", "studies:write"],
+    });
+    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug };
+    const study = await tdb.db.study.create({
+      data: {
+        orgId: s.org.id,
+        ownerId: s.users.MEMBER.id,
+        name: "cli team",
+        state: "RUNNING",
+        task: { kind: "closure", level: 2 },
+        searchSpace: {},
+        ensemble: { replicas: 2, folds: 2 },
+        training: { maxEpochs: 10, reportEvery: 1 },
+        seed: 1,
+        maxTrials: 1,
+      },
+    });
+    const run = async (...argv: string[]) => {
+      const r = io(env);
+      const code = await main(argv, r.io);
+      return { code, out: r.out().trim(), err: r.err() };
+    };
+    expect(await run("study", "tag", study.id, "Baseline", "nnpdf4")).toMatchObject({
+      code: 0,
+      out: "baseline nnpdf4",
+    });
+    expect(await run("study", "untag", study.id, "baseline")).toMatchObject({ code: 0, out: "nnpdf4" });
+    const bad = await run("study", "tag", study.id, "a;b");
+    expect(bad.code).toBe(3);
+    expect(bad.err).toContain("add.0:");
+    expect((await run("study", "tag", study.id)).code).toBe(2);
+    expect(await run("study", "note", study.id, "diverges", "at", "seed", "5")).toMatchObject({
+      code: 0,
+      out: "note saved (18 characters)",
+    });
+    expect((await run("study", "archive", study.id)).out).toMatch(/^archived \d{4}-/);
+    const row = await tdb.db.study.findFirstOrThrow({ where: { id: study.id, orgId: s.org.id } });
+    expect([row.tags, row.note, row.state, row.archivedAt !== null]).toEqual([
+      ["nnpdf4"],
+      "diverges at seed 5",
+      "RUNNING",
+      true,
+    ]);
+    expect(await run("study", "unarchive", study.id)).toMatchObject({ code: 0, out: "not archived" });
+    expect(await run("study", "note", study.id, "")).toMatchObject({ code: 0, out: "note removed" });
+  });
 });

@@ -13,6 +13,7 @@ import { EVENT_ROUTES } from "./routes-events";
 import { EXTERNAL_ROUTES } from "./routes-external";
 import { FIT_ROUTES } from "./routes-fit";
 import { STUDY_MANAGE_ROUTES } from "./routes-study-manage";
+import { TEAM_ROUTES } from "./routes-team";
 import { WEBHOOK_ROUTES } from "./routes-webhooks";
 
 /**
@@ -83,6 +84,7 @@ const EXPORT_PROCEDURES: Record<string, string> = {
 export const REST_ROUTES: RestRoute[] = [
   ...STUDY_MANAGE_ROUTES,
   ...FIT_ROUTES,
+  ...TEAM_ROUTES,
   {
     method: "GET",
     path: "/orgs/{org}/studies",

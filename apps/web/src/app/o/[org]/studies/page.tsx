@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { use, useState } from "react";
+import { TagChip } from "@/components/team/tags-notes";
 import {
   Button,
   Card,
@@ -46,6 +47,11 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
   const [qDraft, setQDraft] = useState(q);
   const page = pageOf(url.get("page"));
   const mine = url.get("mine") === "1";
+  // Team (issue 20): a tag filter and archived studies, in the URL like the other filters.
+  const tag = url.get("tag") ?? "";
+  const archived = pick(url.get("archived"), ["hide", "only", "all"] as const, "hide");
+  const tags = useQuery(trpc.team.studyTags.queryOptions({ org }));
+  const tagOptions = [...new Set([...(tags.data?.tags.map((t) => t.tag) ?? []), ...(tag ? [tag] : [])])];
   const setPage = (p: number) => url.set({ page: p || null });
   const [picked, setPicked] = useState<string[]>([]);
   const studies = useQuery({
@@ -58,6 +64,8 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
       ...(state ? { state } : {}),
       ...(q.trim() ? { q: q.trim() } : {}),
       ...(mine ? { mine: true } : {}),
+      ...(tag ? { tag } : {}),
+      ...(archived !== "hide" ? { archived } : {}),
     }),
     placeholderData: keepPreviousData,
     // Refresh only while a listed study can still change (and not in a background tab).
@@ -71,7 +79,7 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
     });
   const toggle = (id: string) =>
     setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : p.length >= 6 ? p : [...p, id]));
-  const filtered = Boolean(state || q.trim() || mine);
+  const filtered = Boolean(state || q.trim() || mine || tag || archived === "only");
   return (
     <div className="space-y-4">
       <PageHeader title="Studies">
@@ -119,6 +127,41 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
               ))}
             </select>
           </div>
+          <div>
+            <label htmlFor="tag-filter" className="block text-sm font-medium">
+              Tag
+            </label>
+            <select
+              id="tag-filter"
+              value={tag}
+              onChange={(e) => url.set({ tag: e.target.value, page: null })}
+              className={inputClass}
+            >
+              <option value="">All tags</option>
+              {tagOptions.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="archived-filter" className="block text-sm font-medium">
+              Archived
+            </label>
+            <select
+              id="archived-filter"
+              value={archived}
+              onChange={(e) =>
+                url.set({ archived: e.target.value === "hide" ? null : e.target.value, page: null })
+              }
+              className={inputClass}
+            >
+              <option value="hide">Hide archived</option>
+              <option value="only">Only archived</option>
+              <option value="all">Show archived too</option>
+            </select>
+          </div>
           <label className="flex items-center gap-2 self-center text-sm">
             <input
               type="checkbox"
@@ -132,7 +175,9 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
         <ErrorState error={studies.error} what="studies" />
         {studies.data && studies.data.items.length === 0 ? (
           filtered ? (
-            <EmptyState title="No study matches these filters.">Clear the name or state filter.</EmptyState>
+            <EmptyState title="No study matches these filters.">
+              Clear the name, state or tag filter{archived === "hide" ? ", or show archived studies" : ""}.
+            </EmptyState>
           ) : (
             <EmptyState title="No studies yet.">
               Create one with{" "}
@@ -187,6 +232,22 @@ export default function StudiesPage({ params }: { params: Promise<{ org: string 
                         <Link className={linkClass} href={`/o/${org}/studies/${s.id}`}>
                           {s.name}
                         </Link>
+                        {s.archivedAt || s.tags.length > 0 ? (
+                          <div className="mt-1 flex max-w-[18rem] flex-wrap gap-1">
+                            {s.archivedAt ? (
+                              <span className="rounded bg-amber-100 px-1.5 text-xs text-amber-900 dark:bg-amber-900 dark:text-amber-100">
+                                archived
+                              </span>
+                            ) : null}
+                            {s.tags.map((t) => (
+                              <TagChip
+                                key={t}
+                                tag={t}
+                                href={`/o/${org}/studies?tag=${encodeURIComponent(t)}`}
+                              />
+                            ))}
+                          </div>
+                        ) : null}
                       </td>
                       <td className="pr-3">
                         <StateBadge state={s.outcome} />

@@ -7,6 +7,7 @@ import { SearchSummary } from "@/components/search-options";
 import { StudyControls } from "@/components/study/controls";
 import { ParetoFront } from "@/components/study/pareto-front";
 import { StudyPlots } from "@/components/study/plots";
+import { StudyTeamPanel } from "@/components/study/team-panel";
 import { TrialDetail } from "@/components/study/trial-detail";
 import { TrialsTable } from "@/components/study/trials-table";
 import {
@@ -149,6 +150,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
         </div>
       ) : null}
       <StudyControls org={org} studyId={id} name={s.name} state={s.state} failed={counts["FAIL"] ?? 0} />
+      <StudyTeamPanel org={org} studyId={id} tags={s.tags} note={s.note} archivedAt={s.archivedAt} />
       <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-4">
         <Card title="Progress">
           <p className="text-2xl font-semibold" data-testid="progress">

@@ -1,0 +1,131 @@
+import { ZCreateComparison } from "../../../../server/routers/comparison/schema";
+import {
+  ZArchiveStudy,
+  ZNoteStudy,
+  ZNoteTrial,
+  ZTagChangeBody,
+} from "../../../../server/routers/team/schema";
+import { bodyObject, type RestRoute } from "./routes";
+
+// Team features (issue 20; docs/api.md "Tags, notes, archive" and "Saved comparisons"): each route
+// calls one team.* or comparison.* procedure. The list of studies filters by ?tag and ?archived.
+const studyParams = ({ params, body }: { params: Record<string, string>; body: unknown }) => ({
+  ...bodyObject(body),
+  org: params["org"],
+  studyId: params["studyId"],
+});
+const trialParams = ({ params, body }: { params: Record<string, string>; body: unknown }) => ({
+  ...studyParams({ params, body }),
+  number: /^\d+$/.test(params["number"] ?? "") ? Number(params["number"]) : params["number"],
+});
+
+export const TEAM_ROUTES: RestRoute[] = [
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/tags",
+    procedure: "team.tagStudy",
+    kind: "mutation",
+    summary: "Add and/or remove a study's tags ({ add, remove }; lower-cased, ≤ 40 characters, ≤ 20 tags)",
+    tag: "team",
+    scope: "studies:write",
+    body: ZTagChangeBody,
+    input: studyParams,
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/note",
+    procedure: "team.noteStudy",
+    kind: "mutation",
+    summary: "Set a study's note ({ note }, ≤ 10,000 characters; null or empty removes it)",
+    tag: "team",
+    scope: "studies:write",
+    body: ZNoteStudy.omit({ studyId: true }),
+    input: studyParams,
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/archive",
+    procedure: "team.archiveStudy",
+    kind: "mutation",
+    summary:
+      "Archive ({ archived: true }) or unarchive a study: it leaves the default list; a running study keeps running",
+    tag: "team",
+    scope: "studies:write",
+    body: ZArchiveStudy.omit({ studyId: true }),
+    input: studyParams,
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/trials/{number}/tags",
+    procedure: "team.tagTrial",
+    kind: "mutation",
+    summary: "Add and/or remove a trial's tags ({ add, remove })",
+    tag: "team",
+    scope: "studies:write",
+    body: ZTagChangeBody,
+    input: trialParams,
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/studies/{studyId}/trials/{number}/note",
+    procedure: "team.noteTrial",
+    kind: "mutation",
+    summary: "Set a trial's note ({ note }; null or empty removes it)",
+    tag: "team",
+    scope: "studies:write",
+    body: ZNoteTrial.omit({ studyId: true, number: true }),
+    input: trialParams,
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/tags",
+    procedure: "team.studyTags",
+    kind: "query",
+    summary: "The organization's study tags, with how many studies carry each",
+    tag: "team",
+    scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/comparisons",
+    procedure: "comparison.list",
+    kind: "query",
+    summary: "Saved comparisons of the organization, newest first (with counts of missing studies)",
+    tag: "team",
+    scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/comparisons",
+    procedure: "comparison.create",
+    kind: "mutation",
+    summary: "Save a named comparison ({ name, studyIds: 2–6 of the org's studies, options })",
+    tag: "team",
+    scope: "studies:write",
+    successStatus: 201,
+    body: ZCreateComparison,
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
+  },
+  {
+    method: "GET",
+    path: "/orgs/{org}/comparisons/{comparisonId}",
+    procedure: "comparison.get",
+    kind: "query",
+    summary: "One saved comparison: its studies (in order), options, and the ids of studies deleted since",
+    tag: "team",
+    scope: "studies:read",
+    input: ({ params }) => ({ org: params["org"], comparisonId: params["comparisonId"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/comparisons/{comparisonId}/delete",
+    procedure: "comparison.delete",
+    kind: "mutation",
+    summary: "Delete a saved comparison (its studies are untouched)",
+    tag: "team",
+    scope: "studies:write",
+    input: ({ params }) => ({ org: params["org"], comparisonId: params["comparisonId"] }),
+  },
+];
