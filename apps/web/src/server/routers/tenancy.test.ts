@@ -117,6 +117,8 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "fit.get": { fitId: ids.fitId },
     "fit.list": { studyId: ids.studyId },
     "fit.export": { fitId: ids.fitId, format: "json" },
+    "fit.bands": { fitId: ids.fitId },
+    "fit.compare": { a: ids.fitId, b: ids.fitId },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };
