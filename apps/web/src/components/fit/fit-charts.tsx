@@ -121,7 +121,8 @@ function bandLegend(labels: string[], truth: boolean) {
 /** Every output of one fit, or of two fits overlaid (outputs matched by name). */
 export function FitBandsChart({ fits, axis }: { fits: { label: string; bands: FitBands }[]; axis: XAxis }) {
   const first = fits[0];
-  if (!first || first.bands.outputs.length === 0) return <NoData>No bands: the fit kept no replica.</NoData>;
+  if (!first || first.bands.replicas === 0 || first.bands.outputs.length === 0)
+    return <NoData>No bands: the fit kept no replica.</NoData>;
   const panels = first.bands.outputs.map((band) =>
     fits.flatMap((f) => {
       const match = f.bands.outputs.find((o) => o.name === band.name);
