@@ -40,7 +40,7 @@ test("upload a theory, run a study, fit the selected configuration, see its band
   const dir = mkdtempSync(path.join(tmpdir(), "hens-e2e-fit-"));
   execFileSync(
     path.join(root, "node_modules/.bin/tsx"),
-    ["scripts/theory-example.ts", "--out", dir, "--subsets", "3", "--points", "8", "--grid", "16"],
+    ["scripts/theory-example.ts", "--out", dir, "--subsets", "4", "--points", "6", "--grid", "16"],
     { cwd: root },
   );
   await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
@@ -55,7 +55,7 @@ test("upload a theory, run a study, fit the selected configuration, see its band
     .getByLabel("Theory files")
     .setInputFiles([path.join(dir, "theory-meta.json"), path.join(dir, "theory.npz")]);
   await form.getByRole("button", { name: "Check and store the theory" }).click();
-  await expect(page.getByTestId("theory-ok")).toContainText("24 points in 3 sub-datasets");
+  await expect(page.getByTestId("theory-ok")).toContainText("24 points in 4 sub-datasets");
 
   // 2. a small study on it, run by the runner to its end
   await page.goto(`/o/${DEMO_ORG.slug}/studies/new`);
@@ -64,7 +64,8 @@ test("upload a theory, run a study, fit the selected configuration, see its band
   await page.locator("#level").selectOption((await option.getAttribute("value")) ?? "");
   await page.locator("#replicas").fill("2");
   await page.locator("#trials").fill("2");
-  await page.locator("#folds").fill("3");
+  // the example theory always fits its first and last sub-datasets: 2 are left to hold out
+  await page.locator("#folds").fill("2");
   await page.locator("#maxEpochs").fill("60");
   await page.getByRole("button", { name: "Create study" }).click();
   await expect(page.getByTestId("study-state")).toContainText("COMPLETED", { timeout: 180_000 });
@@ -87,7 +88,7 @@ test("upload a theory, run a study, fit the selected configuration, see its band
   const row = await db.fit.findUniqueOrThrow({ where: { id: fitId } });
   expect(row.state).toBe("COMPLETED");
   await expect(page.getByTestId("postfit-counts")).toContainText(`Kept ${row.kept}`);
-  await expect(page.getByTestId("fit-datasets").locator("tbody tr")).toHaveCount(4);
+  await expect(page.getByTestId("fit-datasets").locator("tbody tr")).toHaveCount(5);
 
   // 5. the LHAPDF set: a .tar.gz of the set's folder
   const [download] = await Promise.all([
@@ -117,7 +118,8 @@ test("upload a theory, run a study, fit the selected configuration, see its band
   const kept = art.selection.kept.map((r) => art.outputs[art.replicas.findIndex((s) => s.replica === r)]!);
   const F = 3;
   for (const [ix, x] of member0.xs.entries()) {
-    const g = art.x.findIndex((v) => Math.abs(v - x) <= 1e-9 * x);
+    // the set writes 9 significant digits
+    const g = art.x.findIndex((v) => Math.abs(v - x) <= 1e-7 * x);
     expect(g).toBeGreaterThanOrEqual(0);
     for (let f = 0; f < F; f++) {
       const mean = kept.reduce((s, o) => s + o[g * F + f]!, 0) / kept.length;
