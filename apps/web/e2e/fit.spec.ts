@@ -33,7 +33,7 @@ function readMember(text: string) {
   return { xs, qs, pids, xf: (ix: number, iq: number, k: number) => rows[ix * qs.length + iq]![k]! };
 }
 
-test("upload a theory, run a study, fit the selected configuration, see its bands, download its LHAPDF set", async ({
+test("upload a theory, run a study, fit the selected configuration, see its bands, download its LHAPDF set, compare two fits", async ({
   page,
 }) => {
   test.setTimeout(300_000);
@@ -129,7 +129,27 @@ test("upload a theory, run a study, fit the selected configuration, see its band
     }
   }
 
-  // 6. the fit page has no serious accessibility violation, light and dark
+  // 6. a second fit, of the other trial (named in the form), compared with the first
+  const other = await db.fit.findUniqueOrThrow({
+    where: { id: fitId },
+    select: { studyId: true, trialNumber: true },
+  });
+  await page.goto(`/o/${DEMO_ORG.slug}/studies/${other.studyId}`);
+  const card = page.getByTestId("fits-card");
+  await card.getByLabel("Replicas").fill("4");
+  await card.getByLabel("Trial", { exact: true }).fill(String(1 - other.trialNumber));
+  await card.getByRole("button", { name: "Start a fit" }).click();
+  await expect(page.getByTestId("fit-state")).toContainText("COMPLETED", { timeout: 180_000 });
+  const second = page.url().split("/fits/")[1]!.split(/[?#]/)[0]!;
+  await page.goto(`/o/${DEMO_ORG.slug}/studies/${other.studyId}`);
+  await page.getByLabel(`Compare fit ${fitId}`).check();
+  await page.getByLabel(`Compare fit ${second}`).check();
+  await page.getByRole("link", { name: "Compare the two selected fits" }).click();
+  await expect(page).toHaveURL(new RegExp(`/fits/compare\\?a=(${fitId}|${second})&b=`));
+  await expect(page.getByTestId("fit-band-panel")).toHaveCount(3);
+  await expect(page.getByTestId("fit-distance").getByRole("img")).toBeVisible();
+
+  // 7. the fit page has no serious accessibility violation, light and dark
   const problems: string[] = [];
   for (const theme of ["light", "dark"] as const) {
     await page.evaluate((t) => localStorage.setItem("hens-theme", t), theme);
