@@ -174,7 +174,7 @@ export interface FitRow {
   outcome?: {
     centralChi2: number;
     phi2: number;
-    datasets: { name: string; nPoints: number; chi2: number }[];
+    datasets: { name: string; nPoints: number; chi2: number | null }[];
   } | null;
 }
 

@@ -86,10 +86,9 @@ export async function fitCommand(
       last = text;
       if (FINAL.has(fit.state)) {
         if (fit.outcome && fit.state === "COMPLETED") {
+          // the outcome's χ² are per point already (PointSet.chi2 divides by the points)
           for (const d of fit.outcome.datasets)
-            out(
-              `  ${d.name.padEnd(24)} ${String(d.nPoints).padStart(5)}  χ²/N ${(d.chi2 / d.nPoints).toFixed(3)}`,
-            );
+            out(`  ${d.name.padEnd(24)} ${String(d.nPoints).padStart(5)}  χ²/N ${d.chi2?.toFixed(3) ?? "–"}`);
           out(`  central χ²/N ${fit.outcome.centralChi2}  φ² ${fit.outcome.phi2}`);
         }
         return fit.state === "COMPLETED" ? 0 : 1;

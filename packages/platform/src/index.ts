@@ -50,6 +50,14 @@ export {
   runFit,
 } from "./fit.ts";
 export {
+  type FitArtifactView,
+  type FitBands,
+  type FitDistance,
+  fitBands,
+  fitDistance,
+  type OutputBand,
+} from "./fitBands.ts";
+export {
   cappedSeconds,
   checkStudySize,
   LIMIT_DEFAULTS,

@@ -2,10 +2,11 @@
 
 import { trialOutcome } from "@hyperensemble/platform/outcome";
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useEffect, useRef } from "react";
 import { useTRPC } from "@/trpc/react";
 import { Histogram, LearningCurves, PredictionBands, type Predictions } from "../charts";
-import { Button, ErrorState, fmt, fmtSeconds, Loading, StateBadge } from "../ui";
+import { Button, ErrorState, fmt, fmtSeconds, Loading, linkClass, StateBadge } from "../ui";
 import { TrialTeamPanel } from "./team-panel";
 
 /** One trial in a modal dialog (Escape closes it, focus returns to the table). */
@@ -44,6 +45,13 @@ export function TrialDetail({
         </h2>
         <Button onClick={() => ref.current?.close()}>Close</Button>
       </div>
+      {t?.state === "COMPLETE" ? (
+        <p className="mb-3 text-sm">
+          <Link className={linkClass} href={`/o/${org}/studies/${studyId}?fitFrom=${number}#fits`}>
+            Start a fit from this trial
+          </Link>
+        </p>
+      ) : null}
       {trial.isLoading ? <Loading what="trial" /> : null}
       <ErrorState error={trial.error} what="trial" />
       {t ? (

@@ -130,6 +130,8 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "comparison.get": { comparisonId: ids.comparisonId },
     "comparison.create": { name: "probe", studyIds: [ids.studyId, `${ids.studyId}-2`] },
     "comparison.delete": { comparisonId: ids.comparisonId },
+    "fit.bands": { fitId: ids.fitId },
+    "fit.compare": { a: ids.fitId, b: ids.fitId },
   };
   if (!(path in byProcedure)) throw new Error(`add ${path} to crossTenantInput (tenancy.test.ts)`);
   return { ...(byProcedure[path] as object), org: orgSlug };

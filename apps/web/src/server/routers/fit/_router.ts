@@ -1,6 +1,7 @@
 import { orgProcedure, router } from "../../trpc";
 import { createFitHandler, exportFitHandler, getFitHandler, listFitsHandler } from "./handlers";
-import { ZCreateFit, ZFitExport, ZFitRef, ZListFits } from "./schema";
+import { ZCompareFits, ZCreateFit, ZFitExport, ZFitRef, ZListFits } from "./schema";
+import { compareFitsHandler, fitBandsHandler } from "./view.handlers";
 
 // Final fits (issue 16): permissions as studies' (a fit is part of its study); exports as study exports.
 export const fitRouter = router({
@@ -13,6 +14,12 @@ export const fitRouter = router({
   list: orgProcedure("study:read")
     .input(ZListFits)
     .query(({ ctx, input }) => listFitsHandler({ ctx, input })),
+  bands: orgProcedure("study:read")
+    .input(ZFitRef)
+    .query(({ ctx, input }) => fitBandsHandler({ ctx, input })),
+  compare: orgProcedure("study:read")
+    .input(ZCompareFits)
+    .query(({ ctx, input }) => compareFitsHandler({ ctx, input })),
   export: orgProcedure("export:read")
     .input(ZFitExport)
     .query(({ ctx, input }) => exportFitHandler({ ctx, input })),

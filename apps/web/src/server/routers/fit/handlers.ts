@@ -9,7 +9,8 @@ const FIT_FIELDS = { artifact: true } as const;
 function mapFitErrors(err: unknown): never {
   if (err instanceof StudyInputError) {
     // another org's study (or none) reads exactly like a missing one
-    if (err.field === "studyId") throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
+    if (err.field === "studyId" && err.message.includes("not found"))
+      throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
     throw fieldError(err.field.split("."), err.message.slice(err.field.length + 2));
   }
   throw err;

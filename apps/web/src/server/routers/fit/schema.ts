@@ -9,3 +9,7 @@ export const ZListFits = z.object({ studyId: z.string({ error: "studyId is requi
 export const ZFitExport = ZFitRef.extend({
   format: z.enum(FIT_EXPORT_FORMATS, { error: `format must be one of ${FIT_EXPORT_FORMATS.join(", ")}` }),
 });
+export const ZCompareFits = z.object({
+  a: z.string({ error: "a (a fit's id) is required" }).min(1).max(100),
+  b: z.string({ error: "b (a fit's id) is required" }).min(1).max(100),
+});

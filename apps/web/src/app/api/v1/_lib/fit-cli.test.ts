@@ -87,6 +87,12 @@ describe("hens fit", () => {
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).toMatch(new RegExp(`${fitId}\\s+COMPLETED\\s+100%`));
     expect(followed.stdout).toMatch(/φ²/);
+    // χ²/N per dataset as stored (already per point), not divided a second time
+    const stored = (await tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } })).outcome as {
+      datasets: { name: string; chi2: number }[];
+    };
+    for (const d of stored.datasets)
+      expect(followed.stdout).toMatch(new RegExp(`${d.name}\\s+\\d+\\s+χ²/N ${d.chi2.toFixed(3)}`));
 
     const done = await tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } });
     const dir = await mkdtemp(path.join(tmpdir(), "hens-fit-"));

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, use, useMemo, useState } from "react";
+import { TheoryUpload } from "@/components/theory-upload";
 import {
   Button,
   Card,
@@ -216,6 +217,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ org: string
           ) : null}
         </form>
       </Card>
+      <TheoryUpload org={org} />
       <Card title="Datasets of this organisation">
         {datasets.isLoading ? <Loading what="datasets" /> : null}
         <ErrorState error={datasets.error} what="datasets" />

@@ -3,6 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { use, useEffect, useRef, useState } from "react";
+import { FitsCard } from "@/components/fit/fits-card";
 import { SearchSummary } from "@/components/search-options";
 import { StudyControls } from "@/components/study/controls";
 import { ParetoFront } from "@/components/study/pareto-front";
@@ -235,6 +236,15 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
           }}
         />
       </Card>
+      <div id="fits">
+        <FitsCard
+          key={url.get("fitFrom") ?? ""}
+          org={org}
+          studyId={id}
+          selected={selection?.selected.number ?? null}
+          fromTrial={/^\d+$/.test(url.get("fitFrom") ?? "") ? Number(url.get("fitFrom")) : null}
+        />
+      </div>
       {open !== null ? (
         <TrialDetail org={org} studyId={id} number={open} onClose={() => setOpen(null)} />
       ) : null}
