@@ -239,6 +239,22 @@ export function ErrorState({
   );
 }
 
+/** A failed action's message (a mutation refused, with its reason) where the page or form shows it; nothing when there is none. */
+export function ActionError({
+  message,
+  className,
+}: {
+  message: string | null | undefined;
+  className?: string;
+}) {
+  if (!message) return null;
+  return (
+    <p role="alert" className={`${className ? `${className} ` : ""}text-sm text-red-700 dark:text-red-300`}>
+      {message}
+    </p>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p className="text-sm text-slate-600 dark:text-slate-400" aria-live="polite">

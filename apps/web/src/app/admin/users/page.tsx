@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import {
+  ActionError,
   Button,
   Card,
   ErrorState,
@@ -32,11 +33,7 @@ export default function AdminUsersPage() {
     <>
       <PageHeader title="Users" />
       <Card>
-        {message ? (
-          <p role="alert" className="mb-2 text-sm text-red-700 dark:text-red-300">
-            {message}
-          </p>
-        ) : null}
+        <ActionError message={message} className="mb-2" />
         <Field id="user-search" label="Search by email or name">
           <input
             id="user-search"
