@@ -9,9 +9,10 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
-import { assignFolds } from "../data/replicas.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
+import { relDiff } from "../testing/compare.ts";
+import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { referenceChi2Training } from "../testing/training.ts";
 import { stackSpec, trainOn, trainPackedOn } from "../train/host.ts";
 import type { EnsembleFit, EnsembleSetup } from "../train/members.ts";
@@ -46,34 +47,7 @@ const arch: ArchitectureConfig = {
   preprocessing: { alphaInit: [0.4, 0.7], betaInit: [3, 4], trainable: true },
 };
 
-function setupFor(over: Partial<EnsembleSetup> = {}): EnsembleSetup {
-  return {
-    task,
-    arch,
-    optimiser: { name: "adam", learningRate: 1e-2 },
-    seed: 13,
-    replicaIds: [0, 1, 2],
-    folds: assignFolds(task.dataset, 2, 13),
-    trainingFraction: 0.75,
-    maxEpochs: 40,
-    patienceEpochs: 6,
-    reportEvery: 10,
-    ...over,
-  };
-}
-
-/** Largest |a − b| / max|b| over two lists of arrays. */
-function relDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
-  let diff = 0;
-  let scale = 0;
-  a.forEach((x, s) => {
-    for (let i = 0; i < x.length; i++) {
-      diff = Math.max(diff, Math.abs(x[i]! - b[s]![i]!));
-      scale = Math.max(scale, Math.abs(b[s]![i]!));
-    }
-  });
-  return diff / scale;
-}
+const setupFor = (over: Partial<EnsembleSetup> = {}) => ensembleTestSetup(task, arch, 13, over);
 
 function expectSameFit(got: EnsembleFit, want: EnsembleFit, tol: number) {
   expect(got.epochs).toBe(want.epochs);

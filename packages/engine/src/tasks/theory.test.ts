@@ -2,14 +2,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import { DatasetError } from "../data/dataset.ts";
 import { DatasetLimitError, DEFAULT_DATASET_LIMITS } from "../data/limits.ts";
-import { assignFolds } from "../data/replicas.ts";
 import type { KernelBackend } from "../kernel/kernel.ts";
 import { loadCpuKernelBackend } from "../kernel/select.ts";
 import { tfjsKernelBackend } from "../kernel/tfjs.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
+import { relDiff } from "../testing/compare.ts";
+import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { referenceChi2Training } from "../testing/training.ts";
 import { stackSpec, trainOn } from "../train/host.ts";
-import type { EnsembleFit, EnsembleSetup } from "../train/members.ts";
+import type { EnsembleFit } from "../train/members.ts";
 import { buildTheoryTask, checkTheory, positivityViolations } from "./theory.ts";
 import { syntheticPdf, syntheticTheory } from "./theorySynthetic.ts";
 
@@ -140,32 +141,8 @@ const arch: ArchitectureConfig = {
   preprocessing: { alphaInit: [-0.6, -0.3], betaInit: [3, 4], trainable: true },
 };
 
-function theorySetup(task: ReturnType<typeof buildTheoryTask>, replicaIds: number[]): EnsembleSetup {
-  return {
-    task,
-    arch,
-    optimiser: { name: "adam", learningRate: 1e-2 },
-    seed: 13,
-    replicaIds,
-    folds: assignFolds(task.dataset, 2, 13),
-    trainingFraction: 0.75,
-    maxEpochs: 40,
-    patienceEpochs: 6,
-    reportEvery: 10,
-  };
-}
-
-function relDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
-  let diff = 0;
-  let scale = 0;
-  a.forEach((x, s) => {
-    for (let i = 0; i < x.length; i++) {
-      diff = Math.max(diff, Math.abs(x[i]! - b[s]![i]!));
-      scale = Math.max(scale, Math.abs(b[s]![i]!));
-    }
-  });
-  return diff / scale;
-}
+const theorySetup = (task: ReturnType<typeof buildTheoryTask>, replicaIds: number[]) =>
+  ensembleTestSetup(task, arch, 13, { replicaIds });
 
 // Every kernel present on this machine (the WGSL kernels need Dawn: kernel/conformance.test.ts covers them).
 const cpuKernel = await loadCpuKernelBackend();
