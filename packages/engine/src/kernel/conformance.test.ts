@@ -11,9 +11,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
-import { relDiff } from "../testing/compare.ts";
+import { chi2AgainstReference, relDiff } from "../testing/compare.ts";
 import { ensembleTestSetup } from "../testing/fixtures.ts";
-import { referenceChi2Training } from "../testing/training.ts";
 import { stackSpec, trainOn, trainPackedOn } from "../train/host.ts";
 import type { EnsembleFit, EnsembleSetup } from "../train/members.ts";
 import type { OptimiserConfig, OptimiserName } from "../train/optimisers.ts";
@@ -77,25 +76,10 @@ describe.each(kernels)("training kernel conformance: %s", (_name, backend) => {
         arch: { ...arch, preprocessing: { ...arch.preprocessing!, trainable: name !== "adam" } },
       });
       const { spec } = stackSpec([setup]);
-      // the reference sees the data as the kernels store it (float32)
-      const members = spec.members.map((m) => ({
-        ...m.member,
-        data: Float64Array.from(Float32Array.from(m.member.data)),
-      }));
-      const ref = referenceChi2Training(
-        { task, arch: setup.arch, layout: spec.layout, members, params: spec.params, positivity: 3 },
-        members.map(() => setup.optimiser),
-        10,
-      );
       const kernel = await backend.create(spec);
       try {
-        let worst = 0;
-        for (let e = 0; e < 10; e++) {
-          await kernel.step(1);
-          const st = await kernel.state();
-          expect(st.epoch).toBe(e + 1);
-          worst = Math.max(worst, relDiff([st.train, st.validation], [ref.train[e]!, ref.validation[e]!]));
-        }
+        const { worst, epochs } = await chi2AgainstReference(kernel, spec, setup.optimiser, 3, 10);
+        expect(epochs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         console.log(`${_name} ${name}: worst chi2 relative error over 10 epochs ${worst.toExponential(2)}`);
         expect(worst).toBeLessThan(1e-5);
       } finally {

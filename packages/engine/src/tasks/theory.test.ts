@@ -6,9 +6,8 @@ import type { KernelBackend } from "../kernel/kernel.ts";
 import { loadCpuKernelBackend } from "../kernel/select.ts";
 import { tfjsKernelBackend } from "../kernel/tfjs.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
-import { relDiff } from "../testing/compare.ts";
+import { chi2AgainstReference, relDiff } from "../testing/compare.ts";
 import { ensembleTestSetup } from "../testing/fixtures.ts";
-import { referenceChi2Training } from "../testing/training.ts";
 import { stackSpec, trainOn } from "../train/host.ts";
 import type { EnsembleFit } from "../train/members.ts";
 import { buildTheoryTask, checkTheory, positivityViolations } from "./theory.ts";
@@ -162,23 +161,9 @@ describe.each(kernels)("theory task on the %s kernel", (_name, backend) => {
   it("follows the float64 reference for 10 epochs (chi2 ≤ 1e-5 relative), positivity on", async () => {
     const setup = { ...theorySetup(task, [0, 1]), patienceEpochs: 1000, positivity: 3 };
     const { spec } = stackSpec([setup]);
-    const members = spec.members.map((m) => ({
-      ...m.member,
-      data: Float64Array.from(Float32Array.from(m.member.data)),
-    }));
-    const ref = referenceChi2Training(
-      { task, arch, layout: spec.layout, members, params: spec.params, positivity: 3 },
-      members.map(() => setup.optimiser),
-      10,
-    );
     const kernel = await backend.create(spec);
     try {
-      let worst = 0;
-      for (let e = 0; e < 10; e++) {
-        await kernel.step(1);
-        const st = await kernel.state();
-        worst = Math.max(worst, relDiff([st.train, st.validation], [ref.train[e]!, ref.validation[e]!]));
-      }
+      const { worst } = await chi2AgainstReference(kernel, spec, setup.optimiser, 3, 10);
       expect(worst).toBeLessThan(1e-5);
     } finally {
       kernel.dispose();
