@@ -178,6 +178,25 @@ export function Field({
   );
 }
 
+/** A labelled search box that filters a list as the user types (the admin lists). */
+export function SearchField({
+  id,
+  label,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field id={id} label={label}>
+      <input id={id} value={value} onChange={(e) => onChange(e.target.value)} className={inputClass} />
+    </Field>
+  );
+}
+
 /** What is missing and what to do about it. */
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
   return (

@@ -7,11 +7,10 @@ import {
   Button,
   Card,
   ErrorState,
-  Field,
-  inputClass,
   Loading,
   PageHeader,
   rowClass,
+  SearchField,
   TableHead,
   tableClass,
 } from "@/components/ui";
@@ -34,14 +33,7 @@ export default function AdminUsersPage() {
       <PageHeader title="Users" />
       <Card>
         <ActionError message={message} className="mb-2" />
-        <Field id="user-search" label="Search by email or name">
-          <input
-            id="user-search"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-            className={inputClass}
-          />
-        </Field>
+        <SearchField id="user-search" label="Search by email or name" value={search} onChange={setSearch} />
         {users.isLoading ? <Loading what="users" /> : null}
         <ErrorState error={users.error} what="users" />
         {users.data ? (
