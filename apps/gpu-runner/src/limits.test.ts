@@ -1,59 +1,19 @@
 // The runner's side of quotas and limits, with the real trial processor on synthetic trials over real
 // Postgres and BullMQ/Redis: a trial past its wall-clock limit is stopped and fails for good with a
 // readable reason; a failing result write leaves no database text in Trial.error.
-import { createTestDatabase, type TestDatabase, testRedisUrl } from "@hyperensemble/db/testing";
 import { fillQueue } from "@hyperensemble/platform";
-import {
-  createQueueConnection,
-  createTrialWorker,
-  type QueueConnection,
-  type TrialQueue,
-  trialQueue,
-} from "@hyperensemble/queue";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TrialQueue } from "@hyperensemble/queue";
+import { describe, expect, it } from "vitest";
 import { queueEnqueuer, seedOrg, seedStudy, waitFor } from "./fleet.test-helpers.ts";
-import { processTrialJob } from "./processTrial.ts";
+import { inProcessRunners } from "./in-process.test-helpers.ts";
 import { isInternalError, userFacingError } from "./trialErrors.ts";
 
-let database: TestDatabase;
-let conn: QueueConnection;
-const open: { close(): Promise<void> }[] = [];
-let queues = 0;
-
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 6 });
-  conn = createQueueConnection({ redisUrl: testRedisUrl(), namespace: `hens_limits_${process.pid}` });
-});
-afterAll(async () => {
-  await Promise.allSettled(open.reverse().map((c) => c.close()));
-  await database?.drop();
-});
+const h = inProcessRunners("limits", { maxConnections: 6 });
 
 /** A queue with one in-process runner slot on synthetic trials of `trialMs`. */
 function runnerOn(trialMs: number): TrialQueue {
-  const name = `limits-${++queues}`;
-  const queue = trialQueue(conn, { name });
-  open.push(queue);
-  const shutdown = new AbortController();
-  const worker = createTrialWorker(
-    conn,
-    (job, cancel) =>
-      processTrialJob(
-        {
-          db: database.db,
-          enqueuer: queueEnqueuer(queue),
-          runnerId: null as unknown as string, // no Runner row: claims record no runner
-          heartbeatMs: 500,
-          syntheticTrialMs: trialMs,
-        },
-        job.data,
-        shutdown.signal,
-        cancel,
-        job.timestamp,
-      ),
-    { name, concurrency: 1 },
-  );
-  open.push({ close: () => worker.close(true) });
+  const { name, queue } = h.freshQueue();
+  h.runner(name, queue, { heartbeatMs: 500, syntheticTrialMs: trialMs });
   return queue;
 }
 
@@ -61,7 +21,7 @@ async function firstTrialEnded(studyId: string, orgId: string) {
   return waitFor(
     "the first trial to end",
     async () => {
-      const t = await database.db.trial.findFirst({ where: { orgId, studyId, number: 0 } });
+      const t = await h.database.db.trial.findFirst({ where: { orgId, studyId, number: 0 } });
       return t && t.state !== "WAITING" && t.state !== "RUNNING" ? t : undefined;
     },
     60_000,
@@ -70,7 +30,7 @@ async function firstTrialEnded(studyId: string, orgId: string) {
 
 describe("per-trial wall-clock limit", () => {
   it("a trial past maxTrialSeconds is stopped, fails with a readable reason and is not retried", async () => {
-    const { db } = database;
+    const { db } = h.database;
     const { org, user } = await seedOrg(db);
     const study = await seedStudy(db, org.id, user.id, { trials: 1, parallelism: 1 });
     await db.study.updateMany({ where: { id: study.id, orgId: org.id }, data: { maxTrialSeconds: 1 } });
@@ -89,7 +49,7 @@ describe("per-trial wall-clock limit", () => {
 
 describe("user-facing trial errors", () => {
   it("a failing result write stores a generic reason with a reference, no SQL", async () => {
-    const { db } = database;
+    const { db } = h.database;
     const { org, user } = await seedOrg(db);
     const study = await seedStudy(db, org.id, user.id, { trials: 1, parallelism: 1 });
     // A real failing write: this database refuses every result row of this study's organisation.

@@ -1,6 +1,5 @@
 // Fairness between organisations and the decentralized search mode, with in-process runners (the
 // real trial processor on synthetic trials) on real Postgres and BullMQ/Redis.
-import { createTestDatabase, type TestDatabase, testRedisUrl } from "@hyperensemble/db/testing";
 import type { StoredTrial } from "@hyperensemble/engine/search";
 import {
   admitProposal,
@@ -9,15 +8,8 @@ import {
   fillQueue,
   readProposalHistory,
 } from "@hyperensemble/platform";
-import {
-  createQueueConnection,
-  createTrialWorker,
-  type QueueConnection,
-  type TrialQueue,
-  type TrialWorker,
-  trialQueue,
-} from "@hyperensemble/queue";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TrialQueue } from "@hyperensemble/queue";
+import { describe, expect, it } from "vitest";
 import {
   queueEnqueuer,
   seedOrg,
@@ -26,61 +18,20 @@ import {
   waitFor,
   waitForStudyCompleted,
 } from "./fleet.test-helpers.ts";
-import { processTrialJob } from "./processTrial.ts";
+import { inProcessRunners } from "./in-process.test-helpers.ts";
 
-let database: TestDatabase;
-let conn: QueueConnection;
-const open: { close(): Promise<void> }[] = [];
-let queueCount = 0;
-
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 8 });
-  conn = createQueueConnection({ redisUrl: testRedisUrl(), namespace: `hens_modes_${process.pid}` });
-});
-// Closing waits for the runners' jobs in flight: on a loaded CI that outlasted the 60 s default.
-afterAll(async () => {
-  await Promise.allSettled(open.reverse().map((c) => c.close()));
-  await database?.drop();
-}, 180_000);
-
-function freshQueue(): { name: string; queue: TrialQueue } {
-  const name = `trials-${++queueCount}`;
-  const queue = trialQueue(conn, { name });
-  open.push(queue);
-  return { name, queue };
-}
+const h = inProcessRunners("modes", { maxConnections: 8, closeTimeoutMs: 180_000 });
+const freshQueue = () => h.freshQueue();
 
 /** An in-process runner slot: the runner's own trial processor on synthetic trials. */
-function inProcessRunner(name: string, queue: TrialQueue, workerId: string, trialMs: number): TrialWorker {
-  const shutdown = new AbortController();
-  const worker = createTrialWorker(
-    conn,
-    (job, cancel) =>
-      processTrialJob(
-        {
-          db: database.db,
-          enqueuer: queueEnqueuer(queue),
-          runnerId: null as unknown as string, // no Runner row: claims record no runner
-          workerId,
-          heartbeatMs: 1_000,
-          syntheticTrialMs: trialMs,
-        },
-        job.data,
-        shutdown.signal,
-        cancel,
-        job.timestamp,
-      ),
-    { name, concurrency: 1 },
-  );
-  open.push({ close: () => worker.close(true) });
-  return worker;
-}
+const inProcessRunner = (name: string, queue: TrialQueue, workerId: string, trialMs: number) =>
+  h.runner(name, queue, { workerId, heartbeatMs: 1_000, syntheticTrialMs: trialMs });
 
 describe("fairness between organisations", () => {
   it("a 10,000-trial study of org A does not starve org B (admission limit + rank priority)", async () => {
     process.env["HENS_ORG_MAX_ACTIVE_TRIALS"] = "100";
     try {
-      const db = database.db;
+      const db = h.database.db;
       const { name, queue } = freshQueue();
       const a = await seedOrg(db);
       const b = await seedOrg(db);
@@ -122,7 +73,7 @@ describe("fairness between organisations", () => {
 
 describe("decentralized mode", () => {
   it("each runner proposes its own next trial from the shared history (its own UCB kappa)", async () => {
-    const db = database.db;
+    const db = h.database.db;
     const { name, queue } = freshQueue();
     const { org, user } = await seedOrg(db);
     const study = await seedStudy(db, org.id, user.id, {
@@ -169,7 +120,7 @@ describe("decentralized mode", () => {
   }, 90_000);
 
   it("three runners on one decentralized study: the budget is met exactly, numbers unique", async () => {
-    const db = database.db;
+    const db = h.database.db;
     const { name, queue } = freshQueue();
     const { org, user } = await seedOrg(db);
     const study = await seedStudy(db, org.id, user.id, {
@@ -191,7 +142,7 @@ describe("decentralized mode", () => {
   }, 120_000);
 
   it("lock-free admission: 24 racing proposals for 10 slots admit exactly 10, numbers 0..9", async () => {
-    const db = database.db;
+    const db = h.database.db;
     const { org, user } = await seedOrg(db);
     const study = await seedStudy(db, org.id, user.id, {
       trials: 10,
@@ -214,7 +165,7 @@ describe("decentralized mode", () => {
 
 describe("given configurations", () => {
   it("are enqueued on top of the budget and run as given; a bad one stores nothing", async () => {
-    const db = database.db;
+    const db = h.database.db;
     const { name, queue } = freshQueue();
     const { org, user } = await seedOrg(db);
     const study = await seedStudy(db, org.id, user.id, { trials: 2, parallelism: 2 });

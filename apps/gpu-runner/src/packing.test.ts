@@ -3,32 +3,15 @@
 // program, and every trial still completes exactly once, with its own progress rows and fenced
 // result, and the numbers it gets trained alone.
 import { failTrial } from "@hyperensemble/db";
-import { createTestDatabase, type TestDatabase, testRedisUrl } from "@hyperensemble/db/testing";
 import { runTrial, type TrialResult } from "@hyperensemble/engine";
 import { buildTrialSpec, cancelStudy, fillQueue, type TrialJob } from "@hyperensemble/platform";
-import {
-  createQueueConnection,
-  createTrialWorker,
-  type QueueConnection,
-  trialQueue,
-} from "@hyperensemble/queue";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadRunnerEnv } from "./env.ts";
 import { queueEnqueuer, seedOrg, studyLedger, waitFor, waitForStudyCompleted } from "./fleet.test-helpers.ts";
+import { inProcessRunners } from "./in-process.test-helpers.ts";
 import { processTrialJob, type TrialOutcome } from "./processTrial.ts";
 
-let database: TestDatabase;
-let conn: QueueConnection;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 8 });
-  conn = createQueueConnection({ redisUrl: testRedisUrl(), namespace: `hens_packing_${process.pid}` });
-});
-afterAll(async () => {
-  await Promise.allSettled(open.reverse().map((c) => c.close()));
-  await database?.drop();
-});
+const h = inProcessRunners("packing", { maxConnections: 8 });
 
 /** Two architectures (activation), so a study holds two kinds of packs. */
 const SPACE = {
@@ -38,8 +21,8 @@ const SPACE = {
 };
 
 async function seedStudy(o: { trials: number; maxEpochs: number; reportEvery: number; seed: number }) {
-  const { org, user } = await seedOrg(database.db);
-  return database.db.study.create({
+  const { org, user } = await seedOrg(h.database.db);
+  return h.database.db.study.create({
     data: {
       orgId: org.id,
       ownerId: user.id,
@@ -89,40 +72,24 @@ describe("trial packing in the runner", () => {
   });
 
   it("a packing runner completes every trial of a study exactly once, packed, with the unpacked results", async () => {
-    const db = database.db;
+    const db = h.database.db;
     const study = await seedStudy({ trials: 8, maxEpochs: 40, reportEvery: 10, seed: 5 });
     const ref = { orgId: study.orgId, studyId: study.id };
-    const name = `pack-${study.id}`;
-    const queue = trialQueue(conn, { name });
-    open.push(queue);
+    const { name, queue } = h.freshQueue();
     const jobOutcomes: TrialOutcome[] = [];
     const packedOutcomes: TrialOutcome[] = [];
-    const shutdown = new AbortController();
-    const worker = createTrialWorker(
-      conn,
-      async (job, cancel) => {
-        const outcome = await processTrialJob(
-          {
-            db,
-            enqueuer: queueEnqueuer(queue),
-            runnerId: null as unknown as string,
-            backend: "cpu",
-            heartbeatMs: 500,
-            packMaxMembers: 6, // three 2-member trials per program
-            packMinWaitMs: 0,
-            onPackedOutcome: (_, o) => void packedOutcomes.push(o),
-          },
-          job.data,
-          shutdown.signal,
-          cancel,
-          job.timestamp,
-        );
-        jobOutcomes.push(outcome);
-        return outcome;
+    const { shutdown } = h.runner(
+      name,
+      queue,
+      {
+        backend: "cpu",
+        heartbeatMs: 500,
+        packMaxMembers: 6, // three 2-member trials per program
+        packMinWaitMs: 0,
+        onPackedOutcome: (_, o) => void packedOutcomes.push(o),
       },
-      { name, concurrency: 1 },
+      (outcome) => void jobOutcomes.push(outcome),
     );
-    open.push({ close: () => worker.close(true) });
     await fillQueue(db, queueEnqueuer(queue), ref);
     await waitForStudyCompleted(db, study.id, 180_000, 200);
 
@@ -172,7 +139,7 @@ describe("trial packing in the runner", () => {
   }, 300_000);
 
   async function packOfThree(maxEpochs: number) {
-    const db = database.db;
+    const db = h.database.db;
     const study = await seedStudy({ trials: 3, maxEpochs, reportEvery: 5, seed: 9 });
     const params = { learning_rate: 0.01, stopping_patience: 0.5, activation: "tanh" };
     const trials = [];

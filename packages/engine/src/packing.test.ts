@@ -7,6 +7,7 @@ import { assignFolds } from "./data/replicas.ts";
 import { architectureKey, packKey, planPacks, runTrials } from "./packing.ts";
 import type { TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
+import { maxRelDiff } from "./testing/compare.ts";
 import { closureTestArch } from "./testing/fixtures.ts";
 import {
   type EnsembleFit,
@@ -65,16 +66,6 @@ function threeTrials(): EnsembleSetup[] {
       reportEvery: 25,
     }),
   ];
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return diff / scale;
 }
 
 function expectSameFit(packed: EnsembleFit, alone: EnsembleFit) {

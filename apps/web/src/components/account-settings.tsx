@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Button, Card, ErrorState, Field, inputClass, Loading } from "@/components/ui";
+import { ActionError, Button, Card, ErrorState, Field, inputClass, Loading } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
 type FieldErrors = Record<string, string>;
@@ -60,11 +60,7 @@ export function AccountSettings() {
           {status}
         </p>
       ) : null}
-      {errors["_"] ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-300">
-          {errors["_"]}
-        </p>
-      ) : null}
+      <ActionError message={errors["_"]} />
       <Card title="Profile">
         <form onSubmit={saveProfile} className="flex flex-wrap items-end gap-3" noValidate>
           <Field id="profile-name" label="Name" error={errors["name"]}>

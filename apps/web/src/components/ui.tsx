@@ -178,6 +178,25 @@ export function Field({
   );
 }
 
+/** A labelled search box that filters a list as the user types (the admin lists). */
+export function SearchField({
+  id,
+  label,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field id={id} label={label}>
+      <input id={id} value={value} onChange={(e) => onChange(e.target.value)} className={inputClass} />
+    </Field>
+  );
+}
+
 /** What is missing and what to do about it. */
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
   return (
@@ -236,6 +255,22 @@ export function ErrorState({
       </p>
       <p className="mt-1 text-red-800 dark:text-red-200">{hint}</p>
     </div>
+  );
+}
+
+/** A failed action's message (a mutation refused, with its reason) where the page or form shows it; nothing when there is none. */
+export function ActionError({
+  message,
+  className,
+}: {
+  message: string | null | undefined;
+  className?: string;
+}) {
+  if (!message) return null;
+  return (
+    <p role="alert" className={`${className ? `${className} ` : ""}text-sm text-red-700 dark:text-red-300`}>
+      {message}
+    </p>
   );
 }
 

@@ -9,10 +9,10 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
-import { assignFolds } from "../data/replicas.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
-import { referenceChi2Training } from "../testing/training.ts";
+import { chi2AgainstReference, relDiff } from "../testing/compare.ts";
+import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { stackSpec, trainOn, trainPackedOn } from "../train/host.ts";
 import type { EnsembleFit, EnsembleSetup } from "../train/members.ts";
 import type { OptimiserConfig, OptimiserName } from "../train/optimisers.ts";
@@ -46,34 +46,7 @@ const arch: ArchitectureConfig = {
   preprocessing: { alphaInit: [0.4, 0.7], betaInit: [3, 4], trainable: true },
 };
 
-function setupFor(over: Partial<EnsembleSetup> = {}): EnsembleSetup {
-  return {
-    task,
-    arch,
-    optimiser: { name: "adam", learningRate: 1e-2 },
-    seed: 13,
-    replicaIds: [0, 1, 2],
-    folds: assignFolds(task.dataset, 2, 13),
-    trainingFraction: 0.75,
-    maxEpochs: 40,
-    patienceEpochs: 6,
-    reportEvery: 10,
-    ...over,
-  };
-}
-
-/** Largest |a − b| / max|b| over two lists of arrays. */
-function relDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
-  let diff = 0;
-  let scale = 0;
-  a.forEach((x, s) => {
-    for (let i = 0; i < x.length; i++) {
-      diff = Math.max(diff, Math.abs(x[i]! - b[s]![i]!));
-      scale = Math.max(scale, Math.abs(b[s]![i]!));
-    }
-  });
-  return diff / scale;
-}
+const setupFor = (over: Partial<EnsembleSetup> = {}) => ensembleTestSetup(task, arch, 13, over);
 
 function expectSameFit(got: EnsembleFit, want: EnsembleFit, tol: number) {
   expect(got.epochs).toBe(want.epochs);
@@ -103,25 +76,10 @@ describe.each(kernels)("training kernel conformance: %s", (_name, backend) => {
         arch: { ...arch, preprocessing: { ...arch.preprocessing!, trainable: name !== "adam" } },
       });
       const { spec } = stackSpec([setup]);
-      // the reference sees the data as the kernels store it (float32)
-      const members = spec.members.map((m) => ({
-        ...m.member,
-        data: Float64Array.from(Float32Array.from(m.member.data)),
-      }));
-      const ref = referenceChi2Training(
-        { task, arch: setup.arch, layout: spec.layout, members, params: spec.params, positivity: 3 },
-        members.map(() => setup.optimiser),
-        10,
-      );
       const kernel = await backend.create(spec);
       try {
-        let worst = 0;
-        for (let e = 0; e < 10; e++) {
-          await kernel.step(1);
-          const st = await kernel.state();
-          expect(st.epoch).toBe(e + 1);
-          worst = Math.max(worst, relDiff([st.train, st.validation], [ref.train[e]!, ref.validation[e]!]));
-        }
+        const { worst, epochs } = await chi2AgainstReference(kernel, spec, setup.optimiser, 3, 10);
+        expect(epochs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         console.log(`${_name} ${name}: worst chi2 relative error over 10 epochs ${worst.toExponential(2)}`);
         expect(worst).toBeLessThan(1e-5);
       } finally {

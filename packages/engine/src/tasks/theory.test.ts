@@ -2,14 +2,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import { DatasetError } from "../data/dataset.ts";
 import { DatasetLimitError, DEFAULT_DATASET_LIMITS } from "../data/limits.ts";
-import { assignFolds } from "../data/replicas.ts";
 import type { KernelBackend } from "../kernel/kernel.ts";
 import { loadCpuKernelBackend } from "../kernel/select.ts";
 import { tfjsKernelBackend } from "../kernel/tfjs.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
-import { referenceChi2Training } from "../testing/training.ts";
+import { chi2AgainstReference, relDiff } from "../testing/compare.ts";
+import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { stackSpec, trainOn } from "../train/host.ts";
-import type { EnsembleFit, EnsembleSetup } from "../train/members.ts";
+import type { EnsembleFit } from "../train/members.ts";
 import { buildTheoryTask, checkTheory, positivityViolations } from "./theory.ts";
 import { syntheticPdf, syntheticTheory } from "./theorySynthetic.ts";
 
@@ -140,32 +140,8 @@ const arch: ArchitectureConfig = {
   preprocessing: { alphaInit: [-0.6, -0.3], betaInit: [3, 4], trainable: true },
 };
 
-function theorySetup(task: ReturnType<typeof buildTheoryTask>, replicaIds: number[]): EnsembleSetup {
-  return {
-    task,
-    arch,
-    optimiser: { name: "adam", learningRate: 1e-2 },
-    seed: 13,
-    replicaIds,
-    folds: assignFolds(task.dataset, 2, 13),
-    trainingFraction: 0.75,
-    maxEpochs: 40,
-    patienceEpochs: 6,
-    reportEvery: 10,
-  };
-}
-
-function relDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
-  let diff = 0;
-  let scale = 0;
-  a.forEach((x, s) => {
-    for (let i = 0; i < x.length; i++) {
-      diff = Math.max(diff, Math.abs(x[i]! - b[s]![i]!));
-      scale = Math.max(scale, Math.abs(b[s]![i]!));
-    }
-  });
-  return diff / scale;
-}
+const theorySetup = (task: ReturnType<typeof buildTheoryTask>, replicaIds: number[]) =>
+  ensembleTestSetup(task, arch, 13, { replicaIds });
 
 // Every kernel present on this machine (the WGSL kernels need Dawn: kernel/conformance.test.ts covers them).
 const cpuKernel = await loadCpuKernelBackend();
@@ -185,23 +161,9 @@ describe.each(kernels)("theory task on the %s kernel", (_name, backend) => {
   it("follows the float64 reference for 10 epochs (chi2 ≤ 1e-5 relative), positivity on", async () => {
     const setup = { ...theorySetup(task, [0, 1]), patienceEpochs: 1000, positivity: 3 };
     const { spec } = stackSpec([setup]);
-    const members = spec.members.map((m) => ({
-      ...m.member,
-      data: Float64Array.from(Float32Array.from(m.member.data)),
-    }));
-    const ref = referenceChi2Training(
-      { task, arch, layout: spec.layout, members, params: spec.params, positivity: 3 },
-      members.map(() => setup.optimiser),
-      10,
-    );
     const kernel = await backend.create(spec);
     try {
-      let worst = 0;
-      for (let e = 0; e < 10; e++) {
-        await kernel.step(1);
-        const st = await kernel.state();
-        worst = Math.max(worst, relDiff([st.train, st.validation], [ref.train[e]!, ref.validation[e]!]));
-      }
+      const { worst } = await chi2AgainstReference(kernel, spec, setup.optimiser, 3, 10);
       expect(worst).toBeLessThan(1e-5);
     } finally {
       kernel.dispose();

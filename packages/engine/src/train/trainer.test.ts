@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend.ts";
 import { assignFolds } from "../data/replicas.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
+import { maxRelDiff } from "../testing/compare.ts";
 import { closureTestArch } from "../testing/fixtures.ts";
 import { referenceChi2 } from "../testing/reference.ts";
 import { type EnsembleSetup, trainEnsemble } from "./trainer.ts";
@@ -22,16 +23,6 @@ function setupFor(replicaIds: number[], over: Partial<EnsembleSetup> = {}): Ense
     reportEvery: 50,
     ...over,
   };
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return diff / scale;
 }
 
 describe.each(["wasm", "cpu"])("trainEnsemble on %s", (backend) => {

@@ -7,12 +7,12 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assignFolds } from "../data/replicas.ts";
 import { type ArchitectureConfig, initialParameters, parameterLayout } from "../model/mlp.ts";
 import { TrialRng } from "../rng.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
 import { buildTabularTask } from "../tasks/tabular.ts";
 import type { Task } from "../tasks/task.ts";
+import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { referenceTaskLoss } from "../testing/training.ts";
 import { stackSpec } from "../train/host.ts";
 import { buildMembers, type EnsembleSetup, lossAndGradient } from "../train/trainer.ts";
@@ -47,19 +47,7 @@ function closureSetup(over: Partial<EnsembleSetup> = {}, trainable = false): Ens
     dropout: 0,
     preprocessing: { alphaInit: [0.5, 0.6], betaInit: [3.2, 3.6], trainable },
   };
-  return {
-    task,
-    arch,
-    optimiser: { name: "adam", learningRate: 1e-2 },
-    seed: 17,
-    replicaIds: [0, 1, 2],
-    folds: assignFolds(task.dataset, 2, 17),
-    trainingFraction: 0.75,
-    maxEpochs: 40,
-    patienceEpochs: 6,
-    reportEvery: 10,
-    ...over,
-  };
+  return ensembleTestSetup(task, arch, 17, over);
 }
 
 /** Tabular task: two sub-datasets with a normalisation uncertainty (correlated blocks), select head. */

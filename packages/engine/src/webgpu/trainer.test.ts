@@ -6,9 +6,9 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assignFolds } from "../data/replicas.ts";
 import type { ArchitectureConfig } from "../model/mlp.ts";
 import { buildClosureTask } from "../tasks/closure.ts";
+import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { stackSpec } from "../train/host.ts";
 import {
   type EnsembleFit,
@@ -46,19 +46,12 @@ function closureSetup(over: Partial<EnsembleSetup> = {}): EnsembleSetup {
     dropout: 0,
     preprocessing: { alphaInit: [0.55, 0.55], betaInit: [3.4, 3.4], trainable: false },
   };
-  return {
-    task,
-    arch,
+  return ensembleTestSetup(task, arch, 17, {
     optimiser: { name: "adam", learningRate: 2e-2 },
-    seed: 17,
-    replicaIds: [0, 1, 2],
-    folds: assignFolds(task.dataset, 2, 17),
-    trainingFraction: 0.75,
     maxEpochs: 60,
     patienceEpochs: 4,
-    reportEvery: 10,
     ...over,
-  };
+  });
 }
 
 function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -8,9 +8,10 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../backend.ts";
-import { assignFolds } from "../../data/replicas.ts";
 import type { Activation, ArchitectureConfig } from "../../model/mlp.ts";
 import { buildClosureTask } from "../../tasks/closure.ts";
+import { maxRelDiff } from "../../testing/compare.ts";
+import { ensembleTestSetup } from "../../testing/fixtures.ts";
 import { referenceTaskLoss } from "../../testing/training.ts";
 import { stackSpec } from "../../train/host.ts";
 import type { EnsembleSetup } from "../../train/members.ts";
@@ -74,31 +75,8 @@ const arch: ArchitectureConfig = {
   preprocessing: { alphaInit: [0.4, 0.7], betaInit: [3, 4], trainable: false },
 };
 
-function setupFor(over: Partial<EnsembleSetup> = {}): EnsembleSetup {
-  return {
-    task,
-    arch,
-    optimiser: { name: "adam", learningRate: 1e-2 },
-    seed: 13,
-    replicaIds: [0, 1, 2],
-    folds: assignFolds(task.dataset, 2, 13),
-    trainingFraction: 0.75,
-    maxEpochs: 40,
-    patienceEpochs: 1000,
-    reportEvery: 10,
-    ...over,
-  };
-}
-
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / s;
-};
+const setupFor = (over: Partial<EnsembleSetup> = {}) =>
+  ensembleTestSetup(task, arch, 13, { patienceEpochs: 1000, ...over });
 
 async function losses(backend: KernelBackend, spec: KernelSpec, epochs: number) {
   const k = await backend.create(spec);
@@ -125,9 +103,9 @@ describe.each(builds)("cpu kernel (%s build)", (_build, backend) => {
     const [got, want] = [await losses(backend, spec, 6), await losses(tfjsKernelBackend, spec, 6)];
     // different masks move the training chi2 by percents; the same ones agree to float32 rounding
     got.out.forEach((row, e) => {
-      expect(rel(row, want.out[e]!)).toBeLessThan(1e-5);
+      expect(maxRelDiff(row, want.out[e]!)).toBeLessThan(1e-5);
     });
-    expect(rel(got.params, want.params)).toBeLessThan(1e-4);
+    expect(maxRelDiff(got.params, want.params)).toBeLessThan(1e-4);
   });
 
   it.each([
@@ -160,16 +138,16 @@ describe.each(builds)("cpu kernel (%s build)", (_build, backend) => {
       });
       try {
         const got = await k.lossAndGradient();
-        expect(rel(got.train, ref.train)).toBeLessThan(1e-5);
-        expect(rel(got.validation, ref.validation)).toBeLessThan(1e-5);
+        expect(maxRelDiff(got.train, ref.train)).toBeLessThan(1e-5);
+        expect(maxRelDiff(got.validation, ref.validation)).toBeLessThan(1e-5);
         // the reference's penalty carries λ; the kernel's is Σ relu(−out) (kernel.ts KernelGradient)
         expect(
-          rel(
+          maxRelDiff(
             got.penalty.map((v) => 2 * v),
             ref.penalty,
           ),
         ).toBeLessThan(1e-5);
-        expect(rel(got.grad, ref.grad)).toBeLessThan(1e-4);
+        expect(maxRelDiff(got.grad, ref.grad)).toBeLessThan(1e-4);
         const P = spec.layout.size;
         for (let s = 0; s < spec.members.length; s++)
           for (let j = spec.layout.alpha!; j < P; j++) expect(got.grad[s * P + j]).toBe(0);
@@ -218,6 +196,6 @@ describe.each(builds)("cpu kernel (%s build)", (_build, backend) => {
     expect(got.epochs).toBe(ref.epochs);
     for (const k of ["L1", "L2", "L3"] as const)
       expect(Math.abs(got[k] - ref[k]) / Math.abs(ref[k]), k).toBeLessThan(1e-4);
-    expect(rel(got.replicaChi2, ref.replicaChi2)).toBeLessThan(1e-4);
+    expect(maxRelDiff(got.replicaChi2, ref.replicaChi2)).toBeLessThan(1e-4);
   });
 });

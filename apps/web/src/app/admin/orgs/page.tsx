@@ -5,11 +5,10 @@ import { useState } from "react";
 import {
   Card,
   ErrorState,
-  Field,
-  inputClass,
   Loading,
   PageHeader,
   rowClass,
+  SearchField,
   TableHead,
   tableClass,
 } from "@/components/ui";
@@ -23,14 +22,7 @@ export default function AdminOrgsPage() {
     <>
       <PageHeader title="Organisations" />
       <Card>
-        <Field id="org-search" label="Search by name or slug">
-          <input
-            id="org-search"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-            className={inputClass}
-          />
-        </Field>
+        <SearchField id="org-search" label="Search by name or slug" value={search} onChange={setSearch} />
         {orgs.isLoading ? <Loading what="organisations" /> : null}
         <ErrorState error={orgs.error} what="organisations" />
         {orgs.data ? (

@@ -3,14 +3,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import {
+  ActionError,
   Button,
   Card,
   ErrorState,
-  Field,
-  inputClass,
   Loading,
   PageHeader,
   rowClass,
+  SearchField,
   TableHead,
   tableClass,
 } from "@/components/ui";
@@ -32,19 +32,8 @@ export default function AdminUsersPage() {
     <>
       <PageHeader title="Users" />
       <Card>
-        {message ? (
-          <p role="alert" className="mb-2 text-sm text-red-700 dark:text-red-300">
-            {message}
-          </p>
-        ) : null}
-        <Field id="user-search" label="Search by email or name">
-          <input
-            id="user-search"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-            className={inputClass}
-          />
-        </Field>
+        <ActionError message={message} className="mb-2" />
+        <SearchField id="user-search" label="Search by email or name" value={search} onChange={setSearch} />
         {users.isLoading ? <Loading what="users" /> : null}
         <ErrorState error={users.error} what="users" />
         {users.data ? (

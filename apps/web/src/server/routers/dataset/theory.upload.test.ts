@@ -1,39 +1,12 @@
-import { scopedDb } from "@hyperensemble/db";
-import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { buildTheoryTask, syntheticTheory, writeNpy, writeNpz } from "@hyperensemble/engine";
-import { fieldErrors } from "@hyperensemble/platform/schema";
-import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZodError } from "zod";
-import { orgContext, type SeededOrg, seedOrg } from "../test-fixtures";
-import { uploadDatasetHandler } from "./upload.handler";
-import { ZUploadDataset } from "./upload.schema";
+import { describe, expect, it } from "vitest";
+import { uploadTestHarness } from "./upload.test-helpers";
 
-let tdb: TestDatabase;
-let s: SeededOrg;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  s = await seedOrg(tdb.db, "theory");
-});
-afterAll(async () => {
-  await tdb?.drop();
-});
-
-const ctx = () => orgContext(tdb.db, s, "MEMBER", scopedDb(tdb.db, s.org.id));
-
-async function upload(raw: unknown) {
-  const parsed = ZUploadDataset.safeParse(raw);
-  if (!parsed.success) return { fields: fieldErrors(parsed.error) };
-  try {
-    return { row: await uploadDatasetHandler({ ctx: ctx(), input: parsed.data }) };
-  } catch (err) {
-    if (err instanceof TRPCError && err.cause instanceof ZodError) return { fields: fieldErrors(err.cause) };
-    throw err;
-  }
-}
+const h = uploadTestHarness("theory");
 
 const storedData = async (id: string) =>
-  (await tdb.db.dataset.findFirstOrThrow({ where: { id, orgId: s.org.id }, select: { data: true } })).data;
+  (await h.tdb.db.dataset.findFirstOrThrow({ where: { id, orgId: h.s.org.id }, select: { data: true } }))
+    .data;
 
 const src = syntheticTheory({ subsets: 4, pointsPerSubset: 6, gridPoints: 14, level: 1, seed: 2 });
 const G = src.grid.length;
@@ -68,13 +41,13 @@ function split() {
 
 describe("theory upload", () => {
   it("round-trips JSON, .npz and .npy uploads to the same stored theory, kind theory", async () => {
-    const json = await upload({ format: "theory", name: "dis-json", theory: src });
+    const json = await h.upload({ format: "theory", name: "dis-json", theory: src });
     expect(json.row?.kind).toBe("theory");
     expect(json.row?.nPoints).toBe(24);
     const stored = await storedData(json.row!.id);
     const { meta, arrays } = split();
-    const npz = await upload({ format: "theory", name: "dis-npz", meta, npz: b64(writeNpz(arrays)) });
-    const npy = await upload({
+    const npz = await h.upload({ format: "theory", name: "dis-npz", meta, npz: b64(writeNpz(arrays)) });
+    const npy = await h.upload({
       format: "theory",
       name: "dis-npy",
       meta,
@@ -89,30 +62,35 @@ describe("theory upload", () => {
       Array.from(b.head.kind === "fk" ? b.head.fk : []),
     );
     expect(Array.from(a.dataset.central)).toEqual(Array.from(b.dataset.central));
-    const row = await tdb.db.dataset.findFirstOrThrow({ where: { id: json.row!.id, orgId: s.org.id } });
+    const row = await h.tdb.db.dataset.findFirstOrThrow({ where: { id: json.row!.id, orgId: h.s.org.id } });
     expect((row.summary as { theory: { gridPoints: number } }).theory.gridPoints).toBe(G);
   });
 
   it("refuses bad arrays by name and index, storing nothing", async () => {
-    const before = await tdb.db.dataset.count({ where: { orgId: s.org.id } });
+    const before = await h.stored();
     const bad = structuredClone(src);
     (bad.subsets[2]!.fk[3] as number[])[5] = Number.NaN;
-    const r1 = await upload({ format: "theory", name: "bad1", theory: bad });
+    const r1 = await h.upload({ format: "theory", name: "bad1", theory: bad });
     expect(r1.fields).toEqual({ "theory.subsets.2.fk.3.5": "must be a finite number" });
     const short = structuredClone(src);
     short.subsets[1]!.stat!.pop();
-    const r2 = await upload({ format: "theory", name: "bad2", theory: short });
+    const r2 = await h.upload({ format: "theory", name: "bad2", theory: short });
     expect(Object.keys(r2.fields ?? {})).toEqual(["theory.subsets.1.stat"]);
     const { meta, arrays } = split();
     arrays["subsets/0/fk"] = { shape: [6, G * 2], data: new Array(6 * G * 2).fill(0) };
-    const r3 = await upload({ format: "theory", name: "bad3", meta, npz: b64(writeNpz(arrays)) });
+    const r3 = await h.upload({ format: "theory", name: "bad3", meta, npz: b64(writeNpz(arrays)) });
     expect(r3.fields?.["theory.subsets.0.fk.0"]).toMatch(/has 28 entries, expected grid rows × outputs = 42/);
-    const r4 = await upload({ format: "theory", name: "bad4", meta, npz: b64(new Uint8Array([1, 2, 3, 4])) });
+    const r4 = await h.upload({
+      format: "theory",
+      name: "bad4",
+      meta,
+      npz: b64(new Uint8Array([1, 2, 3, 4])),
+    });
     expect(r4.fields?.["npz.npz"]).toMatch(/not a zip archive/);
-    const r5 = await upload({ format: "theory", name: "bad5", theory: { ...src, nOutputs: 15 } });
+    const r5 = await h.upload({ format: "theory", name: "bad5", theory: { ...src, nOutputs: 15 } });
     expect(r5.fields).toEqual({ "theory.nOutputs": "15 outputs, at most 14" });
-    const r6 = await upload({ format: "theory", name: "bad6", meta });
+    const r6 = await h.upload({ format: "theory", name: "bad6", meta });
     expect(Object.keys(r6.fields ?? {})).toEqual(["theory"]);
-    expect(await tdb.db.dataset.count({ where: { orgId: s.org.id } })).toBe(before);
+    expect(await h.stored()).toBe(before);
   });
 });

@@ -1,15 +1,13 @@
 // Fuzzed dataset uploads: every input is either accepted as a dataset the engine can use, or
 // rejected with BAD_REQUEST naming a field; nothing else (no crash, no half-stored row).
 // `npm test` runs a sample; HENS_FUZZ_RUNS=10000 npx vitest run <this file> runs the full fuzz.
-import { scopedDb } from "@hyperensemble/db";
-import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { TRPCError } from "@trpc/server";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import { orgContext, type SeededOrg, seedOrg } from "../test-fixtures";
 import { prepareDataset, uploadDatasetHandler } from "./upload.handler";
 import { type UploadDatasetInput, ZUploadDataset } from "./upload.schema";
+import { uploadTestHarness } from "./upload.test-helpers";
 
 const RUNS = Number(process.env["HENS_FUZZ_RUNS"] ?? 300);
 
@@ -191,18 +189,10 @@ describe("dataset upload fuzz", () => {
   });
 
   describe("through the handler and Postgres", () => {
-    let tdb: TestDatabase;
-    let s: SeededOrg;
-    beforeAll(async () => {
-      tdb = await createTestDatabase();
-      s = await seedOrg(tdb.db, "fuzz");
-    });
-    afterAll(async () => {
-      await tdb?.drop();
-    });
+    const h = uploadTestHarness("fuzz");
 
     it("stores exactly the accepted uploads, nothing of the rejected ones", async () => {
-      const ctx = orgContext(tdb.db, s, "MEMBER", scopedDb(tdb.db, s.org.id));
+      const ctx = h.ctx();
       const samples = fc.sample(upload, { numRuns: 60, seed: 7 });
       let stored = 0;
       for (const [i, raw] of samples.entries()) {
@@ -219,7 +209,7 @@ describe("dataset upload fuzz", () => {
           uploadDatasetHandler({ ctx, input: { ...parsed.data, name: "never" } }),
         ).rejects.toBeInstanceOf(TRPCError);
       }
-      expect(await tdb.db.dataset.count({ where: { orgId: s.org.id } })).toBe(stored);
+      expect(await h.stored()).toBe(stored);
       expect(stored).toBeGreaterThan(0);
     });
   });

@@ -1,45 +1,14 @@
-import { scopedDb } from "@hyperensemble/db";
-import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { fieldErrors } from "@hyperensemble/platform/schema";
-import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZodError } from "zod";
-import { orgContext, type SeededOrg, seedOrg } from "../test-fixtures";
+import { describe, expect, it } from "vitest";
 import { listDatasetsHandler } from "./list.handler";
-import { uploadDatasetHandler } from "./upload.handler";
-import { MAX_DATASET_BYTES, ZUploadDataset } from "./upload.schema";
+import { MAX_DATASET_BYTES } from "./upload.schema";
+import { uploadTestHarness } from "./upload.test-helpers";
 
-let tdb: TestDatabase;
-let s: SeededOrg;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  s = await seedOrg(tdb.db, "ds");
-});
-afterAll(async () => {
-  await tdb?.drop();
-});
-
-const ctx = () => orgContext(tdb.db, s, "MEMBER", scopedDb(tdb.db, s.org.id));
-
-/** Parse like the procedure does, then run the handler; returns the field errors of a rejection. */
-async function upload(raw: unknown) {
-  const parsed = ZUploadDataset.safeParse(raw);
-  if (!parsed.success) return { fields: fieldErrors(parsed.error) };
-  try {
-    return { row: await uploadDatasetHandler({ ctx: ctx(), input: parsed.data }) };
-  } catch (err) {
-    if (err instanceof TRPCError && err.cause instanceof ZodError)
-      return { fields: fieldErrors(err.cause), code: err.code };
-    throw err;
-  }
-}
-
-const stored = () => tdb.db.dataset.count({ where: { orgId: s.org.id } });
+const h = uploadTestHarness("ds");
 
 describe("dataset upload", () => {
   it("stores a valid CSV with a summary; lists it beside the built-in closure task", async () => {
     const csv = "x,y,dy\n0.1,1.0,0.1\n0.2,1.5,0.1\n0.3,1.7,0.2\n";
-    const result = await upload({
+    const result = await h.upload({
       format: "csv",
       name: "lin",
       csv,
@@ -50,15 +19,17 @@ describe("dataset upload", () => {
     expect(result.row?.nPoints).toBe(3);
     // The target column names the output: a study on it titles its prediction panel "y", not output_0.
     expect(result.row?.summary).toMatchObject({ outputNames: ["y"] });
-    const { items } = await listDatasetsHandler({ ctx: ctx() });
+    const { items } = await listDatasetsHandler({ ctx: h.ctx() });
     expect(items.map((d) => d.name)).toEqual(
       expect.arrayContaining(["lin", "Proton-structure closure test (built-in)"]),
     );
-    expect(await tdb.db.auditEvent.count({ where: { orgId: s.org.id, action: "dataset.upload" } })).toBe(1);
+    expect(await h.tdb.db.auditEvent.count({ where: { orgId: h.s.org.id, action: "dataset.upload" } })).toBe(
+      1,
+    );
   });
 
   it("stores JSON with systematics, and JSON with a positive-definite covariance", async () => {
-    const sys = await upload({
+    const sys = await h.upload({
       format: "json",
       name: "sys",
       data: {
@@ -68,7 +39,7 @@ describe("dataset upload", () => {
       },
     });
     expect(sys.row?.nPoints).toBe(2);
-    const cov = await upload({
+    const cov = await h.upload({
       format: "json",
       name: "cov",
       data: {
@@ -83,7 +54,7 @@ describe("dataset upload", () => {
   });
 
   it("rejects bad input naming the field, and stores nothing", async () => {
-    const before = await stored();
+    const before = await h.stored();
     const cases: [unknown, string][] = [
       [
         {
@@ -172,10 +143,10 @@ describe("dataset upload", () => {
       [{ format: "json", name: "bigjson", data: { blob: "x".repeat(MAX_DATASET_BYTES) } }, "data"],
     ];
     for (const [raw, field] of cases) {
-      const result = await upload(raw);
+      const result = await h.upload(raw);
       expect(result.fields, JSON.stringify(raw).slice(0, 80)).toHaveProperty([field]);
     }
-    expect(await stored()).toBe(before);
+    expect(await h.stored()).toBe(before);
   });
 
   it("a duplicate name is a CONFLICT on name", async () => {
@@ -184,8 +155,8 @@ describe("dataset upload", () => {
       name: "dup",
       data: { subsets: [{ name: "a", inputs: [[1]], values: [1], stat: [1] }] },
     };
-    expect((await upload(raw)).row).toBeDefined();
-    const again = await upload(raw);
+    expect((await h.upload(raw)).row).toBeDefined();
+    const again = await h.upload(raw);
     expect(again.code).toBe("CONFLICT");
     expect(again.fields).toHaveProperty(["name"]);
   });
@@ -214,13 +185,13 @@ describe("dataset upload", () => {
     it("a bad cell is named by its CSV line and column, not by a path into the built JSON", async () => {
       // Rows of sub-dataset "b" come second: its second row is line 5 of the file (after a comment).
       const csv = ["x,y,dy,exp", "# units: GeV", "0.1,1.0,0.1,a", "0.2,1.1,0.1,b", "0.3,1.2,0,b"].join("\n");
-      const result = await upload(csvUpload("bad-cell", csv));
+      const result = await h.upload(csvUpload("bad-cell", csv));
       expect(result.fields?.["csv"]).toMatch(/^line 5, column "dy" \("0"\): must be > 0/);
       expect(result.fields?.["csv"]).not.toMatch(/subsets\./);
     });
 
     it("10,000 points in 10 correlated blocks are accepted (factorised per block, off the event loop)", async () => {
-      const result = await upload(csvUpload("ten-thousand", csvOf(10_000, 10), { normalisation: 0.02 }));
+      const result = await h.upload(csvUpload("ten-thousand", csvOf(10_000, 10), { normalisation: 0.02 }));
       expect(result.fields).toBeUndefined();
       expect(result.row?.nPoints).toBe(10_000);
       expect(result.row?.summary).toMatchObject({ subsets: expect.any(Array) });
@@ -229,9 +200,9 @@ describe("dataset upload", () => {
 
     it("50,000 points: accepted with statistical errors (1 × 1 blocks), refused by the block-entry limit when correlated", async () => {
       const csv = csvOf(50_000, 10);
-      const stat = await upload(csvUpload("fifty-thousand", csv));
+      const stat = await h.upload(csvUpload("fifty-thousand", csv));
       expect(stat.row?.nPoints).toBe(50_000);
-      const correlated = await upload(csvUpload("fifty-thousand-norm", csv, { normalisation: 0.02 }));
+      const correlated = await h.upload(csvUpload("fifty-thousand-norm", csv, { normalisation: 0.02 }));
       expect(correlated.code).toBe("BAD_REQUEST");
       expect(correlated.fields?.["csv"]).toMatch(/correlated block of 5000 points|covariance entries/);
     }, 120_000);
@@ -239,7 +210,7 @@ describe("dataset upload", () => {
     it("900,000 points are refused naming csv, before the CSV is parsed", async () => {
       const csv = ["x,y,dy", ...Array.from({ length: 900_000 }, () => "1,1,1")].join("\n");
       expect(csv.length).toBeLessThan(MAX_DATASET_BYTES);
-      const result = await upload({
+      const result = await h.upload({
         format: "csv",
         name: "huge",
         csv,
@@ -258,7 +229,7 @@ describe("dataset upload", () => {
       const covariance = Array.from({ length: n }, (_, i) =>
         Array.from({ length: n }, (_, j) => (i === j ? 1 : i + j === n - 1 ? 1 : 0.5)),
       );
-      const result = await upload({
+      const result = await h.upload({
         format: "csv",
         name: "notpd-dense",
         csv: ["x,y,dy", ...rows].join("\n"),
@@ -274,11 +245,11 @@ describe("dataset upload", () => {
     it("while a large upload validates, another request on the same handler is answered first", async () => {
       let uploaded = false;
       let listedWhileUploading: boolean | undefined;
-      const big = upload(csvUpload("dense-2000", csvOf(2_000, 1), { normalisation: 0.02 })).then((r) => {
+      const big = h.upload(csvUpload("dense-2000", csvOf(2_000, 1), { normalisation: 0.02 })).then((r) => {
         uploaded = true;
         return r;
       });
-      const list = listDatasetsHandler({ ctx: ctx() }).then((r) => {
+      const list = listDatasetsHandler({ ctx: h.ctx() }).then((r) => {
         listedWhileUploading = !uploaded;
         return r;
       });

@@ -2,7 +2,16 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, use, useState } from "react";
-import { Button, Card, ErrorState, Field, inputClass, Loading, PageHeader } from "@/components/ui";
+import {
+  ActionError,
+  Button,
+  Card,
+  ErrorState,
+  Field,
+  inputClass,
+  Loading,
+  PageHeader,
+} from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
 
 /** One organisation's quotas and limits: blank means the environment's default. */
@@ -48,11 +57,7 @@ export default function AdminOrgLimitsPage({ params }: { params: Promise<{ slug:
             Saved. New studies are checked against these limits.
           </p>
         ) : null}
-        {errors["_"] ? (
-          <p role="alert" className="mb-2 text-sm text-red-700 dark:text-red-300">
-            {errors["_"]}
-          </p>
-        ) : null}
+        <ActionError message={errors["_"]} className="mb-2" />
         <form onSubmit={submit} className="grid gap-3 sm:grid-cols-2" noValidate>
           {limits.data.limits.map((l) => (
             <Field

@@ -6,66 +6,20 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "@hyperensemble/cli/cli";
-import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { fillQueue } from "@hyperensemble/platform";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
-import { authenticateBearer } from "../../../../server/auth/token";
-import {
-  RecordingEnqueuer,
-  requestContext,
-  type SeededOrg,
-  seedOrg,
-  seedToken,
-} from "../../../../server/routers/test-fixtures";
-import type { Context } from "../../../../server/trpc";
-import { handleRestRequest } from "./handler";
+import { describe, expect, it } from "vitest";
+import { seedToken } from "../../../../server/routers/test-fixtures";
+import { cliIo, restTestHarness } from "./rest-harness.test-helpers";
 import { completeWaitingTrials } from "./runner-step.test-helpers";
 
-let tdb: TestDatabase;
-let s: SeededOrg;
-const enqueuer = new RecordingEnqueuer();
-const limiter = new TokenBucketLimiter({ capacity: 10_000, refillPerSecond: 1000 });
-
-async function createContext(req: Request): Promise<Context> {
-  const principal = await authenticateBearer(tdb.db, req, { limiter });
-  return { ...requestContext(tdb.db, principal, enqueuer), req };
-}
-
-const inProcessFetch: typeof fetch = async (input, init) =>
-  handleRestRequest(new Request(input as string, init), { createContext });
-
-function io(env: Record<string, string>, onSleep?: () => Promise<void>) {
-  let stdout = "";
-  let stderr = "";
-  return {
-    io: {
-      env,
-      stdout: { write: (c: string) => (stdout += c) },
-      stderr: { write: (c: string) => (stderr += c) },
-      fetch: inProcessFetch,
-      sleep: async () => {
-        await onSleep?.();
-      },
-    },
-    out: () => stdout,
-    err: () => stderr,
-  };
-}
-
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  s = await seedOrg(tdb.db, "cli");
-});
-afterAll(async () => {
-  await tdb?.drop();
-});
+const h = restTestHarness("cli");
+const io = (env: Record<string, string>, onSleep?: () => Promise<void>) => cliIo(h, env, onSleep);
 
 describe("hens CLI", () => {
   it("creates a study from YAML, follows it to completion, exports CSV, JSON and Optuna journal", async () => {
-    const { token } = await seedToken(tdb.db, {
-      orgId: s.org.id,
-      userId: s.users.MEMBER.id,
+    const { token } = await seedToken(h.tdb.db, {
+      orgId: h.s.org.id,
+      userId: h.s.users.MEMBER.id,
       scopes: ["studies:read", "studies:write", "exports:read"],
     });
     const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token };
@@ -91,7 +45,7 @@ describe("hens CLI", () => {
     const studyId = create.out().trim();
     expect(studyId).toMatch(/^c[a-z0-9]+$/);
 
-    const follow = io(env, () => completeWaitingTrials(tdb.db, enqueuer, s.org.id, studyId));
+    const follow = io(env, () => completeWaitingTrials(h.tdb.db, h.enqueuer, h.s.org.id, studyId));
     // --poll: this runner only moves between polls (the pushed follow is tested in cli-package.test.ts).
     expect(
       await main(["study", "follow", studyId, "--poll", "--interval", "0"], follow.io),
@@ -142,15 +96,15 @@ describe("hens CLI", () => {
   });
 
   it("reports API errors with the field, and a missing token plainly", async () => {
-    const { token } = await seedToken(tdb.db, {
-      orgId: s.org.id,
-      userId: s.users.MEMBER.id,
+    const { token } = await seedToken(h.tdb.db, {
+      orgId: h.s.org.id,
+      userId: h.s.users.MEMBER.id,
       scopes: ["studies:write", "studies:read"],
     });
     const dir = await mkdtemp(path.join(tmpdir(), "hens-cli-"));
     const specFile = path.join(dir, "bad.json");
     await writeFile(specFile, JSON.stringify({ name: "bad", replicas: 0, trials: 2 }));
-    const bad = io({ HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug });
+    const bad = io({ HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug });
     expect(await main(["study", "create", "-f", specFile], bad.io)).toBe(3);
     expect(bad.err()).toContain("error 400 BAD_REQUEST");
     expect(bad.err()).toContain("replicas: replicas must be at least 1");
@@ -160,12 +114,12 @@ describe("hens CLI", () => {
   });
 
   it("follow exits 1 when every trial failed (FAILED); get --name, enqueue and delete a study", async () => {
-    const { token } = await seedToken(tdb.db, {
-      orgId: s.org.id,
-      userId: s.users.MEMBER.id,
+    const { token } = await seedToken(h.tdb.db, {
+      orgId: h.s.org.id,
+      userId: h.s.users.MEMBER.id,
       scopes: ["studies:read", "studies:write"],
     });
-    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug };
+    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug };
     const dir = await mkdtemp(path.join(tmpdir(), "hens-cli-"));
     const specFile = path.join(dir, "failing.yaml");
     await writeFile(
@@ -191,11 +145,11 @@ describe("hens CLI", () => {
 
     // A runner on which every trial fails.
     const failAll = async () => {
-      await tdb.db.trial.updateMany({
-        where: { orgId: s.org.id, studyId, state: "WAITING" },
+      await h.tdb.db.trial.updateMany({
+        where: { orgId: h.s.org.id, studyId, state: "WAITING" },
         data: { state: "FAIL", error: "boom", finishedAt: new Date() },
       });
-      await fillQueue(tdb.db, enqueuer, { orgId: s.org.id, studyId });
+      await fillQueue(h.tdb.db, h.enqueuer, { orgId: h.s.org.id, studyId });
     };
     const follow = io(env, failAll);
     expect(
@@ -210,7 +164,7 @@ describe("hens CLI", () => {
     const del = io(env);
     expect(await main(["study", "delete", studyId], del.io), del.err()).toBe(0);
     expect(del.out().trim()).toBe(`${studyId}  deleted with 3 trials`);
-    expect(await tdb.db.study.count({ where: { id: studyId } })).toBe(0);
+    expect(await h.tdb.db.study.count({ where: { id: studyId } })).toBe(0);
   });
 
   it("tags, untags, notes and archives a study (issue 20); a bad tag is a 400 naming the field", async () => {

@@ -4,62 +4,26 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "@hyperensemble/cli/cli";
-import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { runFit } from "@hyperensemble/platform";
 import { seedFitStudy } from "@hyperensemble/platform/fit-testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
-import { authenticateBearer } from "../../../../server/auth/token";
-import {
-  RecordingEnqueuer,
-  requestContext,
-  type SeededOrg,
-  seedOrg,
-  seedToken,
-} from "../../../../server/routers/test-fixtures";
-import type { Context } from "../../../../server/trpc";
-import { handleRestRequest } from "./handler";
+import { describe, expect, it } from "vitest";
+import { seedToken } from "../../../../server/routers/test-fixtures";
+import { cliIo, restTestHarness } from "./rest-harness.test-helpers";
 
-let tdb: TestDatabase;
-let s: SeededOrg;
-const enqueuer = new RecordingEnqueuer();
-const limiter = new TokenBucketLimiter({ capacity: 10_000, refillPerSecond: 1000 });
-
-async function createContext(req: Request): Promise<Context> {
-  const principal = await authenticateBearer(tdb.db, req, { limiter });
-  return { ...requestContext(tdb.db, principal, enqueuer), req };
-}
-
-const inProcessFetch: typeof fetch = async (input, init) =>
-  handleRestRequest(new Request(input as string, init), { createContext });
+const h = restTestHarness("fitcli");
 
 async function hens(env: Record<string, string>, ...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    env,
-    stdout: { write: (c: string) => (stdout += c) },
-    stderr: { write: (c: string) => (stderr += c) },
-    fetch: inProcessFetch,
-    sleep: async () => undefined,
-  });
-  return { code, stdout, stderr };
+  const run = cliIo(h, env);
+  const code = await main(argv, run.io);
+  return { code, stdout: run.out(), stderr: run.err() };
 }
-
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  s = await seedOrg(tdb.db, "fitcli");
-}, 120_000);
-afterAll(async () => {
-  await tdb?.drop();
-});
 
 describe("hens fit", () => {
   it("creates a fit of the selected configuration, follows it, exports LHAPDF and weights", async () => {
-    const studyId = await seedFitStudy(tdb.db, s.org.id, s.users.MEMBER.id);
-    const { token } = await seedToken(tdb.db, {
-      orgId: s.org.id,
-      userId: s.users.MEMBER.id,
+    const studyId = await seedFitStudy(h.tdb.db, h.s.org.id, h.s.users.MEMBER.id);
+    const { token } = await seedToken(h.tdb.db, {
+      orgId: h.s.org.id,
+      userId: h.s.users.MEMBER.id,
       scopes: ["studies:read", "studies:write", "exports:read"],
     });
     const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token };
@@ -74,15 +38,15 @@ describe("hens fit", () => {
     const created = await hens(env, "fit", "create", studyId, "--replicas", "4");
     expect(created.code, created.stderr).toBe(0);
     const fitId = created.stdout.trim();
-    const row = await tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } });
-    expect(row).toMatchObject({ state: "QUEUED", replicas: 4, trialNumber: 1, orgId: s.org.id });
+    const row = await h.tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } });
+    expect(row).toMatchObject({ state: "QUEUED", replicas: 4, trialNumber: 1, orgId: h.s.org.id });
 
     // not yet COMPLETED: the export is a conflict
     const early = await hens(env, "fit", "export", fitId, "--format", "lhapdf", "-o", "/tmp/never");
     expect(early.code).toBe(3);
     expect(early.stderr).toMatch(/409/);
 
-    expect(await runFit(tdb.db, fitId, { backend: "cpu" })).toBe("COMPLETED");
+    expect(await runFit(h.tdb.db, fitId, { backend: "cpu" })).toBe("COMPLETED");
     const followed = await hens(env, "fit", "follow", fitId);
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).toMatch(new RegExp(`${fitId}\\s+COMPLETED\\s+100%`));
@@ -94,7 +58,7 @@ describe("hens fit", () => {
     for (const d of stored.datasets)
       expect(followed.stdout).toMatch(new RegExp(`${d.name}\\s+\\d+\\s+χ²/N ${d.chi2.toFixed(3)}`));
 
-    const done = await tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } });
+    const done = await h.tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } });
     const dir = await mkdtemp(path.join(tmpdir(), "hens-fit-"));
     const lhapdf = await hens(env, "fit", "export", fitId, "--format", "lhapdf", "-o", dir);
     expect(lhapdf.code, lhapdf.stderr).toBe(0);

@@ -8,6 +8,10 @@ import { existsSync } from "node:fs";
 import { cp, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { TokenScope } from "../../../../server/auth/token";
+import { seedToken } from "../../../../server/routers/test-fixtures";
+import { type RestHarness, restTestHarness } from "./rest-harness.test-helpers";
+import { startTestServer, type TestServer } from "./test-server";
 
 export const REPO_ROOT = path.resolve(__dirname, "../../../../../../..");
 
@@ -70,5 +74,40 @@ export function runUnittest(python: string, cwd: string, file: string, env: Reco
     // Only what a user's shell has, and the server's settings.
     env: { PATH: process.env["PATH"], HOME: process.env["HOME"], NODE_ENV: process.env.NODE_ENV, ...env },
     timeoutMs: 300_000,
+  });
+}
+
+export interface PythonHarness extends RestHarness {
+  server: TestServer;
+  venv: { python: string; dir: string };
+}
+
+/**
+ * The seeded org behind a real HTTP server, and a venv with the client installed (beforeAll, with
+ * the time pip needs); polling clients get a large token bucket.
+ */
+export function pythonTestHarness(label: string): PythonHarness {
+  const py = restTestHarness(label, {
+    limiter: { capacity: 100_000, refillPerSecond: 10_000 },
+    exportDatabaseUrl: true,
+    setUpTimeoutMs: 400_000,
+    setUp: async (h) => {
+      py.server = await startTestServer({ createContext: h.createContext });
+      py.venv = await installPythonClient();
+    },
+    tearDown: async () => {
+      await py.server?.stop();
+    },
+  }) as PythonHarness;
+  return py;
+}
+
+/** One file of clients/python/tests as a MEMBER with a token of these scopes, against the server. */
+export async function runClientTests(py: PythonHarness, file: string, scopes: TokenScope[]) {
+  const { token } = await seedToken(py.tdb.db, { orgId: py.s.org.id, userId: py.s.users.MEMBER.id, scopes });
+  return runUnittest(py.venv.python, py.venv.dir, file, {
+    HENS_URL: py.server.url,
+    HENS_TOKEN: token,
+    HENS_ORG: py.s.org.slug,
   });
 }

@@ -4,53 +4,26 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "@hyperensemble/cli/cli";
-import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { syntheticTheory, writeNpz } from "@hyperensemble/engine";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { TokenBucketLimiter } from "../../../../server/auth/rate-limit";
-import { authenticateBearer } from "../../../../server/auth/token";
-import {
-  RecordingEnqueuer,
-  requestContext,
-  type SeededOrg,
-  seedOrg,
-  seedToken,
-} from "../../../../server/routers/test-fixtures";
-import type { Context } from "../../../../server/trpc";
-import { handleRestRequest } from "./handler";
+import { expect, it } from "vitest";
+import { seedToken } from "../../../../server/routers/test-fixtures";
+import { restTestHarness } from "./rest-harness.test-helpers";
 
-let tdb: TestDatabase;
-let s: SeededOrg;
-const limiter = new TokenBucketLimiter({ capacity: 10_000, refillPerSecond: 1000 });
-const inProcessFetch: typeof fetch = async (input, init) =>
-  handleRestRequest(new Request(input as string, init), {
-    createContext: async (req: Request): Promise<Context> => ({
-      ...requestContext(tdb.db, await authenticateBearer(tdb.db, req, { limiter }), new RecordingEnqueuer()),
-      req,
-    }),
-  });
-
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  s = await seedOrg(tdb.db, "theorycli");
-});
-afterAll(async () => {
-  await tdb?.drop();
-});
+const h = restTestHarness("theorycli");
 
 it("uploads a theory as JSON and as an .npz with its fields; a bad array is refused by name", async () => {
-  const { token } = await seedToken(tdb.db, {
-    orgId: s.org.id,
-    userId: s.users.MEMBER.id,
+  const { token } = await seedToken(h.tdb.db, {
+    orgId: h.s.org.id,
+    userId: h.s.users.MEMBER.id,
     scopes: ["datasets:write", "studies:read"],
   });
   let out = "";
   let err = "";
   const io = {
-    env: { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug },
+    env: { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug },
     stdout: { write: (c: string) => (out += c) },
     stderr: { write: (c: string) => (err += c) },
-    fetch: inProcessFetch,
+    fetch: h.fetch,
   };
   const dir = await mkdtemp(path.join(tmpdir(), "hens-theory-"));
   const theory = syntheticTheory({ subsets: 3, pointsPerSubset: 5, gridPoints: 10 });
@@ -78,7 +51,7 @@ it("uploads a theory as JSON and as an .npz with its fields; a bad array is refu
   ];
   expect(await main([...args, "--name", "dis-npz"], io)).toBe(0);
   expect(out).toMatch(/ dis-npz {2}15 points/);
-  const rows = await tdb.db.dataset.findMany({ where: { orgId: s.org.id }, select: { kind: true } });
+  const rows = await h.tdb.db.dataset.findMany({ where: { orgId: h.s.org.id }, select: { kind: true } });
   expect(rows.map((r) => r.kind)).toEqual(["theory", "theory"]);
 
   arrays["subsets/1/fk"]!.data[33] = Number.NaN;

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, use, useState } from "react";
 import {
+  ActionError,
   Button,
   Card,
   ConfirmButton,
@@ -74,11 +75,7 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
 
   return (
     <div className="space-y-4">
-      {message ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-300">
-          {message}
-        </p>
-      ) : null}
+      <ActionError message={message} />
       <Card title="Members">
         {members.isLoading ? <Loading what="members" /> : null}
         <ErrorState error={members.error} what="members" />
@@ -160,11 +157,7 @@ export default function MembersPage({ params }: { params: Promise<{ org: string 
               Create invitation link
             </Button>
           </form>
-          {errors["_"] ? (
-            <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-300">
-              {errors["_"]}
-            </p>
-          ) : null}
+          <ActionError message={errors["_"]} className="mt-2" />
           {link ? (
             <div
               role="status"

@@ -3,6 +3,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, use, useState } from "react";
 import {
+  ActionError,
   Button,
   Card,
   ConfirmButton,
@@ -62,11 +63,7 @@ export default function OrgSettingsPage({ params }: { params: Promise<{ org: str
   if (!me) return <ErrorState error={mine.error} what="the organisation" />;
   return (
     <div className="space-y-4">
-      {message ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-300">
-          {message}
-        </p>
-      ) : null}
+      <ActionError message={message} />
       <Card title="Name">
         {isOwner ? (
           <form

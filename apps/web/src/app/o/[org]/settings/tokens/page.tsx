@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, use, useState } from "react";
 import {
+  ActionError,
   Button,
   Card,
   ConfirmButton,
@@ -100,11 +101,7 @@ export default function TokensPage({ params }: { params: Promise<{ org: string }
               </p>
             ) : null}
           </fieldset>
-          {errors["_"] ? (
-            <p role="alert" className="text-sm text-red-700 dark:text-red-300">
-              {errors["_"]}
-            </p>
-          ) : null}
+          <ActionError message={errors["_"]} />
           <Button kind="primary" type="submit" disabled={create.isPending}>
             Create token
           </Button>
