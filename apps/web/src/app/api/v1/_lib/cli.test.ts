@@ -168,16 +168,16 @@ describe("hens CLI", () => {
   });
 
   it("tags, untags, notes and archives a study (issue 20); a bad tag is a 400 naming the field", async () => {
-    const { token } = await seedToken(tdb.db, {
-      orgId: s.org.id,
-      userId: s.users.MEMBER.id,
+    const { token } = await seedToken(h.tdb.db, {
+      orgId: h.s.org.id,
+      userId: h.s.users.MEMBER.id,
       scopes: ["studies:read", "studies:write"],
     });
-    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: s.org.slug };
-    const study = await tdb.db.study.create({
+    const env = { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug };
+    const study = await h.tdb.db.study.create({
       data: {
-        orgId: s.org.id,
-        ownerId: s.users.MEMBER.id,
+        orgId: h.s.org.id,
+        ownerId: h.s.users.MEMBER.id,
         name: "cli team",
         state: "RUNNING",
         task: { kind: "closure", level: 2 },
@@ -207,7 +207,7 @@ describe("hens CLI", () => {
       out: "note saved (18 characters)",
     });
     expect((await run("study", "archive", study.id)).out).toMatch(/^archived \d{4}-/);
-    const row = await tdb.db.study.findFirstOrThrow({ where: { id: study.id, orgId: s.org.id } });
+    const row = await h.tdb.db.study.findFirstOrThrow({ where: { id: study.id, orgId: h.s.org.id } });
     expect([row.tags, row.note, row.state, row.archivedAt !== null]).toEqual([
       ["nnpdf4"],
       "diverges at seed 5",

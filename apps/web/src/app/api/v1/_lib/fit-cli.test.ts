@@ -52,7 +52,7 @@ describe("hens fit", () => {
     expect(followed.stdout).toMatch(new RegExp(`${fitId}\\s+COMPLETED\\s+100%`));
     expect(followed.stdout).toMatch(/φ²/);
     // χ²/N per dataset as stored (already per point), not divided a second time
-    const stored = (await tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } })).outcome as {
+    const stored = (await h.tdb.db.fit.findUniqueOrThrow({ where: { id: fitId } })).outcome as {
       datasets: { name: string; chi2: number }[];
     };
     for (const d of stored.datasets)
