@@ -15,6 +15,7 @@ import {
   SliceChart,
   type TrialPoint,
 } from "../charts";
+import { PhysicsPanel } from "../physics/physics-panel";
 import { Card, ErrorState, inputClass, Loading } from "../ui";
 
 export function StudyPlots({
@@ -111,6 +112,15 @@ export function StudyPlots({
         title={`Ensemble predictions of the selected trial${d.selection ? ` (#${d.selection.selected.number})` : ""}`}
       >
         <PredictionBands predictions={d.predictions as Predictions | null} />
+      </Card>
+      <Card
+        title={`Physics of the selected trial${d.selection ? ` (#${d.selection.selected.number})` : ""}`}
+        testId="study-physics"
+      >
+        <PhysicsPanel
+          result={d.physics}
+          trialLabel={d.selection ? `trial #${d.selection.selected.number}` : "the selected trial"}
+        />
       </Card>
     </div>
   );

@@ -84,7 +84,7 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
   const selectedResult = selection
     ? await ctx.orgDb.trialResult.findFirst({
         where: { orgId: ctx.org.id, trialId: selection.selected.id },
-        select: { predictions: true, closureBias: true, closureVariance: true },
+        select: { predictions: true, closureBias: true, closureVariance: true, replicaChi2: true },
       })
     : null;
 
@@ -102,6 +102,8 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
     closure: selectedResult
       ? { bias: selectedResult.closureBias, variance: selectedResult.closureVariance }
       : null,
+    /** The selected trial's result for the physics panel (components/physics). */
+    physics: selectedResult,
   };
 }
 
