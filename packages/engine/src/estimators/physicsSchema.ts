@@ -12,12 +12,14 @@ import { z } from "zod";
  * `heldOut` is the one fold that held it out. Either is null where no fold did that (an "always
  * fitted" sub-dataset has no held-out value; with one fold nothing is held out).
  */
-export interface SubsetChi2 {
+// A type, not an interface: it is stored in a Prisma Json column, whose input type needs an index
+// signature that only type aliases satisfy.
+export type SubsetChi2 = {
   name: string;
   points: number;
   training: { central: number; replica: number } | null;
   heldOut: { central: number; replica: number } | null;
-}
+};
 
 /** Bounds of what a result may carry for the physics views (the row stays small). */
 export const PHYSICS_LIMITS = { subsets: 500, members: 20_000, replicaCurves: 16 } as const;
