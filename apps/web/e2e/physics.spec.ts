@@ -44,7 +44,9 @@ async function expectPanels(page: Page, scope: string) {
   await expect(panel.getByText("unit normal N(0, 1)")).toBeVisible();
   await expect(panel.getByTestId("physics-replica-chi2").getByRole("img")).toBeVisible();
   await expect(panel.getByTestId("physics-stopping").getByRole("img")).toBeVisible();
-  await expect(panel.getByTestId("physics-closure").getByText("bias / variance")).toBeVisible();
+  await expect(
+    panel.getByTestId("physics-closure").getByText("bias / variance", { exact: true }),
+  ).toBeVisible();
   const flavours = panel.getByTestId("flavour-panels");
   await expect(flavours.getByRole("img", { name: /^Ratio to truth of u_v/ })).toBeVisible();
   await expect(flavours.getByText(/replica curves \(6 stored/)).toBeVisible();
@@ -84,14 +86,18 @@ test("closure estimators are trial columns, a sort, and axes of the scatter and 
   await table.getByRole("button", { name: /Bias \/ var\./ }).click();
   await expect(page).toHaveURL(/tsort=closureRatio/);
   // Sorted ascending: the ratios down the page never decrease (failed trials, without one, go last).
-  const ratios = (await table.getByTestId("trial-closure-ratio").allInnerTexts())
-    .filter((t) => t !== "–")
-    .map(Number);
-  expect(ratios.length).toBeGreaterThan(3);
-  expect(ratios).toEqual([...ratios].sort((a, b) => a - b));
+  // Polled: the previous page stays on screen until the sorted one arrives.
+  const ratios = async () =>
+    (await table.getByTestId("trial-closure-ratio").allInnerTexts()).filter((t) => t !== "–").map(Number);
+  await expect
+    .poll(async () => {
+      const r = await ratios();
+      return r.length > 3 && r.every((v, i) => i === 0 || v >= r[i - 1]!);
+    })
+    .toBe(true);
   const scatter = page.getByTestId("metric-scatter");
-  await scatter.getByLabel("y").selectOption("variance");
-  await scatter.getByLabel("x").selectOption("bias");
+  await scatter.getByLabel("y axis").selectOption("variance");
+  await scatter.getByLabel("x axis").selectOption("bias");
   await expect(
     scatter.getByRole("img", { name: "closure variance against closure bias per trial" }),
   ).toBeVisible();

@@ -60,6 +60,7 @@ export function MetricScatter({ points, onOpen }: { points: MetricPoint[]; onOpe
       <span>{label}</span>
       <select
         id={`${id}-${suffix}`}
+        aria-label={`${label} axis`}
         className={`${inputClass} !mt-0 w-auto py-1`}
         value={value}
         onChange={(e) => set(e.target.value as Metric)}
