@@ -201,8 +201,11 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): NonNullable<T
       hi.push(round(mu + sd));
     }
     const band: PredictionBand = { name, mean: m, lower: lo, upper: hi };
+    // Four significant digits: curves are drawn, not computed with, and they dominate the row's size.
     if (shown > 1)
-      band.replicas = curveMembers.map((s) => rows.map((g) => round(fit.outputs[s]![g * F + f]!)));
+      band.replicas = curveMembers.map((s) =>
+        rows.map((g) => Number(fit.outputs[s]![g * F + f]!.toPrecision(4))),
+      );
     if (task.plot.truth) band.truth = rows.map((g) => round(task.plot.truth![g]![f]!));
     return band;
   });

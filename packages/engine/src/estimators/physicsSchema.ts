@@ -22,7 +22,7 @@ export type SubsetChi2 = {
 };
 
 /** Bounds of what a result may carry for the physics views (the row stays small). */
-export const PHYSICS_LIMITS = { subsets: 500, members: 20_000, replicaCurves: 16 } as const;
+export const PHYSICS_LIMITS = { subsets: 500, members: 20_000, replicaCurves: 10 } as const;
 
 const finite = (field: string) =>
   z
