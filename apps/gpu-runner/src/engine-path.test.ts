@@ -2,6 +2,7 @@
 // runner's trial processor, with its progress and result written for the holding attempt.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { demoSearchSpace, L3_MAX, webGpuTrainer } from "@hyperensemble/engine";
+import { physicsFieldsSchema } from "@hyperensemble/engine/physics";
 import { createSampler, parseSearchSpace } from "@hyperensemble/engine/search";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadRunnerEnv } from "./env.ts";
@@ -66,6 +67,10 @@ it("trains a real trial with the engine and completes it once", async () => {
   expect(row).toMatchObject({ state: "COMPLETE", attempt: 1 });
   expect(row.result?.backend).toBe("cpu");
   expect(Number.isFinite(row.result?.value)).toBe(true);
+  // The physics views' fields reach the stored row (per sub-dataset χ²/N, one stopping epoch per member).
+  const stored = physicsFieldsSchema.parse(row.result?.predictions);
+  expect(stored.subsetChi2?.length).toBeGreaterThan(1);
+  expect(stored.stoppingEpochs).toHaveLength(2);
   expect(await db.intermediateValue.count({ where: { trialId: row.id } })).toBeGreaterThanOrEqual(1);
   // The budget (1 trial) is spent: the follow-up fill completes the study and enqueues nothing.
   expect(enqueued).toEqual([]);

@@ -10,6 +10,7 @@ import {
   type Trial,
 } from "@hyperensemble/db";
 import type { RunTrialOptions, TrialResult, TrialSpec } from "@hyperensemble/engine";
+import { physicsFieldsSchema } from "@hyperensemble/engine/physics";
 import { createScheduler, type ParamValue } from "@hyperensemble/engine/search";
 import {
   admitProposal,
@@ -607,6 +608,10 @@ function toResultRow(
   durationSeconds: number,
   packing?: PackMember["packing"],
 ) {
+  // The physics views read these from the JSON column: refuse a malformed set before it is stored,
+  // and the trial fails with the field's name (a plain Error is shown as is).
+  const physics = physicsFieldsSchema.safeParse(result.predictions ?? {});
+  if (!physics.success) throw new Error(`result.predictions: ${physics.error.issues[0]?.message}`);
   return {
     value,
     L1: result.L1,

@@ -51,6 +51,39 @@ export async function seedMember(
   return { org, user };
 }
 
+/**
+ * The physics views' fields (engine TrialResult.predictions: per-sub-dataset χ²/N, stopping epochs,
+ * replica curves), drawn after everything else so studies seeded without them are unchanged.
+ */
+function withPhysics(p: ReturnType<typeof predictions>, r: () => number, replicas: number) {
+  const names = ["DIS_A", "DIS_B", "DY_C"];
+  const cut = [0, 20, 40, 60];
+  const chi2 = () => ({ central: 0.8 + 0.6 * r(), replica: 1.2 + 0.6 * r() });
+  return {
+    ...p,
+    flavours: p.flavours.map((f) => ({
+      ...f,
+      replicas: Array.from({ length: 6 }, () =>
+        f.mean.map((m, i) => m + (f.upper[i]! - m) * 2 * (r() - 0.5)),
+      ),
+    })),
+    // Inputs on a log grid per experiment, as a DIS-like x would be.
+    data: {
+      ...p.data,
+      x: p.data.x.map((i) => 10 ** (-3 + (3 * (i % 20)) / 20)),
+      subsets: names.map((name, j) => ({ name, start: cut[j]!, end: cut[j + 1]! })),
+    },
+    subsetChi2: names.map((name, j) => ({
+      name,
+      points: 20,
+      training: chi2(),
+      // The last experiment is "always fitted": never held out.
+      heldOut: j < 2 ? chi2() : null,
+    })),
+    stoppingEpochs: Array.from({ length: 2 * replicas }, () => 20 + Math.floor(80 * r())),
+  };
+}
+
 function predictions(r: () => number) {
   const x = Array.from({ length: 40 }, (_, i) => 10 ** (-3 + (3 * i) / 39));
   const flavour = (name: string, a: number, b: number) => {
@@ -95,6 +128,8 @@ export async function seedStudy(
     state?: "COMPLETED" | "RUNNING";
     curves?: number;
     withPredictions?: boolean;
+    /** With withPredictions: the physics views' fields as well (per-sub-dataset χ²/N, …). */
+    withPhysics?: boolean;
   },
 ) {
   const r = rng(args.seed ?? 1);
@@ -167,7 +202,9 @@ export async function seedStudy(
           backend: "wasm",
           durationSeconds: 3 + r(),
           // Predictions are ~10 kB each: only small studies carry them on every result.
-          ...(args.withPredictions && args.trials <= 200 ? { predictions: predictions(r) } : {}),
+          ...(args.withPredictions && args.trials <= 200
+            ? { predictions: args.withPhysics ? withPhysics(predictions(r), r, 8) : predictions(r) }
+            : {}),
         });
       }
       if (n >= args.trials - (args.curves ?? 20) && state !== "FAIL") {

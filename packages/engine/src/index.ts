@@ -39,6 +39,13 @@ export {
   selectConfiguration,
   trialLosses,
 } from "./estimators/estimators.ts";
+export {
+  PHYSICS_LIMITS,
+  type PhysicsFields,
+  physicsFieldsSchema,
+  type SubsetChi2,
+  subsetChi2,
+} from "./estimators/physics.ts";
 export * from "./hyperparameters.ts";
 export type { KernelBackend, KernelKind, KernelSpec, TrainingKernel } from "./kernel/kernel.ts";
 export {

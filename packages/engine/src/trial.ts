@@ -3,6 +3,7 @@ import type { Dataset } from "./data/dataset.ts";
 import { assignFolds } from "./data/replicas.ts";
 import { scoreFoldPredictions } from "./estimators/ensemble.ts";
 import { type FoldStatistic, mean, meanPrediction } from "./estimators/estimators.ts";
+import { PHYSICS_LIMITS, type SubsetChi2, subsetChi2 } from "./estimators/physics.ts";
 import type { ArchitectureConfig } from "./model/mlp.ts";
 import { parseHyperparameters, parseTrialSpec, type TrialSpec } from "./spec.ts";
 import { buildClosureTask } from "./tasks/closure.ts";
@@ -24,6 +25,11 @@ export interface PredictionBand {
   lower: number[];
   upper: number[];
   truth?: number[];
+  /**
+   * A bounded subset of the members' own curves (at most PHYSICS_LIMITS.replicaCurves, evenly spread
+   * over the stacked members), for replica curves on the flavour panels; not every replica is stored.
+   */
+  replicas?: number[][];
 }
 
 export interface TrialResult {
@@ -52,6 +58,10 @@ export interface TrialResult {
       prediction: number[];
       subsets: { name: string; start: number; end: number }[];
     };
+    /** χ²/N per sub-dataset, training and held-out (estimators/physics.ts subsetChi2). */
+    subsetChi2?: SubsetChi2[];
+    /** Per member (index k·R + r), the epoch of the best validation χ² whose weights it kept. */
+    stoppingEpochs?: number[];
   };
 }
 
@@ -153,14 +163,21 @@ export function scoreEnsemble(
     fit.members.map((m) => m.validation),
     averageBest,
   );
-  return { ...score, predictions: ensemblePredictions(task, fit) };
+  return {
+    ...score,
+    predictions: {
+      ...ensemblePredictions(task, fit),
+      subsetChi2: subsetChi2(task.dataset, setup.folds, fit.predictions),
+      stoppingEpochs: [...fit.bestEpoch],
+    },
+  };
 }
 
 /** The issue's name for the entry point. */
 export const trainTrial = runTrial;
 
 /** Mean and one-sigma band of the model outputs over all members, at most ~100 abscissae. */
-export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["predictions"] {
+export function ensemblePredictions(task: Task, fit: EnsembleFit): NonNullable<TrialResult["predictions"]> {
   const G = task.modelInputs.length;
   const F = task.nOutputs;
   const stride = Math.max(1, Math.ceil(G / 100));
@@ -168,6 +185,9 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["
     .filter((g) => g % stride === 0)
     .sort((a, b) => task.plot.x[a]! - task.plot.x[b]!);
   const round = (v: number) => Number(v.toPrecision(6));
+  const S = fit.outputs.length;
+  const shown = Math.min(S, PHYSICS_LIMITS.replicaCurves);
+  const curveMembers = Array.from({ length: shown }, (_, i) => Math.floor((i * S) / shown));
   const flavours: PredictionBand[] = task.outputNames.map((name, f) => {
     const m: number[] = [];
     const lo: number[] = [];
@@ -181,6 +201,11 @@ export function ensemblePredictions(task: Task, fit: EnsembleFit): TrialResult["
       hi.push(round(mu + sd));
     }
     const band: PredictionBand = { name, mean: m, lower: lo, upper: hi };
+    // Four significant digits: curves are drawn, not computed with, and they dominate the row's size.
+    if (shown > 1)
+      band.replicas = curveMembers.map((s) =>
+        rows.map((g) => Number(fit.outputs[s]![g * F + f]!.toPrecision(4))),
+      );
     if (task.plot.truth) band.truth = rows.map((g) => round(task.plot.truth![g]![f]!));
     return band;
   });

@@ -1,6 +1,7 @@
 import type { Db } from "@hyperensemble/db";
 import { createTestDatabase } from "@hyperensemble/db/testing";
 import { buildClosureTask } from "@hyperensemble/engine";
+import { physicsFieldsSchema } from "@hyperensemble/engine/physics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "./demo.ts";
 import { predictionsFor, referenceLosses } from "./external.test-helpers.ts";
@@ -116,6 +117,9 @@ describe("external trials", () => {
     close(result.value, L1);
     for (const [k, v] of result.foldChi2.entries()) close(v, reference.foldChi2[k]!);
     expect(result.backend).toBe("external");
+    // Told as predictions, the trial has the physics views' per-sub-dataset χ²/N too.
+    const physics = physicsFieldsSchema.parse(result.predictions);
+    expect(physics.subsetChi2?.map((r) => r.name)).toEqual(ds.subsets.map((s) => s.name));
     const states = (await new PostgresTrialStorage(db, orgId).listTrials(ref.studyId)).map((t) => [
       t.number,
       t.state,

@@ -197,7 +197,15 @@ export async function scorePredictions(
     replicaChi2: score.replicaChi2,
     closureBias: score.closure?.bias ?? null,
     closureVariance: score.closure?.variance ?? null,
-    ...(data ? { predictions: { x: [], xLabel: task.plot.xLabel, flavours: [], data } } : {}),
+    // The physics views' per-sub-dataset χ²/N, as for the runners' trials (no stopping epochs or
+    // flavours: an external trainer tells neither).
+    predictions: {
+      x: [],
+      xLabel: task.plot.xLabel,
+      flavours: [],
+      ...(data ? { data } : {}),
+      subsetChi2: engine.subsetChi2(task.dataset, folds.heldOutSubsets, predictions),
+    },
   };
 }
 

@@ -15,6 +15,8 @@ import {
   SliceChart,
   type TrialPoint,
 } from "../charts";
+import { type MetricPoint, MetricScatter, withClosureAxes } from "../physics/metric-scatter";
+import { PhysicsPanel } from "../physics/physics-panel";
 import { Card, ErrorState, inputClass, Loading } from "../ui";
 
 export function StudyPlots({
@@ -33,6 +35,7 @@ export function StudyPlots({
     placeholderData: keepPreviousData,
   });
   const [param, setParam] = useState<string | null>(null);
+  const [closureAxes, setClosureAxes] = useState(false);
   if (plots.isLoading) return <Loading what="charts" />;
   if (plots.error) return <ErrorState error={plots.error} what="charts" />;
   const d = plots.data;
@@ -104,13 +107,41 @@ export function StudyPlots({
           <FoldChi2Chart points={points} />
         </Card>
       </div>
-      <Card title="Parallel coordinates">
-        <ParallelCoordinates points={points} params={d.paramNames} specs={d.paramSpecs} />
+      <Card title="Trial quantities: choose the axes" testId="metric-scatter-card">
+        <MetricScatter points={d.points as MetricPoint[]} {...(onOpen ? { onOpen } : {})} />
+      </Card>
+      <Card
+        title="Parallel coordinates"
+        actions={
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" checked={closureAxes} onChange={(e) => setClosureAxes(e.target.checked)} />
+            closure axes
+          </label>
+        }
+      >
+        {closureAxes ? (
+          <ParallelCoordinates
+            points={withClosureAxes(d.points as MetricPoint[]).points}
+            params={[...d.paramNames, ...withClosureAxes([]).axes]}
+            specs={d.paramSpecs}
+          />
+        ) : (
+          <ParallelCoordinates points={points} params={d.paramNames} specs={d.paramSpecs} />
+        )}
       </Card>
       <Card
         title={`Ensemble predictions of the selected trial${d.selection ? ` (#${d.selection.selected.number})` : ""}`}
       >
         <PredictionBands predictions={d.predictions as Predictions | null} />
+      </Card>
+      <Card
+        title={`Physics of the selected trial${d.selection ? ` (#${d.selection.selected.number})` : ""}`}
+        testId="study-physics"
+      >
+        <PhysicsPanel
+          result={d.physics}
+          trialLabel={d.selection ? `trial #${d.selection.selected.number}` : "the selected trial"}
+        />
       </Card>
     </div>
   );

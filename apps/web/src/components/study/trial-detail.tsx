@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useEffect, useRef } from "react";
 import { useTRPC } from "@/trpc/react";
 import { Histogram, LearningCurves, PredictionBands, type Predictions } from "../charts";
+import { PhysicsPanel } from "../physics/physics-panel";
 import { Button, ErrorState, fmt, fmtSeconds, Loading, linkClass, StateBadge } from "../ui";
 import { TrialTeamPanel } from "./team-panel";
 
@@ -157,6 +158,14 @@ export function TrialDetail({
             <section>
               <h3 className="mb-1 text-sm font-semibold">Ensemble predictions</h3>
               <PredictionBands predictions={r.predictions as unknown as Predictions} />
+            </section>
+          ) : null}
+          {r ? (
+            <section aria-labelledby="trial-physics-title">
+              <h3 id="trial-physics-title" className="mb-1 text-sm font-semibold">
+                Physics
+              </h3>
+              <PhysicsPanel result={r} trialLabel={`trial #${number}`} />
             </section>
           ) : null}
         </div>

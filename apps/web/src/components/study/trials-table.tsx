@@ -4,6 +4,7 @@ import { trialOutcome } from "@hyperensemble/platform/outcome";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/trpc/react";
+import { ClosureCells } from "../physics/closure-columns";
 import {
   Button,
   EmptyState,
@@ -23,7 +24,18 @@ import {
 } from "../ui";
 import { pageOf, pick, useUrlState } from "../url-state";
 
-const SORTS = ["number", "state", "L1", "L2", "L3", "phi2", "duration"] as const;
+const SORTS = [
+  "number",
+  "state",
+  "L1",
+  "L2",
+  "L3",
+  "phi2",
+  "duration",
+  "bias",
+  "variance",
+  "closureRatio",
+] as const;
 type Sort = (typeof SORTS)[number];
 const STATES = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
 const PAGE_SIZE = 25;
@@ -154,6 +166,15 @@ export function TrialsTable({
                   <SortHeader label="L2" column="L2" sort={sort} dir={dir} onSort={onSort} />
                   <SortHeader label="L3" column="L3" sort={sort} dir={dir} onSort={onSort} />
                   <SortHeader label="φ²" column="phi2" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="Bias" column="bias" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader label="Variance" column="variance" sort={sort} dir={dir} onSort={onSort} />
+                  <SortHeader
+                    label="Bias / var."
+                    column="closureRatio"
+                    sort={sort}
+                    dir={dir}
+                    onSort={onSort}
+                  />
                   <th scope="col" className="py-2 pr-3">
                     Fold χ²
                   </th>
@@ -209,6 +230,7 @@ export function TrialsTable({
                       <td className="pr-3">{fmt(t.L2)}</td>
                       <td className="pr-3">{fmt(t.L3)}</td>
                       <td className="pr-3">{fmt(t.phi2)}</td>
+                      <ClosureCells bias={t.closureBias} variance={t.closureVariance} />
                       <td className="pr-3">
                         {t.foldChi2 ? t.foldChi2.map((v) => fmt(v, 2)).join(", ") : "–"}
                       </td>

@@ -19,6 +19,8 @@ interface PointRow {
   phi2: number | null;
   foldChi2: number[] | null;
   seconds: number | null;
+  closureBias: number | null;
+  closureVariance: number | null;
 }
 
 /** Everything the study page's charts draw, aggregated and thinned on the server (and cached). */
@@ -31,8 +33,10 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
   // Thinned in SQL: the KEEP_BEST best by objective plus an even sample by trial number.
   const [points, totals, history, selection] = await Promise.all([
     ctx.db.$queryRaw<PointRow[]>`
-      SELECT "number", "state", "params", "value", "L1", "phi2", "foldChi2", "seconds" FROM (
+      SELECT "number", "state", "params", "value", "L1", "phi2", "foldChi2", "seconds", "closureBias",
+        "closureVariance" FROM (
         SELECT t."number", t."state"::text AS "state", t."params", r."value", r."L1", r."phi2", r."foldChi2",
+          r."closureBias", r."closureVariance",
           extract(epoch FROM (t."finishedAt" - t."startedAt"))::float8 AS "seconds",
           row_number() OVER (ORDER BY t."number") AS "rn",
           rank() OVER (ORDER BY r."value" ASC NULLS LAST) AS "rk",
@@ -84,7 +88,7 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
   const selectedResult = selection
     ? await ctx.orgDb.trialResult.findFirst({
         where: { orgId: ctx.org.id, trialId: selection.selected.id },
-        select: { predictions: true, closureBias: true, closureVariance: true },
+        select: { predictions: true, closureBias: true, closureVariance: true, replicaChi2: true },
       })
     : null;
 
@@ -102,6 +106,8 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
     closure: selectedResult
       ? { bias: selectedResult.closureBias, variance: selectedResult.closureVariance }
       : null,
+    /** The selected trial's result for the physics panel (components/physics). */
+    physics: selectedResult,
   };
 }
 

@@ -13,6 +13,9 @@ const SORT_SQL: Record<StudyTrialsInput["sort"], string> = {
   L3: 'r."L3"',
   phi2: 'r."phi2"',
   duration: 'extract(epoch FROM (t."finishedAt" - t."startedAt"))',
+  bias: 'r."closureBias"',
+  variance: 'r."closureVariance"',
+  closureRatio: 'r."closureBias" / NULLIF(r."closureVariance", 0)',
 };
 
 interface TrialRow {
@@ -33,6 +36,8 @@ interface TrialRow {
   foldChi2: number[] | null;
   epochs: number | null;
   durationSeconds: number | null;
+  closureBias: number | null;
+  closureVariance: number | null;
 }
 
 /** The study (this org's only; NOT_FOUND otherwise), cached like the aggregates read with it. */
@@ -103,7 +108,8 @@ async function trialsPage(ctx: OrgContext, studyId: string, input: StudyTrialsIn
       : await ctx.db.$queryRaw<TrialRow[]>`
       SELECT t."id", t."number", t."state"::text AS "state", t."params", t."attempt", t."error",
         t."startedAt", t."finishedAt", ru."name" AS "runner",
-        r."value", r."L1", r."L2", r."L3", r."phi2", r."foldChi2", r."epochs", r."durationSeconds"
+        r."value", r."L1", r."L2", r."L3", r."phi2", r."foldChi2", r."epochs", r."durationSeconds",
+        r."closureBias", r."closureVariance"
       FROM "Trial" t
       LEFT JOIN "TrialResult" r ON r."trialId" = t."id" AND r."orgId" = ${ctx.org.id}
       LEFT JOIN "Runner" ru ON ru."id" = t."runnerId"

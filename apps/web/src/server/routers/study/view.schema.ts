@@ -2,7 +2,19 @@ import { INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
 import { ZStudyRef } from "./create.schema";
 
-export const TRIAL_SORTS = ["number", "state", "L1", "L2", "L3", "phi2", "duration"] as const;
+export const TRIAL_SORTS = [
+  "number",
+  "state",
+  "L1",
+  "L2",
+  "L3",
+  "phi2",
+  "duration",
+  // Closure estimators (closure tasks only; other trials sort last).
+  "bias",
+  "variance",
+  "closureRatio",
+] as const;
 export const TRIAL_STATE_FILTERS = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
 
 const MAX_TRIAL_PAGE_SIZE = 200;
