@@ -14,6 +14,7 @@ import { runnerRouter } from "./runner/_router";
 import { studyRouter } from "./study/_router";
 import { tokenRouter } from "./token/_router";
 import { trialRouter } from "./trial/_router";
+import { viewsRouter } from "./views/_router";
 import { webhookRouter } from "./webhook/_router";
 
 export const appRouter = router({
@@ -33,5 +34,6 @@ export const appRouter = router({
   admin: adminRouter,
   external: externalRouter,
   fit: fitRouter,
+  views: viewsRouter,
 });
 export type AppRouter = typeof appRouter;
