@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, use, useEffect, useState } from "react";
 import { Histogram, MultiHistory } from "@/components/charts";
+import { EdfChart } from "@/components/charts/search";
 import {
   Button,
   Card,
@@ -146,6 +147,13 @@ function Compare({ org }: { org: string }) {
           <Card title="Best so far">
             <MultiHistory
               series={studies.map((s) => ({ name: s.name, history: s.history, lastTrial: s.lastTrial }))}
+            />
+          </Card>
+          <Card title="L1 distribution (EDF)">
+            <EdfChart
+              series={studies.map((s) => ({ name: s.name, values: s.L1 }))}
+              xLabel="L1 (mean held-out χ²)"
+              label="Empirical distribution of L1 per study"
             />
           </Card>
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
