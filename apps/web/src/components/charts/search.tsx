@@ -47,7 +47,8 @@ export function EdfChart({
       >
         {withData.map((s, k) => (
           <path
-            key={s.name}
+            // biome-ignore lint/suspicious/noArrayIndexKey: two studies may share a name
+            key={k}
             d={edfPath(s.steps, x, y, x.domain[0], x.domain[1])}
             fill="none"
             stroke={colour(k)}
