@@ -162,6 +162,8 @@ export function ParallelCoordinates({
                     style={{ cursor: "ns-resize" }}
                     data-testid={`brush-${s.key}`}
                     onPointerDown={(e) => {
+                      // No text selection or page scroll while dragging a brush.
+                      e.preventDefault();
                       e.currentTarget.setPointerCapture(e.pointerId);
                       const y = svgY(e);
                       setDrag({ axis: i, from: y, to: y });
