@@ -94,71 +94,73 @@ export function SearchViews({
       </h2>
       {plots.isLoading ? <Loading what="search views" /> : null}
       <ErrorState error={plots.error} what="search views" />
-      {d ? (
-        <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
-          <Card title="Objective distribution (EDF)">
-            <EdfChart series={[{ name: "this study", values: done.map((p) => p.value!) }]} />
-            <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-              The fraction of completed trials whose objective is at most x: a steep early rise means many
-              configurations are near the best.
-            </p>
-          </Card>
-          <Card
-            title="Contour"
-            actions={
-              numeric.length >= 2 ? (
-                <div className="flex flex-wrap items-center gap-2 text-sm">
-                  {(["x", "y"] as const).map((axis) => (
-                    <label key={axis} className="flex items-center gap-1">
-                      <span>{axis}</span>
-                      <select
-                        className={`${inputClass} !mt-0 w-auto py-1`}
-                        value={(axis === "x" ? xParam : yParam) ?? ""}
-                        onChange={(e) => setPicked({ ...picked, [axis]: e.target.value })}
-                        data-testid={`contour-${axis}`}
-                      >
-                        {numeric.map((n) => (
-                          <option key={n} value={n}>
-                            {n}
-                          </option>
-                        ))}
-                      </select>
-                    </label>
-                  ))}
-                </div>
-              ) : null
-            }
-          >
-            {xParam && yParam && xParam !== yParam ? (
-              <ContourChart
-                points={brush.points}
-                xParam={xParam}
-                yParam={yParam}
-                specs={d.paramSpecs}
-                {...open}
-              />
-            ) : (
-              <p className="py-6 text-center text-sm text-slate-600 dark:text-slate-400">
-                The contour needs two different numeric parameters.
-              </p>
-            )}
-          </Card>
-        </div>
-      ) : null}
-      <Card title="Trial timeline per runner">
-        {timeline.isLoading ? <Loading what="timeline" /> : null}
-        <ErrorState error={timeline.error} what="timeline" />
-        {timeline.data ? (
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+        {d ? (
           <>
-            <TimelineChart trials={timeline.data.trials} now={Date.now()} {...open} />
-            {timeline.data.total > timeline.data.trials.length ? (
+            <Card title="Objective distribution (EDF)">
+              <EdfChart series={[{ name: "this study", values: done.map((p) => p.value!) }]} />
               <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-                The {timeline.data.trials.length} most recently started of {timeline.data.total} trials.
+                The fraction of completed trials whose objective is at most x: a steep early rise means many
+                configurations are near the best.
               </p>
-            ) : null}
+            </Card>
+            <Card
+              title="Contour"
+              actions={
+                numeric.length >= 2 ? (
+                  <div className="flex flex-wrap items-center gap-2 text-sm">
+                    {(["x", "y"] as const).map((axis) => (
+                      <label key={axis} className="flex items-center gap-1">
+                        <span>{axis}</span>
+                        <select
+                          className={`${inputClass} !mt-0 w-auto py-1`}
+                          value={(axis === "x" ? xParam : yParam) ?? ""}
+                          onChange={(e) => setPicked({ ...picked, [axis]: e.target.value })}
+                          data-testid={`contour-${axis}`}
+                        >
+                          {numeric.map((n) => (
+                            <option key={n} value={n}>
+                              {n}
+                            </option>
+                          ))}
+                        </select>
+                      </label>
+                    ))}
+                  </div>
+                ) : null
+              }
+            >
+              {xParam && yParam && xParam !== yParam ? (
+                <ContourChart
+                  points={brush.points}
+                  xParam={xParam}
+                  yParam={yParam}
+                  specs={d.paramSpecs}
+                  {...open}
+                />
+              ) : (
+                <p className="py-6 text-center text-sm text-slate-600 dark:text-slate-400">
+                  The contour needs two different numeric parameters.
+                </p>
+              )}
+            </Card>
           </>
         ) : null}
-      </Card>
+        <Card title="Trial timeline per runner">
+          {timeline.isLoading ? <Loading what="timeline" /> : null}
+          <ErrorState error={timeline.error} what="timeline" />
+          {timeline.data ? (
+            <>
+              <TimelineChart trials={timeline.data.trials} now={Date.now()} {...open} />
+              {timeline.data.total > timeline.data.trials.length ? (
+                <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                  The {timeline.data.trials.length} most recently started of {timeline.data.total} trials.
+                </p>
+              ) : null}
+            </>
+          ) : null}
+        </Card>
+      </div>
     </section>
   );
 }
