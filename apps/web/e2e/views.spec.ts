@@ -179,6 +179,14 @@ test("EDF, contour and timeline: drawn from the data, exportable, axe-clean ligh
   const timeline = page.getByTestId("timeline-chart");
   await expect(timeline.locator('g[data-lane="views-gpu-0"] rect')).toHaveCount(TRIALS / 2);
   await expect(timeline.locator('g[data-lane="(no runner)"] rect')).toHaveCount(TRIALS / 2);
+  // Each lane's bars sit on the line of its runner's name.
+  for (const lane of ["views-gpu-0", "(no runner)"]) {
+    const name = (await timeline.locator(`g[data-lane="${lane}"] text`).boundingBox())!;
+    const bar = (await timeline.locator(`g[data-lane="${lane}"] rect`).first().boundingBox())!;
+    const middle = name.y + name.height / 2;
+    expect(bar.y, lane).toBeLessThan(middle);
+    expect(bar.y + bar.height, lane).toBeGreaterThan(middle);
+  }
   await expect(timeline.locator('rect[data-state="FAIL"]')).toHaveCount(
     all.filter((t) => t.state === "FAIL").length,
   );

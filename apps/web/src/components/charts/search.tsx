@@ -223,7 +223,8 @@ export function TimelineChart({
                 key={bar.number}
                 x={x(bar.start)}
                 width={Math.max(1, x(bar.end) - x(bar.start))}
-                y={y(k + 0.85)}
+                // Lane k spans k..k+1 on the (downward) lane scale; the bar fills its middle 70 %.
+                y={Math.min(y(k + 0.15), y(k + 0.85))}
                 height={Math.abs(y(k + 0.15) - y(k + 0.85))}
                 fill={STATE_FILL[bar.state] ?? "#64748b"}
                 fillOpacity={bar.open ? 0.5 : 0.85}
