@@ -239,7 +239,7 @@ export function TimelineChart({
           </g>
         ))}
       </Frame>
-      <Legend items={states.map((s) => ({ name: s, colour: STATE_FILL[s] ?? "#64748b", area: true }))} />
+      <Legend items={states.map((s) => ({ name: s, colour: STATE_FILL[s] ?? "#64748b" }))} />
     </>
   );
 }
