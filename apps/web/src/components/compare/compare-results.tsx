@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Histogram, MultiHistory } from "@/components/charts";
+import { EdfChart } from "@/components/charts/search";
 import {
   Card,
   ErrorState,
@@ -34,6 +35,13 @@ export function CompareResults({ org, ids }: { org: string; ids: string[] }) {
           <Card title="Best so far">
             <MultiHistory
               series={studies.map((s) => ({ name: s.name, history: s.history, lastTrial: s.lastTrial }))}
+            />
+          </Card>
+          <Card title="L1 distribution (EDF)">
+            <EdfChart
+              series={studies.map((s) => ({ name: s.name, values: s.L1 }))}
+              xLabel="L1 (mean held-out χ²)"
+              label="Empirical distribution of L1 per study"
             />
           </Card>
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">

@@ -18,6 +18,7 @@ import {
 import { type MetricPoint, MetricScatter, withClosureAxes } from "../physics/metric-scatter";
 import { PhysicsPanel } from "../physics/physics-panel";
 import { Card, ErrorState, inputClass, Loading } from "../ui";
+import { BrushSummary, useBrushedPoints } from "./search-views";
 
 export function StudyPlots({
   org,
@@ -36,11 +37,13 @@ export function StudyPlots({
   });
   const [param, setParam] = useState<string | null>(null);
   const [closureAxes, setClosureAxes] = useState(false);
+  const brush = useBrushedPoints((plots.data?.points ?? []) as TrialPoint[]);
   if (plots.isLoading) return <Loading what="charts" />;
   if (plots.error) return <ErrorState error={plots.error} what="charts" />;
   const d = plots.data;
   if (!d) return null;
-  const points = d.points as TrialPoint[];
+  // The charts show the brushed trials only; the parallel coordinates keep the rest as faint context.
+  const points = brush.points;
   const sliceParam = param ?? d.paramNames[0] ?? "";
   const thinned = d.points.length < d.total;
   const clickable = onOpen ? " Click a point to open its trial." : "";
@@ -52,6 +55,7 @@ export function StudyPlots({
           table has them all.
         </p>
       ) : null}
+      <BrushSummary {...brush} />
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <p className="text-xs text-slate-600 lg:col-span-2 dark:text-slate-400">
           Objective: the study&apos;s objective (L1 is the mean held-out χ² per point; lower is better).
@@ -124,9 +128,17 @@ export function StudyPlots({
             points={withClosureAxes(d.points as MetricPoint[]).points}
             params={[...d.paramNames, ...withClosureAxes([]).axes]}
             specs={d.paramSpecs}
+            filters={brush.filters}
+            onBrush={brush.brush}
           />
         ) : (
-          <ParallelCoordinates points={points} params={d.paramNames} specs={d.paramSpecs} />
+          <ParallelCoordinates
+            points={d.points as TrialPoint[]}
+            params={d.paramNames}
+            specs={d.paramSpecs}
+            filters={brush.filters}
+            onBrush={brush.brush}
+          />
         )}
       </Card>
       <Card

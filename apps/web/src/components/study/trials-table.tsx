@@ -12,7 +12,6 @@ import {
   fmt,
   fmtSeconds,
   focusRing,
-  formatParams,
   inputClass,
   Loading,
   Pagination,
@@ -23,6 +22,8 @@ import {
   theadClass,
 } from "../ui";
 import { pageOf, pick, useUrlState } from "../url-state";
+import { formatParamValue, ParamFilters, type ParamSpec } from "./param-filters";
+import { useTrialFilters } from "./use-trial-filters";
 
 const SORTS = [
   "number",
@@ -62,6 +63,8 @@ export function TrialsTable({
   const param = /^[\w\-/]+=.+$/.test(rawParam) ? rawParam : "";
   const page = pageOf(url.get("tpage"));
   const [paramDraft, setParamDraft] = useState(param);
+  // Per-parameter range filters: shared with the parallel-coordinates brush (URL `tf`).
+  const { filters, setFilters } = useTrialFilters();
   const setPage = (p: number) => url.set({ tpage: p || null });
   const trials = useQuery({
     ...trpc.study.trials.queryOptions({
@@ -73,6 +76,7 @@ export function TrialsTable({
       pageSize: PAGE_SIZE,
       ...(state ? { state } : {}),
       ...(param ? { param } : {}),
+      ...(filters.length > 0 ? { filters } : {}),
     }),
     placeholderData: keepPreviousData,
   });
@@ -82,6 +86,9 @@ export function TrialsTable({
       tdir: column === sort && dir === "asc" ? "desc" : null,
       tpage: null,
     });
+  // Columns and filters come with the first page (the study's search space); kept while paging.
+  const names = trials.data?.paramNames ?? [];
+  const specs = (trials.data?.paramSpecs ?? {}) as Record<string, ParamSpec>;
   const badParam = paramDraft !== "" && !/^[\w\-/]+=.+$/.test(paramDraft);
   return (
     <div>
@@ -132,21 +139,30 @@ export function TrialsTable({
           </p>
         </div>
         <Button type="submit">Apply</Button>
-        {param || state ? (
+        {param || state || filters.length > 0 ? (
           <Button
             onClick={() => {
               setParamDraft("");
-              url.set({ tparam: null, tstate: null, tpage: null });
+              url.set({ tparam: null, tstate: null, tf: null, tpage: null });
             }}
           >
             Clear filters
           </Button>
         ) : null}
       </form>
+      {names.length > 0 ? (
+        <ParamFilters
+          key={JSON.stringify(filters)}
+          names={names}
+          specs={specs}
+          filters={filters}
+          onApply={setFilters}
+        />
+      ) : null}
       {trials.isLoading ? <Loading what="trials" /> : null}
       <ErrorState error={trials.error} what="trials" />
       {trials.data && trials.data.total === 0 ? (
-        param || state ? (
+        param || state || filters.length > 0 ? (
           <EmptyState title="No trial matches these filters.">
             Clear the filters to see every trial.
           </EmptyState>
@@ -188,9 +204,17 @@ export function TrialsTable({
                   <th scope="col" className="py-2 pr-3">
                     Reason
                   </th>
-                  <th scope="col" className="py-2 pr-3">
-                    Params
-                  </th>
+                  {names.map((n) => (
+                    <th
+                      key={n}
+                      scope="col"
+                      className="py-2 pr-3 font-mono text-xs"
+                      data-testid="param-column"
+                    >
+                      {n}
+                      {specs[n]?.log ? " (log)" : ""}
+                    </th>
+                  ))}
                 </tr>
               </thead>
               <tbody>
@@ -240,7 +264,11 @@ export function TrialsTable({
                       <td className="max-w-xs pr-3 text-xs break-words" data-testid="trial-reason">
                         {t.error ?? (t.state === "PRUNED" ? "stopped early by the scheduler" : "")}
                       </td>
-                      <td className="max-w-xs pr-3 font-mono text-xs">{formatParams(t.params)}</td>
+                      {names.map((n) => (
+                        <td key={n} className="pr-3 font-mono text-xs whitespace-nowrap" data-param={n}>
+                          {formatParamValue(t.params[n], specs[n])}
+                        </td>
+                      ))}
                     </tr>
                   );
                 })}

@@ -16,6 +16,7 @@ import { studyRouter } from "./study/_router";
 import { teamRouter } from "./team/_router";
 import { tokenRouter } from "./token/_router";
 import { trialRouter } from "./trial/_router";
+import { viewsRouter } from "./views/_router";
 import { webhookRouter } from "./webhook/_router";
 
 export const appRouter = router({
@@ -37,5 +38,6 @@ export const appRouter = router({
   fit: fitRouter,
   team: teamRouter,
   comparison: comparisonRouter,
+  views: viewsRouter,
 });
 export type AppRouter = typeof appRouter;

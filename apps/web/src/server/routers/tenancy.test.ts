@@ -72,6 +72,7 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "study.trials": { studyId: ids.studyId },
     "study.trial": { studyId: ids.studyId, number: 0 },
     "study.plots": { studyId: ids.studyId },
+    "views.timeline": { studyId: ids.studyId },
     "study.compare": { studyIds: [ids.studyId, ids.studyId] },
     "study.pause": { studyId: ids.studyId },
     "study.resume": { studyId: ids.studyId },

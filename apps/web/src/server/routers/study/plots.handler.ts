@@ -111,11 +111,17 @@ async function loadPlots(ctx: OrgContext, study: { id: string; searchSpace: unkn
   };
 }
 
-/** The search space as chart axes: type, declared range and log flag of each parameter. */
-function axisSpecs(
-  space: unknown,
-): Record<string, { type: string; low?: number; high?: number; log: boolean }> {
-  const out: Record<string, { type: string; low?: number; high?: number; log: boolean }> = {};
+type AxisSpecOut = {
+  type: string;
+  low?: number;
+  high?: number;
+  log: boolean;
+  choices?: (string | number | boolean)[];
+};
+
+/** The search space as chart axes: type, declared range, log flag and choices of each parameter. */
+export function axisSpecs(space: unknown): Record<string, AxisSpecOut> {
+  const out: Record<string, AxisSpecOut> = {};
   for (const [name, raw] of Object.entries((space ?? {}) as Record<string, Record<string, unknown>>)) {
     const low = typeof raw["low"] === "number" ? raw["low"] : undefined;
     const high = typeof raw["high"] === "number" ? raw["high"] : undefined;
@@ -124,6 +130,7 @@ function axisSpecs(
       ...(low !== undefined ? { low } : {}),
       ...(high !== undefined ? { high } : {}),
       log: raw["log"] === true,
+      ...(Array.isArray(raw["choices"]) ? { choices: raw["choices"] as (string | number | boolean)[] } : {}),
     };
   }
   return out;

@@ -1,7 +1,9 @@
 import { Prisma } from "@hyperensemble/db";
 import { TRPCError } from "@trpc/server";
+import { isSetFilter, OBJECTIVE_KEY, type TrialFilter } from "../../../lib/trial-filters";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
+import { axisSpecs } from "./plots.handler";
 import type { StudyTrialsInput, TrialRefInput } from "./view.schema";
 
 // Whitelisted sort columns (never interpolate user text into SQL).
@@ -64,6 +66,30 @@ function paramFilter(param: string | undefined): Prisma.Sql {
     : Prisma.sql`AND t."params"->>${name} = ${raw}`;
 }
 
+/**
+ * The range filters as SQL (names and values bound as parameters, never spliced). Semantics are
+ * matchesFilters' in lib/trial-filters.ts: a trial lacking the parameter fails its filter; a set compares
+ * JSON values (so 32 and "32" differ and 0.01 equals 1e-2); a range needs a number, bounds inclusive.
+ */
+function rangeFilters(orgId: string, filters: readonly TrialFilter[] | undefined): Prisma.Sql {
+  if (!filters || filters.length === 0) return Prisma.empty;
+  const parts = filters.map((f) => {
+    if (f.name === OBJECTIVE_KEY) {
+      if (isSetFilter(f)) return Prisma.sql`FALSE`;
+      return Prisma.sql`EXISTS (SELECT 1 FROM "TrialResult" rf WHERE rf."trialId" = t."id" AND rf."orgId" = ${orgId}
+        AND rf."value" IS NOT NULL
+        ${f.min !== undefined ? Prisma.sql`AND rf."value" >= ${f.min}` : Prisma.empty}
+        ${f.max !== undefined ? Prisma.sql`AND rf."value" <= ${f.max}` : Prisma.empty})`;
+    }
+    if (isSetFilter(f))
+      return Prisma.sql`t."params"->${f.name} IN (${Prisma.join(f.values.map((v) => Prisma.sql`${JSON.stringify(v)}::jsonb`))})`;
+    return Prisma.sql`(jsonb_typeof(t."params"->${f.name}) = 'number'
+      ${f.min !== undefined ? Prisma.sql`AND (t."params"->>${f.name})::float8 >= ${f.min}` : Prisma.empty}
+      ${f.max !== undefined ? Prisma.sql`AND (t."params"->>${f.name})::float8 <= ${f.max}` : Prisma.empty})`;
+  });
+  return Prisma.sql`AND ${Prisma.join(parts, " AND ")}`;
+}
+
 /** One sorted, filtered page of trials with their scores; the count is of the filtered set. */
 export async function studyTrialsHandler({ ctx, input }: { ctx: OrgContext; input: StudyTrialsInput }) {
   const study = await assertStudy(ctx, input.studyId);
@@ -76,13 +102,16 @@ export async function studyTrialsHandler({ ctx, input }: { ctx: OrgContext; inpu
     page: input.page,
     pageSize: input.pageSize,
     paramNames: Object.keys((study.searchSpace ?? {}) as object),
+    /** Each parameter's kind, range and choices: the table's per-parameter columns and filters. */
+    paramSpecs: axisSpecs(study.searchSpace),
   };
 }
 
 async function trialsPage(ctx: OrgContext, studyId: string, input: StudyTrialsInput) {
   const where = Prisma.sql`t."orgId" = ${ctx.org.id} AND t."studyId" = ${studyId}
     ${input.state ? Prisma.sql`AND t."state" = ${input.state}::"TrialState"` : Prisma.empty}
-    ${paramFilter(input.param)}`;
+    ${paramFilter(input.param)}
+    ${rangeFilters(ctx.org.id, input.filters)}`;
   const dir = input.dir === "desc" ? "DESC" : "ASC";
   // Trial number is never null: a plain ORDER BY lets Postgres walk the (studyId, number) index.
   const order = Prisma.raw(

@@ -1,5 +1,6 @@
 import { INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
+import { ZTrialFilters } from "../../../lib/trial-filters";
 import { ZStudyRef } from "./create.schema";
 
 export const TRIAL_SORTS = [
@@ -30,6 +31,8 @@ export const ZStudyTrials = ZStudyRef.extend({
     .max(200)
     .regex(/^[\w\-/]+=.+$/, { error: "param filter must look like name=value" })
     .optional(),
+  /** Range filters per parameter and on the objective (AND): the table's and the brush's. */
+  filters: ZTrialFilters.optional(),
   // page × pageSize is the OFFSET: both stay within Postgres integers (400 naming the field, never a 500).
   page: int("page", 0, Math.floor(INT32_MAX / MAX_TRIAL_PAGE_SIZE)).default(0),
   pageSize: int("pageSize", 1, MAX_TRIAL_PAGE_SIZE).default(50),

@@ -8,6 +8,7 @@ import { SearchSummary } from "@/components/search-options";
 import { StudyControls } from "@/components/study/controls";
 import { ParetoFront } from "@/components/study/pareto-front";
 import { StudyPlots } from "@/components/study/plots";
+import { SearchViews } from "@/components/study/search-views";
 import { StudyTeamPanel } from "@/components/study/team-panel";
 import { TrialDetail } from "@/components/study/trial-detail";
 import { TrialsTable } from "@/components/study/trials-table";
@@ -225,6 +226,7 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
       </div>
       {pareto ? <ParetoFront points={pareto} /> : null}
       <StudyPlots org={org} studyId={id} onOpen={setOpen} />
+      <SearchViews org={org} studyId={id} onOpen={setOpen} />
       <Card title="Trials">
         <TrialsTable
           org={org}

@@ -1,0 +1,3 @@
+import { ZStudyRef } from "../study/create.schema";
+
+export const ZStudyTimeline = ZStudyRef;
