@@ -8,6 +8,22 @@ import { z } from "zod";
  */
 
 /** The objective's key: not a valid parameter name (those start with a letter or _), so it never clashes. */
+/** The trials table's sort keys: one list for the table (URL `tsort`) and the `study.trials` schema. */
+export const TRIAL_SORTS = [
+  "number",
+  "state",
+  "L1",
+  "L2",
+  "L3",
+  "phi2",
+  "duration",
+  // Closure estimators (closure tasks only; other trials sort last).
+  "bias",
+  "variance",
+  "closureRatio",
+] as const;
+export type TrialSort = (typeof TRIAL_SORTS)[number];
+
 export const OBJECTIVE_KEY = "@objective";
 export const MAX_FILTERS = 16;
 export const MAX_FILTER_VALUES = 50;

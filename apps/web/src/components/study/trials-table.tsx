@@ -3,6 +3,7 @@
 import { trialOutcome } from "@hyperensemble/platform/outcome";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { TRIAL_SORTS, type TrialSort } from "@/lib/trial-filters";
 import { useTRPC } from "@/trpc/react";
 import { ClosureCells } from "../physics/closure-columns";
 import {
@@ -25,19 +26,6 @@ import { pageOf, pick, useUrlState } from "../url-state";
 import { formatParamValue, ParamFilters, type ParamSpec } from "./param-filters";
 import { useTrialFilters } from "./use-trial-filters";
 
-const SORTS = [
-  "number",
-  "state",
-  "L1",
-  "L2",
-  "L3",
-  "phi2",
-  "duration",
-  "bias",
-  "variance",
-  "closureRatio",
-] as const;
-type Sort = (typeof SORTS)[number];
 const STATES = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
 const PAGE_SIZE = 25;
 
@@ -56,7 +44,7 @@ export function TrialsTable({
   const trpc = useTRPC();
   // Sort, filters and page live in the URL (t-prefixed: the page has other state there).
   const url = useUrlState();
-  const sort = pick<Sort>(url.get("tsort"), SORTS, "number");
+  const sort = pick<TrialSort>(url.get("tsort"), TRIAL_SORTS, "number");
   const dir = pick(url.get("tdir"), ["asc", "desc"] as const, "asc");
   const state = pick(url.get("tstate"), ["", ...STATES] as const, "");
   const rawParam = url.get("tparam") ?? "";
@@ -80,7 +68,7 @@ export function TrialsTable({
     }),
     placeholderData: keepPreviousData,
   });
-  const onSort = (column: Sort) =>
+  const onSort = (column: TrialSort) =>
     url.set({
       tsort: column === "number" ? null : column,
       tdir: column === sort && dir === "asc" ? "desc" : null,

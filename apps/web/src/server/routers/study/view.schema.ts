@@ -1,21 +1,11 @@
 import { INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
-import { ZTrialFilters } from "../../../lib/trial-filters";
+import { TRIAL_SORTS, ZTrialFilters } from "../../../lib/trial-filters";
+
+export { TRIAL_SORTS };
+
 import { ZStudyRef } from "./create.schema";
 
-export const TRIAL_SORTS = [
-  "number",
-  "state",
-  "L1",
-  "L2",
-  "L3",
-  "phi2",
-  "duration",
-  // Closure estimators (closure tasks only; other trials sort last).
-  "bias",
-  "variance",
-  "closureRatio",
-] as const;
 export const TRIAL_STATE_FILTERS = ["WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"] as const;
 
 const MAX_TRIAL_PAGE_SIZE = 200;
