@@ -24,3 +24,22 @@ export type CreateFitInput = z.infer<typeof createFitInputSchema>;
 
 export const FIT_EXPORT_FORMATS = ["lhapdf", "weights", "json"] as const;
 export type FitExportFormat = (typeof FIT_EXPORT_FORMATS)[number];
+
+/**
+ * Evaluating a fit's kept replicas on feature rows the user gives (fit.evaluate): at most
+ * MAX_EVALUATE_ROWS rows and MAX_EVALUATE_CELLS rows × kept replicas, so that one request's work on
+ * the web's event loop stays bounded (≈ 50,000 small MLP evaluations, tens of milliseconds).
+ */
+export const MAX_EVALUATE_ROWS = 200;
+export const MAX_EVALUATE_CELLS = 50_000;
+export const FIT_EVALUATE_FORMATS = ["json", "csv"] as const;
+export const fitEvaluateBodySchema = z.strictObject({
+  rows: z
+    .array(z.array(z.number().finite("must be a finite number")).min(1).max(64), {
+      error: "rows must be an array of feature rows (arrays of numbers)",
+    })
+    .min(1)
+    .max(MAX_EVALUATE_ROWS, `at most ${MAX_EVALUATE_ROWS} rows`),
+  format: z.enum(FIT_EVALUATE_FORMATS).default("json"),
+});
+export type FitEvaluateBody = z.infer<typeof fitEvaluateBodySchema>;

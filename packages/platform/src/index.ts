@@ -57,6 +57,8 @@ export {
   fitDistance,
   type OutputBand,
 } from "./fitBands.ts";
+export { type FitEvaluation, fitEvaluate } from "./fitEvaluate.ts";
+export { evaluateWeights, type FitWeights, fitWeights } from "./fitWeights.ts";
 export {
   cappedSeconds,
   checkStudySize,

@@ -34,7 +34,8 @@ const NOT_ORG_SCOPED: Record<string, string> = {
 };
 
 /** Mutations a VIEWER may call: managing their own API tokens (never beyond their role). */
-const VIEWER_MUTATIONS = new Set(["token.create", "token.revoke", "org.leave"]);
+// fit.evaluate reads (a POST because its input is a body of rows); a viewer may export, so may evaluate.
+const VIEWER_MUTATIONS = new Set(["token.create", "token.revoke", "org.leave", "fit.evaluate"]);
 
 let tdb: TestDatabase;
 let a: SeededOrg;
@@ -121,6 +122,7 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "fit.get": { fitId: ids.fitId },
     "fit.list": { studyId: ids.studyId },
     "fit.export": { fitId: ids.fitId, format: "json" },
+    "fit.evaluate": { fitId: ids.fitId, rows: [[0.1, -2.3]] },
     "team.tagStudy": { studyId: ids.studyId, add: ["probe"] },
     "team.noteStudy": { studyId: ids.studyId, note: "probe" },
     "team.archiveStudy": { studyId: ids.studyId, archived: true },

@@ -104,7 +104,7 @@ export function pandasDuration(start: Date | null, end: Date | null): string {
  * spreadsheet (`=HYPERLINK(...)` in a categorical value): it gets a leading single quote, as OWASP's
  * CSV-injection advice says. Numbers are written as numbers, so -1.5 stays a negative number.
  */
-function csvCell(value: unknown): string {
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
   let text = typeof value === "boolean" ? (value ? "True" : "False") : String(value);
   if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;

@@ -1,6 +1,12 @@
 import { orgProcedure, router } from "../../trpc";
-import { createFitHandler, exportFitHandler, getFitHandler, listFitsHandler } from "./handlers";
-import { ZCompareFits, ZCreateFit, ZFitExport, ZFitRef, ZListFits } from "./schema";
+import {
+  createFitHandler,
+  evaluateFitHandler,
+  exportFitHandler,
+  getFitHandler,
+  listFitsHandler,
+} from "./handlers";
+import { ZCompareFits, ZCreateFit, ZFitEvaluate, ZFitExport, ZFitRef, ZListFits } from "./schema";
 import { compareFitsHandler, fitBandsHandler } from "./view.handlers";
 
 // Final fits (issue 16): permissions as studies' (a fit is part of its study); exports as study exports.
@@ -23,4 +29,7 @@ export const fitRouter = router({
   export: orgProcedure("export:read")
     .input(ZFitExport)
     .query(({ ctx, input }) => exportFitHandler({ ctx, input })),
+  evaluate: orgProcedure("export:read")
+    .input(ZFitEvaluate)
+    .mutation(({ ctx, input }) => evaluateFitHandler({ ctx, input })),
 });

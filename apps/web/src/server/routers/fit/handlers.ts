@@ -1,6 +1,14 @@
-import { createFit, type FitExportFormat, fitExport, StudyInputError } from "@hyperensemble/platform";
+import {
+  createFit,
+  type FitEvaluateBody,
+  type FitExportFormat,
+  fitEvaluate,
+  fitExport,
+  StudyInputError,
+} from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
+import { csvCell } from "../export/study.handler";
 import { fieldError } from "../field-error";
 
 /** A fit's row as served: everything but the artifact (every replica's outputs and weights: the exports). */
@@ -84,4 +92,46 @@ export async function exportFitHandler({
     if (err instanceof StudyInputError) throw new TRPCError({ code: "CONFLICT", message: err.message });
     throw err;
   }
+}
+
+/**
+ * The kept replicas on feature rows the caller gives (fit.evaluate): JSON (every replica, mean and
+ * sd per row) or CSV (one line per replica and row). Bounded by MAX_EVALUATE_ROWS and
+ * MAX_EVALUATE_CELLS before any evaluation.
+ */
+export async function evaluateFitHandler({
+  ctx,
+  input,
+}: {
+  ctx: OrgContext;
+  input: { fitId: string } & FitEvaluateBody;
+}) {
+  const fit = await ctx.orgDb.fit.findFirst({ where: { id: input.fitId, orgId: ctx.org.id } });
+  if (!fit) throw new TRPCError({ code: "NOT_FOUND", message: "fit not found" });
+  if (fit.state !== "COMPLETED")
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `fit is ${fit.state}: only a COMPLETED fit can be evaluated`,
+    });
+  let out: ReturnType<typeof fitEvaluate>;
+  try {
+    out = fitEvaluate(fit, input);
+  } catch (err) {
+    if (err instanceof StudyInputError && err.field === "fitId")
+      throw new TRPCError({ code: "CONFLICT", message: err.message });
+    mapFitErrors(err);
+  }
+  if (input.format === "json") return out;
+  const D = out.rows[0]!.length;
+  const lines = [
+    ["replica", "row", ...Array.from({ length: D }, (_, j) => `feature_${j}`), ...out.outputNames]
+      .map(csvCell)
+      .join(","),
+  ];
+  out.outputs.forEach((o, k) => {
+    out.rows.forEach((row, i) => {
+      lines.push([out.replicas[k], i, ...row, ...o[i]!].map(csvCell).join(","));
+    });
+  });
+  return { filename: `hens_${fit.id}_evaluated.csv`, csv: `${lines.join("\n")}\n` };
 }

@@ -1,4 +1,8 @@
-import { createFitInputSchema, FIT_EXPORT_FORMATS } from "@hyperensemble/platform/schema";
+import {
+  createFitInputSchema,
+  FIT_EXPORT_FORMATS,
+  fitEvaluateBodySchema,
+} from "@hyperensemble/platform/schema";
 import { z } from "zod";
 
 /** The fit spec as REST's body carries it (the study from the path); tRPC adds the organisation. */
@@ -12,4 +16,10 @@ export const ZFitExport = ZFitRef.extend({
 export const ZCompareFits = z.object({
   a: z.string({ error: "a (a fit's id) is required" }).min(1).max(100),
   b: z.string({ error: "b (a fit's id) is required" }).min(1).max(100),
+});
+/** fit.evaluate: the fit, and the feature rows (REST's body). */
+export const ZFitEvaluateBody = fitEvaluateBodySchema;
+export const ZFitEvaluate = fitEvaluateBodySchema.extend({
+  org: z.string(),
+  fitId: z.string({ error: "fitId is required" }).min(1).max(100),
 });

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "@hyperensemble/cli/cli";
-import { runFit } from "@hyperensemble/platform";
+import { evaluateWeights, type FitWeights, runFit } from "@hyperensemble/platform";
 import { seedFitStudy } from "@hyperensemble/platform/fit-testing";
 import { describe, expect, it } from "vitest";
 import { seedToken } from "../../../../server/routers/test-fixtures";
@@ -76,5 +76,32 @@ describe("hens fit", () => {
     };
     expect(w.format).toBe("hyperensemble-weights/1");
     expect(w.replicas).toHaveLength(done.kept!);
+
+    // REST: the kept replicas on rows the caller gives (JSON and CSV) equal the weights' evaluator;
+    // a row of the wrong width is a 400 naming it
+    const evaluate = (body: unknown) =>
+      h.fetch(`http://hens.test/api/v1/orgs/${h.s.org.slug}/fits/${fitId}/evaluate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const weightsJson = w as unknown as FitWeights;
+    const D = weightsJson.sizes[0]!;
+    const rows = [0.01, 0.3, 0.8].map((x) =>
+      Array.from({ length: D }, (_, j) => (j === 0 ? x : Math.log(x))),
+    );
+    const json = await evaluate({ rows });
+    expect(json.status).toBe(200);
+    const ev = (await json.json()) as { replicas: number[]; outputs: number[][][]; mean: number[][] };
+    expect(ev.outputs).toHaveLength(done.kept!);
+    expect(ev.outputs[1]).toEqual(evaluateWeights(weightsJson, 1, rows));
+    const csv = await evaluate({ rows, format: "csv" });
+    expect(csv.status).toBe(200);
+    const lines = ((await csv.json()) as { csv: string }).csv.trim().split("\n");
+    expect(lines).toHaveLength(1 + done.kept! * rows.length);
+    expect(lines[0]).toMatch(/^replica,row,feature_0,/);
+    const bad = await evaluate({ rows: [rows[0], [0.5]] });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/rows\.1/);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { FIT_EXPORT_FORMATS } from "@hyperensemble/platform/schema";
 import { z } from "zod";
-import { ZCreateFitBody } from "../../../../server/routers/fit/schema";
+import { ZCreateFitBody, ZFitEvaluateBody } from "../../../../server/routers/fit/schema";
 import { bodyObject, type RestRoute } from "./routes";
 
 // Final fits (docs/api.md "Fits"): start one from a study's selected configuration (or a trial),
@@ -55,5 +55,17 @@ export const FIT_ROUTES: RestRoute[] = [
       fitId: params["fitId"],
       format: query.get("format") ?? "json",
     }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/fits/{fitId}/evaluate",
+    procedure: "fit.evaluate",
+    kind: "mutation",
+    summary:
+      "Evaluate a COMPLETED fit's kept replicas on the feature rows you give: { rows: number[][], format: json|csv } → every replica's outputs with their mean and sd (json) or { filename, csv }",
+    tag: "fits",
+    scope: "exports:read",
+    body: ZFitEvaluateBody,
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"], fitId: params["fitId"] }),
   },
 ];
