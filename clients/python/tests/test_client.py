@@ -4,9 +4,12 @@ which also plays the runner: WAITING trials of the org complete every few hundre
 Environment: HENS_URL, HENS_TOKEN (studies:read/write, datasets:write, exports:read), HENS_ORG.
 """
 
+import json
+import math
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 
 from hyperensemble import ApiError, Client, NetworkError
@@ -109,6 +112,39 @@ class ClientTest(unittest.TestCase):
         self.assertIn(created["id"], [d["id"] for d in self.hens.list_datasets()])
         self.assertEqual(self.hens.get_dataset(created["id"])["name"], "python points")
         self.assertEqual(self.hens.delete_dataset(created["id"])["deleted"], True)
+
+    def test_final_fit(self):
+        fit_id = self.hens.create_fit(self.study_id, replicas=2)
+        self.assertIn(fit_id, [f["id"] for f in self.hens.list_fits(self.study_id)])
+        fit = self.hens.wait_fit(fit_id, poll_seconds=0.3, timeout=240)
+        self.assertEqual(fit["state"], "COMPLETED", fit.get("error"))
+        files = self.hens.export_fit(fit_id, "lhapdf")["files"]
+        self.assertIn(f"hens_{fit_id}.info", files)
+        weights = self.hens.export_fit(fit_id, "weights")
+        d = weights["sizes"][0]
+        rows = [[x] + [math.log(x)] * (d - 1) for x in (0.01, 0.2, 0.7)]
+        ev = self.hens.evaluate_fit(fit_id, rows)
+        self.assertEqual(len(ev["outputs"]), fit["kept"])
+        # the same numbers as the weights' own Python evaluator (scripts/hens_weights.py), float64
+        script = os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts", "hens_weights.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, doc in (("w.json", weights), ("rows.json", rows)):
+                with open(os.path.join(tmp, name), "w") as f:
+                    json.dump(doc, f)
+            for k in range(len(ev["outputs"])):
+                out = subprocess.run(
+                    [sys.executable, script, os.path.join(tmp, "w.json"), os.path.join(tmp, "rows.json"), str(k)],
+                    capture_output=True, text=True, check=True,
+                )
+                for got_row, want_row in zip(ev["outputs"][k], json.loads(out.stdout)):
+                    for got, want in zip(got_row, want_row):
+                        self.assertAlmostEqual(got, want, delta=1e-9 * max(1.0, abs(want)))
+        csv = self.hens.evaluate_fit(fit_id, rows, format="csv")["csv"].splitlines()
+        self.assertEqual(len(csv), 1 + fit["kept"] * len(rows))
+        with self.assertRaises(ApiError) as bad:
+            self.hens.evaluate_fit(fit_id, [rows[0] + [1.0]])
+        self.assertEqual(bad.exception.status, 400)
+        self.assertIn("rows.0", bad.exception.field_errors or {})
 
     def test_to_optuna_study_imports_optuna_only_when_called(self):
         probe = subprocess.run(

@@ -190,6 +190,45 @@ class Client:
     def delete_dataset(self, dataset_id: str) -> Dict[str, Any]:
         return self._json("POST", self._org_path(f"/datasets/{_q(dataset_id)}/delete"), {})
 
+    # -- final fits ---------------------------------------------------------------------------------
+
+    def create_fit(self, study_id: str, replicas: int, trial: Optional[int] = None,
+                   rule: Optional[Dict[str, Any]] = None) -> str:
+        """Start a final fit of the study's selected configuration (or trial `trial`); returns its id."""
+        body: Dict[str, Any] = {"replicas": replicas}
+        if trial is not None:
+            body["trial"] = trial
+        if rule is not None:
+            body["rule"] = rule
+        return self._json("POST", self._org_path(f"/studies/{_q(study_id)}/fits"), body)["id"]
+
+    def list_fits(self, study_id: str) -> List[Dict[str, Any]]:
+        out = self._json("GET", self._org_path(f"/studies/{_q(study_id)}/fits"))
+        return out["items"] if isinstance(out, dict) and "items" in out else out
+
+    def get_fit(self, fit_id: str) -> Dict[str, Any]:
+        return self._json("GET", self._org_path(f"/fits/{_q(fit_id)}"))
+
+    def wait_fit(self, fit_id: str, poll_seconds: float = 1.0, timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Poll until the fit is COMPLETED, FAILED or CANCELLED; returns the fit."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            fit = self.get_fit(fit_id)
+            if fit["state"] in ("COMPLETED", "FAILED", "CANCELLED"):
+                return fit
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"fit {fit_id} still {fit['state']} after {timeout} s")
+            time.sleep(poll_seconds)
+
+    def export_fit(self, fit_id: str, format: str = "json") -> Dict[str, Any]:
+        """format: lhapdf ({files: {name: text}}), weights (hyperensemble-weights/1) or json."""
+        return self._json("GET", self._org_path(f"/fits/{_q(fit_id)}/export?format={_q(format)}"))
+
+    def evaluate_fit(self, fit_id: str, rows: List[List[float]], format: str = "json") -> Dict[str, Any]:
+        """The kept replicas on your feature rows: {outputNames, replicas, outputs, mean, sd} (json)
+        or {filename, csv}. At most 200 rows, rows x kept replicas <= 50,000 per request."""
+        return self._json("POST", self._org_path(f"/fits/{_q(fit_id)}/evaluate"), {"rows": rows, "format": format})
+
     # -- exports ------------------------------------------------------------------------------------
 
     def export_csv(self, study_id: str) -> str:
