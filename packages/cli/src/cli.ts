@@ -154,6 +154,7 @@ const COMMANDS: Record<string, { id?: string }> = {
   "fit create": FIT_COMMANDS["fit create"]!,
   "fit follow": FIT_COMMANDS["fit follow"]!,
   "fit export": FIT_COMMANDS["fit export"]!,
+  "fit evaluate": FIT_COMMANDS["fit evaluate"]!,
 };
 
 /** Unknown commands, missing ids and bad option values are usage errors, found without the network. */

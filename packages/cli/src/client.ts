@@ -521,6 +521,11 @@ export class HensClient {
       `/orgs/${enc(org)}/fits/${enc(fitId)}/export?format=${format}`,
     );
   }
+
+  /** The kept replicas on the caller's feature rows: JSON (outputs, mean, sd) or { filename, csv }. */
+  evaluateFit(org: string, fitId: string, body: { rows: number[][]; format: "json" | "csv" }) {
+    return this.json<Record<string, unknown>>("POST", `/orgs/${enc(org)}/fits/${enc(fitId)}/evaluate`, body);
+  }
 }
 
 async function* readEventStream(

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FitRow, HensClient } from "./client.ts";
 
@@ -9,17 +9,22 @@ export const FIT_USAGE = `  hens fit create <studyId> [--replicas R] [--trial N]
   hens fit follow <fitId> [--interval 2]   print progress until the fit ends (exit 1: FAILED/CANCELLED)
   hens fit export <fitId> --format lhapdf|weights|json -o DIR
                                            lhapdf: the set's .info and .dat files into DIR;
-                                           weights/json: DIR/<fitId>.<format>.json`;
+                                           weights/json: DIR/<fitId>.<format>.json
+  hens fit evaluate <fitId> -f rows.json [--format json|csv] [-o FILE]
+                                           the kept replicas on your feature rows (a JSON array of
+                                           rows, or { "rows": [...] }; at most 200 rows)`;
 
 export const FIT_COMMANDS: Record<string, { id: string }> = {
   "fit create": { id: "hens fit create <studyId> [--replicas R] [--trial N]" },
   "fit follow": { id: "hens fit follow <fitId>" },
   "fit export": { id: "hens fit export <fitId> --format lhapdf|weights|json -o DIR" },
+  "fit evaluate": { id: "hens fit evaluate <fitId> -f rows.json [--format json|csv] [-o FILE]" },
 };
 
 export class FitCommandError extends Error {}
 
 const FORMATS = ["lhapdf", "weights", "json"] as const;
+const EVALUATE_FORMATS = ["json", "csv"] as const;
 const FINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
 interface Io {
@@ -36,11 +41,16 @@ const whole = (flag: string, raw: string | undefined, fallback?: number): number
 /** Checks made before any request: unknown formats, missing -o, bad numbers. */
 export function checkFitCommand(
   verb: string | undefined,
-  values: { replicas?: string; trial?: string; format?: string; output?: string },
+  values: { replicas?: string; trial?: string; format?: string; output?: string; file?: string },
 ): void {
   if (verb === "create") {
     whole("replicas", values.replicas);
     whole("trial", values.trial);
+  }
+  if (verb === "evaluate") {
+    if (!values.file) throw new FitCommandError("give the rows file with -f rows.json");
+    if (values.format !== undefined && !EVALUATE_FORMATS.includes(values.format as "json"))
+      throw new FitCommandError(`--format must be ${EVALUATE_FORMATS.join(", ")}`);
   }
   if (verb === "export") {
     if (!FORMATS.includes(values.format as (typeof FORMATS)[number]))
@@ -60,7 +70,14 @@ export async function fitCommand(
   args: {
     verb: string | undefined;
     id: string;
-    values: { replicas?: string; trial?: string; format?: string; output?: string; interval?: string };
+    values: {
+      replicas?: string;
+      trial?: string;
+      format?: string;
+      output?: string;
+      interval?: string;
+      file?: string;
+    };
   },
   io: Io,
 ): Promise<number> {
@@ -95,6 +112,26 @@ export async function fitCommand(
       }
       await sleep(Number(values.interval ?? "2") * 1000);
     }
+  }
+  if (verb === "evaluate") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(values.file!, "utf8"));
+    } catch (err) {
+      throw new FitCommandError(`${values.file}: ${(err as Error).message}`);
+    }
+    const rows = Array.isArray(parsed) ? parsed : (parsed as { rows?: unknown } | null)?.rows;
+    if (!Array.isArray(rows))
+      throw new FitCommandError(`${values.file}: expected an array of rows or { "rows": [...] }`);
+    const format = (values.format ?? "json") as (typeof EVALUATE_FORMATS)[number];
+    // the server checks each row (width, finite numbers, limits) and names the bad one
+    const body = await client.evaluateFit(org, id, { rows: rows as number[][], format });
+    const text = format === "csv" ? String(body["csv"]) : `${JSON.stringify(body)}\n`;
+    if (values.output) {
+      await writeFile(values.output, text);
+      out(values.output);
+    } else io.stdout.write(text);
+    return 0;
   }
   const format = values.format as (typeof FORMATS)[number];
   const dir = values.output!;

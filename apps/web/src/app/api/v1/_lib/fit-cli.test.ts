@@ -1,6 +1,6 @@
 // `hens fit create|follow|export` against the real REST handler on Postgres (fetch routed
 // in-process, as cli.test.ts does); the runner's part is runFit, called between the commands.
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "@hyperensemble/cli/cli";
@@ -103,5 +103,19 @@ describe("hens fit", () => {
     const bad = await evaluate({ rows: [rows[0], [0.5]] });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/rows\.1/);
+
+    // the CLI: rows from a file, CSV to a file or JSON to stdout; no -f is a usage error
+    const rowsFile = path.join(dir, "rows.json");
+    await writeFile(rowsFile, JSON.stringify({ rows }));
+    const csvFile = path.join(dir, "evaluated.csv");
+    const evCsv = await hens(env, "fit", "evaluate", fitId, "-f", rowsFile, "--format", "csv", "-o", csvFile);
+    expect(evCsv.code, evCsv.stderr).toBe(0);
+    expect((await readFile(csvFile, "utf8")).trim().split("\n")).toHaveLength(1 + done.kept! * rows.length);
+    const evJson = await hens(env, "fit", "evaluate", fitId, "-f", rowsFile);
+    expect(evJson.code, evJson.stderr).toBe(0);
+    expect((JSON.parse(evJson.stdout) as { outputs: number[][][] }).outputs[1]).toEqual(
+      evaluateWeights(weightsJson, 1, rows),
+    );
+    expect((await hens(env, "fit", "evaluate", fitId)).code).toBe(2);
   }, 300_000);
 });
