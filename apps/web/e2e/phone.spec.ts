@@ -111,6 +111,49 @@ test("no page scrolls sideways at 390×844; the header stays compact", async ({ 
   expect(header?.height ?? 999).toBeLessThanOrEqual(844 / 6);
 });
 
+/** Chart text drawn smaller than `min` CSS px on screen: the font size times the SVG's scale. */
+async function smallChartText(page: Page, min: number) {
+  return page.evaluate((min) => {
+    const small: string[] = [];
+    let checked = 0;
+    for (const svg of document.querySelectorAll<SVGSVGElement>("svg[role=img]")) {
+      const m = svg.getScreenCTM();
+      if (!m || svg.getBoundingClientRect().width === 0) continue;
+      for (const t of svg.querySelectorAll<SVGTextElement>("text")) {
+        if (!t.textContent?.trim()) continue;
+        const px = Number.parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+        checked++;
+        if (px < min)
+          small.push(`${svg.getAttribute("aria-label")}: "${t.textContent.trim()}" ${px.toFixed(1)}px`);
+      }
+    }
+    return { checked, small: [...new Set(small)].slice(0, 8) };
+  }, min);
+}
+
+test("charts are laid out for a phone's width: their text shows at 9 px or more", async ({ page }) => {
+  await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
+  const views: [string, string, string][] = [
+    ["study", `${o}/studies/${studyA}`, "[data-testid=parallel-chart]"],
+    ["trial", `${o}/studies/${studyA}?trial=0`, "[data-testid=trial-detail] svg[role=img]"],
+    ["compare", `${o}/compare?ids=${studyA},${studyB}`, "[data-testid=compare-table]"],
+  ];
+  for (const [name, url, ready] of views) {
+    await page.goto(url);
+    await expect(page.locator(ready).first()).toBeVisible();
+    await expect(page.getByText(/^Loading /)).toHaveCount(0);
+    // Laid out again once the chart's box is measured: poll until no text is below the floor.
+    await expect
+      .poll(async () => (await smallChartText(page, 9)).small, { message: `${name}: chart text below 9 px` })
+      .toEqual([]);
+    expect((await smallChartText(page, 9)).checked, `${name}: some chart text was checked`).toBeGreaterThan(
+      10,
+    );
+    const o = await overflow(page);
+    expect(o.scroll, `${name} scrolls sideways (${o.worst})`).toBe(0);
+  }
+});
+
 test("/favicon.ico is served", async ({ request }) => {
   const res = await request.get("/favicon.ico");
   expect(res.status()).toBe(200);

@@ -310,18 +310,23 @@ export function SortHeader<K extends string>({
   sort,
   dir,
   onSort,
+  className = "",
+  testId,
 }: {
   label: string;
   column: K;
   sort: K;
   dir: "asc" | "desc";
   onSort: (column: K) => void;
+  className?: string;
+  testId?: string;
 }) {
   const active = sort === column;
   return (
     <th
       scope="col"
-      className="py-2 pr-3"
+      className={`py-2 pr-3 ${className}`}
+      data-testid={testId}
       aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : "none"}
     >
       <button type="button" className={`font-medium ${focusRing}`} onClick={() => onSort(column)}>

@@ -7,8 +7,7 @@ import { z } from "zod";
  * `matchesFilters`, so "brushed" means the same thing everywhere. Filters combine with AND.
  */
 
-/** The objective's key: not a valid parameter name (those start with a letter or _), so it never clashes. */
-/** The trials table's sort keys: one list for the table (URL `tsort`) and the `study.trials` schema. */
+/** The trials table's fixed sort keys: one list for the table (URL `tsort`) and the `study.trials` schema. */
 export const TRIAL_SORTS = [
   "number",
   "state",
@@ -22,14 +21,30 @@ export const TRIAL_SORTS = [
   "variance",
   "closureRatio",
 ] as const;
-export type TrialSort = (typeof TRIAL_SORTS)[number];
+/** A fixed key, or `param:<name>`: by one hyperparameter's value (numbers numerically, then text). */
+export type TrialSort = (typeof TRIAL_SORTS)[number] | `param:${string}`;
 
+/** The objective's key: not a valid parameter name (those start with a letter or _), so it never clashes. */
 export const OBJECTIVE_KEY = "@objective";
 export const MAX_FILTERS = 16;
 export const MAX_FILTER_VALUES = 50;
 export const MAX_FILTER_VALUE_LENGTH = 200;
 
-const PARAM_NAME = /^(?:[A-Za-z_][A-Za-z0-9_\-/]{0,127}|@objective)$/;
+const PARAMETER = "[A-Za-z_][A-Za-z0-9_\\-/]{0,127}";
+const PARAM_NAME = new RegExp(`^(?:${PARAMETER}|@objective)$`);
+const PARAM_SORT = new RegExp(`^param:${PARAMETER}$`);
+
+/** The parameter a `param:<name>` sort orders by; null for the fixed keys. */
+export const sortedParam = (sort: string): string | null => (PARAM_SORT.test(sort) ? sort.slice(6) : null);
+
+export function isTrialSort(sort: string): sort is TrialSort {
+  return (TRIAL_SORTS as readonly string[]).includes(sort) || PARAM_SORT.test(sort);
+}
+
+export const ZTrialSort = z
+  .string()
+  .refine(isTrialSort, { error: `sort must be one of ${TRIAL_SORTS.join(", ")}, or param:<parameter name>` })
+  .transform((s) => s as TrialSort);
 
 export type FilterValue = string | number | boolean;
 export type TrialFilter =

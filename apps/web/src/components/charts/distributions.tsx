@@ -1,4 +1,4 @@
-import { box, colour, extent, Frame, Legend, NoData, scale, xRange, yRange } from "./frame";
+import { box, colour, extent, Frame, Legend, NoData, scale, useChartWidth, xRange, yRange } from "./frame";
 
 /** Overlaid step histograms on shared bins (distributions of L1, phi2, run time, replica chi2). */
 export function Histogram({
@@ -17,6 +17,7 @@ export function Histogram({
   /** The viewBox width: about the width it is shown at, so text keeps its size. */
   width?: number;
 }) {
+  const [chartWidth, measure] = useChartWidth(viewWidth);
   const withData = series.filter((s) => s.values.some(Number.isFinite));
   if (withData.length === 0) return <NoData>No values yet.</NoData>;
   const [lo, hi] = extent(
@@ -34,12 +35,21 @@ export function Histogram({
     const n = s.values.filter(Number.isFinite).length || 1;
     return c.map((k) => k / n);
   });
-  const b = box(viewWidth, 220, 46);
+  const b = box(chartWidth, 220, 46);
   const x = scale([lo, hi], xRange(b));
   const y = scale([0, Math.max(...counts.flat(), 0.01) * 1.05], yRange(b));
   return (
     <>
-      <Frame b={b} x={x} y={y} xLabel={xLabel} yLabel="fraction" label={label} testId={testId}>
+      <Frame
+        measure={measure}
+        b={b}
+        x={x}
+        y={y}
+        xLabel={xLabel}
+        yLabel="fraction"
+        label={label}
+        testId={testId}
+      >
         {counts.map((c, si) => {
           let d = `M${x(lo)},${y(0)}`;
           c.forEach((f, i) => {
@@ -71,9 +81,10 @@ export function MultiHistory({
 }: {
   series: { name: string; history: { number: number; value: number }[]; lastTrial?: number | null }[];
 }) {
+  const [chartWidth, measure] = useChartWidth(1100);
   const withData = series.filter((s) => s.history.length > 0);
   if (withData.length === 0) return <NoData>None of these studies has a completed trial yet.</NoData>;
-  const b = box(1100, 300);
+  const b = box(chartWidth, 300);
   const all = withData.flatMap((s) => s.history);
   // Each line runs on to its study's last finished trial: a flat tail is "no better found since".
   const end = (s: (typeof withData)[number]) => Math.max(s.lastTrial ?? 0, s.history.at(-1)?.number ?? 0);
@@ -82,6 +93,7 @@ export function MultiHistory({
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}
@@ -120,7 +132,8 @@ export interface Predictions {
 }
 
 function FlavourPanel({ xs, band, xLabel }: { xs: number[]; band: Band; xLabel: string }) {
-  const b = box(360, 220, 46);
+  const [chartWidth, measure] = useChartWidth(360);
+  const b = box(chartWidth, 220, 46);
   const log = xs.every((v) => v > 0) && Math.max(...xs) / Math.min(...xs) > 100;
   const x = scale([Math.min(...xs), Math.max(...xs)], xRange(b), log);
   const y = scale(extent([...band.lower, ...band.upper, ...(band.truth ?? [])]), yRange(b));
@@ -132,6 +145,7 @@ function FlavourPanel({ xs, band, xLabel }: { xs: number[]; band: Band; xLabel: 
     .join(" ")} Z`;
   return (
     <Frame
+      measure={measure}
       b={b}
       x={x}
       y={y}
@@ -176,7 +190,8 @@ export function PredictionBands({ predictions }: { predictions: Predictions | nu
 }
 
 function DataPanel({ data }: { data: NonNullable<Predictions["data"]> }) {
-  const b = box(1100, 240);
+  const [chartWidth, measure] = useChartWidth(1100);
+  const b = box(chartWidth, 240);
   const idx = data.central.map((_, i) => i);
   const x = scale([-1, idx.length], xRange(b));
   const y = scale(
@@ -190,6 +205,7 @@ function DataPanel({ data }: { data: NonNullable<Predictions["data"]> }) {
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

@@ -1,6 +1,6 @@
 "use client";
 
-import { type ReactNode, useRef, useState } from "react";
+import { type ReactNode, useCallback, useRef, useState } from "react";
 import { chartFileName, download, rasteriseChart, serialiseChart } from "./export";
 
 const buttonClass =
@@ -10,8 +10,24 @@ const buttonClass =
  * A chart with its export control (SVG and 2x PNG) under it. Frame wraps every framed chart in it; the
  * charts that draw their own <svg> (parallel coordinates, importance, Pareto front) wrap themselves.
  */
-export function ExportableChart({ label, children }: { label: string; children: ReactNode }) {
+export function ExportableChart({
+  label,
+  children,
+  measure,
+}: {
+  label: string;
+  children: ReactNode;
+  /** useChartWidth's ref: the chart is laid out for this box's width. */
+  measure?: (el: HTMLElement | null) => void;
+}) {
   const ref = useRef<HTMLDivElement>(null);
+  const setRef = useCallback(
+    (el: HTMLDivElement | null) => {
+      ref.current = el;
+      measure?.(el);
+    },
+    [measure],
+  );
   const [error, setError] = useState<string | null>(null);
   const chart = () => ref.current?.querySelector<SVGSVGElement>("svg[role='img']") ?? null;
   async function save(kind: "svg" | "png") {
@@ -29,7 +45,7 @@ export function ExportableChart({ label, children }: { label: string; children: 
     }
   }
   return (
-    <div ref={ref} className="min-w-0" data-testid="exportable-chart">
+    <div ref={setRef} className="min-w-0" data-testid="exportable-chart">
       {children}
       <div className="mt-1 flex items-center justify-end gap-1">
         {error ? (

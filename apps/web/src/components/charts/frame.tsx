@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { ExportableChart } from "./exportable";
 
 // Hand-written SVG chart plumbing: scales, ticks and a framed plot area with labelled axes.
@@ -114,6 +114,36 @@ export const box = (width = 560, height = 260, left = 52, bottom = 36, top = 12,
   bottom,
 });
 
+/** The narrowest a chart is laid out for (a 320 px phone less the page's padding). */
+const MIN_CHART_WIDTH = 260;
+
+/**
+ * The width to lay a chart out at: its design width, or the width its box really has when that is
+ * narrower (a phone), so text drawn at 10 user units shows at 10 px instead of shrinking with the
+ * viewBox. Pass the returned ref to Frame's (or ExportableChart's) `measure`. Before the first
+ * measurement (server render) it is the design width.
+ */
+export function useChartWidth(design: number): [number, (el: HTMLElement | null) => void] {
+  const [available, setAvailable] = useState<number | null>(null);
+  const observer = useRef<ResizeObserver | null>(null);
+  const measure = useCallback((el: HTMLElement | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
+    if (!el) return;
+    // Whole 10 px steps: a scrollbar appearing or a pixel of rounding does not re-lay the chart out.
+    const update = () => setAvailable(Math.floor(el.clientWidth / 10) * 10);
+    update();
+    if (typeof ResizeObserver !== "undefined") {
+      observer.current = new ResizeObserver(update);
+      observer.current.observe(el);
+    }
+  }, []);
+  useEffect(() => () => observer.current?.disconnect(), []);
+  const width =
+    available !== null && available > 0 && available < design ? Math.max(MIN_CHART_WIDTH, available) : design;
+  return [width, measure];
+}
+
 export const xRange = (b: Box): [number, number] => [b.left, b.width - b.right];
 export const yRange = (b: Box): [number, number] => [b.height - b.bottom, b.top];
 
@@ -128,6 +158,7 @@ export function Frame({
   children,
   xTickFormat = tickLabel,
   testId,
+  measure,
 }: {
   b: Box;
   x: Scale;
@@ -138,11 +169,13 @@ export function Frame({
   children: ReactNode;
   xTickFormat?: (v: number) => string;
   testId?: string;
+  /** From useChartWidth: the box whose width the chart is laid out for. */
+  measure?: (el: HTMLElement | null) => void;
 }) {
   const [x0, x1] = xRange(b);
   const [y0, y1] = yRange(b);
   return (
-    <ExportableChart label={label}>
+    <ExportableChart label={label} measure={measure}>
       <svg
         viewBox={`0 0 ${b.width} ${b.height}`}
         className="w-full"

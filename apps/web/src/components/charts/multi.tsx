@@ -1,18 +1,18 @@
 import { ExportableChart } from "./exportable";
-import { box, colour, extent, Frame, Legend, NoData, scale, xRange, yRange } from "./frame";
+import { box, colour, extent, Frame, Legend, NoData, scale, useChartWidth, xRange, yRange } from "./frame";
 
 /** Horizontal bars, largest first (parameter importance, fANOVA-style from a random forest). */
 export function ImportanceBars({ importance }: { importance: Record<string, number> }) {
+  const [width, measure] = useChartWidth(560);
   const entries = Object.entries(importance).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0 || entries.every(([, v]) => v === 0))
     return <NoData>Importance needs at least 4 completed trials.</NoData>;
   const row = 22;
-  const width = 560;
-  const labelW = 150;
+  const labelW = Math.min(150, Math.round(width * 0.35));
   const max = Math.max(...entries.map(([, v]) => v), 1e-12);
   const height = entries.length * row + 8;
   return (
-    <ExportableChart label="Parameter importance">
+    <ExportableChart label="Parameter importance" measure={measure}>
       <svg
         viewBox={`0 0 ${width} ${height}`}
         className="w-full"
@@ -49,9 +49,10 @@ export function LearningCurves({
 }: {
   curves: { number: number; state: string; points: [number, number][] }[];
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const withData = curves.filter((c) => c.points.length > 0);
   if (withData.length === 0) return <NoData>No intermediate values reported yet.</NoData>;
-  const b = box();
+  const b = box(chartWidth);
   const all = withData.flatMap((c) => c.points);
   const x = scale(
     extent(
@@ -73,6 +74,7 @@ export function LearningCurves({
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

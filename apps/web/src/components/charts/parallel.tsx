@@ -4,7 +4,7 @@ import { type PointerEvent, useRef, useState } from "react";
 import { isSetFilter, matchesFilters, OBJECTIVE_KEY, type TrialFilter } from "@/lib/trial-filters";
 import { type BrushAxis, brushFilter, filterSpan } from "./brush";
 import { ExportableChart } from "./exportable";
-import { type AxisSpec, colour, extent, NoData, paramScale, scale, tickLabel } from "./frame";
+import { type AxisSpec, colour, extent, NoData, paramScale, scale, tickLabel, useChartWidth } from "./frame";
 import type { TrialPoint } from "./study";
 
 const BRUSH = "#d97706";
@@ -29,10 +29,16 @@ export function ParallelCoordinates({
 }) {
   const svgRef = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<{ axis: number; from: number; to: number } | null>(null);
+  const axisCount = params.length + 1;
+  const design = Math.max(900, axisCount * 160);
+  const [fit, measure] = useChartWidth(design);
+  // Narrower than designed (a phone): laid out for the box, at least 100 per axis, drawn 1:1 so the
+  // labels keep their size; what does not fit scrolls inside the chart's box.
+  const narrow = fit < design;
   const ok = points.filter((p) => p.state === "COMPLETE" && p.value !== null);
   if (ok.length === 0 || params.length === 0) return <NoData>Needs completed trials.</NoData>;
   const axes = [...params, OBJECTIVE_KEY];
-  const width = Math.max(900, axes.length * 160);
+  const width = narrow ? Math.max(fit, axes.length * 100) : design;
   const height = 300;
   const top = 24;
   const bottom = 40;
@@ -82,12 +88,15 @@ export function ParallelCoordinates({
   };
   const label = "Parallel coordinates of parameters and objective";
   return (
-    <ExportableChart label={label}>
+    <ExportableChart label={label} measure={measure}>
       <div className="relative overflow-x-auto">
         <svg
           ref={svgRef}
           viewBox={`0 0 ${width} ${height}`}
-          style={{ minWidth: Math.min(width, 640), touchAction: onBrush ? "none" : undefined }}
+          style={{
+            minWidth: narrow ? width : Math.min(width, 640),
+            touchAction: onBrush ? "none" : undefined,
+          }}
           className="w-full"
           role="img"
           aria-label={label}

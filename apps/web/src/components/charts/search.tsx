@@ -11,6 +11,7 @@ import {
   paramScale,
   scale,
   tickLabel,
+  useChartWidth,
   xRange,
   yRange,
 } from "./frame";
@@ -27,16 +28,18 @@ export function EdfChart({
   xLabel?: string;
   label?: string;
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const withData = series.map((s) => ({ ...s, steps: edfSteps(s.values) })).filter((s) => s.steps.length > 0);
   if (withData.length === 0)
     return <NoData>No completed trial yet: the distribution appears with the first result.</NoData>;
-  const b = box();
+  const b = box(chartWidth);
   const xs = withData.flatMap((s) => s.steps.map((p) => p.x));
   const x = scale(extent(xs, 0.03), xRange(b));
   const y = scale([0, 1], yRange(b));
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}
@@ -88,6 +91,7 @@ export function ContourChart({
   specs: Record<string, AxisSpec>;
   onOpen?: (n: number) => void;
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const ok = points.filter(
     (p) =>
       p.state === "COMPLETE" &&
@@ -101,7 +105,7 @@ export function ContourChart({
         No completed trial has set both {xParam} and {yParam}.
       </NoData>
     );
-  const b = box(560, 300, 60, 40);
+  const b = box(chartWidth, 300, 60, 40);
   const xv = ok.map((p) => p.params[xParam] as number);
   const yv = ok.map((p) => p.params[yParam] as number);
   const xs = paramScale(specs[xParam], xv, xRange(b));
@@ -123,6 +127,7 @@ export function ContourChart({
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={xs}
         y={ys}
@@ -193,11 +198,12 @@ export function TimelineChart({
   now: number;
   onOpen?: (n: number) => void;
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const { lanes, span } = timelineLanes(trials, now);
   if (lanes.length === 0) return <NoData>No trial has started yet.</NoData>;
   const lane = 28;
   const labelW = 110;
-  const b = box(560, Math.max(120, lanes.length * lane + 56), labelW, 36);
+  const b = box(chartWidth, Math.max(120, lanes.length * lane + 56), labelW, 36);
   const x = scale([0, Math.max(span, 1)], xRange(b));
   const y = scale([lanes.length, 0], yRange(b));
   y.ticks = [];
@@ -205,6 +211,7 @@ export function TimelineChart({
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

@@ -8,6 +8,7 @@ import {
   NoData,
   paramScale,
   scale,
+  useChartWidth,
   xRange,
   yRange,
 } from "./frame";
@@ -47,10 +48,11 @@ export function HistoryChart({
   history: { number: number; value: number }[];
   onOpen?: (n: number) => void;
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const ok = done(points);
   if (ok.length === 0)
     return <NoData>No completed trial yet: the history appears with the first result.</NoData>;
-  const b = box();
+  const b = box(chartWidth);
   const lastNumber = Math.max(...points.map((p) => p.number));
   const x = scale(extent([0, lastNumber], 0.02), xRange(b));
   const y = scale(extent(ok.map((p) => p.value!)), yRange(b));
@@ -62,6 +64,7 @@ export function HistoryChart({
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}
@@ -109,15 +112,17 @@ export function SelectionScatter({
   argmin: number | null;
   onOpen?: (n: number) => void;
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const ok = points.filter((p) => p.state === "COMPLETE" && p.L1 !== null && p.phi2 !== null);
   if (ok.length === 0) return <NoData>Needs completed trials (L1 and φ² come with each result).</NoData>;
-  const b = box();
+  const b = box(chartWidth);
   const x = scale(extent(ok.map((p) => p.L1!)), xRange(b));
   const y = scale(extent(ok.map((p) => p.phi2!)), yRange(b));
   const [top, bottom] = yRange(b).slice().reverse() as [number, number];
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}
@@ -190,6 +195,7 @@ export function SliceChart({
   spec?: AxisSpec | undefined;
   onOpen?: (n: number) => void;
 }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const ok = done(points).filter((p) => p.params[param] !== undefined);
   if (ok.length === 0) return <NoData>No completed trial has set {param} yet.</NoData>;
   const raw = ok.map((p) => p.params[param]!);
@@ -197,12 +203,13 @@ export function SliceChart({
   const cats = categorical ? [...new Set(raw.map(String))].sort() : [];
   const xv = (v: string | number | boolean) => (categorical ? cats.indexOf(String(v)) : (v as number));
   const nums = ok.map((p) => xv(p.params[param]!));
-  const b = box();
+  const b = box(chartWidth);
   const x = categorical ? scale([-0.5, cats.length - 0.5], xRange(b)) : paramScale(spec, nums, xRange(b));
   if (categorical) x.ticks = cats.map((_, i) => i);
   const y = scale(extent(ok.map((p) => p.value!)), yRange(b));
   return (
     <Frame
+      measure={measure}
       b={b}
       x={x}
       y={y}
@@ -230,10 +237,11 @@ export function SliceChart({
 
 /** Held-out chi2 of each fold for each trial: a fold that fails alone shows as one high dot. */
 export function FoldChi2Chart({ points }: { points: TrialPoint[] }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const ok = points.filter((p) => p.foldChi2 && p.foldChi2.length > 0);
   if (ok.length === 0) return <NoData>No trial has reported per-fold χ² yet.</NoData>;
   const folds = Math.max(...ok.map((p) => p.foldChi2!.length));
-  const b = box();
+  const b = box(chartWidth);
   const x = scale(
     extent(
       ok.map((p) => p.number),
@@ -245,6 +253,7 @@ export function FoldChi2Chart({ points }: { points: TrialPoint[] }) {
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

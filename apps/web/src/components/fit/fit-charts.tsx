@@ -8,6 +8,7 @@ import {
   NoData,
   type Scale,
   scale,
+  useChartWidth,
   xRange,
   yRange,
 } from "../charts/frame";
@@ -46,7 +47,8 @@ interface Series {
 
 /** One output: per fit its 68% band (filled), 1σ band (dashed edges) and central value; the truth. */
 function OutputPanel({ series, axis, testId }: { series: Series[]; axis: XAxis; testId?: string }) {
-  const b = box(380, 240, 50);
+  const [chartWidth, measure] = useChartWidth(380);
+  const b = box(chartWidth, 240, 50);
   const first = series[0]!;
   const xs = first.bands.x;
   const x = xScale(xs, axis, xRange(b));
@@ -61,6 +63,7 @@ function OutputPanel({ series, axis, testId }: { series: Series[]; axis: XAxis; 
   const name = first.band.name;
   return (
     <Frame
+      measure={measure}
       b={b}
       x={x}
       y={y}
@@ -148,14 +151,16 @@ export function FitBandsChart({ fits, axis }: { fits: { label: string; bands: Fi
 
 /** NNPDF's distance plot: d(x) per output, with the line d = 1 (one unit of the difference's uncertainty). */
 export function DistanceChart({ distance, axis }: { distance: FitDistance; axis: XAxis }) {
+  const [chartWidth, measure] = useChartWidth(1100);
   if (distance.outputs.length === 0) return <NoData>The two fits have no output in common.</NoData>;
-  const b = box(1100, 280);
+  const b = box(chartWidth, 280);
   const x = xScale(distance.x, axis, xRange(b));
   const all = distance.outputs.flatMap((o) => o.distance.filter((d): d is number => d !== null));
   const y = scale([0, Math.max(2, ...all) * 1.05], yRange(b));
   return (
     <div data-testid="fit-distance">
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

@@ -1,4 +1,15 @@
-import { box, colour, extent, Frame, Legend, NoData, scale, xRange, yRange } from "../charts/frame";
+import {
+  box,
+  colour,
+  extent,
+  Frame,
+  Legend,
+  NoData,
+  scale,
+  useChartWidth,
+  xRange,
+  yRange,
+} from "../charts/frame";
 import { fmt } from "../ui";
 import { type DataComparison, experiments, normalPdf, pullHistogram, pulls } from "./physics-math";
 
@@ -38,7 +49,8 @@ function ExperimentPanel({
   data: DataComparison;
   xLabel: string;
 }) {
-  const b = box(360, 220, 50);
+  const [chartWidth, measure] = useChartWidth(360);
+  const b = box(chartWidth, 220, 50);
   const xs = points.map((i) => data.x[i]!);
   const log = wantsLog(xs);
   const [lo, hi] = log ? [Math.min(...xs), Math.max(...xs)] : extent(xs);
@@ -56,6 +68,7 @@ function ExperimentPanel({
     <figure>
       <figcaption className="text-xs font-semibold">{name}</figcaption>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}
@@ -87,10 +100,11 @@ function ExperimentPanel({
 
 /** Histogram of the pulls (data − prediction)/error with the unit normal's density overlaid. */
 export function PullHistogramChart({ data }: { data: DataComparison | undefined }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const values = data ? pulls(data) : [];
   if (values.length === 0) return <NoData>No data points with errors to compute pulls from.</NoData>;
   const h = pullHistogram(values);
-  const b = box(560, 220, 46);
+  const b = box(chartWidth, 220, 46);
   const x = scale([-4, 4], xRange(b));
   const peak = Math.max(normalPdf(0), ...h.bins.map((bin) => bin.density));
   const y = scale([0, peak * 1.1], yRange(b));
@@ -103,6 +117,7 @@ export function PullHistogramChart({ data }: { data: DataComparison | undefined 
   return (
     <div data-testid="pull-histogram">
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

@@ -1,7 +1,18 @@
 "use client";
 
 import { useId, useState } from "react";
-import { box, colour, extent, Frame, Legend, NoData, scale, xRange, yRange } from "../charts/frame";
+import {
+  box,
+  colour,
+  extent,
+  Frame,
+  Legend,
+  NoData,
+  scale,
+  useChartWidth,
+  xRange,
+  yRange,
+} from "../charts/frame";
 import { ratioToTruth, type StoredBand, type StoredPredictions } from "./physics-math";
 
 /**
@@ -80,7 +91,8 @@ function FlavourChart({
   xLabel: string;
   ratio?: boolean;
 }) {
-  const b = box(360, ratio ? 150 : 220, 50);
+  const [chartWidth, measure] = useChartWidth(360);
+  const b = box(chartWidth, ratio ? 150 : 220, 50);
   const x = scale([Math.min(...xs), Math.max(...xs)], xRange(b), log);
   // Replica curves on the main panel only: near a zero of the truth a replica's ratio runs wild and
   // would set the ratio panel's range.
@@ -111,6 +123,7 @@ function FlavourChart({
   const title = band.name;
   return (
     <Frame
+      measure={measure}
       b={b}
       x={x}
       y={y}

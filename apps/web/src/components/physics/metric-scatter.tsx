@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
-import { box, colour, extent, Frame, NoData, scale, xRange, yRange } from "../charts/frame";
+import { box, colour, extent, Frame, NoData, scale, useChartWidth, xRange, yRange } from "../charts/frame";
 import { pointHandlers, type TrialPoint } from "../charts/study";
 import { inputClass } from "../ui";
 
@@ -46,6 +46,7 @@ export function withClosureAxes(points: MetricPoint[]): { points: TrialPoint[]; 
 
 /** Completed trials on two chosen quantities (closure estimators included); a click opens the trial. */
 export function MetricScatter({ points, onOpen }: { points: MetricPoint[]; onOpen?: (n: number) => void }) {
+  const [chartWidth, measure] = useChartWidth(560);
   const hasClosure = points.some((p) => p.closureBias != null);
   const [xm, setX] = useState<Metric>("L1");
   const [ym, setY] = useState<Metric>(hasClosure ? "ratio" : "phi2");
@@ -73,7 +74,7 @@ export function MetricScatter({ points, onOpen }: { points: MetricPoint[]; onOpe
       </select>
     </label>
   );
-  const b = box();
+  const b = box(chartWidth);
   const x = scale(extent(ok.map((p) => METRICS[xm].of(p)!)), xRange(b));
   const y = scale(extent(ok.map((p) => METRICS[ym].of(p)!)), yRange(b));
   return (
@@ -89,6 +90,7 @@ export function MetricScatter({ points, onOpen }: { points: MetricPoint[]; onOpe
         </NoData>
       ) : (
         <Frame
+          measure={measure}
           b={b}
           x={x}
           y={y}

@@ -1,5 +1,5 @@
 import type { SubsetChi2 } from "@hyperensemble/engine/physics";
-import { box, colour, Frame, Legend, NoData, scale, xRange, yRange } from "../charts/frame";
+import { box, colour, Frame, Legend, NoData, scale, useChartWidth, xRange, yRange } from "../charts/frame";
 import { fmt } from "../ui";
 import { pooledChi2 } from "./physics-math";
 
@@ -77,7 +77,8 @@ export function SubsetChi2Panel({ rows }: { rows: SubsetChi2[] | undefined }) {
 }
 
 function SubsetBars({ rows }: { rows: SubsetChi2[] }) {
-  const b = box(560, 60 + rows.length * 22, 110, 30);
+  const [chartWidth, measure] = useChartWidth(560);
+  const b = box(chartWidth, 60 + rows.length * 22, 110, 30);
   const values = rows.flatMap((r) => [r.training?.central ?? 0, r.heldOut?.central ?? 0]);
   const x = scale([0, Math.max(1.2, ...values) * 1.05], xRange(b));
   const band = (b.height - b.top - b.bottom) / rows.length;
@@ -87,6 +88,7 @@ function SubsetBars({ rows }: { rows: SubsetChi2[] }) {
   return (
     <>
       <Frame
+        measure={measure}
         b={b}
         x={x}
         y={y}

@@ -3,7 +3,7 @@
 import { trialOutcome } from "@hyperensemble/platform/outcome";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { TRIAL_SORTS, type TrialSort } from "@/lib/trial-filters";
+import { isTrialSort, type TrialSort } from "@/lib/trial-filters";
 import { useTRPC } from "@/trpc/react";
 import { ClosureCells } from "../physics/closure-columns";
 import {
@@ -44,7 +44,8 @@ export function TrialsTable({
   const trpc = useTRPC();
   // Sort, filters and page live in the URL (t-prefixed: the page has other state there).
   const url = useUrlState();
-  const sort = pick<TrialSort>(url.get("tsort"), TRIAL_SORTS, "number");
+  const rawSort = url.get("tsort") ?? "";
+  const sort: TrialSort = isTrialSort(rawSort) ? rawSort : "number";
   const dir = pick(url.get("tdir"), ["asc", "desc"] as const, "asc");
   const state = pick(url.get("tstate"), ["", ...STATES] as const, "");
   const rawParam = url.get("tparam") ?? "";
@@ -193,15 +194,16 @@ export function TrialsTable({
                     Reason
                   </th>
                   {names.map((n) => (
-                    <th
+                    <SortHeader
                       key={n}
-                      scope="col"
-                      className="py-2 pr-3 font-mono text-xs"
-                      data-testid="param-column"
-                    >
-                      {n}
-                      {specs[n]?.log ? " (log)" : ""}
-                    </th>
+                      label={`${n}${specs[n]?.log ? " (log)" : ""}`}
+                      column={`param:${n}` as TrialSort}
+                      sort={sort}
+                      dir={dir}
+                      onSort={onSort}
+                      className="font-mono text-xs"
+                      testId="param-column"
+                    />
                   ))}
                 </tr>
               </thead>

@@ -105,4 +105,46 @@ describe("trial range filters", () => {
     expect(bad([{ name: "x'; drop table", min: 1 }])).toThrow(/filters: name/);
     expect(bad(Array.from({ length: 17 }, (_, i) => ({ name: `p${i}`, min: 0 })))).toThrow(/at most 16/);
   });
+
+  it("sorts by a parameter's value: numbers numerically, text by text, trials without it last", async () => {
+    const rows = await tdb.db.trial.findMany({
+      where: { orgId: a.org.id, studyId },
+      select: { number: true, params: true },
+    });
+    const value = (t: (typeof rows)[number], name: string) => (t.params as Record<string, unknown>)[name];
+    // The reference: a plain sort in JS, ties (and missing values, last) by trial number.
+    const expected = (name: string, dir: 1 | -1) =>
+      [...rows]
+        .sort((x, y) => {
+          const [u, v] = [value(x, name), value(y, name)];
+          if (u === undefined || v === undefined)
+            return u === v ? x.number - y.number : u === undefined ? 1 : -1;
+          const c =
+            typeof u === "number"
+              ? u - (v as number)
+              : String(u) < String(v)
+                ? -1
+                : String(u) > String(v)
+                  ? 1
+                  : 0;
+          return c * dir || x.number - y.number;
+        })
+        .map((t) => t.number);
+    for (const [name, dir] of [
+      ["learning_rate", "asc"],
+      ["learning_rate", "desc"],
+      ["n_layers", "asc"],
+      ["activation", "desc"],
+    ] as const) {
+      const { numbers } = await numbersFromSql([], { sort: `param:${name}`, dir, pageSize: 200 });
+      expect(numbers, `${name} ${dir}`).toEqual(expected(name, dir === "asc" ? 1 : -1));
+    }
+    // A parameter no trial has: every trial ties, in trial-number order.
+    const { numbers } = await numbersFromSql([], { sort: "param:dropout", dir: "desc", pageSize: 200 });
+    expect(numbers).toEqual([...rows].map((t) => t.number).sort((x, y) => x - y));
+    expect(() => ZStudyTrials.parse({ studyId, sort: "param:x'; drop" })).toThrow(
+      /sort must be one of .*param:<parameter name>/,
+    );
+    expect(() => ZStudyTrials.parse({ studyId, sort: "params" })).toThrow(/sort must be one of/);
+  });
 });

@@ -1,13 +1,13 @@
 import { Prisma } from "@hyperensemble/db";
 import { TRPCError } from "@trpc/server";
-import { isSetFilter, OBJECTIVE_KEY, type TrialFilter } from "../../../lib/trial-filters";
+import { isSetFilter, OBJECTIVE_KEY, sortedParam, type TrialFilter } from "../../../lib/trial-filters";
 import type { OrgContext } from "../../context-types";
 import { cachedStudyRead } from "./cache";
 import { axisSpecs } from "./plots.handler";
 import type { StudyTrialsInput, TrialRefInput } from "./view.schema";
 
-// Whitelisted sort columns (never interpolate user text into SQL).
-const SORT_SQL: Record<StudyTrialsInput["sort"], string> = {
+// Whitelisted sort columns (never interpolate user text into SQL; a parameter's name is bound).
+const SORT_SQL: Record<Exclude<StudyTrialsInput["sort"], `param:${string}`>, string> = {
   number: 't."number"',
   state: 't."state"',
   L1: 'r."L1"',
@@ -112,14 +112,19 @@ async function trialsPage(ctx: OrgContext, studyId: string, input: StudyTrialsIn
     ${input.state ? Prisma.sql`AND t."state" = ${input.state}::"TrialState"` : Prisma.empty}
     ${paramFilter(input.param)}
     ${rangeFilters(ctx.org.id, input.filters)}`;
-  const dir = input.dir === "desc" ? "DESC" : "ASC";
+  const dir = Prisma.raw(input.dir === "desc" ? "DESC" : "ASC");
+  const param = sortedParam(input.sort);
   // Trial number is never null: a plain ORDER BY lets Postgres walk the (studyId, number) index.
-  const order = Prisma.raw(
-    input.sort === "number"
-      ? `t."number" ${dir}`
-      : `${SORT_SQL[input.sort]} ${dir} NULLS LAST, t."number" ASC`,
-  );
-  const byResult = input.sort !== "number" && input.sort !== "state" && input.sort !== "duration";
+  // A parameter: its numbers numerically, then its other values as text, trials without it last.
+  const order =
+    param !== null
+      ? Prisma.sql`CASE WHEN jsonb_typeof(t."params"->${param}) = 'number' THEN (t."params"->>${param})::float8 END ${dir} NULLS LAST,
+          t."params"->>${param} ${dir} NULLS LAST, t."number" ASC`
+      : input.sort === "number"
+        ? Prisma.sql`t."number" ${dir}`
+        : Prisma.sql`${Prisma.raw(SORT_SQL[input.sort as keyof typeof SORT_SQL])} ${dir} NULLS LAST, t."number" ASC`;
+  const byResult =
+    param === null && input.sort !== "number" && input.sort !== "state" && input.sort !== "duration";
   // Phase 1 picks the page's ids with only the join the sort needs; phase 2 reads those rows in full.
   const [ids, total] = await Promise.all([
     ctx.db.$queryRaw<{ id: string }[]>`

@@ -1,6 +1,6 @@
 import { INT32_MAX, int } from "@hyperensemble/platform/schema";
 import { z } from "zod";
-import { TRIAL_SORTS, ZTrialFilters } from "../../../lib/trial-filters";
+import { TRIAL_SORTS, ZTrialFilters, ZTrialSort } from "../../../lib/trial-filters";
 
 export { TRIAL_SORTS };
 
@@ -12,7 +12,8 @@ const MAX_TRIAL_PAGE_SIZE = 200;
 
 /** One page of a study's trials, sorted and filtered in the database (studies have 10k+ trials). */
 export const ZStudyTrials = ZStudyRef.extend({
-  sort: z.enum(TRIAL_SORTS, { error: `sort must be one of ${TRIAL_SORTS.join(", ")}` }).default("number"),
+  /** A fixed column, or `param:<name>` (numbers numerically, then text; trials without it last). */
+  sort: ZTrialSort.default("number"),
   dir: z.enum(["asc", "desc"]).default("asc"),
   state: z.enum(TRIAL_STATE_FILTERS).optional(),
   /** `name=value` on one parameter (numbers compare exactly, strings as written). */
