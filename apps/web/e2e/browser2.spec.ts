@@ -109,6 +109,23 @@ test("builder: 'Only when' on a fresh row does not crash; operator readable; emp
     return select.clientWidth >= widest + 16;
   });
   expect(fits).toBe(true);
+  // Types and choices are not cut off: every type's name fits its select, and the default space's
+  // categorical choices show whole in their cell.
+  const typeFits = await page
+    .locator('select[aria-label^="Type of "]')
+    .first()
+    .evaluate((el) => {
+      const select = el as HTMLSelectElement;
+      const canvas = document.createElement("canvas").getContext("2d");
+      if (!canvas) return false;
+      canvas.font = getComputedStyle(select).font;
+      const widest = Math.max(...[...select.options].map((x) => canvas.measureText(x.text).width));
+      return select.clientWidth >= widest + 16;
+    });
+  expect(typeFits).toBe(true);
+  const choices = page.getByLabel("Choices of activation");
+  await expect(choices).not.toHaveValue("");
+  expect(await choices.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
   // An empty "is one of": named once, in words, and the cell marked.
   const errors = page.getByTestId("space-errors");
   await expect(errors).toContainText(`${row} › Condition value`);

@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { createDb } from "@hyperensemble/db";
 import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
 import { expect, test } from "@playwright/test";
-import { root, seriousViolations, signIn } from "./helpers";
+import { overflow, root, seriousViolations, signIn, smallChartText } from "./helpers";
 
 const db = createDb(process.env.DATABASE_URL);
 test.beforeAll(async () => {
@@ -160,4 +160,18 @@ test("upload a theory, run a study, fit the selected configuration, see its band
     for (const v of await seriousViolations(page)) problems.push(`${theme} fit: ${v}`);
   }
   expect(problems).toEqual([]);
+
+  // 8. on a phone: neither fit page scrolls sideways, and their charts' text shows at 9 px or more
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const url of [
+    `/o/${DEMO_ORG.slug}/fits/${fitId}`,
+    `/o/${DEMO_ORG.slug}/fits/compare?a=${fitId}&b=${second}`,
+  ]) {
+    await page.goto(url);
+    await expect(page.getByTestId("fit-band-panel").first()).toBeVisible();
+    await expect(page.getByText(/^Loading /)).toHaveCount(0);
+    await expect.poll(async () => (await smallChartText(page, 9)).small, { message: url }).toEqual([]);
+    const o = await overflow(page);
+    expect(o.scroll, `${url} scrolls sideways (${o.worst})`).toBe(0);
+  }
 });

@@ -60,3 +60,56 @@ export function cspViolations(page: Page): string[] {
   });
   return found;
 }
+
+/** How far the page scrolls sideways, and the widest element that sticks out (for the message). */
+export async function overflow(page: Page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    let worst = "";
+    let worstRight = width;
+    for (const el of document.querySelectorAll("body *")) {
+      const r = el.getBoundingClientRect();
+      // Inside a box that scrolls on its own, sticking out is the point.
+      let p = el.parentElement;
+      let clipped = false;
+      while (p && p !== document.body) {
+        const ox = getComputedStyle(p).overflowX;
+        if (ox === "auto" || ox === "scroll" || ox === "hidden") {
+          clipped = true;
+          break;
+        }
+        p = p.parentElement;
+      }
+      if (!clipped && r.width > 0 && r.right > worstRight + 1) {
+        worstRight = r.right;
+        const chain: string[] = [];
+        for (let e: Element | null = el; e && e !== document.body && chain.length < 5; e = e.parentElement)
+          chain.unshift(
+            `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${String(e.getAttribute("class") ?? "").slice(0, 30)}`,
+          );
+        worst = `${chain.join(" > ")} right=${Math.round(r.right)}`;
+      }
+    }
+    return { scroll: document.documentElement.scrollWidth - width, worst, worstRight, width };
+  });
+}
+
+/** Chart text drawn smaller than `min` CSS px on screen: the font size times the SVG's scale. */
+export async function smallChartText(page: Page, min: number) {
+  return page.evaluate((min) => {
+    const small: string[] = [];
+    let checked = 0;
+    for (const svg of document.querySelectorAll<SVGSVGElement>("svg[role=img]")) {
+      const m = svg.getScreenCTM();
+      if (!m || svg.getBoundingClientRect().width === 0) continue;
+      for (const t of svg.querySelectorAll<SVGTextElement>("text")) {
+        if (!t.textContent?.trim()) continue;
+        const px = Number.parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+        checked++;
+        if (px < min)
+          small.push(`${svg.getAttribute("aria-label")}: "${t.textContent.trim()}" ${px.toFixed(1)}px`);
+      }
+    }
+    return { checked, small: [...new Set(small)].slice(0, 8) };
+  }, min);
+}

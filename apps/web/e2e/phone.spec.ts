@@ -3,9 +3,9 @@
 import path from "node:path";
 import { createDb } from "@hyperensemble/db";
 import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
-import { expect, type Page, test } from "@playwright/test";
-import { screenshotDir, signIn } from "./helpers";
-import { seedStudy } from "./seed";
+import { expect, test } from "@playwright/test";
+import { overflow, screenshotDir, signIn, smallChartText } from "./helpers";
+import { seedMember, seedStudy } from "./seed";
 
 const db = createDb(process.env.DATABASE_URL);
 const o = `/o/${DEMO_ORG.slug}`;
@@ -14,7 +14,10 @@ let studyB = "";
 
 test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 
+const OPS = { orgSlug: "ops-lab", email: "ops@platform.test", password: "ops-password-1" };
+
 test.beforeAll(async () => {
+  await seedMember(db, OPS);
   const { org, user } = await seedDemo(db);
   // A failed test restarts the worker and this hook: start from no studies of this file.
   await db.study.deleteMany({ where: { orgId: org.id, name: { startsWith: "Phone: " } } });
@@ -36,44 +39,15 @@ test.afterAll(async () => {
   await db.$disconnect();
 });
 
-/** How far the page scrolls sideways, and the widest element that sticks out (for the message). */
-async function overflow(page: Page) {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    let worst = "";
-    let worstRight = width;
-    for (const el of document.querySelectorAll("body *")) {
-      const r = el.getBoundingClientRect();
-      // Inside a box that scrolls on its own, sticking out is the point.
-      let p = el.parentElement;
-      let clipped = false;
-      while (p && p !== document.body) {
-        const ox = getComputedStyle(p).overflowX;
-        if (ox === "auto" || ox === "scroll" || ox === "hidden") {
-          clipped = true;
-          break;
-        }
-        p = p.parentElement;
-      }
-      if (!clipped && r.width > 0 && r.right > worstRight + 1) {
-        worstRight = r.right;
-        const chain: string[] = [];
-        for (let e: Element | null = el; e && e !== document.body && chain.length < 5; e = e.parentElement)
-          chain.unshift(
-            `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${String(e.getAttribute("class") ?? "").slice(0, 30)}`,
-          );
-        worst = `${chain.join(" > ")} right=${Math.round(r.right)}`;
-      }
-    }
-    return { scroll: document.documentElement.scrollWidth - width, worst, worstRight, width };
-  });
-}
-
 test("no page scrolls sideways at 390×844; the header stays compact", async ({ page }) => {
   await page.goto("/signin");
   const pages: [string, string, string][] = [
     ["signin", "/signin", "#email"],
     ["invite", "/invite/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "main"],
+    ["signup", "/signup", "main"],
+    ["forgot", "/forgot", "main"],
+    ["reset", "/reset/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "main"],
+    ["verify", "/verify/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "main"],
   ];
   const problems: string[] = [];
   for (const [name, url, ready] of pages) {
@@ -94,6 +68,10 @@ test("no page scrolls sideways at 390×844; the header stays compact", async ({ 
     ["members", `${o}/settings`, "[data-testid=members-table]"],
     ["tokens", `${o}/settings/tokens`, "main"],
     ["audit", `${o}/settings/audit`, "main"],
+    ["organisation", `${o}/settings/org`, "main"],
+    ["webhooks", `${o}/settings/webhooks`, "main"],
+    ["account", "/account", "main"],
+    ["onboarding", "/onboarding", "main"],
   ];
   for (const [name, url, ready] of signedIn) {
     await page.goto(url);
@@ -111,25 +89,18 @@ test("no page scrolls sideways at 390×844; the header stays compact", async ({ 
   expect(header?.height ?? 999).toBeLessThanOrEqual(844 / 6);
 });
 
-/** Chart text drawn smaller than `min` CSS px on screen: the font size times the SVG's scale. */
-async function smallChartText(page: Page, min: number) {
-  return page.evaluate((min) => {
-    const small: string[] = [];
-    let checked = 0;
-    for (const svg of document.querySelectorAll<SVGSVGElement>("svg[role=img]")) {
-      const m = svg.getScreenCTM();
-      if (!m || svg.getBoundingClientRect().width === 0) continue;
-      for (const t of svg.querySelectorAll<SVGTextElement>("text")) {
-        if (!t.textContent?.trim()) continue;
-        const px = Number.parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
-        checked++;
-        if (px < min)
-          small.push(`${svg.getAttribute("aria-label")}: "${t.textContent.trim()}" ${px.toFixed(1)}px`);
-      }
-    }
-    return { checked, small: [...new Set(small)].slice(0, 8) };
-  }, min);
-}
+test("the platform admin's pages do not scroll sideways at 390×844", async ({ page }) => {
+  await signIn(page, OPS.email, OPS.password, OPS.orgSlug);
+  const problems: string[] = [];
+  for (const url of ["/admin", "/admin/orgs", "/admin/users", `/admin/orgs/${OPS.orgSlug}`]) {
+    await page.goto(url);
+    await expect(page.locator("main").first()).toBeVisible();
+    await expect(page.getByText(/^Loading /)).toHaveCount(0);
+    const o = await overflow(page);
+    if (o.scroll > 0) problems.push(`${url}: ${o.scroll}px (${o.worst})`);
+  }
+  expect(problems).toEqual([]);
+});
 
 test("charts are laid out for a phone's width: their text shows at 9 px or more", async ({ page }) => {
   await signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
