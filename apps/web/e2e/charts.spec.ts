@@ -93,7 +93,7 @@ test("the trial dialog names the learning curve's quantity and defines the predi
   const curve = dialog.getByTestId("curves-chart");
   await expect(curve).toBeVisible();
   await expect(curve.locator("text", { hasText: "validation χ² per point" })).toHaveCount(1);
-  const legend = dialog.getByTestId("predictions-chart").getByRole("list", { name: "Legend" });
+  const legend = dialog.getByTestId("predictions-chart").getByRole("list", { name: "Legend" }).first();
   await expect(legend).toContainText("band: mean ± 1σ over the ensemble's members");
   // A closure study knows its truth and says so.
   await expect(legend).toContainText("truth (closure test)");

@@ -181,7 +181,7 @@ test("a dataset study's prediction panels are titled by the dataset's output nam
   ).toBeVisible();
   await expect(predictions).not.toContainText("output_0");
   // Real data has no truth: no truth line, no truth entry in the legend; the band is defined there.
-  const legend = predictions.getByRole("list", { name: "Legend" });
+  const legend = predictions.getByRole("list", { name: "Legend" }).first();
   await expect(legend).toContainText("band: mean ± 1σ over the ensemble's members");
   await expect(legend).not.toContainText("truth");
   await expect(predictions.locator("path[stroke-dasharray='5 3']")).toHaveCount(0);
