@@ -42,12 +42,15 @@ test("bull-board: platform admins only, read-only", async ({ browser }) => {
   const refused = await memberPage.goto("/admin/bull");
   expect(refused?.status()).toBe(403);
   expect((await memberPage.request.get("/admin/bull/api/queues")).status()).toBe(403);
+  // The JSON view answers the same as every admin route: 403 signed in, 401 signed out.
+  expect((await memberPage.request.get("/admin/queues")).status()).toBe(403);
 
   const anonymous = await browser.newContext();
   const anonPage = await anonymous.newPage();
   await anonPage.goto("/admin/bull");
   await expect(anonPage).toHaveURL(/\/signin$/);
   expect((await anonPage.request.get("/admin/bull/api/queues")).status()).toBe(401);
+  expect((await anonPage.request.get("/admin/queues")).status()).toBe(401);
   await Promise.all([admin.close(), other.close(), anonymous.close()]);
 });
 
