@@ -1,8 +1,8 @@
 // The read-only queue view for platform admins (operators, not organisation members): queue depth
 // and the most recent jobs per state. Nothing here changes a job. Job payloads are identifiers only.
 import { type QueueDepth, queueDepth, type TrialQueue } from "@hyperensemble/queue";
-import type { PlatformAdminAccess } from "../../../server/auth/platform-admin";
 import { BULL_BOARD_BASE_PATH, platformAdminRefusal } from "../../../server/admin/bull-board";
+import type { PlatformAdminAccess } from "../../../server/auth/platform-admin";
 
 const STATES = ["active", "waiting", "prioritized", "delayed", "failed", "completed"] as const;
 

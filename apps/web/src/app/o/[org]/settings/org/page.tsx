@@ -88,7 +88,10 @@ export default function OrgSettingsPage({ params }: { params: Promise<{ org: str
         <ErrorState error={usage.error} what="usage" />
         {usage.data ? (
           <>
-            <p className="mb-2 text-sm">Stored now: {mib(usage.data.storageBytes)}</p>
+            <p className="mb-2 text-sm">
+              Stored now: {mib(usage.data.storageBytes)} of the organisation's quota of{" "}
+              {mib(usage.data.storageQuotaBytes)}
+            </p>
             <table className={tableClass} data-testid="usage-table">
               <TableHead columns={["Month", "Trials", "Runner time", "Datasets uploaded"]} />
               <tbody>
