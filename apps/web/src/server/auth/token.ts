@@ -10,6 +10,7 @@ export const TOKEN_SCOPES = [
   "trials:write",
   "datasets:write",
   "exports:read",
+  "members:read",
 ] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 

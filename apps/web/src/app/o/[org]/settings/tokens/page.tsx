@@ -19,7 +19,14 @@ import {
 import { useTRPC } from "@/trpc/react";
 
 // The API's scopes (server/auth/token.ts); a token never exceeds its creator's role.
-const SCOPES = ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"] as const;
+const SCOPES = [
+  "studies:read",
+  "studies:write",
+  "trials:write",
+  "datasets:write",
+  "exports:read",
+  "members:read",
+] as const;
 type Scope = (typeof SCOPES)[number];
 
 export default function TokensPage({ params }: { params: Promise<{ org: string }> }) {
