@@ -20,6 +20,11 @@ async function get(path: string, token: string) {
 const viewerToken = async (scopes: TokenScope[]) =>
   (await seedToken(h.tdb.db, { orgId: h.s.org.id, userId: h.s.users.VIEWER.id, scopes })).token;
 
+/** A MEMBER's token that uploads datasets. */
+const uploaderToken = async () =>
+  (await seedToken(h.tdb.db, { orgId: h.s.org.id, userId: h.s.users.MEMBER.id, scopes: ["datasets:write"] }))
+    .token;
+
 const csvUpload = (name: string) => ({
   format: "csv",
   name,
@@ -58,13 +63,7 @@ describe("GET /orgs/{org}/members and /usage with an API token", () => {
 
   it("studies:read reads usage: months, runner time and the storage held against its quota; without it 403", async () => {
     const slug = h.s.org.slug;
-    const writer = (
-      await seedToken(h.tdb.db, {
-        orgId: h.s.org.id,
-        userId: h.s.users.MEMBER.id,
-        scopes: ["datasets:write"],
-      })
-    ).token;
+    const writer = await uploaderToken();
     expect((await upload(writer, "usage-data")).status).toBe(201);
     const ok = await get(`/orgs/${slug}/usage?months=2`, await viewerToken(["studies:read"]));
     expect(ok.status).toBe(200);
@@ -93,13 +92,7 @@ describe("GET /orgs/{org}/members and /usage with an API token", () => {
 
 describe("the storage quota on REST uploads", () => {
   it("refuses an upload past the organisation's quota with a 400 naming it and the figures; nothing stored", async () => {
-    const token = (
-      await seedToken(h.tdb.db, {
-        orgId: h.s.org.id,
-        userId: h.s.users.MEMBER.id,
-        scopes: ["datasets:write"],
-      })
-    ).token;
+    const token = await uploaderToken();
     const reader = await viewerToken(["studies:read"]);
     const before = (await get(`/orgs/${h.s.org.slug}/usage`, reader)).body["storageBytes"] as number;
     // What a platform admin sets on /admin/orgs/<slug> (admin.setOrgLimits calls the same function).
