@@ -75,6 +75,8 @@ test("platform admin pages: 403 for members; a quota set in the page is enforced
   await page.locator("#org-search").fill(MEMBER.orgSlug);
   await page.getByRole("link", { name: new RegExp(MEMBER.orgSlug) }).click();
   await expect(page).toHaveURL(new RegExp(`/admin/orgs/${MEMBER.orgSlug}$`));
+  // The storage quota is one of the limits, shown in bytes and GiB with its source.
+  await expect(page.locator("#maxStorageBytes-hint")).toContainText(/In force: \d+ bytes = [\d.]+ GiB/);
   await page.locator("#maxTrialsPerStudy").fill("2");
   await page.getByRole("button", { name: "Save limits" }).click();
   await expect(page.getByRole("status")).toContainText("Saved");
