@@ -42,12 +42,15 @@ test("bull-board: platform admins only, read-only", async ({ browser }) => {
   const refused = await memberPage.goto("/admin/bull");
   expect(refused?.status()).toBe(403);
   expect((await memberPage.request.get("/admin/bull/api/queues")).status()).toBe(403);
+  // The JSON view answers the same as every admin route: 403 signed in, 401 signed out.
+  expect((await memberPage.request.get("/admin/queues")).status()).toBe(403);
 
   const anonymous = await browser.newContext();
   const anonPage = await anonymous.newPage();
   await anonPage.goto("/admin/bull");
   await expect(anonPage).toHaveURL(/\/signin$/);
   expect((await anonPage.request.get("/admin/bull/api/queues")).status()).toBe(401);
+  expect((await anonPage.request.get("/admin/queues")).status()).toBe(401);
   await Promise.all([admin.close(), other.close(), anonymous.close()]);
 });
 
@@ -72,6 +75,8 @@ test("platform admin pages: 403 for members; a quota set in the page is enforced
   await page.locator("#org-search").fill(MEMBER.orgSlug);
   await page.getByRole("link", { name: new RegExp(MEMBER.orgSlug) }).click();
   await expect(page).toHaveURL(new RegExp(`/admin/orgs/${MEMBER.orgSlug}$`));
+  // The storage quota is one of the limits, shown in bytes and GiB with its source.
+  await expect(page.locator("#maxStorageBytes-hint")).toContainText(/In force: \d+ bytes = [\d.]+ GiB/);
   await page.locator("#maxTrialsPerStudy").fill("2");
   await page.getByRole("button", { name: "Save limits" }).click();
   await expect(page.getByRole("status")).toContainText("Saved");

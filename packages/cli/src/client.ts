@@ -12,7 +12,8 @@ export type TokenScope =
   | "studies:write"
   | "trials:write"
   | "datasets:write"
-  | "exports:read";
+  | "exports:read"
+  | "members:read";
 export type ParamValue = string | number | boolean;
 
 /** The study spec (same fields as the web form; validated by the server). */

@@ -1,4 +1,7 @@
 import type { Db } from "@hyperensemble/db";
+import { createTestDatabase } from "@hyperensemble/db/testing";
+import { afterAll, beforeAll } from "vitest";
+import { seedDemo } from "./demo.ts";
 import { createStudyInputSchema } from "./schema.ts";
 import { createStudy } from "./study.ts";
 
@@ -62,4 +65,31 @@ export async function seedFitStudy(
     });
   }
   return study.id;
+}
+
+/** A demo org and owner (signing in with `email`) with seedFitStudy's study: a fit test's world. */
+export async function seedFitOrg(db: Db, email: string) {
+  const { org, user } = await seedDemo(db, { email, name: "Fit", password: "pw-123456" });
+  return { org, ownerId: user.id, studyId: await seedFitStudy(db, org.id, user.id) };
+}
+
+export interface FitTestWorld {
+  db: Db;
+  org: { id: string; slug: string };
+  ownerId: string;
+  studyId: string;
+}
+
+/** A migrated database with seedFitOrg's world, set up by the beforeAll this registers in the caller. */
+export function fitTestWorld(email: string): FitTestWorld {
+  const world = {} as FitTestWorld;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const t = await createTestDatabase();
+    drop = t.drop;
+    world.db = t.db;
+    Object.assign(world, await seedFitOrg(t.db, email));
+  }, 120_000);
+  afterAll(async () => drop?.());
+  return world;
 }

@@ -1,9 +1,8 @@
 import type { Db } from "@hyperensemble/db";
 import { createTestDatabase } from "@hyperensemble/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedDemo } from "./demo.ts";
 import { StudyInputError } from "./errors.ts";
-import { fitTrialParams as params, seedFitStudy } from "./fit.test-helpers.ts";
+import { fitTrialParams as params, seedFitOrg } from "./fit.test-helpers.ts";
 import { createFit, type FitSummary, fitExport, nextQueuedFit, requeueStaleFits, runFit } from "./fit.ts";
 import { readMember } from "./fitLhapdf.test-helpers.ts";
 import type { FitWeights } from "./fitWeights.ts";
@@ -18,10 +17,9 @@ beforeAll(async () => {
   const t = await createTestDatabase();
   db = t.db;
   drop = t.drop;
-  const { org, user } = await seedDemo(db, { email: "fit@test.local", name: "Fit", password: "pw-123456" });
-  orgId = org.id;
-  ownerId = user.id;
-  studyId = await seedFitStudy(db, orgId, ownerId);
+  const seeded = await seedFitOrg(db, "fit@test.local");
+  orgId = seeded.org.id;
+  ({ ownerId, studyId } = seeded);
 }, 120_000);
 afterAll(async () => drop());
 

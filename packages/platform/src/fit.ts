@@ -10,6 +10,7 @@ import {
 } from "./fitSchema.ts";
 import type { FitOutcome } from "./fitTrain.ts";
 import { fitWeights } from "./fitWeights.ts";
+import { checkStorageQuota } from "./storageQuota.ts";
 import { parseStudyRow } from "./studyRow.ts";
 import { buildTrialSpec } from "./trialSpec.ts";
 
@@ -60,17 +61,21 @@ export async function createFit(db: Db, args: { orgId: string; ownerId: string; 
         ? "the study has no completed trial with a finite L1 to select a configuration from"
         : `trial ${input.trial} not found in this study`,
     );
-  return db.fit.create({
-    data: {
-      orgId: args.orgId,
-      studyId: study.id,
-      ownerId: args.ownerId,
-      trialId: trial.id,
-      trialNumber: trial.number,
-      params: trial.params as object,
-      replicas: input.replicas,
-      postfitRule: (input.rule ?? DEFAULT_POSTFIT_RULE) as object,
-    },
+  return db.$transaction(async (tx) => {
+    // Its artifact (every replica's outputs and weights) is measured only when the runner stores it.
+    await checkStorageQuota(tx, args.orgId, 0, "a new fit");
+    return tx.fit.create({
+      data: {
+        orgId: args.orgId,
+        studyId: study.id,
+        ownerId: args.ownerId,
+        trialId: trial.id,
+        trialNumber: trial.number,
+        params: trial.params as object,
+        replicas: input.replicas,
+        postfitRule: (input.rule ?? DEFAULT_POSTFIT_RULE) as object,
+      },
+    });
   });
 }
 

@@ -80,6 +80,7 @@ export { hashPassword, verifyPassword } from "./password.ts";
 export * from "./schema.ts";
 export * from "./search-spec.ts";
 export { dropCachedHistory, PostgresTrialStorage } from "./storage.ts";
+export { checkStorageQuota, jsonBytes, StorageQuotaError, storedBytes } from "./storageQuota.ts";
 export {
   createStudy,
   type EnqueueOptions,

@@ -2,7 +2,7 @@
 // OrgLimits row, set by operators with `npm run org:limits`). Checked before anything is stored, with
 // a message that names the field, the limit, where the limit comes from and how the figure was
 // computed (docs/operations.md, "Quotas and limits").
-import type { Db } from "@hyperensemble/db";
+import type { Db, DbTransaction } from "@hyperensemble/db";
 import type { SearchSpace } from "@hyperensemble/engine/search";
 import {
   closureModelShape,
@@ -30,6 +30,8 @@ export interface Limits {
   maxStudyWallSeconds: number;
   /** A study's maxGpuSeconds (and its value when the study sets none). */
   maxStudyGpuSeconds: number;
+  /** Bytes the organisation stores (storage.ts `storedBytes`): uploads past it are refused. */
+  maxStorageBytes: number;
 }
 export type LimitName = keyof Limits;
 
@@ -43,6 +45,7 @@ export const LIMIT_DEFAULTS: Record<LimitName, { variable: string; value: number
   maxTrialSeconds: { variable: "HENS_MAX_TRIAL_SECONDS", value: 86_400 },
   maxStudyWallSeconds: { variable: "HENS_STUDY_MAX_WALL_SECONDS", value: 2_592_000 },
   maxStudyGpuSeconds: { variable: "HENS_STUDY_MAX_GPU_SECONDS", value: 2_592_000 },
+  maxStorageBytes: { variable: "HENS_ORG_MAX_STORAGE_BYTES", value: 10 * 1024 ** 3 },
 };
 export const LIMIT_NAMES = Object.keys(LIMIT_DEFAULTS) as LimitName[];
 
@@ -81,7 +84,7 @@ export interface ResolvedLimits {
 
 /** The organisation's limits: its OrgLimits overrides over the environment's defaults. */
 export async function orgLimits(
-  db: Db,
+  db: Db | DbTransaction,
   orgId: string,
   env: Limits = limitsFromEnv(),
 ): Promise<ResolvedLimits> {

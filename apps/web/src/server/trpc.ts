@@ -127,7 +127,7 @@ export function orgProcedure(permission: Permission) {
 }
 
 // API-token scopes map onto permissions (tokens are intersected with the creator's role above).
-// Permissions without a scope here (members, tokens, audit) are never reachable with a token.
+// Permissions without a scope here (managing members, tokens, audit) are never reachable with a token.
 function scopeFor(permission: Permission): string {
   switch (permission) {
     case "study:read":
@@ -141,6 +141,10 @@ function scopeFor(permission: Permission): string {
       return "datasets:write";
     case "export:read":
       return "exports:read";
+    // Its own scope, not studies:read: the member list is people's emails, which a CI token reading
+    // studies has no need of.
+    case "member:read":
+      return "members:read";
     default:
       return permission;
   }

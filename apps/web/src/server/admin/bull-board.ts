@@ -40,6 +40,24 @@ export function createReadOnlyBullBoard(queues: TrialQueue[]): BullBoardHandler 
 
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
+/**
+ * The answer for a request that is not a platform admin's, the same on every admin route: anonymous
+ * 401 (sign in), signed in but not an admin 403; null for an admin (go on).
+ */
+export function platformAdminRefusal(access: PlatformAdminAccess): Response | null {
+  if (access === "anonymous")
+    return Response.json(
+      { error: "Sign in as a platform admin" },
+      { status: 401, headers: { "cache-control": "no-store" } },
+    );
+  if (access !== "admin")
+    return Response.json(
+      { error: "Platform admins only (HENS_PLATFORM_ADMINS)" },
+      { status: 403, headers: { "cache-control": "no-store" } },
+    );
+  return null;
+}
+
 export interface BullBoardRequestDeps {
   /** The platform-admin check on the request's session. */
   access(): Promise<PlatformAdminAccess>;
@@ -65,17 +83,9 @@ export async function handleBullBoardRequest(req: Request, deps: BullBoardReques
         headers: { location: "/signin", "cache-control": "no-store" },
       });
     }
-    return Response.json(
-      { error: "Sign in as a platform admin" },
-      { status: 401, headers: { "cache-control": "no-store" } },
-    );
   }
-  if (access !== "admin") {
-    return Response.json(
-      { error: "Platform admins only (HENS_PLATFORM_ADMINS)" },
-      { status: 403, headers: { "cache-control": "no-store" } },
-    );
-  }
+  const refused = platformAdminRefusal(access);
+  if (refused) return refused;
   if (!READ_METHODS.has(req.method)) {
     return Response.json(
       { error: "The queue dashboard is read-only" },

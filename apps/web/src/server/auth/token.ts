@@ -3,15 +3,7 @@ import type { Db } from "@hyperensemble/db";
 import { TRPCError } from "@trpc/server";
 import { type RateLimitDecision, rateLimitHeaders, TokenBucketLimiter } from "./rate-limit";
 
-/** The scopes an API token can carry; each maps onto one permission (trpc.ts `scopeFor`). */
-export const TOKEN_SCOPES = [
-  "studies:read",
-  "studies:write",
-  "trials:write",
-  "datasets:write",
-  "exports:read",
-] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
+export { TOKEN_SCOPES, type TokenScope } from "../../lib/token-scopes";
 
 export const TOKEN_PREFIX = "hens_";
 /** 24 random bytes = 192 bits, base64url: 32 characters after the prefix. */

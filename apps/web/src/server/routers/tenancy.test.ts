@@ -5,7 +5,7 @@ import { scopedDb } from "@hyperensemble/db";
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateApiToken } from "../auth/token";
+import { generateApiToken, TOKEN_SCOPES } from "../auth/token";
 import type { Principal } from "../trpc";
 import { appRouter } from "./_app";
 import { callerFor, ROLES, type SeededOrg, seedOrg, seedToken } from "./test-fixtures";
@@ -320,7 +320,7 @@ describe("every procedure", () => {
         userId: both.id,
         orgId: a.org.id,
         tokenId: "t",
-        scopes: ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"],
+        scopes: [...TOKEN_SCOPES],
       };
       expect(await codeOf(call(principal, path, crossTenantInput(path, b.org.slug)))).toBe("NOT_FOUND");
     },
@@ -410,11 +410,35 @@ describe("API token scopes", () => {
     expect(
       await codeOf(call(viewerToken, "study.create", { org: a.org.slug, name: "x", replicas: 2, trials: 1 })),
     ).toBe("FORBIDDEN");
-    // Tokens cannot manage tokens, members or invitations, whatever their scopes.
-    const ownerToken: Principal = { ...viewerToken, userId: a.users.OWNER.id };
-    for (const path of ["token.list", "member.list", "invitation.list", "audit.list"]) {
+    // Tokens cannot manage tokens, members or invitations, nor read the audit log, whatever their scopes.
+    const ownerToken: Principal = { ...viewerToken, userId: a.users.OWNER.id, scopes: [...TOKEN_SCOPES] };
+    for (const path of ["token.list", "invitation.list", "audit.list"]) {
       expect(await codeOf(call(ownerToken, path, { org: a.org.slug })), path).toBe("FORBIDDEN");
     }
+    const member = a.users.MEMBER.id;
+    expect(
+      await codeOf(
+        call(ownerToken, "member.updateRole", { org: a.org.slug, userId: member, role: "VIEWER" }),
+      ),
+    ).toBe("FORBIDDEN");
+    expect(await codeOf(call(ownerToken, "member.remove", { org: a.org.slug, userId: member }))).toBe(
+      "FORBIDDEN",
+    );
+  });
+
+  it("members are read with members:read alone (a VIEWER's token too); studies:read does not show them", async () => {
+    const token = (scopes: string[]): Principal => ({
+      userId: a.users.VIEWER.id,
+      orgId: a.org.id,
+      tokenId: "t",
+      scopes,
+    });
+    const allButMembers = TOKEN_SCOPES.filter((s) => s !== "members:read");
+    expect(await codeOf(call(token(allButMembers), "member.list", { org: a.org.slug }))).toBe("FORBIDDEN");
+    expect(await codeOf(call(token(["members:read"]), "member.list", { org: a.org.slug }))).toBe("OK");
+    // members:read reads nothing else.
+    expect(await codeOf(call(token(["members:read"]), "study.list", { org: a.org.slug }))).toBe("FORBIDDEN");
+    expect(await codeOf(call(token(["members:read"]), "org.usage", { org: a.org.slug }))).toBe("FORBIDDEN");
   });
 });
 
@@ -448,7 +472,7 @@ describe("platform admin procedures (HENS_PLATFORM_ADMINS only)", () => {
           userId: org.users[role].id,
           orgId: org.org.id,
           tokenId: "t",
-          scopes: ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"],
+          scopes: [...TOKEN_SCOPES],
         };
         expect(await codeOf(call(token, path, adminInput(path))), `${role} token`).toBe("FORBIDDEN");
       }
@@ -508,7 +532,7 @@ describe("account procedures", () => {
       userId: a.users.OWNER.id,
       orgId: a.org.id,
       tokenId: "t",
-      scopes: ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"],
+      scopes: [...TOKEN_SCOPES],
     };
     for (const [path, input] of [
       ["org.leave", {}],

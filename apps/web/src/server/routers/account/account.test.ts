@@ -5,11 +5,13 @@ import { hashPassword, verifyPassword } from "@hyperensemble/platform/password";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailLimiter } from "../../accounts";
+import { AccountRefused, credentialsAuthorizer, signInErrorMessage } from "../../auth/credentials";
 import { oidcSignInAllowed } from "../../auth/oidc-signup";
 import { startSession } from "../../auth/session-store";
 import { PostgresTokenBuckets, SignInThrottle } from "../../auth/sign-in-throttle";
 import { parseSignupMode, type SignupMode } from "../../auth/signup";
-import { outboxMailer } from "../../mail";
+import { mailerFromEnv, outboxMailer } from "../../mail";
+import { decodeQuotedPrintable, startTestSmtpServer } from "../../smtp.test-helpers";
 import { createInvitationHandler } from "../invitation/create.handler";
 import { orgContext, seedOrg } from "../test-fixtures";
 import type { AccountDeps } from "./deps";
@@ -204,6 +206,85 @@ describe("password reset", () => {
         resetPasswordHandler({ deps: d, input: { token: verifyToken, newPassword: "hijacked password" } }),
       ),
     ).toBe("BAD_REQUEST");
+  });
+});
+
+describe("HENS_EMAIL_VERIFICATION=required", () => {
+  it("an unverified user cannot sign in and is told to confirm; after the mailed link they can", async () => {
+    const d = deps({ kind: "open" }, "required");
+    expect((await signUpHandler({ deps: d, input: person("unverified@x.test") })).verificationSent).toBe(
+      true,
+    );
+    const throttle = new SignInThrottle(new PostgresTokenBuckets(tdb.db), {
+      accountAttempts: 100,
+      accountRefillSeconds: 1,
+      addressAttempts: 100,
+      addressRefillSeconds: 1,
+    });
+    // What auth.ts builds: requireVerifiedEmail is HENS_EMAIL_VERIFICATION === "required".
+    const authorize = (requireVerifiedEmail: boolean) =>
+      credentialsAuthorizer({ db: tdb.db, throttle, trustedProxyHops: 0, requireVerifiedEmail });
+    const request = new Request("http://localhost/api/auth/callback/credentials", { method: "POST" });
+    const credentials = { email: "unverified@x.test", password: "correct horse battery" };
+
+    const refused = await authorize(true)(credentials, request).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AccountRefused);
+    // next-auth puts the code in the sign-in page's URL; the page says what to do.
+    expect((refused as AccountRefused).code).toBe("unverified");
+    expect(signInErrorMessage("CredentialsSignin", "unverified")).toBe(
+      "Confirm your email address first: open the link we mailed you.",
+    );
+    // A wrong password is only wrong: the unverified state is told to the password's holder alone.
+    expect(await authorize(true)({ ...credentials, password: "not the password" }, request)).toBeNull();
+    // The same account under "optional" signs in unverified: the setting is what refuses.
+    expect((await authorize(false)(credentials, request))?.email).toBe("unverified@x.test");
+
+    const token = await mailedToken("unverified@x.test", "verify");
+    await verifyEmailHandler({ deps: { db: tdb.db }, input: { token } });
+    expect((await authorize(true)(credentials, request))?.email).toBe("unverified@x.test");
+  });
+});
+
+describe("SMTP (HENS_SMTP_URL)", () => {
+  it("a reset link goes over SMTP through nodemailer, from HENS_MAIL_FROM to the user, not to the outbox; the link works", async () => {
+    const smtp = await startTestSmtpServer();
+    try {
+      await tdb.db.user.create({
+        data: { email: "smtp-user@x.test", passwordHash: await hashPassword("the old password") },
+      });
+      const mailer = mailerFromEnv(tdb.db, {
+        HENS_SMTP_URL: smtp.url,
+        HENS_MAIL_FROM: "HyperEnsemble <no-reply@hens.test>",
+      });
+      const d = { ...deps({ kind: "open" }), mailer };
+      const outbox = await tdb.db.mailOutbox.count();
+      expect(await requestPasswordResetHandler({ deps: d, input: { email: "smtp-user@x.test" } })).toEqual({
+        sent: true,
+      });
+      expect(smtp.received).toHaveLength(1);
+      const mail = smtp.received[0]!;
+      expect(mail.from).toBe("no-reply@hens.test");
+      expect(mail.to).toEqual(["smtp-user@x.test"]);
+      const split = mail.data.indexOf("\r\n\r\n");
+      const headers = mail.data.slice(0, split);
+      const body = mail.data.slice(split + 4);
+      expect(headers).toMatch(/^From: HyperEnsemble <no-reply@hens\.test>$/m);
+      expect(headers).toMatch(/^To: smtp-user@x\.test$/m);
+      const text = /^Content-Transfer-Encoding: quoted-printable$/im.test(headers)
+        ? decodeQuotedPrintable(body)
+        : body;
+      const token = /https:\/\/hens\.example\.org\/reset\/([A-Za-z0-9_-]{43})/.exec(text)?.[1];
+      expect(token).toBeDefined();
+      expect(await tdb.db.mailOutbox.count()).toBe(outbox);
+      await resetPasswordHandler({ deps: d, input: { token: token!, newPassword: "a password by smtp" } });
+      const user = await tdb.db.user.findUniqueOrThrow({
+        where: { email: "smtp-user@x.test" },
+        select: { passwordHash: true },
+      });
+      expect(await verifyPassword("a password by smtp", user.passwordHash ?? "")).toBe(true);
+    } finally {
+      await smtp.close();
+    }
   });
 });
 

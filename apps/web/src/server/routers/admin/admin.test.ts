@@ -1,6 +1,7 @@
 // Platform admin: decided on the stored email of the session's user, never a claim; quotas set here
 // are what study creation enforces.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
+import { syntheticTheory } from "@hyperensemble/engine";
 import { TRPCError } from "@trpc/server";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -108,5 +109,67 @@ describe("platform admin access", () => {
     const trials = await tdb.db.trial.count({ where: { orgId: s.org.id } });
     expect(trials).toBeGreaterThan(0);
     expect(usage.orgs.find((o) => o.slug === s.org.slug)?.trials).toBe(trials);
+  });
+
+  it("a storage quota set by an admin refuses uploads (datasets and theories) before anything is stored; usage reports the storage it checks", async () => {
+    const s = await seedOrg(tdb.db, "storage");
+    const ops = await createUser(tdb.db, "ops-storage@platform.test");
+    env.HENS_PLATFORM_ADMINS = `${ADMINS} ops-storage@platform.test`;
+    const admin = callerFor(tdb.db, { userId: ops.id }).admin;
+    const member = callerFor(tdb.db, { userId: s.users.MEMBER.id });
+    const csv = (name: string) => ({
+      org: s.org.slug,
+      format: "csv" as const,
+      name,
+      csv: "x,y,dy\n0.1,1.0,0.1\n0.2,1.5,0.1\n0.3,1.7,0.2\n",
+      inputs: ["x"],
+      targets: ["y"],
+      errors: ["dy"],
+    });
+    // The default quota, 10 GiB (HENS_ORG_MAX_STORAGE_BYTES unset), is reported with the storage.
+    const empty = await member.org.usage({ org: s.org.slug, months: 1 });
+    expect(empty.storageBytes).toBe(0);
+    expect(empty.storageQuotaBytes).toBe(10 * 1024 * 1024 * 1024);
+    await member.dataset.upload(csv("first"));
+    const usage = await member.org.usage({ org: s.org.slug, months: 1 });
+    // Nothing but the one dataset is stored: the storage is its bytes, the month's upload figure.
+    expect(usage.storageBytes).toBeGreaterThan(0);
+    expect(usage.storageBytes).toBe(usage.months[0]?.datasetBytes);
+
+    // Room for 10 more bytes: a second copy of the same dataset does not fit.
+    const quota = usage.storageBytes + 10;
+    const set = await admin.setOrgLimits({ orgSlug: s.org.slug, limits: { maxStorageBytes: quota } });
+    expect(set.limits.find((l) => l.name === "maxStorageBytes")).toMatchObject({
+      value: quota,
+      override: quota,
+    });
+    const theory = syntheticTheory({ subsets: 2, pointsPerSubset: 4, gridPoints: 8, level: 1, seed: 3 });
+    for (const upload of [
+      csv("second"),
+      { org: s.org.slug, format: "theory" as const, name: "theory", theory },
+    ]) {
+      const refused = await member.dataset.upload(upload).catch((e: unknown) => e);
+      expect(refused, upload.name).toBeInstanceOf(TRPCError);
+      expect((refused as TRPCError).code).toBe("BAD_REQUEST");
+      const message = (refused as TRPCError).message;
+      expect(message).toMatch(
+        /^storage quota \(maxStorageBytes\): this upload \("(second|theory)"\) needs [\d,]+ bytes/,
+      );
+      expect(message).toContain(
+        `the organisation stores ${usage.storageBytes.toLocaleString("en-US")} bytes of its quota of ` +
+          `${quota.toLocaleString("en-US")} bytes (this organisation's override); nothing was stored`,
+      );
+    }
+    // Nothing stored: one dataset, one upload audited, the same storage.
+    expect(await tdb.db.dataset.count({ where: { orgId: s.org.id } })).toBe(1);
+    expect(await tdb.db.auditEvent.count({ where: { orgId: s.org.id, action: "dataset.upload" } })).toBe(1);
+    expect((await member.org.usage({ org: s.org.slug, months: 1 })).storageBytes).toBe(usage.storageBytes);
+
+    // Back to the default: the same upload is stored, and counted.
+    await admin.setOrgLimits({ orgSlug: s.org.slug, limits: { maxStorageBytes: null } });
+    expect(await codeOf(member.dataset.upload(csv("second")))).toBe("OK");
+    expect((await member.org.usage({ org: s.org.slug, months: 1 })).storageBytes).toBeGreaterThan(
+      usage.storageBytes,
+    );
   });
 });

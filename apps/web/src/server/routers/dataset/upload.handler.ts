@@ -5,7 +5,8 @@ import {
   DatasetLimitError,
   validateDataset,
 } from "@hyperensemble/engine";
-import type { TRPCError } from "@trpc/server";
+import { checkStorageQuota, jsonBytes, StorageQuotaError } from "@hyperensemble/platform";
+import { TRPCError } from "@trpc/server";
 import type { OrgContext } from "../../context-types";
 import { recordAudit } from "../audit/record";
 import { fieldError, fieldErrors, isUniqueViolation } from "../field-error";
@@ -123,9 +124,12 @@ export async function prepareDataset(input: UploadDatasetInput) {
 
 export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; input: UploadDatasetInput }) {
   const { json, summary } = await prepareDataset(input);
+  // Measured before the transaction (megabytes of JSON to send), checked against the quota inside it.
+  const adding = await jsonBytes(ctx.orgDb, json, summary);
   try {
     return await ctx.orgDb.$transaction(
       async (tx) => {
+        await checkStorageQuota(tx, ctx.org.id, adding, `this upload ("${input.name}")`);
         const row = await tx.dataset.create({
           data: {
             orgId: ctx.org.id,
@@ -153,6 +157,7 @@ export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; in
       { timeout: 120_000 },
     );
   } catch (err) {
+    if (err instanceof StorageQuotaError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
     if (isUniqueViolation(err)) {
       throw fieldError(
         ["name"],

@@ -4,6 +4,7 @@ import {
   type FitExportFormat,
   fitEvaluate,
   fitExport,
+  StorageQuotaError,
   StudyInputError,
 } from "@hyperensemble/platform";
 import { TRPCError } from "@trpc/server";
@@ -15,6 +16,7 @@ import { fieldError } from "../field-error";
 const FIT_FIELDS = { artifact: true } as const;
 
 function mapFitErrors(err: unknown): never {
+  if (err instanceof StorageQuotaError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
   if (err instanceof StudyInputError) {
     // another org's study (or none) reads exactly like a missing one
     if (err.field === "studyId" && err.message.includes("not found"))

@@ -1,4 +1,5 @@
 import { userMemberships } from "@hyperensemble/db";
+import { orgLimits } from "@hyperensemble/platform";
 import { env } from "../../../env";
 import { signupMode } from "../../accounts";
 import type { Role } from "../../permissions";
@@ -43,5 +44,9 @@ export const orgRouter = router({
     .mutation(({ ctx, input }) => deleteOrgHandler({ ctx, input })),
   usage: orgProcedure("study:read")
     .input(ZOrgUsage)
-    .query(({ ctx, input }) => orgUsage(ctx.db, [ctx.org.id], input.months)),
+    .query(async ({ ctx, input }) => ({
+      ...(await orgUsage(ctx.db, [ctx.org.id], input.months)),
+      /** The quota storageBytes is checked against (maxStorageBytes, the override or the default). */
+      storageQuotaBytes: (await orgLimits(ctx.db, ctx.org.id)).limits.maxStorageBytes,
+    })),
 });

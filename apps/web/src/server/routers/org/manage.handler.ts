@@ -40,16 +40,32 @@ export async function createOrgHandler({
   }
 }
 
-export async function renameOrgHandler({ ctx, input }: { ctx: OrgContext; input: { name: string } }) {
-  return ctx.db.$transaction(async (tx) => {
-    await tx.organization.update({ where: { id: ctx.org.id }, data: { name: input.name } });
-    await recordAudit(tx, ctx, {
-      action: "org.rename",
-      target: ctx.org.id,
-      data: { from: ctx.org.name, to: input.name },
+/**
+ * A new name and, when given, a new slug: URLs under the old slug answer 404 from then on (API tokens
+ * belong to the organisation, not its slug, and keep working under the new one).
+ */
+export async function renameOrgHandler({
+  ctx,
+  input,
+}: {
+  ctx: OrgContext;
+  input: { name: string; slug?: string | undefined };
+}) {
+  const slug = input.slug ?? ctx.org.slug;
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      await tx.organization.update({ where: { id: ctx.org.id }, data: { name: input.name, slug } });
+      await recordAudit(tx, ctx, {
+        action: "org.rename",
+        target: ctx.org.id,
+        data: { from: { name: ctx.org.name, slug: ctx.org.slug }, to: { name: input.name, slug } },
+      });
+      return { slug, name: input.name };
     });
-    return { slug: ctx.org.slug, name: input.name };
-  });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw fieldError(["slug"], "this slug is taken: choose another", "CONFLICT");
+    throw err;
+  }
 }
 
 /** The caller (an OWNER) hands OWNER to another member and becomes ADMIN. */

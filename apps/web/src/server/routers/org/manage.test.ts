@@ -103,6 +103,96 @@ describe("slugs", () => {
   });
 });
 
+describe("renaming", () => {
+  it("changes the name and the slug, audited; the old slug is 404 at once, a token keeps working; a taken slug is a CONFLICT", async () => {
+    const s = await seedOrg(tdb.db, "ren");
+    const taken = await seedOrg(tdb.db, "taken");
+    const owner = callerFor(tdb.db, { userId: s.users.OWNER.id });
+    const newSlug = `renamed-${s.org.slug}`;
+    expect(await owner.org.rename({ org: s.org.slug, name: "Renamed Lab", slug: newSlug })).toEqual({
+      slug: newSlug,
+      name: "Renamed Lab",
+    });
+    expect(
+      await tdb.db.organization.findUnique({ where: { id: s.org.id }, select: { slug: true, name: true } }),
+    ).toEqual({ slug: newSlug, name: "Renamed Lab" });
+    const events = await tdb.db.auditEvent.findMany({ where: { orgId: s.org.id, action: "org.rename" } });
+    expect(events.map((e) => [e.actorId, e.target, e.data])).toEqual([
+      [
+        s.users.OWNER.id,
+        s.org.id,
+        { from: { name: s.org.name, slug: s.org.slug }, to: { name: "Renamed Lab", slug: newSlug } },
+      ],
+    ]);
+    // The old slug is no organisation at all: NOT_FOUND for members, as for anyone.
+    expect(await codeOf(owner.org.usage({ org: s.org.slug }))).toBe("NOT_FOUND");
+    expect(await codeOf(owner.study.list({ org: s.org.slug }))).toBe("NOT_FOUND");
+    expect(await codeOf(owner.study.list({ org: newSlug }))).toBe("OK");
+    expect((await owner.org.mine()).find((o) => o.name === "Renamed Lab")?.slug).toBe(newSlug);
+    // A token belongs to the organisation, not its slug.
+    const t = await seedToken(tdb.db, {
+      orgId: s.org.id,
+      userId: s.users.VIEWER.id,
+      scopes: ["studies:read"],
+    });
+    const viaToken = callerFor(tdb.db, {
+      userId: s.users.VIEWER.id,
+      scopes: ["studies:read"],
+      orgId: s.org.id,
+      tokenId: t.id,
+    });
+    expect(await codeOf(viaToken.study.list({ org: newSlug }))).toBe("OK");
+
+    // A name alone keeps the slug; another organisation's slug is refused on the slug field.
+    expect(await owner.org.rename({ org: newSlug, name: "Renamed Again" })).toEqual({
+      slug: newSlug,
+      name: "Renamed Again",
+    });
+    const conflict = await owner.org
+      .rename({ org: newSlug, name: "Thief", slug: taken.org.slug })
+      .catch((e: unknown) => e);
+    expect((conflict as TRPCError).code).toBe("CONFLICT");
+    expect((conflict as TRPCError).message).toContain("slug");
+    expect((await tdb.db.organization.findUnique({ where: { id: s.org.id } }))?.slug).toBe(newSlug);
+  });
+});
+
+describe("usage", () => {
+  it("runner time: the finished trials' start-to-finish seconds, in the month they finished", async () => {
+    const s = await seedOrg(tdb.db, "runner");
+    const owner = callerFor(tdb.db, { userId: s.users.OWNER.id });
+    const study = await owner.study.create({ org: s.org.slug, name: "timed", replicas: 2, trials: 1 });
+    await tdb.db.trial.deleteMany({ where: { studyId: study.id } });
+    const trial = (number: number, startedAt: string | null, finishedAt: string | null) =>
+      tdb.db.trial.create({
+        data: {
+          orgId: s.org.id,
+          studyId: study.id,
+          number,
+          params: {},
+          state: finishedAt ? "COMPLETE" : "RUNNING",
+          queuedAt: new Date("2026-05-01T00:00:00Z"),
+          startedAt: startedAt ? new Date(startedAt) : null,
+          finishedAt: finishedAt ? new Date(finishedAt) : null,
+        },
+      });
+    await trial(0, "2026-06-10T10:00:00Z", "2026-06-10T10:02:05.5Z"); // 125.5 s in June
+    await trial(1, "2026-05-31T23:59:00Z", "2026-06-01T00:01:00Z"); // 120 s, counted in June (finished)
+    await trial(2, "2026-05-20T10:00:00Z", "2026-05-20T11:00:00Z"); // 3600 s in May
+    await trial(3, "2026-06-14T09:00:00Z", null); // still running: no runner time yet
+    await trial(4, "2026-04-30T22:00:00Z", "2026-04-30T23:00:00Z"); // before the two months asked
+    const usage = await orgUsage(tdb.db, [s.org.id], 2, new Date("2026-06-15T12:00:00Z"));
+    expect(usage.months.map((m) => [m.month, m.runnerSeconds, m.trials])).toEqual([
+      ["2026-05", 3600, 5],
+      ["2026-06", 245.5, 0],
+    ]);
+    // Another organisation's usage does not see them.
+    const other = await seedOrg(tdb.db, "idle");
+    const idle = await orgUsage(tdb.db, [other.org.id], 2, new Date("2026-06-15T12:00:00Z"));
+    expect(idle.months.map((m) => m.runnerSeconds)).toEqual([0, 0]);
+  });
+});
+
 describe("ownership and leaving", () => {
   it("transfer makes the member OWNER and the caller ADMIN; the last OWNER cannot leave, others can", async () => {
     const s = await seedOrg(tdb.db, "own");

@@ -4,7 +4,8 @@ import { ZOrgName, ZOrgSlug } from "./slug";
 export const ZCreateOrg = z.object({ name: ZOrgName, slug: ZOrgSlug });
 export type CreateOrgInput = z.output<typeof ZCreateOrg>;
 
-export const ZRenameOrg = z.object({ name: ZOrgName });
+/** A new name, and optionally a new slug (the old one is free at once and answers 404). */
+export const ZRenameOrg = z.object({ name: ZOrgName, slug: ZOrgSlug.optional() });
 
 export const ZTransferOwnership = z.object({
   userId: z.string({ error: "userId is required" }).min(1, { error: "userId is required" }),

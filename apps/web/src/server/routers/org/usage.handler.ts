@@ -1,4 +1,5 @@
 import type { Db } from "@hyperensemble/db";
+import { storedBytes } from "@hyperensemble/platform";
 
 export interface MonthUsage {
   /** First day of the month, UTC (YYYY-MM). */
@@ -12,7 +13,7 @@ export interface MonthUsage {
 
 export interface OrgUsage {
   months: MonthUsage[];
-  /** What the organisation stores now: datasets plus trial results (predictions included). */
+  /** What the organisation stores now (platform storedBytes: datasets, trial results, fits); the quota's measure. */
   storageBytes: number;
 }
 
@@ -39,11 +40,6 @@ export async function orgUsage(
   const data = await db.$queryRaw<{ month: string; b: bigint | null }[]>`
     SELECT to_char("createdAt", 'YYYY-MM') AS month, sum(pg_column_size("data") + pg_column_size("summary")) AS b
     FROM "Dataset" WHERE (${all} OR "orgId" = ANY(${ids})) AND "createdAt" >= ${since} GROUP BY 1`;
-  const [stored] = await db.$queryRaw<{ b: bigint | null }[]>`
-    SELECT (SELECT coalesce(sum(pg_column_size("data") + pg_column_size("summary")), 0) FROM "Dataset"
-             WHERE ${all} OR "orgId" = ANY(${ids}))
-         + (SELECT coalesce(sum(pg_column_size(r.*)), 0) FROM "TrialResult" r
-             WHERE ${all} OR r."orgId" = ANY(${ids})) AS b`;
   const key = (d: Date) => d.toISOString().slice(0, 7);
   const out: MonthUsage[] = [];
   for (let i = 0; i < months; i++) {
@@ -63,5 +59,5 @@ export async function orgUsage(
     const m = byMonth.get(r.month);
     if (m) m.datasetBytes = Number(r.b ?? 0);
   }
-  return { months: out, storageBytes: Number(stored?.b ?? 0) };
+  return { months: out, storageBytes: await storedBytes(db, orgIds) };
 }

@@ -12,6 +12,7 @@ export const SCOPE_PERMISSION: Record<TokenScope, Permission> = {
   "trials:write": "trial:write",
   "datasets:write": "dataset:write",
   "exports:read": "export:read",
+  "members:read": "member:read",
 };
 
 const DAY_MS = 86_400_000;

@@ -65,7 +65,7 @@ export default function AdminOrgLimitsPage({ params }: { params: Promise<{ slug:
               id={l.name}
               label={l.name}
               error={errors[`limits.${l.name}`]}
-              hint={`In force: ${l.value ?? "no limit"} (${l.source})`}
+              hint={`In force: ${l.value ?? "no limit"}${l.name === "maxStorageBytes" && l.value !== null ? ` bytes = ${(l.value / 1024 ** 3).toFixed(2)} GiB` : ""} (${l.source})`}
             >
               <input
                 id={l.name}

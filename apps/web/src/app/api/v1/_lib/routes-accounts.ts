@@ -26,7 +26,7 @@ export const ACCOUNT_ROUTES: RestRoute[] = [
     kind: "query",
     summary: "Members and their roles",
     tag: "organisation",
-    scope: "session only",
+    scope: "members:read",
     input: ({ params }) => ({ org: params["org"] }),
   },
 ];

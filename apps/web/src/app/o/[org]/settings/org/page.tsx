@@ -32,7 +32,13 @@ export default function OrgSettingsPage({ params }: { params: Promise<{ org: str
   const [message, setMessage] = useState<string | null>(null);
   const onError = (err: { message: string }) => setMessage(err.message);
   const rename = useMutation(
-    trpc.org.rename.mutationOptions({ onSuccess: () => window.location.reload(), onError }),
+    trpc.org.rename.mutationOptions({
+      // A new slug moves the page: the old URL answers 404.
+      onSuccess: (renamed) => {
+        window.location.href = `/o/${renamed.slug}/settings/org`;
+      },
+      onError,
+    }),
   );
   const transfer = useMutation(
     trpc.org.transferOwnership.mutationOptions({ onSuccess: () => window.location.reload(), onError }),
@@ -67,11 +73,17 @@ export default function OrgSettingsPage({ params }: { params: Promise<{ org: str
       <Card title="Name">
         {isOwner ? (
           <form
-            onSubmit={(e) => rename.mutate({ org, name: form(e, "org-name") })}
+            onSubmit={(e) => {
+              const slug = String(new FormData(e.currentTarget).get("org-slug") ?? "").trim();
+              rename.mutate({ org, name: form(e, "org-name"), ...(slug && slug !== org ? { slug } : {}) });
+            }}
             className="flex flex-wrap items-end gap-3"
           >
             <Field id="org-name" label="Organisation name">
               <input id="org-name" name="org-name" defaultValue={me.name} className={inputClass} />
+            </Field>
+            <Field id="org-slug" label="Slug (in every URL)" hint="Links with the old slug stop working">
+              <input id="org-slug" name="org-slug" defaultValue={org} className={inputClass} />
             </Field>
             <Button kind="primary" type="submit">
               Rename
@@ -88,7 +100,10 @@ export default function OrgSettingsPage({ params }: { params: Promise<{ org: str
         <ErrorState error={usage.error} what="usage" />
         {usage.data ? (
           <>
-            <p className="mb-2 text-sm">Stored now: {mib(usage.data.storageBytes)}</p>
+            <p className="mb-2 text-sm">
+              Stored now: {mib(usage.data.storageBytes)} of the organisation's quota of{" "}
+              {mib(usage.data.storageQuotaBytes)}
+            </p>
             <table className={tableClass} data-testid="usage-table">
               <TableHead columns={["Month", "Trials", "Runner time", "Datasets uploaded"]} />
               <tbody>

@@ -16,11 +16,10 @@ import {
   TableHead,
   tableClass,
 } from "@/components/ui";
+import { TOKEN_SCOPES, type TokenScope } from "@/lib/token-scopes";
 import { useTRPC } from "@/trpc/react";
 
 // The API's scopes (server/auth/token.ts); a token never exceeds its creator's role.
-const SCOPES = ["studies:read", "studies:write", "trials:write", "datasets:write", "exports:read"] as const;
-type Scope = (typeof SCOPES)[number];
 
 export default function TokensPage({ params }: { params: Promise<{ org: string }> }) {
   const { org } = use(params);
@@ -57,7 +56,7 @@ export default function TokensPage({ params }: { params: Promise<{ org: string }
     create.mutate({
       org,
       name: String(form.get("token-name") ?? ""),
-      scopes: form.getAll("token-scope").map(String) as Scope[],
+      scopes: form.getAll("token-scope").map(String) as TokenScope[],
       ...(days ? { expiresInDays: Number(days) } : {}),
     });
   }
@@ -88,7 +87,7 @@ export default function TokensPage({ params }: { params: Promise<{ org: string }
           <fieldset>
             <legend className="text-sm font-medium">Scopes</legend>
             <div className="mt-1 flex flex-wrap gap-4">
-              {SCOPES.map((s) => (
+              {TOKEN_SCOPES.map((s) => (
                 <label key={s} className="flex items-center gap-1 text-sm">
                   <input type="checkbox" name="token-scope" value={s} defaultChecked={s === "studies:read"} />
                   <code>{s}</code>
