@@ -10,6 +10,7 @@ import { chi2AgainstReference, relDiff } from "../testing/compare.ts";
 import { ensembleTestSetup } from "../testing/fixtures.ts";
 import { stackSpec, trainOn } from "../train/host.ts";
 import type { EnsembleFit } from "../train/members.ts";
+import { WebGpuKernelBackend } from "../webgpu/kernel.ts";
 import { buildTheoryTask, checkTheory, positivityViolations } from "./theory.ts";
 import { syntheticPdf, syntheticTheory } from "./theorySynthetic.ts";
 
@@ -143,10 +144,12 @@ const arch: ArchitectureConfig = {
 const theorySetup = (task: ReturnType<typeof buildTheoryTask>, replicaIds: number[]) =>
   ensembleTestSetup(task, arch, 13, { replicaIds });
 
-// Every kernel present on this machine (the WGSL kernels need Dawn: kernel/conformance.test.ts covers them).
+// Every kernel: TF.js, the WGSL kernels on Dawn + Mesa llvmpipe (FAILS when Dawn or Mesa is missing, as
+// kernel/conformance.test.ts does; CI installs them) and the fused CPU kernel when it loads.
 const cpuKernel = await loadCpuKernelBackend();
 const kernels: [string, KernelBackend][] = [
   ["tfjs", tfjsKernelBackend],
+  ["webgpu (llvmpipe)", new WebGpuKernelBackend({ backend: "opengles", maxEpochsPerReadback: 9 })],
   ...(cpuKernel && (await cpuKernel.available()) ? [["cpu", cpuKernel] as [string, KernelBackend]] : []),
 ];
 
