@@ -3,7 +3,7 @@
 // is not a platform admin, and an anonymous visitor, do not; writes are refused.
 import { createDb } from "@hyperensemble/db";
 import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { seriousViolations, signIn } from "./helpers";
 import { seedMember } from "./seed";
 
 const db = createDb(process.env.DATABASE_URL);
@@ -105,5 +105,55 @@ test("platform admin pages: 403 for members; a quota set in the page is enforced
     headers: { "content-type": "application/json" },
   });
   expect(cancelled.status()).toBe(200);
+  await Promise.all([admin.close(), other.close()]);
+});
+
+test("the users page finds, deactivates and reactivates a user; admin and account pages are axe-clean", async ({
+  browser,
+}) => {
+  const target = { orgSlug: "deact-lab", email: "deact@platform.test", password: "deact-password-1" };
+  await seedMember(db, target);
+  await db.user.update({ where: { email: target.email }, data: { deactivatedAt: null } });
+  const admin = await browser.newContext();
+  const page = await admin.newPage();
+  await signIn(page, OPS.email, OPS.password, OPS.orgSlug);
+  await page.goto("/admin/users");
+  await page.locator("#user-search").fill(target.email);
+  const rows = page.getByTestId("admin-users").locator("tbody tr");
+  await expect(rows).toHaveCount(1);
+  page.on("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: `Deactivate ${target.email}` }).click();
+  await expect(page.getByRole("button", { name: `Reactivate ${target.email}` })).toBeVisible();
+  expect((await db.user.findUniqueOrThrow({ where: { email: target.email } })).deactivatedAt).not.toBeNull();
+  // A deactivated user cannot sign in.
+  const other = await browser.newContext();
+  const theirs = await other.newPage();
+  await theirs.goto("/signin");
+  await theirs.locator("#email").fill(target.email);
+  await theirs.locator("#password").fill(target.password);
+  await theirs.getByRole("button", { name: "Sign in" }).click();
+  await expect(theirs).toHaveURL(/\/signin/);
+  await page.getByRole("button", { name: `Reactivate ${target.email}` }).click();
+  await expect(page.getByRole("button", { name: `Deactivate ${target.email}` })).toBeVisible();
+  await signIn(theirs, target.email, target.password, target.orgSlug);
+
+  const problems: string[] = [];
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((t) => localStorage.setItem("hens-theme", t), theme);
+    for (const url of [
+      "/admin",
+      "/admin/orgs",
+      "/admin/users",
+      `/admin/orgs/${target.orgSlug}`,
+      "/account",
+    ]) {
+      await page.goto(url);
+      await expect(page.locator("main").first()).toBeVisible();
+      await expect(page.getByText(/^Loading /)).toHaveCount(0);
+      if (theme === "dark") await expect(page.locator("html")).toHaveClass(/dark/);
+      for (const v of await seriousViolations(page)) problems.push(`${theme} ${url}: ${v}`);
+    }
+  }
+  expect(problems).toEqual([]);
   await Promise.all([admin.close(), other.close()]);
 });
