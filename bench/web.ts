@@ -11,6 +11,7 @@
  *
  * Writes bench/results/web.json and the "Web" section of docs/benchmarks.md.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     loads: { type: "string", default: "6" },
     port: { type: "string", default: "3210" },
     "report-only": { type: "boolean", default: false },
+    /** Skip the second closed-loop run with gzip left to a proxy in front (HENS_WEB_COMPRESS=0). */
+    "no-proxy-run": { type: "boolean", default: false },
     /** Write a V8 CPU profile of the web server to this directory (for finding request-stack costs). */
     profile: { type: "string" },
   },
@@ -81,7 +84,14 @@ try {
   await db.$disconnect();
 
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
-  server = await startWebServer({ port: PORT, databaseUrl: pg.url, nodeArgs: profile });
+  // One secret for both server runs below, so the signed-in cookie stays valid across the restart.
+  const authSecret = randomBytes(32).toString("base64url");
+  server = await startWebServer({
+    port: PORT,
+    databaseUrl: pg.url,
+    nodeArgs: profile,
+    env: { AUTH_SECRET: authSecret },
+  });
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -134,6 +144,22 @@ try {
     `API at ${CONCURRENCY} clients: ${api.requests} requests, p50 ${api.p50} ms, p95 ${api.p95} ms, ${api.rps} req/s, server CPU ${api.serverCpuMsPerRequest} ms/request`,
   );
 
+  // The same closed loop with gzip left to a proxy in front (HENS_WEB_COMPRESS=0, as behind an ingress
+  // that compresses): the Node process no longer spends ~10% of its CPU in zlib.
+  let proxied: Awaited<ReturnType<typeof load>> | null = null;
+  if (!args["no-proxy-run"]) {
+    await stopWebServer(server);
+    server = await startWebServer({
+      port: PORT,
+      databaseUrl: pg.url,
+      env: { AUTH_SECRET: authSecret, HENS_WEB_COMPRESS: "0" },
+    });
+    await load(cookie, urls.slice(0, 1));
+    proxied = await load(cookie, urls);
+    console.log(
+      `API at ${CONCURRENCY} clients, gzip left to a proxy: p95 ${proxied.p95} ms, ${proxied.rps} req/s, server CPU ${proxied.serverCpuMsPerRequest} ms/request`,
+    );
+  }
   const result = {
     trials: TRIALS,
     concurrency: CONCURRENCY,
@@ -152,6 +178,9 @@ try {
     apiFloorServerCpuMsPerRequest: floor.serverCpuMsPerRequest,
     apiOneClientP95Ms: single.p95,
     apiPolling1sP95Ms: paced.p95,
+    apiNoGzipP95Ms: proxied?.p95 ?? null,
+    apiNoGzipRps: proxied?.rps ?? null,
+    apiNoGzipServerCpuMsPerRequest: proxied?.serverCpuMsPerRequest ?? null,
     loadAverage: os.loadavg().map(round),
     apiPerProcedure: api.perUrl.map((u) => ({
       procedure: decodeURIComponent(u.url.split("/api/trpc/")[1] ?? ""),
@@ -189,6 +218,7 @@ in one process tree on the same machine.
 | API p95, one client alone | ${r.apiOneClientP95Ms} ms | |
 | API p95, ${r.concurrency} clients each polling once a second | ${r.apiPolling1sP95Ms} ms | |
 | API throughput, errors | ${r.apiRps} req/s, ${r.apiErrors} errors of ${r.apiRequests} | |
+| API p95 at ${r.concurrency} clients with gzip left to a proxy in front (\`HENS_WEB_COMPRESS=0\`) | ${r.apiNoGzipP95Ms ?? "–"} ms (${r.apiNoGzipRps ?? "–"} req/s, server CPU ${r.apiNoGzipServerCpuMsPerRequest ?? "–"} ms/request) | |
 
 "Closed loop": every client sends its next request the moment the previous one returns, so the server
 is saturated and latency ≈ clients / throughput: with one Node process the p95 is bounded below by
