@@ -7,10 +7,14 @@ Environment: HENS_URL, HENS_TOKEN (studies:read/write, datasets:write, exports:r
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
+from unittest import mock
 
 from hyperensemble import ApiError, Client, NetworkError
 
@@ -48,6 +52,43 @@ class ClientTest(unittest.TestCase):
             Client(url="http://127.0.0.1:9", token="hens_x", timeout="soon")
         with self.assertRaisesRegex(NetworkError, "cannot reach http://127.0.0.1:9/api/v1"):
             Client(url="http://127.0.0.1:9", token="hens_x", org="x", timeout=5).list_studies()
+
+    def test_gives_up_on_a_server_that_accepts_and_never_answers(self):
+        # The hang a timeout exists for: the connection is accepted, the request read, no answer.
+        listener = socket.create_server(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        held = []
+        stop = threading.Event()
+
+        def accept_and_stay_silent():
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except socket.timeout:
+                    continue
+                held.append(conn)
+
+        thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
+        thread.start()
+        try:
+            # HENS_TIMEOUT, the documented setting, read when the client is made.
+            with mock.patch.dict(os.environ, {"HENS_TIMEOUT": "1"}):
+                silent = Client(url=f"http://127.0.0.1:{port}", token="hens_x", org="x")
+            started = time.monotonic()
+            with self.assertRaisesRegex(
+                    NetworkError, rf"^no answer from http://127\.0\.0\.1:{port}/api/v1 within 1\.0 s \(HENS_TIMEOUT\)$"):
+                silent.list_studies()
+            elapsed = time.monotonic() - started
+            self.assertGreaterEqual(elapsed, 0.9)
+            self.assertLess(elapsed, 10)
+            self.assertGreaterEqual(len(held), 1)  # it did connect: a timeout, not a refusal
+        finally:
+            stop.set()
+            thread.join()
+            for conn in held:
+                conn.close()
+            listener.close()
 
     def test_follow_yields_each_finished_trial_once_by_push(self):
         self.assertEqual(self.final_state, "COMPLETED")

@@ -42,10 +42,10 @@ class ExternalTrialsTest(unittest.TestCase):
         cls.hens = Client()
         cls.dataset = cls.hens.upload_dataset({"format": "json", "name": "external points", "data": POINTS})
 
-    def external_study(self, name, trials):
+    def external_study(self, name, trials, scheduler="median"):
         return self.hens.create_study({
             "name": name, "executor": "external", "replicas": 2, "folds": 2, "trials": trials,
-            "parallelism": 1, "sampler": "random", "scheduler": "median",
+            "parallelism": 1, "sampler": "random", "scheduler": scheduler,
             "task": {"kind": "dataset", "datasetId": self.dataset["id"]},
             "searchSpace": {"lr": {"type": "float", "low": 0.001, "high": 0.1, "log": True}},
         })
@@ -57,7 +57,8 @@ class ExternalTrialsTest(unittest.TestCase):
         self.assertIn("lr", trial.params)
         self.assertEqual((trial.ensemble["replicas"], trial.ensemble["folds"]), (2, 2))
         with trial:
-            self.assertIn(trial.report(1, 0.9), (True, False))
+            # The median rule prunes nothing before its start-up trials (5) have completed.
+            self.assertIs(trial.report(1, 0.9), False)
             trial.tell(values=[0.25])
         second = self.hens.ask(study_id)
         with second:
@@ -77,6 +78,25 @@ class ExternalTrialsTest(unittest.TestCase):
         self.assertAlmostEqual(result["L1"], ref["L1"], delta=1e-9 * max(1.0, abs(ref["L1"])))
         self.assertAlmostEqual(result["phi2"], ref["phi2"], delta=1e-9 * max(1.0, abs(ref["phi2"])))
         self.assertIsNone(self.hens.ask(study_id))
+
+    def test_scheduler_prunes_a_clearly_bad_trial(self):
+        # Median stopping after two completed trials: a trial far above their values at the same
+        # step is told to prune by the platform's scheduler, not by this script's own judgement.
+        study_id = self.external_study(
+            "py scheduler prune", 3, {"name": "median", "options": {"nStartupTrials": 2}})
+        for value in (1.0, 1.2):
+            good = self.hens.ask(study_id)
+            with good:
+                self.assertIs(good.report(1, value), False)
+                self.assertIs(good.report(2, value * 0.8), False)
+                good.tell(values=[value * 0.8])
+        bad = self.hens.ask(study_id)
+        with bad:
+            self.assertIs(bad.report(1, 50.0), True)
+            raise TrialPruned()
+        self.assertEqual(bad.told, "PRUNED")
+        states = [t["state"] for t in sorted(self.hens.trials(study_id), key=lambda t: t["number"])]
+        self.assertEqual(states, ["COMPLETE", "COMPLETE", "PRUNED"])
 
     def test_context_manager_heartbeats_and_tells_pruned_or_fail(self):
         study_id = self.external_study("py heartbeat", 2)

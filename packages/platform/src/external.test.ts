@@ -17,6 +17,7 @@ import { ExternalInputError, studyPoints } from "./externalScore.ts";
 import { createStudyInputSchema } from "./schema.ts";
 import { PostgresTrialStorage } from "./storage.ts";
 import { createStudy, requeueWaitingTrials, type TrialJob } from "./study.ts";
+import { parseStudyRow, StudyRowError } from "./studyRow.ts";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -96,7 +97,7 @@ describe("external trials", () => {
       at(5),
     );
 
-    const study = await db.study.findFirstOrThrow({ where: { id: ref.studyId, orgId } });
+    const study = parseStudyRow(await db.study.findFirstOrThrow({ where: { id: ref.studyId, orgId } }));
     const points = await studyPoints(db, study, a.trial);
     expect(points.folds).toHaveLength(2);
     const predictions = predictionsFor(points.central, points.errors, 3, 2, 99);
@@ -216,7 +217,7 @@ describe("external trials", () => {
     await expect(tellTrial(db, trial, { leaseId, state: "COMPLETE" }, at(1))).rejects.toThrow(/^values: /);
     expect((await db.trial.findFirstOrThrow({ where: { orgId, id: asked.trial.id } })).state).toBe("RUNNING");
     // A dataset with fewer sub-datasets than folds cannot be held out: named, not a server error.
-    const study = await db.study.findFirstOrThrow({ where: { id: ref.studyId, orgId } });
+    const study = parseStudyRow(await db.study.findFirstOrThrow({ where: { id: ref.studyId, orgId } }));
     await expect(
       studyPoints(db, { ...study, ensemble: { replicas: 3, folds: 9 } }, asked.trial),
     ).rejects.toThrow(/^folds: 9 folds need at least 9 sub-datasets/);
@@ -224,5 +225,29 @@ describe("external trials", () => {
     await expect(
       heartbeatLease(db, { orgId: "other-org", trialId: asked.trial.id }, leaseId, at(1)),
     ).rejects.toThrow("trial not found");
+  });
+  it("a study row that no longer parses stops the ask, the report and the tell, naming its column", async () => {
+    const ref = await externalStudy({ trials: 2, parallelism: 2 });
+    const asked = await askTrial(db, ref, { now: at(0) });
+    if (!asked.trial) throw new Error("expected a trial");
+    const where = { id: ref.studyId, orgId };
+    // As a hand edit or an older version might leave it: no replicas, an option ASHA does not take.
+    await db.study.update({ where, data: { ensemble: { folds: 2 }, schedulerOptions: { grace: 1 } } });
+    const bad = (err: unknown) =>
+      err instanceof StudyRowError &&
+      err.issues.some((i) => i.path === "ensemble.replicas") &&
+      err.issues.some((i) => i.path === "schedulerOptions");
+    await expect(askTrial(db, ref, { now: at(1) }).catch((e) => bad(e))).resolves.toBe(true);
+    const trial = { orgId, trialId: asked.trial.id };
+    const leaseId = asked.trial.lease.id;
+    await expect(reportExternal(db, trial, { leaseId, step: 1, value: 1 }, at(1)).catch(bad)).resolves.toBe(
+      true,
+    );
+    await expect(
+      tellTrial(db, trial, { leaseId, state: "COMPLETE", values: [1] }, at(1)).catch(bad),
+    ).resolves.toBe(true);
+    // Nothing travelled: no second trial was claimed and the first is still running, unscored.
+    const trials = await db.trial.findMany({ where: { orgId, studyId: ref.studyId } });
+    expect(trials.map((t) => [t.number, t.state])).toEqual([[0, "RUNNING"]]);
   });
 });

@@ -6,7 +6,7 @@
 // no longer write. All through the one storage interface (storage.ts) the runners use.
 import { createHash, randomUUID } from "node:crypto";
 import { completeTrial, type Db, failTrial, pruneTrial, type TrialResultData } from "@hyperensemble/db";
-import { createSampler, createScheduler, parseSearchSpace } from "@hyperensemble/engine/search";
+import { createSampler, createScheduler } from "@hyperensemble/engine/search";
 import { notifyStudy } from "./events.ts";
 import {
   type Chi2Tell,
@@ -19,6 +19,7 @@ import { orgActiveLimit } from "./limits.ts";
 import { studyAskOptions, studySchedulerConfig } from "./search-spec.ts";
 import { PostgresTrialStorage } from "./storage.ts";
 import { fillQueue, fillSampler, type TrialEnqueuer } from "./study.ts";
+import { parseStudyRow } from "./studyRow.ts";
 import { trialSeed } from "./trialSpec.ts";
 import { warmStartHistory } from "./warmStart.ts";
 
@@ -103,7 +104,7 @@ export async function askTrial(
   const outcome = await db.$transaction(async (tx) => {
     const lockKey = Number.isFinite(orgLimit) ? `dispatch:${orgId}` : `dispatch:${orgId}:${studyId}`;
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
-    const study = await tx.study.findFirstOrThrow({ where: { id: studyId, orgId } });
+    const study = parseStudyRow(await tx.study.findFirstOrThrow({ where: { id: studyId, orgId } }));
     if (study.state === "PAUSED" || study.state === "DRAFT")
       return { trial: null, reason: "paused" } as const;
     if (study.state !== "QUEUED" && study.state !== "RUNNING")
@@ -144,7 +145,7 @@ export async function askTrial(
       // As fillQueue: a warm start's points lead the history, the study's ask options apply.
       const history = [...warmStartHistory(study.warmStart), ...(await storage.listTrials(studyId))];
       const params = createSampler(fillSampler(study, total)).ask(
-        parseSearchSpace(study.searchSpace),
+        study.searchSpace,
         history,
         studyAskOptions(study),
       );
@@ -165,8 +166,7 @@ export async function askTrial(
         where: { id: studyId, orgId, state: "QUEUED" },
         data: { state: "RUNNING", startedAt: now },
       });
-    const ensemble = study.ensemble as { replicas: number; folds: number };
-    const training = study.training as { maxEpochs: number };
+    const { ensemble, training } = study;
     return {
       trial: {
         id: claimed.id,
@@ -199,12 +199,14 @@ async function leasedTrial(db: Db, orgId: string, trialId: string, leaseId: stri
     include: { study: true },
   });
   if (!trial) throw new ExternalTrialError("not-found", "trial not found");
+  // Parsed here, where it is read: a bad row stops the report or tell, naming its column.
+  const typed = { ...trial, study: parseStudyRow(trial.study) };
   const live =
     trial.state === "RUNNING" &&
     trial.leaseId === leaseId &&
     trial.leaseExpiresAt !== null &&
     trial.leaseExpiresAt.getTime() > now.getTime();
-  return { trial, live };
+  return { trial: typed, live };
 }
 
 const stale = () => new ExternalTrialError("stale-lease", "stale lease");

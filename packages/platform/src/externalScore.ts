@@ -5,6 +5,7 @@
 import type { Db, TrialResultData } from "@hyperensemble/db";
 import type { Task } from "@hyperensemble/engine";
 import { averageBest, mean, meanPrediction, trialLosses } from "@hyperensemble/engine/estimators";
+import type { StoredTask } from "./studyRow.ts";
 import { trialSeed } from "./trialSpec.ts";
 
 type Engine = typeof import("@hyperensemble/engine");
@@ -21,16 +22,15 @@ export class ExternalInputError extends Error {
   }
 }
 
+/** The study as parseStudyRow types it: a row read from the database is parsed before it gets here. */
 export interface ScoredStudy {
   id: string;
   orgId: string;
   seed: number;
-  task: unknown;
-  ensemble: unknown;
+  task: StoredTask;
+  ensemble: { replicas: number; folds: number };
   objective: string;
 }
-
-type StudyTask = { kind: "closure"; level: 0 | 1 | 2 } | { kind: "dataset"; datasetId: string };
 
 // Built tasks by study (closure: the study's seed) or dataset (immutable once stored): the
 // covariance factor is built once, not per tell. Least recently used out.
@@ -39,7 +39,7 @@ const MAX_TASKS = 4;
 
 /** The study's task as its runners train it (a dataset's covariance factorised off this thread). */
 export function studyTask(db: Db, study: ScoredStudy): Promise<Task> {
-  const spec = study.task as StudyTask;
+  const spec = study.task;
   const key =
     spec.kind === "closure"
       ? `closure:${spec.level}:${study.seed}`
@@ -67,8 +67,6 @@ export function studyTask(db: Db, study: ScoredStudy): Promise<Task> {
   return building;
 }
 
-const ensembleOf = (study: ScoredStudy) => study.ensemble as { replicas: number; folds: number };
-
 /**
  * A trial's folds: per fold, the held-out points (empty with one fold), and with one fold each
  * replica's validation points (the engine's training split with the trial's seed and
@@ -76,7 +74,7 @@ const ensembleOf = (study: ScoredStudy) => study.ensemble as { replicas: number;
  */
 export async function trialFolds(task: Task, study: ScoredStudy, trial: { number: number; params: unknown }) {
   const engine = await loadEngine();
-  const { replicas, folds: k } = ensembleOf(study);
+  const { replicas, folds: k } = study.ensemble;
   const seed = trialSeed(study.seed, trial.number);
   const ds = task.dataset;
   let heldOutSubsets: number[][];
@@ -156,7 +154,7 @@ export async function scorePredictions(
   trial: { number: number; params: unknown },
   tell: PredictionsTell,
 ): Promise<Scores> {
-  const { replicas, folds: k } = ensembleOf(study);
+  const { replicas, folds: k } = study.ensemble;
   const task = await studyTask(db, study);
   const n = task.dataset.nPoints;
   checkCount("predictions.folds", tell.folds.length, k, "folds");
@@ -215,7 +213,7 @@ export async function scorePredictions(
  * ⟨χ²_k⟩_rep − χ²_k[⟨T⟩], as the runners compute it.
  */
 export function scoreChi2(study: ScoredStudy, trial: { params: unknown }, tell: Chi2Tell): Scores {
-  const { replicas, folds: k } = ensembleOf(study);
+  const { replicas, folds: k } = study.ensemble;
   checkCount("chi2.folds", tell.folds.length, k, "folds");
   const best = (trial.params as Record<string, unknown> | null)?.["average_best"] === true;
   const scored = tell.folds.map((fold, f) => {

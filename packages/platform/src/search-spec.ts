@@ -114,15 +114,15 @@ function componentSchema<N extends string>(
 export const samplerSpecSchema = componentSchema<SamplerName>("sampler", SAMPLER_REGISTRY);
 export const schedulerSpecSchema = componentSchema<SchedulerName>("scheduler", SCHEDULER_REGISTRY);
 
-/** What a Study row stores of its search components. */
+/** What a Study row stores of its search components, as parseStudyRow types it. */
 export interface StudySearchRow {
   sampler: string;
   samplerOptions: unknown;
   scheduler: string;
   schedulerOptions: unknown;
   mode: string;
-  /** `auto`'s recorded pick ({ name, reason }), when the row has it. */
-  samplerChoice?: unknown;
+  /** `auto`'s recorded pick, when the row has it. */
+  samplerChoice?: { name: string; reason: string } | null;
 }
 
 function storedOptions(field: "sampler" | "scheduler", name: string, options: unknown) {
@@ -154,8 +154,8 @@ export function studyAskOptions(row: { sampler: string; objective: string }): As
 export function studySamplerConfig(row: StudySearchRow, seed: number): SamplerConfig {
   const { name, options } = storedOptions("sampler", row.sampler, row.samplerOptions);
   // `auto` runs what it recorded at creation (and showed), even if a later version's rule differs.
-  const choice = row.samplerChoice as { name?: unknown } | null | undefined;
-  if (name === "auto" && typeof choice?.name === "string" && samplerEntry(choice.name)) {
+  const choice = row.samplerChoice;
+  if (name === "auto" && choice && samplerEntry(choice.name)) {
     return { name: choice.name, seed } as SamplerConfig;
   }
   return { ...options, name, seed } as SamplerConfig;

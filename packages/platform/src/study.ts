@@ -22,6 +22,7 @@ import {
   studySamplerConfig,
 } from "./search-spec.ts";
 import { PostgresTrialStorage } from "./storage.ts";
+import { parseStudyRow } from "./studyRow.ts";
 import { warmStartHistory, warmStartPoints } from "./warmStart.ts";
 
 // One trial-job type and one enqueuer interface, those of the queue package (the platform only
@@ -234,8 +235,9 @@ export async function fillQueue(
       const lockKey = admission ? `dispatch:${orgId}` : `dispatch:${orgId}:${studyId}`;
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`;
       const idle = { created: [] as { id: string; priority: number }[], completed: false, limited: false };
-      const study = await tx.study.findFirst({ where: { id: studyId, orgId } });
-      if (!study || !(ACTIVE_STUDY_STATES as readonly string[]).includes(study.state)) return idle;
+      const found = await tx.study.findFirst({ where: { id: studyId, orgId } });
+      if (!found || !(ACTIVE_STUDY_STATES as readonly string[]).includes(found.state)) return idle;
+      const study = parseStudyRow(found);
       const counts = await tx.trial.groupBy({
         by: ["state"],
         where: { orgId, studyId },
@@ -274,7 +276,7 @@ export async function fillQueue(
         const history = needsHistory
           ? [...warmStartHistory(study.warmStart), ...(await storage.listTrials(studyId))]
           : [];
-        const space = needsHistory ? parseSearchSpace(study.searchSpace) : undefined;
+        const space = needsHistory ? study.searchSpace : undefined;
         let total = total0;
         for (let i = 0; i < slots; i++) {
           const params =

@@ -12,7 +12,10 @@ const row = {
   ensemble: { replicas: 4, folds: 2 },
   training: { maxEpochs: 100, reportEvery: 5 },
   sampler: "tpe",
+  samplerOptions: { nStartupTrials: 5 },
+  samplerChoice: null,
   scheduler: "asha",
+  schedulerOptions: { eta: 3 },
   searchSpace: { n_layers: { type: "int", low: 1, high: 3, log: false, step: 1 } },
 };
 
@@ -32,6 +35,11 @@ describe("parseStudyRow", () => {
     ["task.level", { task: { kind: "closure", level: 5 } }],
     ["training.reportEvery", { training: { maxEpochs: 100, reportEvery: 0 } }],
     ["sampler", { sampler: "" }],
+    ["sampler", { sampler: "annealing" }],
+    ["scheduler", { scheduler: "pbt" }],
+    ["samplerOptions.nStartupTrials", { samplerOptions: { nStartupTrials: "x" } }],
+    ["schedulerOptions", { schedulerOptions: { grace: 1 } }],
+    ["samplerChoice.name", { sampler: "auto", samplerChoice: { name: "annealing", reason: "r" } }],
     ["searchSpace", { searchSpace: { n_layers: { type: "int", low: 3, high: 1 } } }],
   ])("refuses a row with a bad %s, naming it", (path, bad) => {
     const err = (() => {

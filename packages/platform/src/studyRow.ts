@@ -1,4 +1,11 @@
-import { parseSearchSpace, type SearchSpace } from "@hyperensemble/engine/search";
+import {
+  parseSearchSpace,
+  SAMPLER_NAMES,
+  SCHEDULER_NAMES,
+  type SearchSpace,
+  samplerEntry,
+  schedulerEntry,
+} from "@hyperensemble/engine/search";
 import { z } from "zod";
 
 /**
@@ -17,9 +24,14 @@ const columns = {
   task: storedTaskSchema,
   ensemble: z.object({ replicas: count, folds: count }),
   training: z.object({ maxEpochs: count, reportEvery: count }),
-  // What is stored today: a name. The sampler and scheduler registries (h14search) validate it.
-  sampler: z.string().min(1),
-  scheduler: z.string().min(1),
+  // Names from the engine's registries; their options are checked against the named entry's own
+  // schema below, once both columns are in the select.
+  sampler: z.enum(SAMPLER_NAMES),
+  samplerOptions: z.record(z.string(), z.unknown()),
+  scheduler: z.enum(SCHEDULER_NAMES),
+  schedulerOptions: z.record(z.string(), z.unknown()),
+  // `auto`'s pick, recorded at creation; null for every other sampler.
+  samplerChoice: z.object({ name: z.enum(SAMPLER_NAMES), reason: z.string() }).nullable(),
   searchSpace: z.unknown().transform((doc, ctx): SearchSpace => {
     try {
       return parseSearchSpace(doc);
@@ -46,6 +58,25 @@ export class StudyRowError extends Error {
   }
 }
 
+// Each options column is checked by the schema of the entry its name column names, when a query
+// selected both: apart from the columns' own parse, so one bad row reports every bad column at once.
+const OPTIONS_OF = [
+  ["sampler", "samplerOptions", samplerEntry],
+  ["scheduler", "schedulerOptions", schedulerEntry],
+] as const;
+
+function optionsIssues(row: Partial<Record<ColumnName, unknown>>): z.core.$ZodIssue[] {
+  return OPTIONS_OF.flatMap(([nameColumn, optionsColumn, entryOf]) => {
+    const name = row[nameColumn];
+    const options = row[optionsColumn];
+    if (typeof name !== "string" || !(optionsColumn in row)) return [];
+    const parsed = entryOf(name)?.options.safeParse(options);
+    return parsed?.success === false
+      ? parsed.error.issues.map((i) => ({ ...i, path: [optionsColumn, ...i.path] }))
+      : [];
+  });
+}
+
 /** Parses the JSON columns present in `row` (any select of a Study); throws StudyRowError naming them. */
 export function parseStudyRow<R extends { id: string } & Partial<Record<ColumnName, unknown>>>(
   row: R,
@@ -53,10 +84,11 @@ export function parseStudyRow<R extends { id: string } & Partial<Record<ColumnNa
   const present = (Object.keys(columns) as ColumnName[]).filter((k) => k in row);
   const schema = z.object(Object.fromEntries(present.map((k) => [k, columns[k]])));
   const result = schema.safeParse(row);
-  if (!result.success)
+  const issues = [...(result.success ? [] : result.error.issues), ...optionsIssues(row)];
+  if (!result.success || issues.length > 0)
     throw new StudyRowError(
       row.id,
-      result.error.issues.map((i) => ({ path: i.path.join(".") || "(row)", message: i.message })),
+      issues.map((i) => ({ path: i.path.join(".") || "(row)", message: i.message })),
     );
   return { ...row, ...result.data } as TypedStudy<R>;
 }

@@ -1,6 +1,10 @@
 // Webhooks end to end on a real Postgres and real HTTP receivers: each event reaches a receiver
 // once per delivery id with a valid signature (even with two workers racing), a failing receiver is
-// retried with exponential backoff until it answers, and the URL guard refuses private targets.
+// retried with exponential backoff until it answers, and the URL guard refuses private targets. The
+// signature is checked against docs/api.md's format, recomputed apart from the platform's code.
+import { spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Db } from "@hyperensemble/db";
@@ -20,6 +24,37 @@ let db: Db;
 let drop: () => Promise<void>;
 let orgId: string;
 let ownerId: string;
+
+/**
+ * The signature as docs/api.md §10 defines it, recomputed here apart from the platform's code:
+ * "HMAC-SHA256, keyed by the hook's secret, of `<X-Hens-Timestamp>.<raw body>`, in hex", sent as v1=.
+ */
+function documentedSignature(secret: string, timestamp: string, body: string): string {
+  return `v1=${createHmac("sha256", Buffer.from(secret, "utf8"))
+    .update(Buffer.concat([Buffer.from(timestamp, "utf8"), Buffer.from("."), Buffer.from(body, "utf8")]))
+    .digest("hex")}`;
+}
+
+/** docs/api.md §10's own Python verifier, run as printed on each delivery: what a user would run. */
+function documentedPythonVerify(deliveries: { secret: string; r: Received }[]): boolean[] {
+  const doc = readFileSync(new URL("../../../docs/api.md", import.meta.url), "utf8");
+  const section = doc.slice(doc.indexOf("## 10. Webhooks"));
+  const snippet = /```python\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!snippet?.includes("def verify(")) throw new Error("docs/api.md §10 has no Python verify()");
+  const driver = `${snippet}
+import json, sys
+cases = json.load(sys.stdin)
+print(json.dumps([verify(c["secret"], c["headers"], c["body"].encode("utf-8")) for c in cases]))
+`;
+  const input = deliveries.map(({ secret, r }) => ({
+    secret,
+    headers: { "X-Hens-Timestamp": r.timestamp, "X-Hens-Signature": r.signature },
+    body: r.body,
+  }));
+  const run = spawnSync("python3", ["-c", driver], { input: JSON.stringify(input), encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr || run.error}`);
+  return JSON.parse(run.stdout) as boolean[];
+}
 
 interface Received {
   delivery: string;
@@ -147,6 +182,19 @@ describe("webhook delivery", () => {
       expect(body.org).toBe("hooks");
     }
     expect(good.received.map((r) => JSON.parse(r.body).event.id)).toEqual(log.map((e) => e.id.toString()));
+    // The delivered header is the documented HMAC, recomputed without the platform's code, and the
+    // docs' Python verifier accepts it (and refuses another hook's secret or a changed body).
+    for (const r of good.received) {
+      expect(r.signature).toBe(documentedSignature(secrets.good, r.timestamp!, r.body));
+      expect(Math.abs(Number(r.timestamp) - clock / 1000)).toBeLessThanOrEqual(1);
+    }
+    expect(
+      documentedPythonVerify([
+        ...good.received.map((r) => ({ secret: secrets.good, r })),
+        { secret: secrets.flaky, r: good.received[0]! },
+        { secret: secrets.good, r: { ...good.received[0]!, body: `${good.received[0]!.body} ` } },
+      ]),
+    ).toEqual([...good.received.map(() => true), false, false]);
 
     // The flaky hook wants study.state only: two deliveries, both failed once (500 and 503).
     expect(flaky.received.map((r) => r.event)).toEqual(["study.state", "study.state"]);
@@ -176,8 +224,10 @@ describe("webhook delivery", () => {
     // The retries carried the same delivery ids, re-signed with a fresh timestamp.
     const ids = flaky.received.map((r) => r.delivery);
     expect(ids.slice(2).sort()).toEqual(ids.slice(0, 2).sort());
-    for (const r of flaky.received)
+    for (const r of flaky.received) {
       expect(verifyWebhook(secrets.flaky, r, r.body, { now: clock })).toBe(true);
+      expect(r.signature).toBe(documentedSignature(secrets.flaky, r.timestamp!, r.body));
+    }
 
     // Nothing more: no event is delivered twice once delivered.
     await enqueueWebhookDeliveries(db);

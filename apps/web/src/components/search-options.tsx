@@ -148,12 +148,13 @@ export function SearchSummary({
   study: {
     sampler: string;
     samplerOptions: unknown;
-    samplerChoice?: unknown;
+    /** `auto`'s recorded pick, as parseStudyRow types it. */
+    samplerChoice?: { name: string; reason: string } | null;
     scheduler: string;
     schedulerOptions: unknown;
   };
 }) {
-  const choice = study.samplerChoice as { name?: string; reason?: string } | null | undefined;
+  const choice = study.samplerChoice;
   const opts = (o: unknown) => {
     const text = o && typeof o === "object" && Object.keys(o).length ? JSON.stringify(o) : "";
     return text ? ` ${text}` : "";
@@ -161,7 +162,7 @@ export function SearchSummary({
   return (
     <span data-testid="search-summary">
       {study.sampler}
-      {choice?.name ? ` → ${choice.name} (${choice.reason ?? ""})` : ""}
+      {choice ? ` → ${choice.name} (${choice.reason})` : ""}
       {opts(study.samplerOptions)} / {study.scheduler}
       {opts(study.schedulerOptions)}
     </span>

@@ -3,6 +3,7 @@ import {
   ExternalInputError,
   ExternalTrialError,
   heartbeatLease,
+  parseStudyRow,
   reportExternal,
   studyPoints,
   tellTrial,
@@ -75,8 +76,9 @@ const TRIAL_RESULT_SELECT = {
 } as const;
 
 export async function pointsHandler({ ctx, input }: { ctx: OrgContext; input: z.output<typeof ZPoints> }) {
-  const study = await ctx.orgDb.study.findFirst({ where: { id: input.studyId, orgId: ctx.org.id } });
-  if (!study) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
+  const found = await ctx.orgDb.study.findFirst({ where: { id: input.studyId, orgId: ctx.org.id } });
+  if (!found) throw new TRPCError({ code: "NOT_FOUND", message: "study not found" });
+  const study = parseStudyRow(found);
   let trial: { number: number; params: unknown } | undefined;
   if (input.trialId) {
     const row = await ctx.orgDb.trial.findFirst({

@@ -1,9 +1,11 @@
 // The CLI as a user installs it: `npm pack` the package (prepack bundles it with esbuild), install the
 // tarball into an empty folder outside the checkout, offline, and run `hens` from there: --help, a bad
-// command (exit 2 before any request, with no server and no HENS_ORG), and real calls against a real
-// HTTP server, including `study follow` pushed by server-sent events.
+// command (exit 2 before any request, with no server and no HENS_ORG), a server that never answers
+// (exit 4 after HENS_TIMEOUT), and real calls against a real HTTP server, including `study follow`
+// pushed by server-sent events.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
@@ -112,6 +114,36 @@ describe("the packed hens CLI", () => {
     const down = await runHens(["study", "list", "--org", "x"], { ...env, HENS_TIMEOUT: "5" });
     expect(down.status).toBe(4);
     expect(down.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:9\/api\/v1/);
+  });
+
+  it("gives up with exit 4 and a clear error when a server accepts the connection and never answers", async () => {
+    // The hang HENS_TIMEOUT exists for: the connection is accepted and the request read, no answer.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => {
+      held.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const started = Date.now();
+      const hung = await runHens(["study", "list", "--org", "x"], {
+        HENS_URL: `http://127.0.0.1:${port}`,
+        HENS_TOKEN: "hens_x",
+        HENS_TIMEOUT: "1",
+      });
+      const elapsed = Date.now() - started;
+      expect(hung.status, hung.stderr).toBe(4);
+      expect(hung.stderr.trim()).toBe(
+        `error: no answer from http://127.0.0.1:${port}/api/v1 within 1 s (HENS_TIMEOUT)`,
+      );
+      expect(held.length).toBeGreaterThanOrEqual(1); // it did connect: a timeout, not a refusal
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+      expect(elapsed).toBeLessThan(20_000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("creates a study against a real server and follows it by push to completion", async () => {

@@ -95,7 +95,7 @@ describe("hens CLI", () => {
     expect(badFormat.err()).toContain("--format must be csv, json, optuna");
   });
 
-  it("reports API errors with the field, and a missing token plainly", async () => {
+  it("reports API errors with the field, a nested one by its path (searchSpace.learning_rate.low), and a missing token plainly", async () => {
     const { token } = await seedToken(h.tdb.db, {
       orgId: h.s.org.id,
       userId: h.s.users.MEMBER.id,
@@ -108,6 +108,22 @@ describe("hens CLI", () => {
     expect(await main(["study", "create", "-f", specFile], bad.io)).toBe(3);
     expect(bad.err()).toContain("error 400 BAD_REQUEST");
     expect(bad.err()).toContain("replicas: replicas must be at least 1");
+    // A field inside the search space is named by its full path, as REST and the form name it.
+    const spaceFile = path.join(dir, "bad-space.json");
+    const badSpace = {
+      name: "bad space",
+      replicas: 2,
+      trials: 2,
+      searchSpace: { learning_rate: { type: "float", low: 0, high: 0.1, log: true } },
+    };
+    await writeFile(spaceFile, JSON.stringify(badSpace));
+    const studies = await h.tdb.db.study.count({ where: { orgId: h.s.org.id } });
+    const space = io({ HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug });
+    expect(await main(["study", "create", "-f", spaceFile], space.io)).toBe(3);
+    expect(space.err()).toContain("error 400 BAD_REQUEST");
+    expect(space.err()).toMatch(/^ {2}searchSpace\.learning_rate\.low: must be > 0 when log is true$/m);
+    expect(space.out()).toBe("");
+    expect(await h.tdb.db.study.count({ where: { orgId: h.s.org.id } })).toBe(studies);
     const noToken = io({ HENS_URL: "http://hens.test" });
     expect(await main(["study", "list"], noToken.io)).toBe(2);
     expect(noToken.err()).toContain("HENS_TOKEN is not set");

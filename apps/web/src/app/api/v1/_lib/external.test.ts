@@ -178,4 +178,114 @@ describe("external trials over REST", () => {
       "predictions.folds.0.replicas: has 1 entries, the study has 4 replicas",
     ]);
   });
+  it("tell per-replica χ² per fold: L1, L2, L3, φ² and the selection equal an independent float64 computation (METHOD.md §4)", async () => {
+    const org = a.org.slug;
+    const created = await rest("POST", `/orgs/${org}/studies`, tokenA, {
+      name: "external chi2 tells",
+      executor: "external",
+      task: { kind: "closure", level: 0 },
+      replicas: 4,
+      folds: 3,
+      trials: 4,
+      parallelism: 4,
+      seed: 9,
+    });
+    expect(created.status).toBe(201);
+    const studyId = created.body["id"] as string;
+    const asked: { id: string; lease: { id: string } }[] = [];
+    for (let i = 0; i < 4; i++)
+      asked.push((await rest("POST", `/orgs/${org}/studies/${studyId}/ask`, tokenA, {})).body["trial"]);
+
+    // Four trials: level b (≈ L1) and spread p (≈ φ²), with noise. Designed so that the selection
+    // (largest φ² within one std of the best L1) is not the argmin: A is best, B is within the
+    // window with a wider ensemble, C is outside it, D is inside with less spread than B.
+    const levels = [
+      { b: 1.0, p: 0.1 },
+      { b: 1.2, p: 0.5 },
+      { b: 3.0, p: 0.9 },
+      { b: 1.5, p: 0.3 },
+    ];
+    let state = 12345;
+    const noise = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return (state / 2 ** 31 - 0.5) * 0.2;
+    };
+    const tells = levels.map(({ b, p }) => ({
+      folds: [0, 1, 2].map(() => {
+        const heldOut = [0, 1, 2, 3].map(() => b + noise());
+        const meanHeldOut = heldOut.reduce((x, y) => x + y, 0) / heldOut.length;
+        return {
+          train: heldOut.map((v) => v * 0.8),
+          validation: heldOut.map((v) => v * 0.9),
+          heldOut,
+          central: meanHeldOut - p - noise() / 4,
+        };
+      }),
+    }));
+
+    // A tell without the central χ² cannot give φ²: a 400 naming the field, nothing stored.
+    const { central: _dropped, ...noCentral } = tells[0]!.folds[0]!;
+    const refused = await rest("POST", `/orgs/${org}/trials/${asked[0]!.id}/tell`, tokenA, {
+      leaseId: asked[0]!.lease.id,
+      state: "COMPLETE",
+      chi2: { folds: [noCentral, ...tells[0]!.folds.slice(1)] },
+    });
+    expect([refused.status, refused.body["error"]["message"]]).toEqual([
+      400,
+      "chi2.folds.0.central: is required: the χ² of the ensemble's central prediction, from which φ² is computed",
+    ]);
+
+    // The reference, written from METHOD.md §4 and nothing of the platform's: with k > 1 folds the
+    // per-replica χ² of fold k is its held-out χ²; ⟨χ²_k⟩ is their mean, φ²_k = ⟨χ²_k⟩ − χ²_k[⟨T⟩];
+    // L1 = mean_k ⟨χ²_k⟩, L2 = max_k ⟨χ²_k⟩, L3 = 1 / mean_k φ²_k, φ² = mean_k φ²_k.
+    const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    const reference = tells.map((tell) => {
+      const foldChi2 = tell.folds.map((f) => avg(f.heldOut));
+      const foldPhi2 = tell.folds.map((f, k) => foldChi2[k]! - f.central);
+      return {
+        L1: avg(foldChi2),
+        L2: Math.max(...foldChi2),
+        L3: 1 / avg(foldPhi2),
+        phi2: avg(foldPhi2),
+        foldChi2,
+        foldPhi2,
+      };
+    });
+    const close = (got: number, want: number) =>
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want)));
+    for (const [i, trial] of asked.entries()) {
+      const told = await rest("POST", `/orgs/${org}/trials/${trial.id}/tell`, tokenA, {
+        leaseId: trial.lease.id,
+        state: "COMPLETE",
+        chi2: tells[i],
+      });
+      expect(told.status, JSON.stringify(told.body)).toBe(200);
+      const want = reference[i]!;
+      for (const key of ["L1", "L2", "L3", "phi2"] as const) close(told.body["result"][key], want[key]);
+      close(told.body["value"], want.L1);
+    }
+
+    // Selection (METHOD.md §4): the trials with L1 in [min L1, min L1 + std(L1)] (std over all
+    // completed trials, population), the one of those with the largest φ².
+    const l1 = reference.map((r) => r.L1);
+    const best = Math.min(...l1);
+    const sd = Math.sqrt(avg(l1.map((x) => (x - avg(l1)) ** 2)));
+    const inWindow = reference.map((r, i) => ({ ...r, id: asked[i]!.id })).filter((r) => r.L1 <= best + sd);
+    const selected = inWindow.reduce((x, y) => (y.phi2 > x.phi2 ? y : x));
+    const argmin = asked[l1.indexOf(best)]!.id;
+    expect([argmin, selected.id]).toEqual([asked[0]!.id, asked[1]!.id]); // the design above holds
+    const study = await rest("GET", `/orgs/${org}/studies/${studyId}`, tokenA);
+    expect(study.status).toBe(200);
+    expect(study.body["selection"]).toMatchObject({ argmin, selected: selected.id });
+    close(study.body["selection"]["window"][1], best + sd);
+    const stored = await tdb.db.trialResult.findMany({ where: { trialId: { in: asked.map((t) => t.id) } } });
+    for (const [i, trial] of asked.entries()) {
+      const row = stored.find((r) => r.trialId === trial.id)!;
+      for (const key of ["foldChi2", "foldPhi2"] as const) {
+        const got = row[key] as number[];
+        expect(got).toHaveLength(3);
+        for (const [k, v] of got.entries()) close(v, reference[i]![key][k]!);
+      }
+    }
+  });
 });

@@ -34,7 +34,7 @@ describe("the Python client", () => {
     ]);
     running = false;
     await runner;
-    expect(result.output).toMatch(/Ran 9 tests/);
+    expect(result.output).toMatch(/Ran 10 tests/);
     expect(result.code, result.output).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 // External trials from the Python client (clients/python/tests/test_external.py): ask, report,
-// heartbeat in a thread, tell values / predictions / PRUNED / FAIL, against a real server.
+// heartbeat in a thread, a prune the study's scheduler orders, tell values / predictions / PRUNED /
+// FAIL, against a real server.
 import { describe, expect, it } from "vitest";
 import { pythonTestHarness, runClientTests } from "./python-harness.test-helpers";
 
@@ -13,7 +14,7 @@ describe("external trials from the Python client", () => {
       "trials:write",
       "datasets:write",
     ]);
-    expect(result.output).toMatch(/Ran 2 tests/);
+    expect(result.output).toMatch(/Ran 3 tests/);
     expect(result.code, result.output).toBe(0);
   });
 });

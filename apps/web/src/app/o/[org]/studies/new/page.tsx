@@ -1,5 +1,7 @@
 "use client";
 
+import type { SearchSpace } from "@hyperensemble/engine/search";
+import type { StoredTask } from "@hyperensemble/platform";
 import type { CreateStudyInput } from "@hyperensemble/platform/schema";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
@@ -95,40 +97,41 @@ export default function NewStudyPage({ params }: { params: Promise<{ org: string
   );
 }
 
-/** A stored study as the form's starting point: same settings and space, a new name, no seed. */
+/**
+ * A stored study as the form's starting point: same settings and space, a new name, no seed. The
+ * overview has parsed the row (parseStudyRow), so its JSON columns arrive typed.
+ */
 function cloneInitial(s: {
   name: string;
-  task: unknown;
-  ensemble: unknown;
-  training: unknown;
+  task: StoredTask;
+  ensemble: { replicas: number; folds: number };
+  training: { maxEpochs: number };
   maxTrials: number;
   parallelism: number;
   sampler: string;
-  samplerOptions?: unknown;
+  samplerOptions: Record<string, unknown>;
   scheduler: string;
-  schedulerOptions?: unknown;
+  schedulerOptions: Record<string, unknown>;
   mode: string;
   objective: string;
-  searchSpace: unknown;
+  searchSpace: SearchSpace;
 }): StudyFormInitial {
-  const ensemble = s.ensemble as { replicas: number; folds: number };
-  const training = s.training as { maxEpochs: number };
   return {
     name: `${s.name} (copy)`.slice(0, 120),
-    task: s.task as StudyFormInitial["task"] & object,
+    task: s.task,
     numbers: {
-      replicas: ensemble.replicas,
-      folds: ensemble.folds,
-      maxEpochs: training.maxEpochs,
+      replicas: s.ensemble.replicas,
+      folds: s.ensemble.folds,
+      maxEpochs: s.training.maxEpochs,
       trials: s.maxTrials,
       parallelism: s.parallelism,
     },
     sampler: s.sampler,
-    samplerOptions: (s.samplerOptions ?? {}) as Record<string, unknown>,
+    samplerOptions: s.samplerOptions,
     scheduler: s.scheduler,
-    schedulerOptions: (s.schedulerOptions ?? {}) as Record<string, unknown>,
+    schedulerOptions: s.schedulerOptions,
     mode: s.mode,
     objective: s.objective,
-    searchSpace: s.searchSpace as Record<string, unknown>,
+    searchSpace: s.searchSpace,
   };
 }
