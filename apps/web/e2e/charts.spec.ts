@@ -160,3 +160,48 @@ test("the studies list polls only while one of its studies can still change", as
   await page.clock.runFor(31_000);
   await expect.poll(() => lists, { message: "refreshes while a study runs" }).toBeGreaterThan(withActive);
 });
+
+test("a multi-objective study shows its Pareto front; an auto study shows the sampler it picked", async ({
+  page,
+}) => {
+  const user = await db.user.findUniqueOrThrow({ where: { email: DEMO_USER.email } });
+  const multi = (
+    await seedStudy(db, { orgId, ownerId: user.id, name: "Charts: nsga2", trials: 24, seed: 51 })
+  ).id;
+  await db.study.update({ where: { id: multi }, data: { sampler: "nsga2", samplerOptions: {} } });
+  const auto = (await seedStudy(db, { orgId, ownerId: user.id, name: "Charts: auto", trials: 6, seed: 52 }))
+    .id;
+  await db.study.update({
+    where: { id: auto },
+    data: {
+      sampler: "auto",
+      samplerOptions: {},
+      samplerChoice: { name: "tpe", reason: "a categorical parameter" },
+    },
+  });
+  // The front, independently: completed trials no other completed trial beats on both L1 (lower) and phi2 (higher).
+  const done = await db.trial.findMany({
+    where: { orgId, studyId: multi, state: "COMPLETE", result: { isNot: null } },
+    select: { number: true, result: { select: { L1: true, phi2: true } } },
+  });
+  const pts = done.map((t) => ({ n: t.number, L1: t.result!.L1!, phi2: t.result!.phi2! }));
+  const front = pts
+    .filter((p) => !pts.some((q) => q.L1 <= p.L1 && q.phi2 >= p.phi2 && (q.L1 < p.L1 || q.phi2 > p.phi2)))
+    .map((p) => p.n)
+    .sort((a, b) => a - b);
+  expect(front.length).toBeGreaterThan(0);
+
+  await signInDemo(page);
+  await page.goto(`${o}/studies/${multi}`);
+  const card = page.getByTestId("pareto-front");
+  await expect(card).toContainText(`${front.length} trials`);
+  await expect(card.getByRole("img", { name: "Pareto front" }).locator("circle")).toHaveCount(front.length);
+  // The table lists the front by L1; as a set it is the independent front.
+  const listed = (await card.locator("tbody tr td:first-child").allTextContents())
+    .map((t) => Number(t.replace(/\D/g, "")))
+    .sort((a, b) => a - b);
+  expect(listed).toEqual(front);
+
+  await page.goto(`${o}/studies/${auto}`);
+  await expect(page.getByTestId("search-summary")).toContainText("auto → tpe (a categorical parameter)");
+});
