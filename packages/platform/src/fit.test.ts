@@ -5,7 +5,9 @@ import { StudyInputError } from "./errors.ts";
 import { fitTrialParams as params, seedFitOrg } from "./fit.test-helpers.ts";
 import { createFit, type FitSummary, fitExport, nextQueuedFit, requeueStaleFits, runFit } from "./fit.ts";
 import { readMember } from "./fitLhapdf.test-helpers.ts";
+import { MAX_FIT_REPLICAS } from "./fitSchema.ts";
 import type { FitWeights } from "./fitWeights.ts";
+import { setOrgLimits } from "./limits.ts";
 
 let db: Db;
 let drop: () => Promise<void>;
@@ -29,7 +31,7 @@ describe("fits", () => {
       /replicas/,
     );
     await expect(createFit(db, { orgId, ownerId, input: { studyId, replicas: 1001 } })).rejects.toThrow(
-      /replicas/,
+      /replicas: at most 1000 replicas per fit \(HENS_FIT_MAX_REPLICAS\); asked for 1001/,
     );
     await expect(createFit(db, { orgId, ownerId, input: { studyId: "nope", replicas: 2 } })).rejects.toThrow(
       StudyInputError,
@@ -41,6 +43,27 @@ describe("fits", () => {
     await expect(
       createFit(db, { orgId: other.id, ownerId, input: { studyId, replicas: 2 } }),
     ).rejects.toThrow(/^studyId: /);
+  });
+
+  it("takes more replicas where the organisation's limit is raised (GPU runners), up to the schema's ceiling", async () => {
+    const { slug } = await db.organization.findUniqueOrThrow({
+      where: { id: orgId },
+      select: { slug: true },
+    });
+    await setOrgLimits(db, slug, { maxFitReplicas: 5000 });
+    try {
+      const big = await createFit(db, { orgId, ownerId, input: { studyId, replicas: 5000 } });
+      expect(big.replicas).toBe(5000);
+      await db.fit.delete({ where: { id: big.id } });
+      await expect(createFit(db, { orgId, ownerId, input: { studyId, replicas: 5001 } })).rejects.toThrow(
+        /replicas: at most 5000 replicas per fit \(this organisation's override\)/,
+      );
+      await expect(
+        createFit(db, { orgId, ownerId, input: { studyId, replicas: MAX_FIT_REPLICAS + 1 } }),
+      ).rejects.toThrow(/replicas/);
+    } finally {
+      await setOrgLimits(db, slug, { maxFitReplicas: null });
+    }
   });
 
   it("fits the selected configuration: claims once, trains R replicas, stores the outcome, exports", async () => {

@@ -10,6 +10,7 @@ import {
 } from "./fitSchema.ts";
 import type { FitOutcome } from "./fitTrain.ts";
 import { fitWeights } from "./fitWeights.ts";
+import { orgLimits } from "./limits.ts";
 import { checkStorageQuota } from "./storageQuota.ts";
 import { parseStudyRow } from "./studyRow.ts";
 import { buildTrialSpec } from "./trialSpec.ts";
@@ -37,6 +38,12 @@ async function selectedTrial(db: Db, orgId: string, studyId: string) {
 
 export async function createFit(db: Db, args: { orgId: string; ownerId: string; input: unknown }) {
   const input = createFitInputSchema.parse(args.input);
+  const { limits, source } = await orgLimits(db, args.orgId);
+  if (input.replicas > limits.maxFitReplicas)
+    throw new StudyInputError(
+      "replicas",
+      `at most ${limits.maxFitReplicas} replicas per fit (${source.maxFitReplicas}); asked for ${input.replicas}`,
+    );
   const study = await db.study.findFirst({
     where: { id: input.studyId, orgId: args.orgId },
     select: { id: true, executor: true },

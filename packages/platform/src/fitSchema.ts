@@ -1,8 +1,12 @@
 import { z } from "zod";
 import type { PostfitRule } from "./fitTrain.ts";
 
-/** A final fit's inputs (fit.ts); apart so the web's schemas load no engine. */
-export const MAX_FIT_REPLICAS = 1000;
+/**
+ * A final fit's inputs (fit.ts); apart so the web's schemas load no engine. The schema's ceiling on
+ * replicas; the organisation's limit (limits.ts maxFitReplicas, 1,000 by default, raised where the
+ * runners have GPUs) is checked by createFit.
+ */
+export const MAX_FIT_REPLICAS = 100_000;
 
 /** NNPDF postfit's defaults: 4σ in χ², no negative positivity observable. */
 export const DEFAULT_POSTFIT_RULE: PostfitRule = { chi2Sigma: 4, positivityTolerance: 1e-6 };

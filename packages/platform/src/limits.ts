@@ -32,6 +32,8 @@ export interface Limits {
   maxStudyGpuSeconds: number;
   /** Bytes the organisation stores (storage.ts `storedBytes`): uploads past it are refused. */
   maxStorageBytes: number;
+  /** Replicas of one final fit (fit.create). */
+  maxFitReplicas: number;
 }
 export type LimitName = keyof Limits;
 
@@ -46,6 +48,7 @@ export const LIMIT_DEFAULTS: Record<LimitName, { variable: string; value: number
   maxStudyWallSeconds: { variable: "HENS_STUDY_MAX_WALL_SECONDS", value: 2_592_000 },
   maxStudyGpuSeconds: { variable: "HENS_STUDY_MAX_GPU_SECONDS", value: 2_592_000 },
   maxStorageBytes: { variable: "HENS_ORG_MAX_STORAGE_BYTES", value: 10 * 1024 ** 3 },
+  maxFitReplicas: { variable: "HENS_FIT_MAX_REPLICAS", value: 1_000 },
 };
 export const LIMIT_NAMES = Object.keys(LIMIT_DEFAULTS) as LimitName[];
 

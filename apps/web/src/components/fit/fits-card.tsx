@@ -95,7 +95,12 @@ function StartFitForm({
   return (
     <form onSubmit={submit} className="space-y-3" aria-label="Start a fit" noValidate>
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-5">
-        <Field id="fit-replicas" label="Replicas" error={errors["replicas"]} hint="1 to 1,000">
+        <Field
+          id="fit-replicas"
+          label="Replicas"
+          error={errors["replicas"]}
+          hint="1 to your organisation's limit (1,000 unless raised)"
+        >
           {input("replicas", "fit-replicas", "replicas")}
         </Field>
         <Field
