@@ -1,3 +1,4 @@
+import type { Prisma } from "@hyperensemble/db";
 import {
   csvToDatasetJson,
   DatasetError,
@@ -11,7 +12,8 @@ import { recordAudit } from "../audit/record";
 import { fieldError, fieldErrors, isUniqueViolation } from "../field-error";
 import { csvCell, csvMessage } from "./csv-location";
 import { datasetLimits } from "./limits";
-import { prepareTheory } from "./theory.upload";
+import { theoryFilesSource } from "./theory.files";
+import { prepareTheory, theoryUploadSource } from "./theory.upload";
 import type { UploadDatasetInput } from "./upload.schema";
 
 type TabularInput = Exclude<UploadDatasetInput, { format: "theory" }>;
@@ -98,12 +100,12 @@ async function validate(input: TabularInput, json: DatasetJson) {
 }
 
 /**
- * Everything an upload is checked against, before the database: the dataset JSON to store and its
- * summary, or a BAD_REQUEST naming the field. No I/O; large covariance blocks are factorised in a
- * worker thread.
+ * Everything a tabular upload is checked against, before the database: the dataset JSON to store and
+ * its summary, or a BAD_REQUEST naming the field. No I/O; large covariance blocks are factorised in a
+ * worker thread. Theories go through prepareTheory (theory.upload.ts), wholly in a worker.
  */
 export async function prepareDataset(input: UploadDatasetInput) {
-  if (input.format === "theory") return prepareTheory(input);
+  if (input.format === "theory") throw new Error("a theory upload is prepared by prepareTheory");
   // Store the validated shape only: unknown keys in an upload are dropped, not kept.
   const json = await validate(input, toDatasetJson(input));
   const nPoints = json.subsets.reduce((n, s) => n + s.values.length, 0);
@@ -122,30 +124,64 @@ export async function prepareDataset(input: UploadDatasetInput) {
 }
 
 export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; input: UploadDatasetInput }) {
+  if (input.format === "theory") {
+    const { text, summary } = await prepareTheory(theoryUploadSource(input));
+    return storeDataset(ctx, { name: input.name, format: "theory", text, summary });
+  }
   const { json, summary } = await prepareDataset(input);
+  // The points go in as one JSON text parameter: through Prisma's argument tree a 50,000-point
+  // dataset cost about a second of the web's event loop (nesting and the query compiler),
+  // against tens of milliseconds for JSON.stringify.
+  return storeDataset(ctx, { name: input.name, format: input.format, text: JSON.stringify(json), summary });
+}
+
+/**
+ * A theory sent as files (the REST multipart upload, for theories past the JSON body cap): the form's
+ * fields into the worker's source (theory.files.ts), then prepared and stored as any theory upload.
+ */
+export async function uploadTheoryFilesHandler({
+  ctx,
+  input,
+}: {
+  ctx: OrgContext;
+  input: { contentType: string; body: Uint8Array };
+}) {
+  const { name, source } = theoryFilesSource(input.contentType, input.body);
+  const { text, summary } = await prepareTheory(source);
+  return storeDataset(ctx, { name, format: "theory", text, summary });
+}
+
+/** One dataset row, its JSON written as one text parameter (validated already), and its audit entry. */
+async function storeDataset(
+  ctx: OrgContext,
+  upload: {
+    name: string;
+    format: UploadDatasetInput["format"];
+    text: string;
+    summary: { nPoints: number } & Record<string, unknown>;
+  },
+) {
   try {
     return await ctx.orgDb.$transaction(
       async (tx) => {
         const row = await tx.dataset.create({
           data: {
             orgId: ctx.org.id,
-            name: input.name,
-            kind: input.format === "theory" ? "theory" : "tabular",
-            nPoints: summary.nPoints,
-            summary,
+            name: upload.name,
+            kind: upload.format === "theory" ? "theory" : "tabular",
+            nPoints: upload.summary.nPoints,
+            summary: upload.summary as Prisma.InputJsonObject,
             data: {},
             createdBy: ctx.user.id,
           },
           select: { id: true, name: true, kind: true, nPoints: true, summary: true, createdAt: true },
         });
-        // The points go in as one JSON text parameter: through Prisma's argument tree a 50,000-point
-        // dataset cost about a second of the web's event loop (nesting and the query compiler),
-        // against tens of milliseconds for JSON.stringify. Same transaction, same row.
-        await tx.$executeRaw`UPDATE "Dataset" SET "data" = ${JSON.stringify(json)}::jsonb WHERE "id" = ${row.id} AND "orgId" = ${ctx.org.id}`;
+        // Same transaction, same row; the text is the JSON the worker or JSON.stringify wrote.
+        await tx.$executeRaw`UPDATE "Dataset" SET "data" = ${upload.text}::jsonb WHERE "id" = ${row.id} AND "orgId" = ${ctx.org.id}`;
         await recordAudit(tx, ctx, {
           action: "dataset.upload",
           target: row.id,
-          data: { name: row.name, format: input.format, nPoints: row.nPoints },
+          data: { name: row.name, format: upload.format, nPoints: row.nPoints },
         });
         return row;
       },
@@ -156,7 +192,7 @@ export async function uploadDatasetHandler({ ctx, input }: { ctx: OrgContext; in
     if (isUniqueViolation(err)) {
       throw fieldError(
         ["name"],
-        `a dataset named "${input.name}" already exists in this organization`,
+        `a dataset named "${upload.name}" already exists in this organization`,
         "CONFLICT",
       );
     }
