@@ -9,6 +9,7 @@ import {
   type HensEvent,
   HensNetworkError,
   type StudySpec,
+  type TheoryFilesUpload,
   type TrialRow,
 } from "./client.ts";
 import { FIT_COMMANDS, FIT_USAGE, FitCommandError, fitCommand } from "./fit.ts";
@@ -264,7 +265,10 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     }
     case "dataset upload": {
       const upload = await datasetUpload(values);
-      const created = await client.uploadDataset(org, upload);
+      const created =
+        upload.format === "theory-files"
+          ? await client.uploadTheoryFiles(org, upload)
+          : await client.uploadDataset(org, upload);
       out(`${created.id}  ${created.name}  ${created.nPoints} points`);
       return 0;
     }
@@ -279,7 +283,7 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
   }
 }
 
-async function datasetUpload(values: Values): Promise<DatasetUpload> {
+async function datasetUpload(values: Values): Promise<DatasetUpload | TheoryFilesUpload> {
   if (values.theory) return theoryUpload(values);
   if (!values.file) throw new UsageError("give the data file with -f FILE");
   if (!values.name) throw new UsageError("give the dataset a --name");

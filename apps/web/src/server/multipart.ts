@@ -1,7 +1,7 @@
 // multipart/form-data (RFC 7578) split into its parts, for bodies already read whole within their cap
 // (readBodyCapped). Only the boundary search touches every byte, and that is Buffer#indexOf (native),
-// so a 100 MB upload is split in milliseconds on the event loop; each part is copied into its own
-// buffer once, so that handing it to a worker thread copies that part and not the whole body.
+// so a 100 MB upload is split in milliseconds on the event loop. The parts are views into the body,
+// not copies: handed to a worker thread, the buffer they share is copied once.
 // (undici's Request#formData would do, but parses in JavaScript and keeps every part as a Blob.)
 
 export interface FormPart {
@@ -56,7 +56,7 @@ export function parseMultipart(body: Uint8Array, boundary: string, maxParts = 10
     parts.push({
       name: Buffer.from(name, "latin1").toString("utf8"),
       filename: dispositionParam(disposition![1]!, "filename"),
-      data: new Uint8Array(buf.subarray(start, end)),
+      data: body.subarray(start, end),
     });
     at = end + next.length;
   }

@@ -25,7 +25,7 @@ export type WorkerJob =
 /** What the worker answers (validate.worker.ts). */
 export type WorkerReply =
   | { ok: true; nBlocks: number; maxBlockPoints: number; factor?: Float64Array }
-  | { ok: true; text: string; summary: TheorySummary }
+  | { ok: true; json: Uint8Array; summary: TheorySummary }
   | {
       ok: false;
       kind: "limit" | "dataset" | "npy" | "internal";
@@ -188,18 +188,18 @@ async function factoriseOffThread(
  * A theory upload read and checked in a worker thread (prepareTheoryUpload: the .npz inflated, limits,
  * schema, FK shapes and finite numbers, the covariance factorised, the JSON to store written), within
  * the validation budgets (`validationMs`, `validationHeapMb`) and queue: the web's event loop only
- * passes the bytes in and the JSON text out. Throws TheoryUploadError naming the array or the path
+ * passes the bytes in and takes the JSON to store out, as UTF-8 bytes. Throws TheoryUploadError naming the array or the path
  * (a budget exceeded: a DatasetError at the theory's root).
  */
 export async function prepareTheoryOffThread(
   upload: TheoryUploadSource,
   limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
-): Promise<{ text: string; summary: TheorySummary }> {
+): Promise<{ json: Uint8Array; summary: TheorySummary }> {
   const release = await slot(limits.validationConcurrency);
   try {
     const reply = await runWorker({ job: "theory", upload, limits }, new AbortController().signal);
     if (reply.ok) {
-      if (!("text" in reply)) throw new Error("theory worker answered a factorisation");
+      if (!("json" in reply)) throw new Error("theory worker answered a factorisation");
       return reply;
     }
     const cause =

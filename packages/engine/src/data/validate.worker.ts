@@ -56,8 +56,13 @@ function reply(): WorkerReply {
 }
 
 const answer = reply();
-// the factor's buffer moves to the caller rather than being copied (it can be hundreds of MB)
-parentPort!.postMessage(
-  answer,
-  answer.ok && "factor" in answer && answer.factor ? [answer.factor.buffer as ArrayBuffer] : [],
-);
+// the factor's buffer, or the theory's JSON, moves to the caller rather than being copied (it can be
+// hundreds of MB)
+const moved = !answer.ok
+  ? undefined
+  : "factor" in answer
+    ? answer.factor
+    : "json" in answer
+      ? answer.json
+      : undefined;
+parentPort!.postMessage(answer, moved ? [moved.buffer as ArrayBuffer] : []);

@@ -86,12 +86,14 @@ function theorySource(upload: TheoryUploadSource, limits: DatasetLimits): unknow
  * Everything a theory upload is checked against, and its JSON to store: the files read (.npz
  * inflated within the limits), limits, schema, FK shapes and finite numbers, the covariance built and
  * factorised. Linear or worse in the upload, so the web runs it in a worker thread
- * (prepareTheoryOffThread, data/validate.ts), never on its event loop. Throws TheoryUploadError.
+ * (prepareTheoryOffThread, data/validate.ts), never on its event loop. The JSON comes back as UTF-8
+ * bytes, which a worker hands over without a copy (a string of tens of MB would be copied, and decoded,
+ * on the receiving thread). Throws TheoryUploadError.
  */
 export function prepareTheoryUpload(
   upload: TheoryUploadSource,
   limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
-): { text: string; summary: TheorySummary } {
+): { json: Uint8Array; summary: TheorySummary } {
   const source = theorySource(upload, limits);
   let checked: CheckedTheory;
   try {
@@ -116,5 +118,5 @@ export function prepareTheoryUpload(
       ),
     );
   }
-  return { text, summary: theorySummary(checked) };
+  return { json: new TextEncoder().encode(text), summary: theorySummary(checked) };
 }
