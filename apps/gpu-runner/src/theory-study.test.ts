@@ -86,3 +86,80 @@ it("a study on a stored theory trains its trials on the theory task, built once"
   // the stored JSON builds the same task as the engine does from the generator
   expect(buildTheoryTask(json).dataset.nPoints).toBe(40);
 }, 240_000);
+
+it("trains a study on a theory with 14 outputs (NNPDF's flavour count), the limit", async () => {
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  // a few points: 4 sub-datasets of 5 on a 10-row grid [x, ln x], F = 14, FK ≥ 0; data = FK · truth
+  // plus 2% noise, so the outputs are identified only through the 14-wide FK rows
+  const G = 10;
+  const F = 14;
+  let s = 11;
+  const u = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  const grid = Array.from({ length: G }, (_, g) => {
+    const x = 10 ** (-3 + (2.9 * g) / (G - 1));
+    return [x, Math.log(x)];
+  });
+  const truth = grid.map(([x]) =>
+    Array.from({ length: F }, (_, f) => (1 + f / F) * x! ** 0.5 * (1 - x!) ** 2),
+  );
+  const subsets = Array.from({ length: 4 }, (_, i) => {
+    const fk = Array.from({ length: 5 }, () => Array.from({ length: G * F }, () => u() * 0.2));
+    const exact = fk.map((row) => row.reduce((t, v, j) => t + v * truth[Math.floor(j / F)]![j % F]!, 0));
+    return {
+      name: `set_${i}`,
+      fk,
+      values: exact.map((v) => v * (1 + 0.02 * (u() - 0.5))),
+      stat: exact.map((v) => 0.02 * v + 1e-3),
+      truth: exact,
+    };
+  });
+  const json = theoryJson(checkTheory({ format: "theory", nOutputs: F, grid, subsets, truthOutputs: truth }));
+  const ds = await db.dataset.create({
+    data: { orgId: org.id, name: "fourteen", kind: "theory", nPoints: 20, summary: {}, data: json as object },
+  });
+  const jobs: TrialJob[] = [];
+  const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
+  const study = await createStudy(db, enqueuer, {
+    orgId: org.id,
+    ownerId: user.id,
+    spec: createStudyInputSchema.parse({
+      name: "fourteen",
+      task: { kind: "dataset", datasetId: ds.id },
+      replicas: 2,
+      trials: 1,
+      folds: 2,
+      maxEpochs: 20,
+      parallelism: 1,
+      seed: 3,
+    }),
+  });
+  const outcome = await processTrialJob(
+    {
+      db,
+      enqueuer,
+      runnerId: null as unknown as string,
+      backend: "cpu",
+      heartbeatMs: 1_000,
+      datasetTasks: new DatasetTaskCache(1),
+    },
+    jobs[0]!,
+    new AbortController().signal,
+  );
+  expect(outcome.kind).toBe("complete");
+  const [row] = await db.trial.findMany({
+    where: { orgId: org.id, studyId: study.id },
+    include: { result: true },
+  });
+  expect(row?.state).toBe("COMPLETE");
+  expect(row?.result?.foldChi2).toHaveLength(2);
+  expect(row?.result?.foldChi2.every(Number.isFinite)).toBe(true);
+  expect(Number.isFinite(row?.result?.closureBias)).toBe(true);
+  // the task the runner trained: 14 outputs on the grid, FK rows of G·F
+  const task = buildTheoryTask(json);
+  expect(task.nOutputs).toBe(F);
+  expect(task.head.kind === "fk" ? task.head.fk.length : 0).toBe(20 * G * F);
+}, 240_000);

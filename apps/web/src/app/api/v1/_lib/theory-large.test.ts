@@ -75,7 +75,7 @@ it("stores an NNPDF-4.0-sized theory (.npz, float32 FK) with its exact numbers, 
   const form = new FormData();
   form.append("name", "nnpdf-like");
   form.append("meta", new Blob([JSON.stringify(meta)]), "meta.json");
-  form.append("npz", new Blob([npz]), "arrays.npz");
+  form.append("npz", new Blob([npz as Uint8Array<ArrayBuffer>]), "arrays.npz");
   const request = new Response(form);
   const contentType = request.headers.get("content-type")!;
   const body = new Uint8Array(await request.arrayBuffer());
