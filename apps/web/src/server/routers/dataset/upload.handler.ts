@@ -247,6 +247,14 @@ async function storeDataset(
         "CONFLICT",
       );
     }
+    // Postgres's program_limit_exceeded: "total size of jsonb array elements exceeds the maximum of
+    // 268435455 bytes" (about 12 M FK entries, docs/operations.md "Stored size")
+    const pg = `${String((err as { meta?: { code?: unknown } }).meta?.code ?? "")} ${(err as Error).message}`;
+    if (/\b54000\b|jsonb .* exceeds the maximum/.test(pg))
+      throw fieldError(
+        [upload.format === "theory" ? "theory" : "data"],
+        "too large to store: its JSON passes Postgres's jsonb limit of 255 MiB",
+      );
     throw err;
   }
 }
