@@ -1,7 +1,7 @@
 // A study on an uploaded theory (engine tasks/theory.ts): the runner builds the theory task once for
 // the dataset version and trains its trials with FK heads; closure data, so the truth is scored.
 import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing";
-import { buildTheoryTask, checkTheory, syntheticTheory, theoryJson } from "@hyperensemble/engine";
+import { buildTheoryTask, checkTheory, syntheticTheory, TrialRng, theoryJson } from "@hyperensemble/engine";
 import { createStudy, createStudyInputSchema, type TrialJob } from "@hyperensemble/platform";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DatasetTaskCache } from "./datasetTasks.ts";
@@ -16,14 +16,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-it("a study on a stored theory trains its trials on the theory task, built once", async () => {
+/** A stored theory dataset (its JSON as the upload stores it) and a study on it, its jobs as enqueued. */
+async function theoryStudy(json: object, nPoints: number, spec: Record<string, unknown>) {
   const db = database.db;
   const { org, user } = await seedOrg(db);
-  const json = theoryJson(
-    checkTheory(syntheticTheory({ subsets: 5, pointsPerSubset: 8, gridPoints: 20, level: 1 })),
-  );
   const ds = await db.dataset.create({
-    data: { orgId: org.id, name: "dis", kind: "theory", nPoints: 40, summary: {}, data: json as object },
+    data: { orgId: org.id, name: String(spec["name"]), kind: "theory", nPoints, summary: {}, data: json },
   });
   const jobs: TrialJob[] = [];
   const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
@@ -31,15 +29,25 @@ it("a study on a stored theory trains its trials on the theory task, built once"
     orgId: org.id,
     ownerId: user.id,
     spec: createStudyInputSchema.parse({
-      name: "theory",
+      ...spec,
       task: { kind: "dataset", datasetId: ds.id },
-      replicas: 3,
-      trials: 2,
-      folds: 2,
-      maxEpochs: 30,
       parallelism: 1,
-      seed: 5,
     }),
+  });
+  return { db, org, study, jobs, enqueuer };
+}
+
+it("a study on a stored theory trains its trials on the theory task, built once", async () => {
+  const json = theoryJson(
+    checkTheory(syntheticTheory({ subsets: 5, pointsPerSubset: 8, gridPoints: 20, level: 1 })),
+  );
+  const { db, org, study, jobs, enqueuer } = await theoryStudy(json, 40, {
+    name: "theory",
+    replicas: 3,
+    trials: 2,
+    folds: 2,
+    maxEpochs: 30,
+    seed: 5,
   });
   let builds = 0;
   class CountingCache extends DatasetTaskCache {
@@ -88,17 +96,12 @@ it("a study on a stored theory trains its trials on the theory task, built once"
 }, 240_000);
 
 it("trains a study on a theory with 14 outputs (NNPDF's flavour count), the limit", async () => {
-  const db = database.db;
-  const { org, user } = await seedOrg(db);
   // a few points: 4 sub-datasets of 5 on a 10-row grid [x, ln x], F = 14, FK ≥ 0; data = FK · truth
   // plus 2% noise, so the outputs are identified only through the 14-wide FK rows
   const G = 10;
   const F = 14;
-  let s = 11;
-  const u = () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
+  const rng = new TrialRng(11);
+  const u = () => rng.uniform();
   const grid = Array.from({ length: G }, (_, g) => {
     const x = 10 ** (-3 + (2.9 * g) / (G - 1));
     return [x, Math.log(x)];
@@ -118,24 +121,13 @@ it("trains a study on a theory with 14 outputs (NNPDF's flavour count), the limi
     };
   });
   const json = theoryJson(checkTheory({ format: "theory", nOutputs: F, grid, subsets, truthOutputs: truth }));
-  const ds = await db.dataset.create({
-    data: { orgId: org.id, name: "fourteen", kind: "theory", nPoints: 20, summary: {}, data: json as object },
-  });
-  const jobs: TrialJob[] = [];
-  const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
-  const study = await createStudy(db, enqueuer, {
-    orgId: org.id,
-    ownerId: user.id,
-    spec: createStudyInputSchema.parse({
-      name: "fourteen",
-      task: { kind: "dataset", datasetId: ds.id },
-      replicas: 2,
-      trials: 1,
-      folds: 2,
-      maxEpochs: 20,
-      parallelism: 1,
-      seed: 3,
-    }),
+  const { db, org, study, jobs, enqueuer } = await theoryStudy(json, 20, {
+    name: "fourteen",
+    replicas: 2,
+    trials: 1,
+    folds: 2,
+    maxEpochs: 20,
+    seed: 3,
   });
   const outcome = await processTrialJob(
     {

@@ -7,7 +7,7 @@ import { main } from "@hyperensemble/cli/cli";
 import { syntheticTheory, writeNpz } from "@hyperensemble/engine";
 import { expect, it } from "vitest";
 import { seedToken } from "../../../../server/routers/test-fixtures";
-import { restTestHarness } from "./rest-harness.test-helpers";
+import { cliIo, restTestHarness } from "./rest-harness.test-helpers";
 
 const h = restTestHarness("theorycli");
 
@@ -67,16 +67,11 @@ it("past 4 MiB of files, sends them as multipart to /datasets/theory; the number
     userId: h.s.users.MEMBER.id,
     scopes: ["datasets:write", "studies:read"],
   });
+  const { io, out } = cliIo(h, { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug });
   const sent: string[] = [];
-  let out = "";
-  const io = {
-    env: { HENS_URL: "http://hens.test", HENS_TOKEN: token, HENS_ORG: h.s.org.slug },
-    stdout: { write: (c: string) => (out += c) },
-    stderr: { write: (c: string) => (out += c) },
-    fetch: ((input, init) => {
-      sent.push(`${init?.method} ${String(input)}`);
-      return h.fetch(input, init);
-    }) as typeof fetch,
+  io.fetch = (input, init) => {
+    sent.push(`${init?.method} ${String(input)}`);
+    return h.fetch(input, init);
   };
   // 2 sub-datasets of 100 points on the largest grid (200 rows × 14 outputs): 4.5 MB of float64 FK
   const G = 200;
@@ -113,8 +108,8 @@ it("past 4 MiB of files, sends them as multipart to /datasets/theory; the number
     "--npz",
     path.join(dir, "big.npz"),
   ];
-  expect(await main([...args, "--name", "big"], io), out).toBe(0);
-  expect(out).toMatch(/ big {2}200 points/);
+  expect(await main([...args, "--name", "big"], io), out()).toBe(0);
+  expect(out()).toMatch(/ big {2}200 points/);
   expect(sent).toEqual([`POST http://hens.test/api/v1/orgs/${h.s.org.slug}/datasets/theory`]);
   const row = await h.tdb.db.dataset.findFirstOrThrow({
     where: { orgId: h.s.org.id, name: "big" },
