@@ -4,7 +4,9 @@
 // --npz` sends it past the JSON size (theory-cli.test.ts runs that path). The stored numbers are compared with the generated
 // arrays, and the event loop's lag is measured throughout the upload: reading, inflating and checking
 // the arrays, factorising the covariance and writing the JSON happen in the validation worker.
-// An upload over HENS_THEORY_MAX_BYTES is refused with 413 while its body is still streaming.
+// An upload over HENS_THEORY_MAX_BYTES is refused with 413 while its body is still streaming, and the
+// route is outside the proxy, which would otherwise buffer (and cut) its body.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { DEFAULT_DATASET_LIMITS, TrialRng, writeNpz } from "@hyperensemble/engine";
 import { expect, it } from "vitest";
 import { seedToken } from "../../../../server/routers/test-fixtures";
@@ -181,3 +183,21 @@ it("refuses an upload over HENS_THEORY_MAX_BYTES with 413 before reading it whol
   expect(chunked.counter.pulled).toBeLessThanOrEqual(cap + 2 * chunk.length);
   expect(await h.tdb.db.dataset.count({ where: { orgId: h.s.org.id, name: { not: "nnpdf-like" } } })).toBe(0);
 }, 60_000);
+
+it("the theory route is outside the proxy's matcher, so Next does not buffer its body; every other path is inside", async () => {
+  // Next's matcher test helper reads this global, which only Next's own server defines
+  (globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage ??= AsyncLocalStorage;
+  const { unstable_doesMiddlewareMatch: matches } = await import("next/experimental/testing/server.js");
+  const { config } = await import("../../../../proxy");
+  const at = (url: string) => matches({ config, url });
+  expect(at("/api/v1/orgs/acme/datasets/theory")).toBe(false);
+  for (const url of [
+    "/",
+    "/o/acme/datasets",
+    "/api/trpc/dataset.upload",
+    "/api/v1/orgs/acme/datasets",
+    "/api/v1/orgs/acme/datasets/theoryx",
+    "/api/v1/orgs/acme/datasets/c123/delete",
+  ])
+    expect(at(url), url).toBe(true);
+});
