@@ -37,6 +37,20 @@ async function theoryStudy(json: object, nPoints: number, spec: Record<string, u
   return { db, org, study, jobs, enqueuer };
 }
 
+/** One trial job as a CPU runner processes it, with `datasetTasks` as its dataset cache. */
+function runTrial(
+  db: TestDatabase["db"],
+  enqueuer: { enqueue(j: TrialJob): Promise<void> },
+  job: TrialJob,
+  datasetTasks: DatasetTaskCache,
+) {
+  return processTrialJob(
+    { db, enqueuer, runnerId: null as unknown as string, backend: "cpu", heartbeatMs: 1_000, datasetTasks },
+    job,
+    new AbortController().signal,
+  );
+}
+
 it("a study on a stored theory trains its trials on the theory task, built once", async () => {
   const json = theoryJson(
     checkTheory(syntheticTheory({ subsets: 5, pointsPerSubset: 8, gridPoints: 20, level: 1 })),
@@ -65,18 +79,7 @@ it("a study on a stored theory trains its trials on the theory task, built once"
   }
   const counting = new CountingCache(2);
   for (let i = 0; i < 2; i++) {
-    const outcome = await processTrialJob(
-      {
-        db,
-        enqueuer,
-        runnerId: null as unknown as string,
-        backend: "cpu",
-        heartbeatMs: 1_000,
-        datasetTasks: counting,
-      },
-      jobs[i]!,
-      new AbortController().signal,
-    );
+    const outcome = await runTrial(db, enqueuer, jobs[i]!, counting);
     expect(outcome.kind).toBe("complete");
   }
   expect(builds).toBe(1);
@@ -129,18 +132,7 @@ it("trains a study on a theory with 14 outputs (NNPDF's flavour count), the limi
     maxEpochs: 20,
     seed: 3,
   });
-  const outcome = await processTrialJob(
-    {
-      db,
-      enqueuer,
-      runnerId: null as unknown as string,
-      backend: "cpu",
-      heartbeatMs: 1_000,
-      datasetTasks: new DatasetTaskCache(1),
-    },
-    jobs[0]!,
-    new AbortController().signal,
-  );
+  const outcome = await runTrial(db, enqueuer, jobs[0]!, new DatasetTaskCache(1));
   expect(outcome.kind).toBe("complete");
   const [row] = await db.trial.findMany({
     where: { orgId: org.id, studyId: study.id },

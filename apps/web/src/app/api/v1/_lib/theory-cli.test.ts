@@ -11,6 +11,16 @@ import { cliIo, restTestHarness } from "./rest-harness.test-helpers";
 
 const h = restTestHarness("theorycli");
 
+/** `hens dataset upload --theory DIR/meta.json --npz DIR/<npz>` (the name follows). */
+const npzUpload = (dir: string, npz: string) => [
+  "dataset",
+  "upload",
+  "--theory",
+  path.join(dir, "meta.json"),
+  "--npz",
+  path.join(dir, npz),
+];
+
 it("uploads a theory as JSON and as an .npz with its fields; a bad array is refused by name", async () => {
   const { token } = await seedToken(h.tdb.db, {
     orgId: h.s.org.id,
@@ -41,14 +51,7 @@ it("uploads a theory as JSON and as an .npz with its fields; a bad array is refu
   ]);
   await writeFile(path.join(dir, "meta.json"), JSON.stringify(meta));
   await writeFile(path.join(dir, "arrays.npz"), writeNpz(arrays));
-  const args = [
-    "dataset",
-    "upload",
-    "--theory",
-    path.join(dir, "meta.json"),
-    "--npz",
-    path.join(dir, "arrays.npz"),
-  ];
+  const args = npzUpload(dir, "arrays.npz");
   expect(await main([...args, "--name", "dis-npz"], io)).toBe(0);
   expect(out).toMatch(/ dis-npz {2}15 points/);
   const rows = await h.tdb.db.dataset.findMany({ where: { orgId: h.s.org.id }, select: { kind: true } });
@@ -100,14 +103,7 @@ it("past 4 MiB of files, sends them as multipart to /datasets/theory; the number
       { deflate: false },
     ),
   );
-  const args = [
-    "dataset",
-    "upload",
-    "--theory",
-    path.join(dir, "meta.json"),
-    "--npz",
-    path.join(dir, "big.npz"),
-  ];
+  const args = npzUpload(dir, "big.npz");
   expect(await main([...args, "--name", "big"], io), out()).toBe(0);
   expect(out()).toMatch(/ big {2}200 points/);
   expect(sent).toEqual([`POST http://hens.test/api/v1/orgs/${h.s.org.slug}/datasets/theory`]);

@@ -94,10 +94,11 @@ it("stores an NNPDF-4.0-sized theory (.npz, float32 FK) with its exact numbers, 
   console.log(
     `theory upload: ${body.length} bytes (.npz ${npz.length}) in ${seconds.toFixed(1)} s, worst event-loop lag ${worstLag.toFixed(0)} ms`,
   );
-  // Generous for a loaded machine: at load 14–16 on 2 cores an idle timer here was 190 ms late at
-  // worst, and this upload's was 750 ms (its worker ran 19 s). Any step of the validation on this
-  // thread, or the JSON sent as one query parameter (8–17 s), fails it.
-  expect(worstLag).toBeLessThan(1000);
+  // Generous for a loaded 2-core machine. Measured worst lags: 181 ms alone at load 6.6; 750 ms alone
+  // at load 14–16 (an idle timer there: 190 ms); 900 ms beside six other test files at load 9. On
+  // this thread instead, the worker's steps would hold the loop for seconds at such loads (writing
+  // the JSON alone took 2 s in the worker at load 16), and the JSON as one query parameter 8–17 s.
+  expect(worstLag).toBeLessThan(1500);
 
   const row = await h.tdb.db.dataset.findFirstOrThrow({
     where: { orgId: h.s.org.id, name: "nnpdf-like" },
