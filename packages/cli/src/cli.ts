@@ -39,6 +39,7 @@ ${STUDY_TEAM_USAGE}
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset upload --theory theory.json --name NAME      a theory (JSON)
   hens dataset upload --theory meta.json --npz arrays.npz --name NAME   (or --npy path=file.npy ...)
+                                          files past 4 MiB go as multipart (up to 256 MiB by default)
   hens dataset list
 ${FIT_USAGE}
 
