@@ -194,10 +194,19 @@ async function factoriseOffThread(
 export async function prepareTheoryOffThread(
   upload: TheoryUploadSource,
   limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  /**
+   * Move the upload's byte buffers to the worker instead of copying them (a body of up to 256 MiB):
+   * the caller's arrays are detached, so only for bytes nothing else reads afterwards.
+   */
+  { transfer = false }: { transfer?: boolean } = {},
 ): Promise<{ json: Uint8Array; summary: TheorySummary }> {
   const release = await slot(limits.validationConcurrency);
   try {
-    const reply = await runWorker({ job: "theory", upload, limits }, new AbortController().signal);
+    const reply = await runWorker(
+      { job: "theory", upload, limits },
+      new AbortController().signal,
+      transfer ? uploadBuffers(upload) : [],
+    );
     if (reply.ok) {
       if (!("json" in reply)) throw new Error("theory worker answered a factorisation");
       return reply;
@@ -220,14 +229,35 @@ export async function prepareTheoryOffThread(
   }
 }
 
+/**
+ * The distinct buffers under an upload's byte arrays (multipart parts are views into one body), that
+ * are safe to move: not shared, and not small enough to be a slice of Node's Buffer pool (8 KiB),
+ * which other Buffers use too.
+ */
+function uploadBuffers(upload: TheoryUploadSource): ArrayBuffer[] {
+  const views = Object.values(upload).flatMap((v) =>
+    v instanceof Uint8Array ? [v] : v && typeof v === "object" && !Array.isArray(v) ? Object.values(v) : [],
+  );
+  const buffers = new Set<ArrayBuffer>();
+  for (const v of views)
+    if (v instanceof Uint8Array && v.buffer instanceof ArrayBuffer && v.buffer.byteLength >= 64 * 1024)
+      buffers.add(v.buffer);
+  return [...buffers];
+}
+
 class BudgetExceeded extends Error {}
 
 class Aborted extends Error {}
 
-function runWorker(data: WorkerJob, signal: AbortSignal): Promise<WorkerReply> {
+function runWorker(
+  data: WorkerJob,
+  signal: AbortSignal,
+  transferList: ArrayBuffer[] = [],
+): Promise<WorkerReply> {
   const { limits } = data;
   const options = {
     workerData: data,
+    transferList,
     resourceLimits: { maxOldGenerationSizeMb: limits.validationHeapMb },
   };
   // In the Next build the bundler rewrites `new Worker(new URL(…, import.meta.url))` to the worker's

@@ -154,6 +154,15 @@ describe("a theory upload in the validation worker (prepareTheoryOffThread)", ()
       Math.fround((subsets[2]!.fk as number[][])[4]![G * 3 - 1]!),
     );
     expect(off.summary.nPoints).toBe(15);
+    // moved rather than copied when asked: the npz as a view into a larger body, which is detached
+    const body = new Uint8Array(128 * 1024 + npz.length);
+    body.set(npz, 1000);
+    const view = body.subarray(1000, 1000 + npz.length);
+    const moved = await prepareTheoryOffThread({ meta, npz: view }, DEFAULT_DATASET_LIMITS, {
+      transfer: true,
+    });
+    expect(Buffer.from(moved.json).equals(Buffer.from(inline.json))).toBe(true);
+    expect([body.byteLength, view.byteLength]).toEqual([0, 0]);
   });
 
   it("refusals keep their stage, field and path; a budget exceeded names the theory", async () => {

@@ -31,9 +31,9 @@ export function theoryUploadSource(input: TheoryInput): TheoryUploadSource {
  * theory.subsets.2.fk.14.7); a file that cannot be read, under its field (npz.<array>, arrays.<path>,
  * meta).
  */
-export async function prepareTheory(source: TheoryUploadSource) {
+export async function prepareTheory(source: TheoryUploadSource, options: { transfer?: boolean } = {}) {
   try {
-    return await prepareTheoryOffThread(source, datasetLimits);
+    return await prepareTheoryOffThread(source, datasetLimits, options);
   } catch (err) {
     if (!(err instanceof TheoryUploadError)) throw err;
     const cause = err.cause;

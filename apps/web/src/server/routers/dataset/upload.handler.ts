@@ -147,7 +147,8 @@ export async function uploadTheoryFilesHandler({
   input: { contentType: string; body: Uint8Array };
 }) {
   const { name, source } = theoryFilesSource(input.contentType, input.body);
-  const { json, summary } = await prepareTheory(source);
+  // the body was read for this upload alone: its buffer moves to the worker, not copied
+  const { json, summary } = await prepareTheory(source, { transfer: true });
   return storeDataset(ctx, { name, format: "theory", json, summary });
 }
 
