@@ -3,7 +3,7 @@ import { fieldErrors } from "@hyperensemble/platform/schema";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import { uploadTheoryFilesHandler } from "./upload.handler";
+import { jsonParts, uploadTheoryFilesHandler } from "./upload.handler";
 import { uploadTestHarness } from "./upload.test-helpers";
 
 const h = uploadTestHarness("theory");
@@ -181,5 +181,33 @@ describe("theory upload as files (the REST multipart route)", () => {
     const r5 = await sendForm([["theory", JSON.stringify(src)]]);
     expect(Object.keys(r5.fields ?? {})).toEqual(["name"]);
     expect(await h.stored()).toBe(before);
+  });
+});
+
+describe("the stored JSON in parts (jsonParts)", () => {
+  it("never splits a character, from text or from UTF-8 bytes, and the parts join to the whole", () => {
+    const text = JSON.stringify({
+      name: "Δσ 😀 naïve",
+      fk: [
+        [0.1, 2e-7],
+        [3, 4],
+      ],
+      tag: "😀😀é",
+    });
+    const bytes = new TextEncoder().encode(text);
+    for (const size of [2, 3, 4, 5, 7, 64]) {
+      const fromText = [...jsonParts(text, size)];
+      const fromBytes = [...jsonParts(bytes, size)];
+      expect(fromText.join("")).toBe(text);
+      expect(fromBytes.join("")).toBe(text);
+      for (const part of [...fromText, ...fromBytes]) {
+        expect(part.length).toBeGreaterThan(0);
+        // no lone surrogate, no U+FFFD from a cut UTF-8 sequence
+        expect(part).not.toMatch(
+          /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\uFFFD/,
+        );
+      }
+      expect(fromText.every((p) => p.length <= size)).toBe(true);
+    }
   });
 });

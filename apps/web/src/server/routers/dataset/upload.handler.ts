@@ -168,7 +168,7 @@ export function* jsonParts(json: string | Uint8Array, size = STORE_PART_CHARS): 
     for (let at = 0; at < json.length; ) {
       let end = Math.min(at + size, json.length);
       const last = json.charCodeAt(end - 1);
-      if (end < json.length && last >= 0xd800 && last <= 0xdbff) end--;
+      if (end < json.length && last >= 0xd800 && last <= 0xdbff) end = end - 1 > at ? end - 1 : end + 1;
       yield json.slice(at, end);
       at = end;
     }
@@ -177,7 +177,9 @@ export function* jsonParts(json: string | Uint8Array, size = STORE_PART_CHARS): 
   const buf = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
   for (let at = 0; at < buf.length; ) {
     let end = Math.min(at + size, buf.length);
-    while (end < buf.length && end > at + 1 && (buf[end]! & 0xc0) === 0x80) end--;
+    // back to the start of the character cut at `end`; forward past it when it began the part
+    while (end > at && end < buf.length && (buf[end]! & 0xc0) === 0x80) end--;
+    if (end === at) for (end = at + 1; end < buf.length && (buf[end]! & 0xc0) === 0x80; ) end++;
     yield buf.toString("utf8", at, end);
     at = end;
   }
