@@ -5,6 +5,8 @@ import type { NextConfig } from "next";
 // proxyClientMaxBodySize bytes (Next's default: 10 MB). One byte over the API's own cap
 // (HENS_MAX_BODY_BYTES, default 12 MiB, read in env.ts) lets every route see that a body is too large
 // and answer 413, instead of parsing a truncated body. The standalone image fixes this at build time.
+// The multipart theory upload (HENS_THEORY_MAX_BYTES, 256 MiB) is outside the proxy's matcher, so it
+// is not buffered here and this stays at the JSON cap.
 const maxBodyBytes = Number(process.env.HENS_MAX_BODY_BYTES ?? 12 * 1024 * 1024);
 
 const config: NextConfig = {

@@ -25,3 +25,12 @@ export function proxy(request: NextRequest) {
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
 }
+
+// Every path but the multipart theory upload (POST /api/v1/orgs/{org}/datasets/theory). Next buffers a
+// request body for the proxy, up to proxyClientMaxBodySize (next.config.ts: the JSON cap), and passes on
+// only that much: a theory of hundreds of MB (HENS_THEORY_MAX_BYTES) would be cut short, or the buffer
+// raised for every route. Unproxied, the route reads its body as a stream within its own cap; its
+// answers are JSON and need no page headers.
+export const config = {
+  matcher: ["/((?!api/v1/orgs/[^/]+/datasets/theory$).*)"],
+};

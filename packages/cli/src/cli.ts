@@ -9,6 +9,7 @@ import {
   type HensEvent,
   HensNetworkError,
   type StudySpec,
+  type TheoryFilesUpload,
   type TrialRow,
 } from "./client.ts";
 import { FIT_COMMANDS, FIT_USAGE, FitCommandError, fitCommand } from "./fit.ts";
@@ -38,6 +39,7 @@ ${STUDY_TEAM_USAGE}
   hens dataset upload -f data.csv --name NAME --inputs x --targets y --errors dy [--subset col]
   hens dataset upload --theory theory.json --name NAME      a theory (JSON)
   hens dataset upload --theory meta.json --npz arrays.npz --name NAME   (or --npy path=file.npy ...)
+                                          files past 4 MiB go as multipart (up to 256 MiB by default)
   hens dataset list
 ${FIT_USAGE}
 
@@ -264,7 +266,10 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
     }
     case "dataset upload": {
       const upload = await datasetUpload(values);
-      const created = await client.uploadDataset(org, upload);
+      const created =
+        upload.format === "theory-files"
+          ? await client.uploadTheoryFiles(org, upload)
+          : await client.uploadDataset(org, upload);
       out(`${created.id}  ${created.name}  ${created.nPoints} points`);
       return 0;
     }
@@ -279,7 +284,7 @@ async function run(client: HensClient, args: string[], values: Values, io: CliIo
   }
 }
 
-async function datasetUpload(values: Values): Promise<DatasetUpload> {
+async function datasetUpload(values: Values): Promise<DatasetUpload | TheoryFilesUpload> {
   if (values.theory) return theoryUpload(values);
   if (!values.file) throw new UsageError("give the data file with -f FILE");
   if (!values.name) throw new UsageError("give the dataset a --name");

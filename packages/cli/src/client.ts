@@ -130,6 +130,22 @@ export type TheoryUpload = {
   arrays?: Record<string, string>;
 };
 
+/**
+ * A theory as files, for theories past the JSON body cap (docs/api.md, "Large theories"): sent as
+ * multipart/form-data to POST /orgs/{org}/datasets/theory, the files as they are on disk.
+ */
+export type TheoryFilesUpload = {
+  format: "theory-files";
+  name: string;
+  /** The whole theory as a JSON file, alone. */
+  theory?: Uint8Array;
+  /** Its JSON fields, with `npz` or `arrays`. */
+  meta?: Uint8Array;
+  npz?: Uint8Array;
+  /** .npy files by array path (subsets/0/fk). */
+  arrays?: Record<string, Uint8Array>;
+};
+
 export interface DatasetInfo {
   id: string;
   name: string;
@@ -270,13 +286,15 @@ export class HensClient {
 
   private async request(method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
+      // a form sets its own multipart Content-Type (with its boundary)
+      const form = body instanceof FormData;
       const res = await this.send(path, {
         method,
         headers: {
           accept: "application/json, text/csv",
-          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...(body !== undefined && !form ? { "content-type": "application/json" } : {}),
         },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { body: form ? body : JSON.stringify(body) } : {}),
       });
       if (res.ok) return res;
       const retryAfter = Number(res.headers.get("retry-after") ?? "NaN");
@@ -479,6 +497,18 @@ export class HensClient {
 
   uploadDataset(org: string, upload: DatasetUpload): Promise<DatasetInfo> {
     return this.json("POST", `/orgs/${enc(org)}/datasets`, upload);
+  }
+
+  uploadTheoryFiles(org: string, upload: TheoryFilesUpload): Promise<DatasetInfo> {
+    const form = new FormData();
+    const file = (field: string, bytes: Uint8Array, filename: string) =>
+      form.append(field, new Blob([bytes as Uint8Array<ArrayBuffer>]), filename);
+    form.append("name", upload.name);
+    if (upload.theory) file("theory", upload.theory, "theory.json");
+    if (upload.meta) file("meta", upload.meta, "meta.json");
+    if (upload.npz) file("npz", upload.npz, "arrays.npz");
+    for (const [path, bytes] of Object.entries(upload.arrays ?? {})) file(path, bytes, `${path}.npy`);
+    return this.json("POST", `/orgs/${enc(org)}/datasets/theory`, form);
   }
 
   getDataset(org: string, datasetId: string): Promise<DatasetInfo & { data: unknown }> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,6 +34,31 @@ describe("hens dataset upload --theory", () => {
       meta: { format: "theory", nOutputs: 1 },
       arrays: { "subsets/0/fk": Buffer.from([147, 78, 85, 77, 80, 89]).toString("base64") },
     });
+  });
+
+  it("past the JSON size, sends the files themselves (multipart), unparsed", async () => {
+    const bytes = (p: string) => new Uint8Array(readFileSync(p));
+    // 2 bytes allowed: every file here is larger
+    expect(await theoryUpload({ name: "t", theory, npz }, 2)).toEqual({
+      format: "theory-files",
+      name: "t",
+      meta: bytes(theory),
+      npz: new Uint8Array([80, 75, 5, 6]),
+    });
+    expect(await theoryUpload({ name: "t", theory, npy: [`subsets/0/fk=${npy}`] }, 2)).toEqual({
+      format: "theory-files",
+      name: "t",
+      meta: bytes(theory),
+      arrays: { "subsets/0/fk": new Uint8Array([147, 78, 85, 77, 80, 89]) },
+    });
+    // a JSON theory past the size is not parsed here: the server names its errors
+    expect(await theoryUpload({ name: "t", theory: file("big.json", "{") }, 0)).toEqual({
+      format: "theory-files",
+      name: "t",
+      theory: new Uint8Array([123]),
+    });
+    // the default leaves the small files above as JSON
+    expect((await theoryUpload({ name: "t", theory, npz })).format).toBe("theory");
   });
 
   it("names what is missing or malformed", async () => {

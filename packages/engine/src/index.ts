@@ -22,6 +22,7 @@ export {
   buildDatasetOffThread,
   type DatasetValidation,
   INLINE_VALIDATION_WORK,
+  prepareTheoryOffThread,
   validateDataset,
 } from "./data/validate.ts";
 export { type Distribution, demoSearchSpace, demoTrialDefaults } from "./demo.ts";
@@ -91,6 +92,13 @@ export {
 } from "./tasks/theory.ts";
 export { theoryFromNpyFiles, theoryFromNpz } from "./tasks/theoryArrays.ts";
 export { syntheticTheory } from "./tasks/theorySynthetic.ts";
+export {
+  prepareTheoryUpload,
+  type TheorySummary,
+  TheoryUploadError,
+  type TheoryUploadSource,
+  theorySummary,
+} from "./tasks/theoryUpload.ts";
 export { trainOn, trainPackedOn } from "./train/host.ts";
 export {
   packConflict,

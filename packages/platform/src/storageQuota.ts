@@ -57,18 +57,21 @@ const bytes = (n: number) => {
 /**
  * Refuse storing `adding` more bytes when the organisation would pass its storage quota. Call it in
  * the transaction that stores them: it takes a per-organisation lock first, so two uploads at once
- * cannot both fit in the room left for one. `what` names the thing stored ("this upload").
+ * cannot both fit in the room left for one. `what` names the thing stored ("this upload"). With
+ * `stored`, the transaction has already written those bytes (measured as stored), so storedBytes
+ * counts them once: the caller's rollback on refusal keeps nothing.
  */
 export async function checkStorageQuota(
   db: Client,
   orgId: string,
   adding: number,
   what: string,
+  opts: { stored?: boolean } = {},
 ): Promise<void> {
   await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`storage:${orgId}`}))`;
   const { limits, source } = await orgLimits(db, orgId);
   const quota = limits.maxStorageBytes;
-  const stored = await storedBytes(db, [orgId]);
+  const stored = (await storedBytes(db, [orgId])) - (opts.stored ? adding : 0);
   // A fit's artifact is measured only when it is stored: refuse a new one once the quota is reached.
   if (stored + adding <= quota && !(adding === 0 && stored >= quota)) return;
   const needs = adding > 0 ? `${what} needs ${bytes(adding)} and ` : `${what}: `;

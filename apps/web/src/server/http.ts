@@ -28,12 +28,16 @@ export async function sendSmallUncompressed(res: Response): Promise<Response> {
 // One cap for every body the API reads (tRPC and REST): HENS_MAX_BODY_BYTES, default 12 MiB (a 10 MiB
 // dataset upload plus JSON escaping and the envelope). A body is read as a stream and refused the moment
 // it passes the cap, so an oversized or endless (chunked) body never sits in memory whole; a declared
-// Content-Length above the cap is refused before one byte is read.
+// Content-Length above the cap is refused before one byte is read. A route whose body is bytes has its
+// own cap (the multipart theory upload: HENS_THEORY_MAX_BYTES), read the same way.
 
 export const MAX_BODY_BYTES = env.HENS_MAX_BODY_BYTES;
 
-export function bodyTooLargeMessage(limit: number = MAX_BODY_BYTES): string {
-  return `request body is larger than ${limit} bytes (HENS_MAX_BODY_BYTES)`;
+export function bodyTooLargeMessage(
+  limit: number = MAX_BODY_BYTES,
+  variable = "HENS_MAX_BODY_BYTES",
+): string {
+  return `request body is larger than ${limit} bytes (${variable})`;
 }
 
 /** True when the request declares a Content-Length above `limit` (refuse without reading). */

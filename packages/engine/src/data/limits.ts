@@ -36,6 +36,12 @@ export interface DatasetLimits {
   maxTheoryOutputs: number;
   /** Theory datasets: positivity observables' points over all of them. */
   maxPositivityPoints: number;
+  /**
+   * Theory datasets: bytes of a binary theory upload's request body (the web's multipart route:
+   * the JSON fields with an .npz or .npy files), refused before more is read. The JSON routes keep
+   * maxSourceBytes.
+   */
+  maxTheoryBytes: number;
 }
 
 /**
@@ -43,7 +49,10 @@ export interface DatasetLimits {
  * same again for the factor), 25 M block entries in all (one such block); 64 outputs, 256 features,
  * 1,000 sub-datasets, 1,000 systematic sources; 60 s and 512 MB of heap for validation off the event
  * loop, two validations at once. Theory datasets: 10,000 points in at most 100 sub-datasets, a grid of at
- * most 200 rows, 14 outputs (so an FK map has at most 10,000 × 2,800 entries), 2,000 positivity points.
+ * most 200 rows, 14 outputs (so an FK map has at most 10,000 × 2,800 entries), 2,000 positivity points,
+ * and a binary upload of 256 MiB: the largest FK maps and positivity maps as float32 (112 MB + 22.4
+ * MB) with room for the data, systematics and the archive's headers (as float64, 224 MB of FK alone
+ * would not leave that room: send float32, or raise HENS_THEORY_MAX_BYTES).
  */
 export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxSourceBytes: 10 * 1024 * 1024,
@@ -62,6 +71,7 @@ export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxGridPoints: 200,
   maxTheoryOutputs: 14,
   maxPositivityPoints: 2_000,
+  maxTheoryBytes: 256 * 1024 * 1024,
 });
 
 /** The environment variable that overrides each limit (positive integers). */
@@ -82,6 +92,7 @@ export const datasetLimitVariables: Readonly<Record<keyof DatasetLimits, string>
   maxGridPoints: "HENS_THEORY_MAX_GRID_POINTS",
   maxTheoryOutputs: "HENS_THEORY_MAX_OUTPUTS",
   maxPositivityPoints: "HENS_THEORY_MAX_POSITIVITY_POINTS",
+  maxTheoryBytes: "HENS_THEORY_MAX_BYTES",
 });
 
 /** Limits from an environment (process.env in the web and the runner); invalid values throw, naming the variable. */

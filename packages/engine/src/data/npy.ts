@@ -198,37 +198,50 @@ export function readNpz(bytes: Uint8Array, limits: NpyLimits): Map<string, NpyAr
   return out;
 }
 
-/** Write one float64 .npy (C order): for tests, the CLI and the example generator. */
-export function writeNpy(shape: number[], data: ArrayLike<number>): Uint8Array {
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
+/**
+ * Write one .npy (C order), float64 or float32 (`<f4`, as NNPDF's FK tables are often shipped): for
+ * tests, the CLI and the example generator.
+ */
+export function writeNpy(shape: number[], data: ArrayLike<number>, dtype: "<f8" | "<f4" = "<f8"): Uint8Array {
+  let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
   header = `${header}${" ".repeat(pad % 64)}\n`;
-  const out = new Uint8Array(10 + header.length + data.length * 8);
+  const size = dtype === "<f4" ? 4 : 8;
+  const out = new Uint8Array(10 + header.length + data.length * size);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   const view = new DataView(out.buffer);
   view.setUint16(8, header.length, true);
   out.set(new TextEncoder().encode(header), 10);
-  for (let i = 0; i < data.length; i++) view.setFloat64(10 + header.length + i * 8, data[i]!, true);
+  const at = 10 + header.length;
+  if (size === 4) for (let i = 0; i < data.length; i++) view.setFloat32(at + i * 4, data[i]!, true);
+  else for (let i = 0; i < data.length; i++) view.setFloat64(at + i * 8, data[i]!, true);
   return out;
 }
 
-/** Write .npy entries as an .npz (a zip, deflated; no zip64, so under 4 GB): tests and the example generator. */
-export function writeNpz(arrays: Record<string, { shape: number[]; data: ArrayLike<number> }>): Uint8Array {
+/**
+ * Write .npy entries as an .npz (a zip, deflated as np.savez_compressed does, or stored as np.savez
+ * does; no zip64, so under 4 GB): tests and the example generator.
+ */
+export function writeNpz(
+  arrays: Record<string, { shape: number[]; data: ArrayLike<number>; dtype?: "<f8" | "<f4" }>,
+  { deflate = true }: { deflate?: boolean } = {},
+): Uint8Array {
   const locals: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
   for (const [name, a] of Object.entries(arrays)) {
-    const body = writeNpy(a.shape, a.data);
-    const packed = deflateRawSync(body);
+    const body = writeNpy(a.shape, a.data, a.dtype);
+    const packed = deflate ? deflateRawSync(body) : body;
+    const method = deflate ? 8 : 0;
     const fname = new TextEncoder().encode(`${name}.npy`);
     const crc = crc32(body);
     const local = new Uint8Array(30 + fname.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
     lv.setUint16(4, 20, true);
-    lv.setUint16(8, 8, true);
+    lv.setUint16(8, method, true);
     lv.setUint32(14, crc, true);
     lv.setUint32(18, packed.length, true);
     lv.setUint32(22, body.length, true);
@@ -239,7 +252,7 @@ export function writeNpz(arrays: Record<string, { shape: number[]; data: ArrayLi
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(4, 20, true);
     cv.setUint16(6, 20, true);
-    cv.setUint16(10, 8, true);
+    cv.setUint16(10, method, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, packed.length, true);
     cv.setUint32(24, body.length, true);

@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { type TheorySummary, TheoryUploadError, type TheoryUploadSource } from "../tasks/theoryUpload.ts";
 import {
   buildDataset,
   type Dataset,
@@ -7,18 +8,35 @@ import {
   parseDatasetJson,
 } from "./dataset.ts";
 import { DatasetLimitError, type DatasetLimits, DEFAULT_DATASET_LIMITS } from "./limits.ts";
+import { NpyError } from "./npy.ts";
+
+/** What the worker is asked (validate.worker.ts): a share of a covariance, or a whole theory upload. */
+export type WorkerJob =
+  | {
+      job: "factorise";
+      json: ParsedDatasetJson;
+      prefix: (string | number)[];
+      limits: DatasetLimits;
+      share: { thread: number; threads: number };
+      wantFactor: boolean;
+    }
+  | { job: "theory"; upload: TheoryUploadSource; limits: DatasetLimits };
 
 /** What the worker answers (validate.worker.ts). */
 export type WorkerReply =
   | { ok: true; nBlocks: number; maxBlockPoints: number; factor?: Float64Array }
+  | { ok: true; json: Uint8Array; summary: TheorySummary }
   | {
       ok: false;
-      kind: "limit" | "dataset" | "internal";
+      kind: "limit" | "dataset" | "npy" | "internal";
       path: (string | number)[];
       detail: string;
       limit?: keyof DatasetLimits;
       /** The covariance block whose factorisation failed. */
       block?: number;
+      /** A theory upload's stage and field at fault (TheoryUploadError). */
+      stage?: "source" | "theory";
+      field?: (string | number)[];
     };
 
 /**
@@ -144,14 +162,19 @@ async function factoriseOffThread(
     const threads = Math.min(maxThreads, factorThreads(json));
     const replies = await Promise.all(
       Array.from({ length: threads }, (_, thread) =>
-        runWorker({ json, prefix, limits, share: { thread, threads }, wantFactor }, abort.signal),
+        runWorker(
+          { job: "factorise", json, prefix, limits, share: { thread, threads }, wantFactor },
+          abort.signal,
+        ),
       ),
     );
     const failed = replies.filter((r) => !r.ok).sort((x, y) => (x.block ?? -1) - (y.block ?? -1))[0];
     if (failed?.kind === "limit") throw new DatasetLimitError(failed.path, failed.detail, failed.limit!);
     if (failed?.kind === "dataset") throw new DatasetError(failed.detail, failed.path);
     if (failed) throw new Error(`dataset validation failed: ${failed.detail}`);
-    return replies.map((r) => (r.ok ? (r.factor ?? new Float64Array(0)) : new Float64Array(0)));
+    return replies.map((r) =>
+      r.ok && "nBlocks" in r ? (r.factor ?? new Float64Array(0)) : new Float64Array(0),
+    );
   } catch (e) {
     abort.abort();
     if (e instanceof BudgetExceeded) throw new DatasetError(e.message, covarianceField(json, prefix));
@@ -161,23 +184,80 @@ async function factoriseOffThread(
   }
 }
 
+/**
+ * A theory upload read and checked in a worker thread (prepareTheoryUpload: the .npz inflated, limits,
+ * schema, FK shapes and finite numbers, the covariance factorised, the JSON to store written), within
+ * the validation budgets (`validationMs`, `validationHeapMb`) and queue: the web's event loop only
+ * passes the bytes in and takes the JSON to store out, as UTF-8 bytes. Throws TheoryUploadError naming the array or the path
+ * (a budget exceeded: a DatasetError at the theory's root).
+ */
+export async function prepareTheoryOffThread(
+  upload: TheoryUploadSource,
+  limits: DatasetLimits = DEFAULT_DATASET_LIMITS,
+  /**
+   * Move the upload's byte buffers to the worker instead of copying them (a body of up to 256 MiB):
+   * the caller's arrays are detached, so only for bytes nothing else reads afterwards.
+   */
+  { transfer = false }: { transfer?: boolean } = {},
+): Promise<{ json: Uint8Array; summary: TheorySummary }> {
+  const release = await slot(limits.validationConcurrency);
+  try {
+    const reply = await runWorker(
+      { job: "theory", upload, limits },
+      new AbortController().signal,
+      transfer ? uploadBuffers(upload) : [],
+    );
+    if (reply.ok) {
+      if (!("json" in reply)) throw new Error("theory worker answered a factorisation");
+      return reply;
+    }
+    const cause =
+      reply.kind === "limit"
+        ? new DatasetLimitError(reply.path, reply.detail, reply.limit!)
+        : reply.kind === "dataset"
+          ? new DatasetError(reply.detail, reply.path)
+          : reply.kind === "npy"
+            ? new NpyError(String(reply.path[0] ?? "npz"), reply.detail)
+            : null;
+    if (!cause) throw new Error(`theory validation failed: ${reply.detail}`);
+    throw new TheoryUploadError(reply.stage ?? "theory", cause, reply.field ?? []);
+  } catch (e) {
+    if (e instanceof BudgetExceeded) throw new TheoryUploadError("theory", new DatasetError(e.message, []));
+    throw e;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * The distinct buffers under an upload's byte arrays (multipart parts are views into one body), that
+ * are safe to move: not shared, and not small enough to be a slice of Node's Buffer pool (8 KiB),
+ * which other Buffers use too.
+ */
+function uploadBuffers(upload: TheoryUploadSource): ArrayBuffer[] {
+  const views = Object.values(upload).flatMap((v) =>
+    v instanceof Uint8Array ? [v] : v && typeof v === "object" && !Array.isArray(v) ? Object.values(v) : [],
+  );
+  const buffers = new Set<ArrayBuffer>();
+  for (const v of views)
+    if (v instanceof Uint8Array && v.buffer instanceof ArrayBuffer && v.buffer.byteLength >= 64 * 1024)
+      buffers.add(v.buffer);
+  return [...buffers];
+}
+
 class BudgetExceeded extends Error {}
 
 class Aborted extends Error {}
 
 function runWorker(
-  data: {
-    json: ParsedDatasetJson;
-    prefix: (string | number)[];
-    limits: DatasetLimits;
-    share: { thread: number; threads: number };
-    wantFactor: boolean;
-  },
+  data: WorkerJob,
   signal: AbortSignal,
+  transferList: ArrayBuffer[] = [],
 ): Promise<WorkerReply> {
   const { limits } = data;
   const options = {
     workerData: data,
+    transferList,
     resourceLimits: { maxOldGenerationSizeMb: limits.validationHeapMb },
   };
   // In the Next build the bundler rewrites `new Worker(new URL(…, import.meta.url))` to the worker's

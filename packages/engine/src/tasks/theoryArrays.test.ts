@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { DatasetError } from "../data/dataset.ts";
 import { DEFAULT_DATASET_LIMITS } from "../data/limits.ts";
 import { NpyError, readNpy, readNpz, writeNpy, writeNpz } from "../data/npy.ts";
+import { prepareTheoryOffThread } from "../data/validate.ts";
 import { checkTheory } from "./theory.ts";
 import { theoryFromNpyFiles, theoryFromNpz } from "./theoryArrays.ts";
 import { syntheticTheory } from "./theorySynthetic.ts";
+import { prepareTheoryUpload, TheoryUploadError } from "./theoryUpload.ts";
 
 const fixture = (f: string) =>
   new Uint8Array(readFileSync(new URL(`../data/fixtures/${f}`, import.meta.url)));
@@ -123,5 +126,65 @@ describe("theory from NumPy arrays", () => {
         maxTheoryPoints: 1,
       }),
     ).toThrow(/^grid: shape \(12, 2\) has more than 14 elements/);
+  });
+});
+
+describe("a theory upload in the validation worker (prepareTheoryOffThread)", () => {
+  const src = syntheticTheory({ subsets: 3, pointsPerSubset: 5, gridPoints: 8, level: 1 });
+  const G = src.grid.length;
+  const { grid, subsets, positivity: _p, truthOutputs: _t, ...rest } = src;
+  const meta = { ...rest, subsets: subsets.map((x) => ({ name: x.name, stat: x.stat, values: x.values })) };
+  const arrays = Object.fromEntries([
+    ["grid", { shape: [G, 2], data: grid.flat() }],
+    // float32, stored (np.savez): read into float64 exactly
+    ...subsets.map((x, i) => [
+      `subsets/${i}/fk`,
+      { shape: [5, G, 3], data: (x.fk as number[][]).flat(), dtype: "<f4" as const },
+    ]),
+  ]);
+
+  it("answers what the same call answers inline: the JSON to store (bytes) and the summary", async () => {
+    const npz = writeNpz(arrays, { deflate: false });
+    const inline = prepareTheoryUpload({ meta, npz }, DEFAULT_DATASET_LIMITS);
+    const off = await prepareTheoryOffThread({ meta, npz }, DEFAULT_DATASET_LIMITS);
+    expect(off.summary).toEqual(inline.summary);
+    expect(Buffer.from(off.json).equals(Buffer.from(inline.json))).toBe(true);
+    const stored = JSON.parse(Buffer.from(off.json).toString("utf8"));
+    expect(stored.subsets[2].fk[4][G * 3 - 1]).toBe(
+      Math.fround((subsets[2]!.fk as number[][])[4]![G * 3 - 1]!),
+    );
+    expect(off.summary.nPoints).toBe(15);
+    // moved rather than copied when asked: the npz as a view into a larger body, which is detached
+    const body = new Uint8Array(128 * 1024 + npz.length);
+    body.set(npz, 1000);
+    const view = body.subarray(1000, 1000 + npz.length);
+    const moved = await prepareTheoryOffThread({ meta, npz: view }, DEFAULT_DATASET_LIMITS, {
+      transfer: true,
+    });
+    expect(Buffer.from(moved.json).equals(Buffer.from(inline.json))).toBe(true);
+    expect([body.byteLength, view.byteLength]).toEqual([0, 0]);
+  });
+
+  it("refusals keep their stage, field and path; a budget exceeded names the theory", async () => {
+    const bad = {
+      ...arrays,
+      "subsets/1/fk": { ...arrays["subsets/1/fk"]!, data: [...arrays["subsets/1/fk"]!.data] },
+    };
+    bad["subsets/1/fk"]!.data[3 * G * 3 + 4] = Number.NaN;
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => e as TheoryUploadError,
+      );
+    const e1 = await refused(prepareTheoryOffThread({ meta, npz: writeNpz(bad) }));
+    expect(e1).toBeInstanceOf(TheoryUploadError);
+    expect([e1!.stage, (e1!.cause as DatasetError).path]).toEqual(["theory", ["subsets", 1, "fk", 3, 4]]);
+    const e2 = await refused(prepareTheoryOffThread({ meta, npz: new Uint8Array([1, 2, 3]) }));
+    expect([e2!.stage, e2!.field, e2!.cause]).toEqual(["source", ["npz", "npz"], expect.any(NpyError)]);
+    const e3 = await refused(
+      prepareTheoryOffThread({ meta, npz: writeNpz(arrays) }, { ...DEFAULT_DATASET_LIMITS, validationMs: 1 }),
+    );
+    expect(e3!.stage).toBe("theory");
+    expect(e3!.message).toMatch(/validation exceeded its budget of 0.001 s/);
   });
 });

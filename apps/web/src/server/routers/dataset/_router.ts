@@ -1,7 +1,7 @@
 import { orgProcedure, router } from "../../trpc";
 import { deleteDatasetHandler, getDatasetHandler, listDatasetsHandler } from "./list.handler";
-import { uploadDatasetHandler } from "./upload.handler";
-import { ZDatasetRef, ZUploadDataset } from "./upload.schema";
+import { uploadDatasetHandler, uploadTheoryFilesHandler } from "./upload.handler";
+import { ZDatasetRef, ZUploadDataset, ZUploadTheoryFiles } from "./upload.schema";
 
 export const datasetRouter = router({
   list: orgProcedure("dataset:read").query(({ ctx }) => listDatasetsHandler({ ctx })),
@@ -11,6 +11,10 @@ export const datasetRouter = router({
   upload: orgProcedure("dataset:write")
     .input(ZUploadDataset)
     .mutation(({ ctx, input }) => uploadDatasetHandler({ ctx, input })),
+  /** A theory as files (REST multipart only: the body is bytes, which tRPC's JSON cannot carry). */
+  uploadTheoryFiles: orgProcedure("dataset:write")
+    .input(ZUploadTheoryFiles)
+    .mutation(({ ctx, input }) => uploadTheoryFilesHandler({ ctx, input })),
   delete: orgProcedure("dataset:write")
     .input(ZDatasetRef)
     .mutation(({ ctx, input }) => deleteDatasetHandler({ ctx, input })),

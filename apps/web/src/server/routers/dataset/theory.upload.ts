@@ -1,12 +1,9 @@
 import {
-  checkTheory,
   DatasetError,
   DatasetLimitError,
-  NpyError,
-  theoryFromNpyFiles,
-  theoryFromNpz,
-  theoryJson,
-  validateDataset,
+  prepareTheoryOffThread,
+  TheoryUploadError,
+  type TheoryUploadSource,
 } from "@hyperensemble/engine";
 import { fieldError } from "../field-error";
 import { datasetLimits } from "./limits";
@@ -16,60 +13,37 @@ type TheoryInput = Extract<UploadDatasetInput, { format: "theory" }>;
 
 const decode = (b64: string) => new Uint8Array(Buffer.from(b64, "base64"));
 
-/** The theory JSON from whichever form was sent; NumPy errors name the array under `npz`/`arrays`. */
-function theorySource(input: TheoryInput): unknown {
-  if (input.theory !== undefined) return input.theory;
-  try {
-    if (input.npz !== undefined) return theoryFromNpz(input.meta, decode(input.npz), datasetLimits);
-    return theoryFromNpyFiles(
-      input.meta,
-      Object.fromEntries(Object.entries(input.arrays ?? {}).map(([k, v]) => [k, decode(v)])),
-      datasetLimits,
-    );
-  } catch (err) {
-    const field = input.npz !== undefined ? "npz" : "arrays";
-    if (err instanceof NpyError) throw fieldError([field, err.array], err.detail);
-    if (err instanceof DatasetError) throw fieldError(err.path, err.detail);
-    throw err;
-  }
+/** The JSON upload's theory as the worker reads it: base64 fields decoded, nothing else parsed here. */
+export function theoryUploadSource(input: TheoryInput): TheoryUploadSource {
+  if (input.theory !== undefined) return { theory: input.theory };
+  if (input.npz !== undefined) return { meta: input.meta, npz: decode(input.npz) };
+  return {
+    meta: input.meta,
+    arrays: Object.fromEntries(Object.entries(input.arrays ?? {}).map(([k, v]) => [k, decode(v)])),
+  };
 }
 
 /**
- * A theory upload checked as the runner will build it: limits, schema and FK shapes here (linear in
- * the upload), the covariance's Cholesky factors off the event loop (validateDataset's worker).
+ * A theory upload checked as the runner will build it, and its JSON to store: everything (the .npz
+ * inflated, limits, schema, FK shapes and finite numbers, the covariance's Cholesky factors, the JSON
+ * text) in a validation worker (prepareTheoryOffThread), so the event loop only hands over the bytes.
  * Errors name the array and the index under `theory` (data/dataset.ts paths, e.g.
- * theory.subsets.2.fk.14.7).
+ * theory.subsets.2.fk.14.7); a file that cannot be read, under its field (npz.<array>, arrays.<path>,
+ * meta).
  */
-export async function prepareTheory(input: TheoryInput) {
-  const source = theorySource(input);
-  const at = (path: (string | number)[]) => ["theory", ...path];
+export async function prepareTheory(source: TheoryUploadSource, options: { transfer?: boolean } = {}) {
   try {
-    const checked = checkTheory(source, datasetLimits);
-    await validateDataset(checked.datasetJson, datasetLimits);
-    const json = theoryJson(checked);
-    const nPoints = checked.datasetJson.subsets.reduce((n, s) => n + s.values.length, 0);
-    const summary = {
-      nPoints,
-      nOutputs: json.nOutputs,
-      inputDim: json.grid[0]!.length,
-      inputNames: json.featureNames ?? json.grid[0]!.map((_, i) => `x${i}`),
-      subsets: json.subsets.map((s) => ({ name: s.name, nPoints: s.values.length })),
-      uncertainty: json.covariance ? "covariance" : "stat+sys",
-      hasTruth: json.subsets.every((s) => s.truth),
-      theory: {
-        gridPoints: json.grid.length,
-        outputNames: json.outputNames ?? null,
-        positivity: (json.positivity ?? []).map((p) => ({ name: p.name, nPoints: p.fk.length })),
-        preprocessing: json.preprocessing ?? null,
-      },
-    };
-    return { json, summary };
+    return await prepareTheoryOffThread(source, datasetLimits, options);
   } catch (err) {
-    if (err instanceof DatasetLimitError || err instanceof DatasetError) {
-      if (err.path.length > 0) throw fieldError(at(err.path), err.detail);
+    if (!(err instanceof TheoryUploadError)) throw err;
+    const cause = err.cause;
+    if (err.stage === "source") throw fieldError(err.field.length ? err.field : ["theory"], cause.detail);
+    const at = (path: (string | number)[]) => ["theory", ...path];
+    if (cause instanceof DatasetLimitError || cause instanceof DatasetError) {
+      if (cause.path.length > 0) throw fieldError(at(cause.path), cause.detail);
       // a schema error carries its paths in the message ("a.b: msg; c: msg"): keep the first
-      const match = /^([^:\s]+): ([^;]*)/.exec(err.message);
-      throw fieldError(match ? at(match[1]!.split(".")) : ["theory"], match ? match[2]! : err.message);
+      const match = /^([^:\s]+): ([^;]*)/.exec(cause.message);
+      throw fieldError(match ? at(match[1]!.split(".")) : ["theory"], match ? match[2]! : cause.message);
     }
     throw err;
   }

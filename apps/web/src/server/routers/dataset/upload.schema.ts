@@ -7,7 +7,8 @@ import { datasetLimits } from "./limits";
  */
 export const MAX_DATASET_BYTES = datasetLimits.maxSourceBytes;
 
-const name = z
+/** A dataset's name (every upload form, the multipart theory upload's `name` field too). */
+export const ZDatasetName = z
   .string({ error: "name is required" })
   .trim()
   .min(1, { error: "name is required" })
@@ -28,7 +29,7 @@ const finiteMatrix = z.array(
 /** JSON in the engine's dataset format (subsets with stat/sys errors, or a covariance). */
 export const ZJsonDataset = z.object({
   format: z.literal("json"),
-  name,
+  name: ZDatasetName,
   data: z.unknown().superRefine((data, ctx) => {
     if (data === undefined) ctx.addIssue({ code: "custom", message: "data is required" });
     else if (JSON.stringify(data).length > MAX_DATASET_BYTES)
@@ -39,7 +40,7 @@ export const ZJsonDataset = z.object({
 /** CSV text with named feature/target/error columns, optionally with a full covariance. */
 export const ZCsvDataset = z.object({
   format: z.literal("csv"),
-  name,
+  name: ZDatasetName,
   csv: z
     .string({ error: "csv must be the CSV text" })
     .min(1, { error: "csv is empty" })
@@ -68,7 +69,7 @@ const base64 = (field: string) =>
 export const ZTheoryDataset = z
   .object({
     format: z.literal("theory"),
-    name,
+    name: ZDatasetName,
     theory: z.unknown().optional(),
     meta: z.unknown().optional(),
     npz: base64("npz").optional(),
@@ -110,3 +111,12 @@ export type UploadDatasetInput = z.output<typeof ZUploadDataset>;
 
 export const ZDatasetRef = z.object({ datasetId: z.string({ error: "datasetId is required" }).min(1) });
 export type DatasetRefInput = z.output<typeof ZDatasetRef>;
+
+/**
+ * The multipart theory upload as the REST route hands it over (the body read within
+ * HENS_THEORY_MAX_BYTES): the form is split and checked by uploadTheoryFilesHandler.
+ */
+export const ZUploadTheoryFiles = z.object({
+  contentType: z.string(),
+  body: z.instanceof(Uint8Array, { error: "send the theory as multipart/form-data" }),
+});

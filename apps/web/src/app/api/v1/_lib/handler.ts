@@ -22,6 +22,8 @@ export interface RestDeps {
   createContext(req: Request): Promise<Context>;
   /** The body cap (HENS_MAX_BODY_BYTES by default; tests pass a small one). */
   maxBodyBytes?: number;
+  /** The cap of byte-body routes (their own, e.g. HENS_THEORY_MAX_BYTES, by default; tests pass a small one). */
+  maxRawBodyBytes?: number;
 }
 
 const createCaller = createCallerFactory(appRouter);
@@ -79,15 +81,31 @@ function trpcErrorResponse(err: TRPCError, where: string, headers: Record<string
   return errorResponse(status, { code: err.code, message, fieldErrors: fields }, headers);
 }
 
+function payloadTooLarge(limit: number, variable?: string): Response {
+  return errorResponse(413, {
+    code: "PAYLOAD_TOO_LARGE",
+    message: bodyTooLargeMessage(limit, variable),
+    fieldErrors: null,
+  });
+}
+
+/**
+ * A byte body (rawBody routes) within its own cap: refused at once on a Content-Length over it, and
+ * the moment the stream passes it, so an oversized upload is never held whole.
+ */
+async function readRawBody(
+  req: Request,
+  limit: number,
+  variable: string,
+): Promise<{ body: { contentType: string; body: Uint8Array } } | Response> {
+  const bytes = await readBodyCapped(req, limit);
+  if (bytes === null) return payloadTooLarge(limit, variable);
+  return { body: { contentType: req.headers.get("content-type") ?? "", body: bytes } };
+}
+
 async function readJsonBody(req: Request, limit: number): Promise<{ body: unknown } | Response> {
   const bytes = await readBodyCapped(req, limit);
-  if (bytes === null) {
-    return errorResponse(413, {
-      code: "PAYLOAD_TOO_LARGE",
-      message: bodyTooLargeMessage(limit),
-      fieldErrors: null,
-    });
-  }
+  if (bytes === null) return payloadTooLarge(limit);
   const text = bytes.toString("utf8");
   const type = req.headers.get("content-type");
   // A POST with no body at all (e.g. revoke) needs no Content-Type; any body must be JSON. HTML
@@ -230,7 +248,9 @@ async function answerRestRequest(req: Request, deps: RestDeps): Promise<Response
         });
       }
     }
-    const read = await readJsonBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);
+    const read = route.rawBody
+      ? await readRawBody(req, deps.maxRawBodyBytes ?? route.rawBody.maxBytes, route.rawBody.variable)
+      : await readJsonBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);
     if (read instanceof Response) return withHeaders(read, headers);
     body = read.body;
   }

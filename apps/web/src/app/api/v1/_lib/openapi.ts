@@ -141,18 +141,35 @@ function operation(route: RestRoute) {
         : `Token scope: \`${route.scope}\` (and a role that allows it).`,
     security: route.scope === "session only" ? [{ session: [] }] : [{ bearer: [] }, { session: [] }],
     parameters: [...pathParams, ...queryParams],
-    ...(route.body
+    ...(route.rawBody
       ? {
           requestBody: {
             required: true,
-            content: { "application/json": { schema: withSearchSpaceNames(jsonSchema(route.body)) } },
+            description: route.rawBody.description,
+            content: { "multipart/form-data": { schema: { type: "object" } } },
           },
         }
-      : {}),
+      : route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { "application/json": { schema: withSearchSpaceNames(jsonSchema(route.body)) } },
+            },
+          }
+        : {}),
     responses: {
       [String(route.successStatus ?? 200)]: success,
       ...errorResponses,
-      ...(route.method === "POST" ? bodyTooLarge : {}),
+      ...(route.rawBody
+        ? {
+            "413": {
+              description: `Request body over ${route.rawBody.variable} (${route.rawBody.maxBytes} bytes on this server); the message names the limit`,
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+            },
+          }
+        : route.method === "POST"
+          ? bodyTooLarge
+          : {}),
     },
   };
 }

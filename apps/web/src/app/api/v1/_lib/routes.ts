@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { TOKEN_SCOPES } from "../../../../server/auth/token";
 import { ZListAudit } from "../../../../server/routers/audit/list.schema";
+import { datasetLimits } from "../../../../server/routers/dataset/limits";
 import { ZUploadDataset } from "../../../../server/routers/dataset/upload.schema";
 import { EXPORT_FORMATS } from "../../../../server/routers/export/study.schema";
 import { ZAddTrials, ZCloneStudy } from "../../../../server/routers/study/control.schema";
@@ -52,6 +53,11 @@ export interface RestRoute {
   procedureFor?: (parts: RestRequestParts) => string;
   /** Answer with a stream built from the procedure's result (SSE): the procedure authorizes it. */
   stream?: (args: StreamArgs) => Response;
+  /**
+   * The body is bytes, not JSON (the multipart theory upload): read within its own cap (refused with
+   * 413 naming `variable` past it) and handed to the procedure as `{ contentType, body }`.
+   */
+  rawBody?: { maxBytes: number; variable: string; description: string };
 }
 
 export interface StreamArgs {
@@ -217,6 +223,23 @@ export const REST_ROUTES: RestRoute[] = [
     scope: "datasets:write",
     successStatus: 201,
     body: ZUploadDataset,
+    input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
+  },
+  {
+    method: "POST",
+    path: "/orgs/{org}/datasets/theory",
+    procedure: "dataset.uploadTheoryFiles",
+    kind: "mutation",
+    summary: `Upload a theory as files (multipart/form-data; validated off the event loop; max ${datasetLimits.maxTheoryBytes} bytes, HENS_THEORY_MAX_BYTES)`,
+    tag: "datasets",
+    scope: "datasets:write",
+    successStatus: 201,
+    rawBody: {
+      maxBytes: datasetLimits.maxTheoryBytes,
+      variable: "HENS_THEORY_MAX_BYTES",
+      description:
+        "multipart/form-data: `name` (text); `theory` (the whole theory as a JSON file), or `meta` (its JSON fields) with `npz` (one .npz of the arrays) or one .npy file per array, the part named by its path (`grid`, `subsets/0/fk`, `subsets/0/values`, `positivity/0/fk`, ...)",
+    },
     input: ({ params, body }) => ({ ...bodyObject(body), org: params["org"] }),
   },
   {
