@@ -90,6 +90,8 @@ function crossTenantInput(path: string, orgSlug: string): unknown {
     "dataset.list": {},
     "dataset.get": { datasetId: ids.datasetId },
     "dataset.upload": { format: "json", name: ids.datasetName, data: { subsets: [] } },
+    // The REST theory route asks this before reading its body (the files variant needs bytes).
+    "dataset.uploadTheoryFiles": { authorizeOnly: true },
     "dataset.delete": { datasetId: ids.datasetId },
     "token.list": {},
     "token.create": { name: "probe", scopes: ["studies:read"] },

@@ -14,7 +14,9 @@ export const datasetRouter = router({
   /** A theory as files (REST multipart only: the body is bytes, which tRPC's JSON cannot carry). */
   uploadTheoryFiles: orgProcedure("dataset:write")
     .input(ZUploadTheoryFiles)
-    .mutation(({ ctx, input }) => uploadTheoryFilesHandler({ ctx, input })),
+    .mutation(async ({ ctx, input }) =>
+      "authorizeOnly" in input ? null : await uploadTheoryFilesHandler({ ctx, input }),
+    ),
   delete: orgProcedure("dataset:write")
     .input(ZDatasetRef)
     .mutation(({ ctx, input }) => deleteDatasetHandler({ ctx, input })),

@@ -116,7 +116,15 @@ export type DatasetRefInput = z.output<typeof ZDatasetRef>;
  * The multipart theory upload as the REST route hands it over (the body read within
  * HENS_THEORY_MAX_BYTES): the form is split and checked by uploadTheoryFilesHandler.
  */
-export const ZUploadTheoryFiles = z.object({
-  contentType: z.string(),
-  body: z.instanceof(Uint8Array, { error: "send the theory as multipart/form-data" }),
-});
+export const ZUploadTheoryFiles = z.union([
+  z.object({
+    contentType: z.string(),
+    body: z.instanceof(Uint8Array, { error: "send the theory as multipart/form-data" }),
+  }),
+  /**
+   * Asked by the REST route before it reads a byte of the body: the org check and the role/scope
+   * check (orgProcedure, the one place tenancy is decided) answer first, so a caller who may not upload
+   * here never makes the server read up to HENS_THEORY_MAX_BYTES.
+   */
+  z.object({ authorizeOnly: z.literal(true) }),
+]);

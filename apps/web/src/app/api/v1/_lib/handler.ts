@@ -248,6 +248,17 @@ async function answerRestRequest(req: Request, deps: RestDeps): Promise<Response
         });
       }
     }
+    if (route.rawBody) {
+      // Authorized before a byte of the body is read: a caller without the org, the role or the scope
+      // gets its 404/403 at once instead of making the server read up to the route's cap.
+      try {
+        await callProcedure(ctx, route.procedure, { org: params["org"], authorizeOnly: true });
+      } catch (err) {
+        void req.body?.cancel().catch(() => {});
+        if (err instanceof TRPCError) return trpcErrorResponse(err, `REST ${method} ${path}`, headers);
+        throw err;
+      }
+    }
     const read = route.rawBody
       ? await readRawBody(req, deps.maxRawBodyBytes ?? route.rawBody.maxBytes, route.rawBody.variable)
       : await readJsonBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);

@@ -185,6 +185,44 @@ it("refuses an upload over HENS_THEORY_MAX_BYTES with 413 before reading it whol
   expect(await h.tdb.db.dataset.count({ where: { orgId: h.s.org.id, name: { not: "nnpdf-like" } } })).toBe(0);
 }, 60_000);
 
+it("a caller who may not upload there is answered 404/403 before a byte of the body is read", async () => {
+  const seed = (userId: string, scopes: ("datasets:write" | "studies:read")[]) =>
+    seedToken(h.tdb.db, { orgId: h.s.org.id, userId, scopes }).then((t) => t.token);
+  const viewer = await seed(h.s.users.VIEWER.id, ["datasets:write"]);
+  const readOnly = await seed(h.s.users.MEMBER.id, ["studies:read"]);
+  const member = await seed(h.s.users.MEMBER.id, ["datasets:write"]);
+  const attempt = async (token: string, org: string) => {
+    const counter = { pulled: 0 };
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        counter.pulled += 1;
+        controller.enqueue(new Uint8Array(1024 * 1024));
+      },
+    });
+    const res = await handleRestRequest(
+      new Request(`http://hens.test/api/v1/orgs/${org}/datasets/theory`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "multipart/form-data; boundary=x" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit),
+      { createContext: (req) => h.createContext(req) },
+    );
+    return { status: res.status, pulled: counter.pulled };
+  };
+  // A VIEWER may not write datasets; a token without datasets:write neither; another org is not found.
+  // "Read" is at most the one chunk a stream queues when it is made (nothing consumed it).
+  for (const [token, org, status] of [
+    [viewer, h.s.org.slug, 403],
+    [readOnly, h.s.org.slug, 403],
+    [member, "no-such-org", 404],
+  ] as const) {
+    const got = await attempt(token, org);
+    expect(got.status, `${org}`).toBe(status);
+    expect(got.pulled).toBeLessThanOrEqual(1);
+  }
+});
+
 it("the theory route is outside the proxy's matcher, so Next does not buffer its body; every other path is inside", async () => {
   // Next's matcher test helper reads this global, which only Next's own server defines
   (globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage ??= AsyncLocalStorage;
