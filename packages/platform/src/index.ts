@@ -86,6 +86,7 @@ export {
   type EnqueueOptions,
   type FillOptions,
   type FillOutcome,
+  FixedSettingsError,
   fillQueue,
   finalState,
   isNumberClash,
