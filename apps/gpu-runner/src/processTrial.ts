@@ -24,10 +24,10 @@ import {
   parseStudyRow,
   readProposalHistory,
   studySchedulerConfig,
-  trialParams,
   type TrialEnqueuer,
   type TrialJob,
   type TypedStudy,
+  trialParams,
 } from "@hyperensemble/platform";
 import { DatasetTaskCache } from "./datasetTasks.ts";
 import { runSyntheticTrial } from "./synthetic.ts";
