@@ -30,14 +30,13 @@ async function client() {
   };
 }
 
+const spec = (name: string, trials: number) => ({ name, replicas: 2, trials, parallelism: trials });
+
 describe("fixed settings over REST", () => {
   it("reach every trial's training spec, GET, the exports and a clone", async () => {
     const api = await client();
     const created = await api("POST", "/studies", {
-      name: "fixed rest",
-      replicas: 2,
-      trials: 3,
-      parallelism: 3,
+      ...spec("fixed rest", 3),
       sampler: "random",
       searchSpace: { learning_rate: lr, n_layers: { type: "int", low: 1, high: 2 } },
       fixed,
@@ -82,10 +81,7 @@ describe("fixed settings over REST", () => {
   it("an external study's ask carries the fixed settings beside the sampled params", async () => {
     const api = await client();
     const created = await api("POST", "/studies", {
-      name: "fixed external",
-      replicas: 2,
-      trials: 1,
-      parallelism: 1,
+      ...spec("fixed external", 1),
       executor: "external",
       searchSpace: { lr: lr },
       // The external code's own names: not the platform trainer's, so not checked against it.
@@ -98,9 +94,7 @@ describe("fixed settings over REST", () => {
     expect(ask.json.trial.fixed).toEqual({ epochs: 30, arch: "resnet" });
     // Still refused: a name both searched and fixed, and a value that is no scalar.
     const both = await api("POST", "/studies", {
-      name: "fixed external bad",
-      replicas: 2,
-      trials: 1,
+      ...spec("fixed external bad", 1),
       executor: "external",
       searchSpace: { lr: lr },
       fixed: { lr: 0.01, arch: ["a"] },
