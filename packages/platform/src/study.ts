@@ -107,6 +107,7 @@ export async function createStudy(
       trials: spec.trials,
       parallelism: spec.parallelism,
       space: searchSpace,
+      fixed,
       shape: await studyModelShape(db, orgId, datasetId),
     },
     limits,

@@ -102,6 +102,16 @@ const wrong: { name: string; spec: Record<string, unknown>; field: string; messa
     message: /also in searchSpace/,
   },
   {
+    name: "fixed layer sizes that take one trial over the compute limit",
+    spec: {
+      replicas: 100,
+      searchSpace: { learning_rate: lr },
+      fixed: { n_layers: 4, units_1: 4096, units_2: 4096, units_3: 4096, units_4: 4096 },
+    },
+    field: "replicas",
+    message: /hidden layers 4096-4096-4096-4096/,
+  },
+  {
     name: "fixed settings that are not an object",
     spec: { searchSpace: { learning_rate: lr }, fixed: ["sgd"] },
     field: "fixed",
