@@ -108,3 +108,55 @@ it("ENGINE_TRAINER defaults to auto, takes tfjs, webgpu and cpu, and names itsel
     expect(loadRunnerEnv({ ENGINE_TRAINER: t }).ENGINE_TRAINER).toBe(t);
   expect(() => loadRunnerEnv({ ENGINE_TRAINER: "cuda" })).toThrow(/ENGINE_TRAINER/);
 });
+
+it("a study's fixed settings reach the trainer beside the trial's sampled params", async () => {
+  // The trainer records what it is asked to train and stops there: the setup is what matters.
+  const db = database.db;
+  const { org, user } = await seedOrg(db);
+  const space = parseSearchSpace({ learning_rate: { type: "float", low: 0.001, high: 0.03, log: true } });
+  const study = await db.study.create({
+    data: {
+      orgId: org.id,
+      ownerId: user.id,
+      name: "fixed settings",
+      task: { kind: "closure", level: 0 },
+      searchSpace: space as object,
+      fixed: { optimizer: "sgd", dropout: 0.1 },
+      ensemble: { replicas: 2, folds: 1 },
+      training: { maxEpochs: 20, reportEvery: 10 },
+      seed: 3,
+      maxTrials: 1,
+      parallelism: 1,
+    },
+  });
+  const trial = await db.trial.create({
+    data: { orgId: org.id, studyId: study.id, number: 0, params: { learning_rate: 0.005 } },
+  });
+  const seen: Parameters<NonNullable<TrialProcessorDeps["trainer"]>["train"]>[0][] = [];
+  const outcome = await processTrialJob(
+    {
+      db,
+      enqueuer: { enqueue: async () => undefined },
+      runnerId: null as unknown as string,
+      backend: "cpu",
+      heartbeatMs: 1_000,
+      trainer: {
+        name: "recording",
+        train: async (setup) => {
+          seen.push(setup);
+          throw new Error("recorded");
+        },
+      },
+    },
+    { trialId: trial.id, studyId: study.id, orgId: org.id },
+    new AbortController().signal,
+  );
+  expect(outcome.kind).not.toBe("complete");
+  expect(seen).toHaveLength(1);
+  expect(seen[0]!.optimiser).toMatchObject({ name: "sgd", learningRate: 0.005 });
+  expect(seen[0]!.arch.dropout).toBe(0.1);
+  // The stored trial keeps only what was searched.
+  expect((await db.trial.findUniqueOrThrow({ where: { id: trial.id } })).params).toEqual({
+    learning_rate: 0.005,
+  });
+}, 120_000);

@@ -27,6 +27,7 @@ import {
   type TrialEnqueuer,
   type TrialJob,
   type TypedStudy,
+  trialParams,
 } from "@hyperensemble/platform";
 import { DatasetTaskCache } from "./datasetTasks.ts";
 import { runSyntheticTrial } from "./synthetic.ts";
@@ -228,7 +229,7 @@ export async function processTrialJob(
     if (deps.syntheticTrialMs !== undefined) {
       const ms = deps.syntheticTrialMs;
       train = ([opts]) => [
-        runSyntheticTrial(trial.params as Record<string, unknown>, ms, {
+        runSyntheticTrial(trialParams(study.fixed, trial.params), ms, {
           signal: opts!.signal,
           onReport: async (r) => (await opts!.onReport(r)) === true,
         }),
@@ -364,9 +365,10 @@ async function claimCompanions(
   for (const c of candidates) {
     let spec: TrialSpec;
     try {
-      // an invalid configuration is left to fail in its own run
-      if (engine.architectureKey(c.params as TrialSpec["params"]) !== key) continue;
+      // an invalid configuration is left to fail in its own run; the key is the built spec's, whose
+      // params hold the study's fixed settings too (a fixed n_layers shapes every member alike)
       spec = buildTrialSpec(study, c, deps.backend, dataset);
+      if (engine.architectureKey(spec.params) !== key) continue;
     } catch {
       continue;
     }

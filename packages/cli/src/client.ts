@@ -32,6 +32,8 @@ export interface StudySpec {
   searchSpace?: Record<string, unknown>;
   /** Another study's id: its completed trials that fit this space seed the sampler. */
   warmStartFrom?: string;
+  /** Hyperparameter name → value for every trial, never searched (docs/api.md, "Fixed settings"). */
+  fixed?: Record<string, ParamValue>;
 }
 
 export interface StudySummary {

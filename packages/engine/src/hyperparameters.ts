@@ -254,6 +254,42 @@ export function trainerSpaceIssues(space: SearchSpace): HyperparameterIssue[] {
   return issues;
 }
 
+/** A fixed setting's value: what a sampled parameter can be (a JSON scalar). */
+export type FixedValue = number | string | boolean;
+
+/**
+ * Checks a study's fixed settings (name → value, the same for every trial): each value a JSON
+ * scalar, no name also searched (`also in searchSpace`), and, when the platform's trainer trains
+ * (`trainer`), each name one it knows and each value inside its domain. An external study's own code
+ * trains, so its names are its own. Paths are relative to `fixed`.
+ */
+export function fixedSettingsIssues(
+  fixed: Record<string, unknown>,
+  space: SearchSpace,
+  { trainer }: { trainer: boolean },
+): HyperparameterIssue[] {
+  const issues: HyperparameterIssue[] = [];
+  for (const [name, value] of Object.entries(fixed)) {
+    const scalar =
+      typeof value === "string" ||
+      typeof value === "boolean" ||
+      (typeof value === "number" && Number.isFinite(value));
+    const h = trainer ? hyperparameter(name) : undefined;
+    const problem =
+      trainer && !h
+        ? unknownName(name)
+        : Object.hasOwn(space, name)
+          ? "also in searchSpace: a parameter is either searched or fixed"
+          : h
+            ? domainProblem(h, value)
+            : scalar
+              ? undefined
+              : "must be a number, a string or a boolean";
+    if (problem) issues.push({ path: [name], message: problem });
+  }
+  return issues;
+}
+
 /**
  * A study's search space: parsed (ours or Optuna's form) and checked against the trainer. Throws
  * SearchSpaceError naming each field (`learning_rate.low: ...`), as the parser does.

@@ -8,3 +8,14 @@ export class StudyInputError extends Error {
     this.name = "StudyInputError";
   }
 }
+
+/** A study's fixed settings the trainer or the search space refuses: every problem, each by its path. */
+export class FixedSettingsError extends Error {
+  readonly issues: { path: (string | number)[]; message: string }[];
+  constructor(issues: { path: (string | number)[]; message: string }[]) {
+    const at = issues.map((i) => ({ path: ["fixed", ...i.path], message: i.message }));
+    super(at.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    this.name = "FixedSettingsError";
+    this.issues = at;
+  }
+}

@@ -42,6 +42,8 @@ export type AskOutcome =
         id: string;
         number: number;
         params: Record<string, unknown>;
+        /** The study's fixed settings: the same for every trial, train with them beside `params`. */
+        fixed: Record<string, unknown>;
         lease: { id: string; expiresAt: string; heartbeatSeconds: number };
         ensemble: { replicas: number; folds: number; seed: number; maxEpochs: number };
         task: unknown;
@@ -172,6 +174,7 @@ export async function askTrial(
         id: claimed.id,
         number: claimed.number,
         params: claimed.params,
+        fixed: study.fixed,
         lease: {
           id: lease.id,
           expiresAt: lease.expiresAt.toISOString(),

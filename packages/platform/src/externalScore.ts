@@ -6,7 +6,7 @@ import type { Db, TrialResultData } from "@hyperensemble/db";
 import type { Task } from "@hyperensemble/engine";
 import { averageBest, mean, meanPrediction, trialLosses } from "@hyperensemble/engine/estimators";
 import type { StoredTask } from "./studyRow.ts";
-import { trialSeed } from "./trialSpec.ts";
+import { trialParams, trialSeed } from "./trialSpec.ts";
 
 type Engine = typeof import("@hyperensemble/engine");
 const loadEngine = (): Promise<Engine> => import("@hyperensemble/engine");
@@ -30,6 +30,8 @@ export interface ScoredStudy {
   task: StoredTask;
   ensemble: { replicas: number; folds: number };
   objective: string;
+  /** The study's fixed settings: part of every trial's params (training_fraction, average_best). */
+  fixed: Record<string, unknown>;
 }
 
 // Built tasks by study (closure: the study's seed) or dataset (immutable once stored): the
@@ -88,7 +90,7 @@ export async function trialFolds(task: Task, study: ScoredStudy, trial: { number
   const heldOut = heldOutSubsets.map((subs) =>
     subs.flatMap((si) => ds.subsets[si]!.indices).sort((a, b) => a - b),
   );
-  const params = (trial.params ?? {}) as Record<string, unknown>;
+  const params = trialParams(study.fixed, trial.params ?? {});
   const fraction = typeof params["training_fraction"] === "number" ? params["training_fraction"] : 0.75;
   const validation =
     k <= 1
@@ -173,7 +175,7 @@ export async function scorePredictions(
   const engine = await loadEngine();
   const folds = await trialFolds(task, study, trial);
   const validation = folds.validation ? tell.folds.flatMap(() => folds.validation!) : [];
-  const averageBest = (trial.params as Record<string, unknown> | null)?.["average_best"] === true;
+  const averageBest = trialParams(study.fixed, trial.params ?? {})["average_best"] === true;
   const score = engine.scoreFoldPredictions(
     task.dataset,
     folds.heldOutSubsets,

@@ -86,6 +86,7 @@ export {
   type EnqueueOptions,
   type FillOptions,
   type FillOutcome,
+  FixedSettingsError,
   fillQueue,
   finalState,
   isNumberClash,
@@ -103,7 +104,7 @@ export {
   type TypedStudy,
 } from "./studyRow.ts";
 export { fillActiveStudies, type SweepOptions, type SweepOutcome } from "./sweep.ts";
-export { buildTrialSpec, type StudyRow, trialSeed } from "./trialSpec.ts";
+export { buildTrialSpec, type StudyRow, trialParams, trialSeed } from "./trialSpec.ts";
 export { type WarmStartPoint, warmStartHistory } from "./warmStart.ts";
 export {
   checkWebhookUrl,

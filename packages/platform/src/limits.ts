@@ -153,14 +153,25 @@ export interface StudySize {
   /** Absent when the study already exists (growing it does not change its parallelism). */
   parallelism?: number;
   space: SearchSpace;
+  /** The study's fixed settings: a fixed n_layers or units_i sizes every trial's network too. */
+  fixed?: Record<string, unknown>;
   shape: ModelShape;
+}
+
+/** The space as the size estimate sees it: each fixed number as the one value its parameter takes. */
+function sizedSpace(space: SearchSpace, fixed: Record<string, unknown> = {}): SearchSpace {
+  const pinned = Object.entries(fixed).flatMap(([name, value]) =>
+    typeof value === "number" ? [[name, { type: "categorical", choices: [value] }]] : [],
+  );
+  return pinned.length === 0 ? space : ({ ...space, ...Object.fromEntries(pinned) } as SearchSpace);
 }
 
 /** One trial's compute (replicas × folds × maxEpochs × parameters) and how it was computed. */
 export function trialCompute(size: Omit<StudySize, "trials" | "parallelism">) {
-  const parameters = largestParameterCount(size.space, size.shape);
+  const space = sizedSpace(size.space, size.fixed);
+  const parameters = largestParameterCount(space, size.shape);
   const compute = size.replicas * size.folds * size.maxEpochs * parameters;
-  const hidden = largestHiddenLayers(size.space);
+  const hidden = largestHiddenLayers(space);
   const how =
     `replicas × folds × maxEpochs × parameters = ${size.replicas} × ${size.folds} × ${size.maxEpochs} × ` +
     `${fmt(parameters)} = ${fmt(compute)}, where parameters counts the largest network the search space ` +
@@ -227,7 +238,15 @@ export async function checkStudyGrowth(
 ): Promise<void> {
   const found = await db.study.findFirst({
     where: { id: ref.studyId, orgId: ref.orgId },
-    select: { id: true, maxTrials: true, ensemble: true, training: true, searchSpace: true, datasetId: true },
+    select: {
+      id: true,
+      maxTrials: true,
+      ensemble: true,
+      training: true,
+      searchSpace: true,
+      fixed: true,
+      datasetId: true,
+    },
   });
   if (!found) return; // the caller reports the missing study
   const study = parseStudyRow(found);
@@ -238,6 +257,7 @@ export async function checkStudyGrowth(
       maxEpochs: study.training.maxEpochs,
       trials: study.maxTrials + added,
       space: study.searchSpace,
+      fixed: study.fixed,
       shape: await studyModelShape(db, ref.orgId, study.datasetId),
     },
     await orgLimits(db, ref.orgId),

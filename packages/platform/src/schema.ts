@@ -72,6 +72,13 @@ const studySpecFields = {
       error: "searchSpace must be an object of parameter name to distribution",
     })
     .optional(),
+  // Fixed settings: hyperparameter name → value for every trial, never searched. Passed through as
+  // given, like the space, and checked against the trainer and the space at creation (study.ts).
+  fixed: z
+    .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+      error: "fixed must be an object of hyperparameter name to value",
+    })
+    .optional(),
   // Time budgets, each capped by the organisation's limit (and set to it when left out).
   /** Stop issuing trials once the study has run this long since its first trial started. */
   maxWallSeconds: int("maxWallSeconds", 1, MAX_SECONDS).optional(),

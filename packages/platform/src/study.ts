@@ -1,5 +1,5 @@
 import type { Db } from "@hyperensemble/db";
-import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
+import { fixedSettingsIssues, parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import { CLOSURE_FOLDABLE_SUBSETS } from "@hyperensemble/engine/limits";
 import {
   createSampler,
@@ -9,7 +9,7 @@ import {
   type StoredTrial,
   samplerSeed,
 } from "@hyperensemble/engine/search";
-import { StudyInputError } from "./errors.ts";
+import { FixedSettingsError, StudyInputError } from "./errors.ts";
 import { notifyStudy } from "./events.ts";
 import { cappedSeconds, checkStudySize, orgActiveLimit, orgLimits, studyModelShape } from "./limits.ts";
 import type { CreateStudySpec } from "./schema.ts";
@@ -28,7 +28,7 @@ import { warmStartHistory, warmStartPoints } from "./warmStart.ts";
 // One trial-job type and one enqueuer interface, those of the queue package (the platform only
 // calls them).
 export type { EnqueueOptions, TrialEnqueuer, TrialJob } from "@hyperensemble/queue";
-export { StudyInputError };
+export { FixedSettingsError, StudyInputError };
 
 import type { TrialEnqueuer, TrialJob } from "@hyperensemble/queue";
 
@@ -82,6 +82,9 @@ export async function createStudy(
   const rawSpace = spec.searchSpace ?? (await import("@hyperensemble/engine")).demoSearchSpace;
   const searchSpace =
     spec.executor === "external" ? parseSearchSpace(rawSpace) : parseTrainerSearchSpace(rawSpace);
+  const fixed = spec.fixed ?? {};
+  const fixedIssues = fixedSettingsIssues(fixed, searchSpace, { trainer: spec.executor !== "external" });
+  if (fixedIssues.length > 0) throw new FixedSettingsError(fixedIssues);
   const seed = spec.seed ?? Math.floor((args.now ?? new Date()).getTime() % 2_147_483_647);
   let datasetId: string | null = null;
   if (spec.task.kind === "dataset") {
@@ -104,6 +107,7 @@ export async function createStudy(
       trials: spec.trials,
       parallelism: spec.parallelism,
       space: searchSpace,
+      fixed,
       shape: await studyModelShape(db, orgId, datasetId),
     },
     limits,
@@ -128,6 +132,7 @@ export async function createStudy(
       state: "QUEUED",
       task: spec.task,
       searchSpace: searchSpace as object,
+      fixed: fixed as object,
       ensemble: { replicas: spec.replicas, folds: spec.folds },
       training: {
         maxEpochs: spec.maxEpochs,

@@ -17,6 +17,7 @@ const row = {
   scheduler: "asha",
   schedulerOptions: { eta: 3 },
   searchSpace: { n_layers: { type: "int", low: 1, high: 3, log: false, step: 1 } },
+  fixed: { optimizer: "sgd", dropout: 0.1 },
 };
 
 describe("parseStudyRow", () => {
@@ -26,6 +27,7 @@ describe("parseStudyRow", () => {
     expect(s.task.kind === "closure" && s.task.level).toBe(2);
     expect(s.searchSpace["n_layers"]).toEqual({ type: "int", low: 1, high: 3, log: false, step: 1 });
     expect(s.seed).toBe(7);
+    expect(s.fixed).toEqual({ optimizer: "sgd", dropout: 0.1 });
     const partial = parseStudyRow({ id: "s1", training: row.training });
     expect(partial).toEqual({ id: "s1", training: row.training });
   });
@@ -41,6 +43,7 @@ describe("parseStudyRow", () => {
     ["schedulerOptions", { schedulerOptions: { grace: 1 } }],
     ["samplerChoice.name", { sampler: "auto", samplerChoice: { name: "annealing", reason: "r" } }],
     ["searchSpace", { searchSpace: { n_layers: { type: "int", low: 3, high: 1 } } }],
+    ["fixed.dropout", { fixed: { dropout: [0.1] } }],
   ])("refuses a row with a bad %s, naming it", (path, bad) => {
     const err = (() => {
       try {
@@ -57,6 +60,8 @@ describe("parseStudyRow", () => {
   it("the runner's trial spec is built from the typed row; a bad row fails before any training", () => {
     const spec = buildTrialSpec(row, { number: 3, params: { n_layers: 2 } });
     expect(spec).toMatchObject({ task: { kind: "closure", level: 2, seed: 7 }, replicas: 4, folds: 2 });
+    // The trainer gets the sampled params and the study's fixed settings, both.
+    expect(spec.params).toEqual({ n_layers: 2, optimizer: "sgd", dropout: 0.1 });
     expect(() => buildTrialSpec({ ...row, training: {} }, { number: 0, params: {} })).toThrow(
       /training\.maxEpochs/,
     );

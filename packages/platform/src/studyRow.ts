@@ -32,6 +32,8 @@ const columns = {
   schedulerOptions: z.record(z.string(), z.unknown()),
   // `auto`'s pick, recorded at creation; null for every other sampler.
   samplerChoice: z.object({ name: z.enum(SAMPLER_NAMES), reason: z.string() }).nullable(),
+  // Fixed settings, checked against the trainer and the space at creation; `{}` for older studies.
+  fixed: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   searchSpace: z.unknown().transform((doc, ctx): SearchSpace => {
     try {
       return parseSearchSpace(doc);

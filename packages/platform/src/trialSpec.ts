@@ -9,6 +9,8 @@ export interface StudyRow {
   task: unknown;
   ensemble: unknown;
   training: unknown;
+  /** The study's fixed settings (Study.fixed): merged into every trial's params. */
+  fixed: unknown;
 }
 
 /** A stored theory dataset (engine tasks/theory.ts) rather than tabular data: its JSON says so. */
@@ -24,12 +26,13 @@ export function buildTrialSpec(
   dataset?: unknown,
 ): TrialSpec {
   // Only the columns the spec needs: parsing the search space here would repeat it for every trial.
-  const { task, ensemble, training, seed } = parseStudyRow({
+  const { task, ensemble, training, seed, fixed } = parseStudyRow({
     id: row.id,
     seed: row.seed,
     task: row.task,
     ensemble: row.ensemble,
     training: row.training,
+    fixed: row.fixed,
   });
   if (task.kind === "dataset" && dataset === undefined) {
     throw new Error(`study ${row.id}: dataset ${task.datasetId} must be loaded to build its trial spec`);
@@ -45,7 +48,7 @@ export function buildTrialSpec(
     seed: trialSeed(seed, trial.number),
     maxEpochs: training.maxEpochs,
     reportEvery: training.reportEvery,
-    params: trial.params as TrialSpec["params"],
+    params: trialParams(fixed, trial.params) as TrialSpec["params"],
     ...(backend ? { backend } : {}),
   };
 }
@@ -53,4 +56,13 @@ export function buildTrialSpec(
 /** A trial's own seed (replica seeds, splits, fold assignment) from the study's seed and its number. */
 export function trialSeed(studySeed: number, number: number): number {
   return (studySeed * 1_000_003 + number * 7_919) % 2_147_483_647;
+}
+
+/**
+ * What the trainer gets for a trial: the sampled params and the study's fixed settings. Creation keeps
+ * the two apart (a name is searched or fixed); should an older trial's params hold a fixed name, the
+ * study's fixed value wins, as it does for every other trial.
+ */
+export function trialParams(fixed: Record<string, unknown>, params: unknown): Record<string, unknown> {
+  return { ...(params as Record<string, unknown>), ...fixed };
 }

@@ -71,6 +71,8 @@ export interface StudyFormInitial {
   mode?: string;
   objective?: string;
   searchSpace?: Record<string, unknown>;
+  /** A cloned study's fixed settings: kept as they are (the spec editor edits them). */
+  fixed?: Record<string, number | string | boolean>;
 }
 
 // A blank or non-numeric entry stays visible to the schema as NaN/undefined, so it names the field.
@@ -110,6 +112,7 @@ export function StudyForm({
   const trpc = useTRPC();
   const datasets = useQuery(trpc.dataset.list.queryOptions({ org }));
   const uploaded = (datasets.data?.items ?? []).filter((d) => !d.builtin);
+  const fixed = initial.fixed && Object.keys(initial.fixed).length > 0 ? initial.fixed : undefined;
   const spaceIssues = useMemo(() => checkSpace(spaceFromRows(rows)), [rows]);
   const seedNumber = /^\d+$/.test(seedText.trim()) ? Number(seedText.trim()) : undefined;
   const subsetsOf = (d: { summary: unknown }) =>
@@ -146,6 +149,7 @@ export function StudyForm({
       task: taskFromChoice(String(form.get("level") ?? "2")),
       ...numbers,
       searchSpace: spaceFromRows(rows),
+      ...(fixed ? { fixed } : {}),
     };
     const parsed = createStudyInputSchema.safeParse(input);
     if (!parsed.success || spaceIssues.length > 0) {
@@ -266,9 +270,20 @@ export function StudyForm({
         seed={seedNumber}
         issues={spaceIssues}
       />
+      {fixed ? (
+        <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="fixed-settings">
+          Fixed for every trial (from the cloned study):{" "}
+          {Object.entries(fixed)
+            .map(([name, value]) => `${name} = ${String(value)}`)
+            .join(", ")}
+        </p>
+      ) : null}
       {Object.entries(errors)
         // The builder lists the space's problems itself; the server's are shown only when it has none.
-        .filter(([k]) => k === "_" || (k.startsWith("searchSpace") && spaceIssues.length === 0))
+        .filter(
+          ([k]) =>
+            k === "_" || k.startsWith("fixed") || (k.startsWith("searchSpace") && spaceIssues.length === 0),
+        )
         .map(([k, v]) => (
           <p key={k} role="alert" className="text-sm text-red-700 dark:text-red-300">
             {v}

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from "@hyperensemble/db/testing
 import { parseSearchSpace } from "@hyperensemble/engine/search";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerFor, type SeededOrg, seedOrg } from "../server/routers/test-fixtures";
-import { checkSpec, previewSamples } from "./spec";
+import { checkSpec, EXAMPLE_SPEC, previewSamples } from "./spec";
 
 let t: TestDatabase;
 let seeded: SeededOrg;
@@ -104,4 +104,32 @@ it("names an unknown field and each trainer problem in the space by path and lin
       column: expect.any(Number),
     },
   ]);
+});
+
+it("names each fixed setting at fault by path and line, as creation does; the example spec passes", () => {
+  const { spec, issues } = checkSpec(
+    [
+      "name: s",
+      "replicas: 2",
+      "trials: 1",
+      "searchSpace:",
+      "  learning_rate: { type: float, low: 0.001, high: 0.03, log: true }",
+      "fixed:",
+      "  optimizer: foo",
+      "  dropout: 0.8",
+      "  learning_rate: 0.01",
+      "",
+    ].join("\n"),
+  );
+  expect(spec).toBeUndefined();
+  expect(issues.map((i) => [i.path, i.line])).toEqual([
+    ["fixed.optimizer", 7],
+    ["fixed.dropout", 8],
+    ["fixed.learning_rate", 9],
+  ]);
+  expect(issues[0]?.message).toMatch(/"foo" is not a value the trainer knows/);
+  expect(issues[2]?.message).toMatch(/also in searchSpace/);
+  const example = checkSpec(EXAMPLE_SPEC);
+  expect(example.issues).toEqual([]);
+  expect(example.spec?.fixed).toEqual({ optimizer: "adam", dropout: 0 });
 });

@@ -1,8 +1,9 @@
-import { parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
+import { fixedSettingsIssues, parseTrainerSearchSpace } from "@hyperensemble/engine/hyperparameters";
 import {
   createSampler,
   isActive,
   type ParamValue,
+  parseSearchSpace,
   type SearchSpace,
   SearchSpaceError,
   type StoredTrial,
@@ -49,6 +50,7 @@ searchSpace:
   units_2: { type: int, low: 10, high: 30, when: { param: n_layers, gte: 2 } }
   activation: { type: categorical, choices: [tanh, sigmoid] }
   learning_rate: { type: float, low: 0.001, high: 0.03, log: true }
+fixed: { optimizer: adam, dropout: 0 }   # the same for every trial, never searched
 `;
 
 /** Parse a YAML/JSON spec and validate it exactly as the API does; issues carry their line. */
@@ -105,6 +107,17 @@ export function checkSpec(text: string): { spec?: CreateStudySpec; issues: SpecI
       });
     }
   }
+  // Fixed settings against the trainer and the space, as at creation (once the space itself is good).
+  const fixed = (value as { fixed?: unknown } | null)?.fixed;
+  if (
+    isObject(fixed) &&
+    !issues.some((i) => i.path.startsWith("searchSpace") || i.path.startsWith("fixed"))
+  ) {
+    const external = (value as { executor?: unknown }).executor === "external";
+    for (const i of checkFixed(fixed, space ?? {}, external)) {
+      issues.push({ ...i, ...posOf(i.path.split(".")) });
+    }
+  }
   if (!parsed.success || issues.length > 0) return { issues };
   return { spec: parsed.data, issues: [] };
 }
@@ -121,6 +134,26 @@ export function checkSpace(space: unknown): SpecIssue[] {
     if (!(err instanceof SearchSpaceError)) throw err;
     return err.fields;
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Fixed settings checked as at creation (platform createStudy): names and values against the trainer
+ * (unless an external study's own code trains), none also in the space. Paths start with `fixed.`.
+ */
+export function checkFixed(fixed: Record<string, unknown>, space: unknown, external = false): SpecIssue[] {
+  let parsed: SearchSpace;
+  try {
+    parsed = external ? parseSearchSpace(space) : parseTrainerSearchSpace(space);
+  } catch {
+    return []; // the space's own issues are reported under searchSpace
+  }
+  return fixedSettingsIssues(fixed, parsed, { trainer: !external }).map((i) => ({
+    path: ["fixed", ...i.path].join("."),
+    message: i.message,
+  }));
 }
 
 /**

@@ -32,6 +32,8 @@ class Trial:
         self.id: str = body["id"]
         self.number: int = body["number"]
         self.params: Dict[str, Any] = body["params"]
+        # The study's fixed settings: the same for every trial, train with them beside params.
+        self.fixed: Dict[str, Any] = body.get("fixed") or {}
         self.lease: Dict[str, Any] = body["lease"]
         self.ensemble: Dict[str, Any] = body.get("ensemble") or {}
         self.task: Any = body.get("task")

@@ -1,5 +1,5 @@
 import { ownValue, parseSearchSpace, toOptunaJson } from "@hyperensemble/engine/search";
-import { studyObjectives } from "@hyperensemble/platform";
+import { parseStudyRow, studyObjectives } from "@hyperensemble/platform";
 import type { OrgContext } from "../../context-types";
 import { assertStudyInOrg } from "../trial/list.handler";
 import { type JournalTrial, optunaJournal } from "./optuna-journal";
@@ -171,6 +171,8 @@ export async function exportStudyJsonHandler({ ctx, input }: { ctx: OrgContext; 
     user_attrs: {
       value: `the study's objective, ${study.objective} (held-out estimator of the trained ensemble)`,
       intermediate_values: INTERMEDIATE_VALUES_MEANING,
+      // Set for every trial and never searched: no distribution, so not among a trial's params.
+      fixed: studyFixed(study),
     },
     distributions,
     trials: trials.map((t) => ({
@@ -193,6 +195,11 @@ export async function exportStudyJsonHandler({ ctx, input }: { ctx: OrgContext; 
       intermediate_values: Object.fromEntries(t.intermediate.map((iv) => [String(iv.step), iv.value])),
     })),
   };
+}
+
+/** The study's fixed settings (hyperparameter name → value), read through the Study-row schema. */
+function studyFixed(study: { id: string; fixed: unknown }) {
+  return parseStudyRow({ id: study.id, fixed: study.fixed }).fixed;
 }
 
 /** Per-fold values and the rest of a trial's record, as Optuna user attributes. */
@@ -238,6 +245,7 @@ export async function exportStudyOptunaHandler({ ctx, input }: { ctx: OrgContext
         state: study.state,
         // With our conditions (`when`), which Optuna's distributions cannot say.
         search_space: JSON.parse(JSON.stringify(space)),
+        fixed: studyFixed(study),
       },
       distributions: space,
     },

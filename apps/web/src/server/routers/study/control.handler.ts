@@ -93,6 +93,7 @@ export async function cloneStudyHandler({
     mode: s.mode,
     objective: s.objective,
     searchSpace: s.searchSpace,
+    fixed: s.fixed,
     ...(s.maxWallSeconds != null ? { maxWallSeconds: s.maxWallSeconds } : {}),
     ...(s.maxGpuSeconds != null ? { maxGpuSeconds: s.maxGpuSeconds } : {}),
     ...(s.maxTrialSeconds != null ? { maxTrialSeconds: s.maxTrialSeconds } : {}),

@@ -71,6 +71,52 @@ const wrong: { name: string; spec: Record<string, unknown>; field: string; messa
     field: "searchSpace.dropout.name",
     message: /unknown Optuna distribution "BetaDistribution"/,
   },
+  {
+    name: "a fixed setting the trainer does not have",
+    spec: { searchSpace: { learning_rate: lr }, fixed: { optimiser: "sgd" } },
+    field: "fixed.optimiser",
+    message: /unknown hyperparameter "optimiser" \(did you mean optimizer\?\)/,
+  },
+  {
+    name: "a fixed value outside the trainer's bounds",
+    spec: { searchSpace: { learning_rate: lr }, fixed: { dropout: 0.8 } },
+    field: "fixed.dropout",
+    message: /0\.8 is above the trainer's bound \(dropout takes ≥ 0 and ≤ 0\.5\)/,
+  },
+  {
+    name: "a fixed value of the wrong type",
+    spec: { searchSpace: { learning_rate: lr }, fixed: { dropout: "0.1" } },
+    field: "fixed.dropout",
+    message: /must be a number/,
+  },
+  {
+    name: "a fixed categorical value the trainer does not know",
+    spec: { searchSpace: { learning_rate: lr }, fixed: { optimizer: "foo" } },
+    field: "fixed.optimizer",
+    message: /"foo" is not a value the trainer knows \(optimizer takes adam, nadam/,
+  },
+  {
+    name: "a fixed setting that is also searched",
+    spec: { searchSpace: { learning_rate: lr }, fixed: { learning_rate: 0.01 } },
+    field: "fixed.learning_rate",
+    message: /also in searchSpace/,
+  },
+  {
+    name: "fixed layer sizes that take one trial over the compute limit",
+    spec: {
+      replicas: 100,
+      searchSpace: { learning_rate: lr },
+      fixed: { n_layers: 4, units_1: 4096, units_2: 4096, units_3: 4096, units_4: 4096 },
+    },
+    field: "replicas",
+    message: /hidden layers 4096-4096-4096-4096/,
+  },
+  {
+    name: "fixed settings that are not an object",
+    spec: { searchSpace: { learning_rate: lr }, fixed: ["sgd"] },
+    field: "fixed",
+    message: /fixed must be an object of hyperparameter name to value/,
+  },
 ];
 
 const count = () => t.db.study.count({ where: { orgId: seeded.org.id } });
@@ -142,4 +188,29 @@ it("Optuna's distribution_to_json, objects, strings and legacy names, is stored 
     activation: { type: "categorical", choices: ["tanh", "relu"] },
     training_fraction: { type: "float", low: 0.5, high: 0.9, log: false },
   });
+});
+
+it("fixed settings are stored apart from the space and never sampled", async () => {
+  const caller = callerFor(t.db, { userId: seeded.users.MEMBER.id });
+  const { id } = await caller.study.create({
+    org: seeded.org.slug,
+    ...base,
+    trials: 3,
+    parallelism: 3,
+    searchSpace: { learning_rate: lr },
+    fixed: { optimizer: "sgd", dropout: 0.1 },
+  });
+  const study = await t.db.study.findFirstOrThrow({ where: { id, orgId: seeded.org.id } });
+  expect(study.fixed).toEqual({ optimizer: "sgd", dropout: 0.1 });
+  const trials = await t.db.trial.findMany({ where: { studyId: id, orgId: seeded.org.id } });
+  expect(trials).toHaveLength(3);
+  for (const trial of trials) expect(Object.keys(trial.params as object)).toEqual(["learning_rate"]);
+  // A study created without them has none.
+  const plain = await caller.study.create({
+    org: seeded.org.slug,
+    ...base,
+    searchSpace: { learning_rate: lr },
+  });
+  const row = await t.db.study.findFirstOrThrow({ where: { id: plain.id, orgId: seeded.org.id } });
+  expect(row.fixed).toEqual({});
 });

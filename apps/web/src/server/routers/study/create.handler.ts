@@ -1,5 +1,11 @@
 import type { SearchSpaceError } from "@hyperensemble/engine/search";
-import { type CreateStudySpec, createStudy, StudyInputError, StudyLimitError } from "@hyperensemble/platform";
+import {
+  type CreateStudySpec,
+  createStudy,
+  FixedSettingsError,
+  StudyInputError,
+  StudyLimitError,
+} from "@hyperensemble/platform";
 import type { OrgContext } from "../../context-types";
 import { fieldError, fieldErrors } from "../field-error";
 
@@ -19,6 +25,8 @@ export async function createStudyHandler({ ctx, input }: { ctx: OrgContext; inpu
     if (err instanceof StudyInputError || err instanceof StudyLimitError) {
       throw fieldError(err.field.split("."), err.message.slice(err.field.length + 2));
     }
+    // Each fixed setting at fault under its own path (fixed.<name>).
+    if (err instanceof FixedSettingsError) throw fieldErrors(err.issues);
     if (err instanceof Error && err.name === "SearchSpaceError") {
       // Each problem under its own field (searchSpace.<name>...), as a schema failure would be.
       throw fieldErrors(

@@ -34,7 +34,7 @@ it("docs/api.md's hyperparameter table is the registry's", () => {
   expect(match![1], `paste this table into docs/api.md:\n${registryTable()}`).toBe(registryTable());
 });
 
-it("the OpenAPI document's Hyperparameters schema and the create body's searchSpace names are the registry's", () => {
+it("the OpenAPI document's Hyperparameters schema and the create body's searchSpace and fixed names are the registry's", () => {
   const doc = buildOpenApiDocument("http://hens.test");
   const component = doc.components.schemas.Hyperparameters as {
     properties: Record<string, Record<string, unknown>>;
@@ -63,6 +63,8 @@ it("the OpenAPI document's Hyperparameters schema and the create body's searchSp
   expect(
     (body.properties["searchSpace"] as { propertyNames: { enum: string[] } }).propertyNames.enum,
   ).toEqual(HYPERPARAMETERS.map((h) => h.name));
+  // Fixed settings are values of the same registry: the Hyperparameters schema itself.
+  expect(body.properties["fixed"]).toMatchObject({ $ref: "#/components/schemas/Hyperparameters" });
 });
 
 it("the trainer's parser takes each registry default and refuses a value just outside each bound", () => {

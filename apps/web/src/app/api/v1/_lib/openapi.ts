@@ -91,7 +91,7 @@ export const hyperparametersComponent = {
   properties: Object.fromEntries(HYPERPARAMETERS.map((h) => [h.name, hyperparameterSchema(h)])),
 };
 
-/** The create body's searchSpace, keyed by the registry's names (its schema is a zod custom). */
+/** The create body's searchSpace and fixed, keyed by the registry's names (their schemas are zod customs). */
 function withSearchSpaceNames(body: Record<string, unknown>): Record<string, unknown> {
   const properties = body["properties"] as Record<string, unknown> | undefined;
   if (!properties || !("searchSpace" in properties)) return body;
@@ -102,6 +102,13 @@ function withSearchSpaceNames(body: Record<string, unknown>): Record<string, unk
     propertyNames: { enum: HYPERPARAMETERS.map((h) => h.name) },
     additionalProperties: { oneOf: [{ type: "object" }, { type: "string" }] },
   };
+  // Fixed settings take the same names, each a value inside its domain (and none also searched).
+  if ("fixed" in properties)
+    properties["fixed"] = {
+      $ref: "#/components/schemas/Hyperparameters",
+      description:
+        "Hyperparameter name → value, the same for every trial and never searched (a name may not also be in searchSpace). An external study's names are its own code's: any scalar values.",
+    };
   return body;
 }
 

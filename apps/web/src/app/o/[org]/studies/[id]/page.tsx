@@ -194,6 +194,14 @@ export default function StudyPage({ params }: { params: Promise<{ org: string; i
             <SearchSummary study={s} /> ({s.mode}), objective {objectives.join(" vs ")}; task {task.kind}
             {task.kind === "closure" ? ` level ${task.level}` : ""}; owner {s.owner}
           </p>
+          {Object.keys(s.fixed).length > 0 ? (
+            <p className="mt-1 text-xs text-slate-600 dark:text-slate-400" data-testid="fixed-settings">
+              Fixed for every trial:{" "}
+              {Object.entries(s.fixed)
+                .map(([name, value]) => `${name} = ${String(value)}`)
+                .join(", ")}
+            </p>
+          ) : null}
         </Card>
         <Card title="Best L1 (argmin)">
           <p className="text-2xl font-semibold" data-testid="best-value">

@@ -115,6 +115,7 @@ function cloneInitial(s: {
   mode: string;
   objective: string;
   searchSpace: SearchSpace;
+  fixed: Record<string, number | string | boolean>;
 }): StudyFormInitial {
   return {
     name: `${s.name} (copy)`.slice(0, 120),
@@ -133,5 +134,6 @@ function cloneInitial(s: {
     mode: s.mode,
     objective: s.objective,
     searchSpace: s.searchSpace,
+    fixed: s.fixed,
   };
 }
