@@ -15,6 +15,7 @@
  */
 import { createCpuKernelBackend } from "../packages/engine/src/kernel/cpu/backend.ts";
 import { type CpuBuild, loadCpuKernel } from "../packages/engine/src/kernel/cpu/load.ts";
+import type { KernelSpec } from "../packages/engine/src/kernel/kernel.ts";
 import { maxRelDiff } from "../packages/engine/src/testing/compare.ts";
 import { mseKernelSpec } from "../packages/engine/src/testing/fixtures.ts";
 import { ReferenceEnsemble } from "../packages/engine/src/testing/training.ts";
@@ -35,11 +36,11 @@ const spec = (w: Workload) => mseKernelSpec({ sizes, activation: "tanh", optimis
 async function timeTrainer(
   build: CpuBuild,
   threads: number,
-  w: Workload,
-  R: number,
+  stack: KernelSpec,
   budgetMs: number,
 ): Promise<number> {
-  const kernel = await createCpuKernelBackend({ build, threads }).create(spec(w));
+  const R = stack.members.length;
+  const kernel = await createCpuKernelBackend({ build, threads }).create(stack);
   try {
     await kernel.step(1);
     // the same chunks as the kernel.c rows (bench/engine-cpu.ts timeKernel)
@@ -67,10 +68,10 @@ export async function trainerKernelRows(
   const builds = (["wasm", "wasm-relaxed", "native"] as CpuBuild[]).filter((b) => loadCpuKernel(b));
   const rows: KernelRow[] = [];
   for (const R of Rs) {
-    const w = workload(R);
+    const stack = spec(workload(R));
     for (const build of builds)
       for (const threads of [1, 2]) {
-        const ms = await timeTrainer(build, threads, w, R, budgetMs);
+        const ms = await timeTrainer(build, threads, stack, budgetMs);
         rows.push(await row(`trainer-${build}`, build, R, threads, ms));
       }
   }
