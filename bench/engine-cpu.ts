@@ -110,6 +110,28 @@ export function workload(R: number): Workload {
 
 const load1 = async () => (await import("node:os")).loadavg()[0]!;
 
+/**
+ * ms per step of R replicas after one warm-up step: `run(k)` steps k times, `read()` reads the losses
+ * back after each chunk of ≤ 10 steps (fewer for large R), as a trainer's report points do.
+ */
+export async function msPerStep(
+  R: number,
+  budgetMs: number,
+  run: (steps: number) => Promise<void>,
+  read: () => Promise<unknown>,
+): Promise<number> {
+  await run(1);
+  const chunk = Math.max(1, Math.min(10, Math.ceil(2000 / R)));
+  let steps = 0;
+  const t0 = performance.now();
+  while (steps < 3 || performance.now() - t0 < budgetMs) {
+    await run(chunk);
+    await read();
+    steps += chunk;
+  }
+  return (performance.now() - t0) / steps;
+}
+
 async function timeKernel(build: CpuBuild, threads: number, R: number, budgetMs: number): Promise<number> {
   const kernel = loadCpuKernel(build)!;
   const ens = await CpuMlpEnsemble.create(
@@ -123,17 +145,12 @@ async function timeKernel(build: CpuBuild, threads: number, R: number, budgetMs:
     { threads, kernel },
   );
   try {
-    await ens.run(1);
-    // report points every 10 steps, as a trainer reads back
-    const chunk = Math.max(1, Math.min(10, Math.ceil(2000 / R)));
-    let steps = 0;
-    const t0 = performance.now();
-    while (steps < 3 || performance.now() - t0 < budgetMs) {
-      await ens.run(chunk);
-      ens.losses();
-      steps += chunk;
-    }
-    return (performance.now() - t0) / steps;
+    return await msPerStep(
+      R,
+      budgetMs,
+      (k) => ens.run(k),
+      async () => ens.losses(),
+    );
   } finally {
     ens.dispose();
   }

@@ -19,7 +19,7 @@ import type { KernelSpec } from "../packages/engine/src/kernel/kernel.ts";
 import { maxRelDiff } from "../packages/engine/src/testing/compare.ts";
 import { mseKernelSpec } from "../packages/engine/src/testing/fixtures.ts";
 import { ReferenceEnsemble } from "../packages/engine/src/testing/training.ts";
-import type { KernelRow } from "./engine-cpu.ts";
+import { type KernelRow, msPerStep } from "./engine-cpu.ts";
 
 export interface Workload {
   inputs: number[];
@@ -39,20 +39,14 @@ async function timeTrainer(
   stack: KernelSpec,
   budgetMs: number,
 ): Promise<number> {
-  const R = stack.members.length;
   const kernel = await createCpuKernelBackend({ build, threads }).create(stack);
   try {
-    await kernel.step(1);
-    // the same chunks as the kernel.c rows (bench/engine-cpu.ts timeKernel)
-    const chunk = Math.max(1, Math.min(10, Math.ceil(2000 / R)));
-    let steps = 0;
-    const t0 = performance.now();
-    while (steps < 3 || performance.now() - t0 < budgetMs) {
-      await kernel.step(chunk);
-      await kernel.state();
-      steps += chunk;
-    }
-    return (performance.now() - t0) / steps;
+    return await msPerStep(
+      stack.members.length,
+      budgetMs,
+      (k) => kernel.step(k),
+      () => kernel.state(),
+    );
   } finally {
     kernel.dispose();
   }
