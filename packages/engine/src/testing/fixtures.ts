@@ -112,6 +112,7 @@ export function mseKernelSpec(p: MseProblem): KernelSpec {
       train: everyPoint,
       validation: [],
     },
+    // patience is never consulted: a member without validation points does not stop
     settings: { optimiser: p.optimiser, dropout: 0, dropoutSeed: 0, positivity: 0, patience: 1 },
   }));
   return {
