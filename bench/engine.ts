@@ -3,8 +3,10 @@
  * engine, against PyTorch on the CPU in the same run (../shared reference script), on
  *  A. the reference workload: MLP 2→25→20→8 on N=4000 points, Adam, MSE (replica-steps/s);
  *  B. the platform's workload: the demo closure trial (16 replicas × folds, FK head, chi2 loss).
- *  C. the fused CPU kernel (bench/engine-cpu.ts: WebAssembly and native, 1 and 2 threads) against
- *     PyTorch CPU at R = 1 … 1000, and memory per replica; rows in bench/results/engine.json.
+ *  C. the fused CPU kernels (bench/engine-cpu.ts: WebAssembly and native, 1 and 2 threads) against
+ *     PyTorch CPU at R = 1 … 1000: the bench-only kernel.c (`cpu-kernel-*` rows) and the trainer's
+ *     member.c (`trainer-*` rows, checked against a float64 reference on the workload first), and
+ *     memory per replica; rows in bench/results/engine.json.
  * Prints a table and writes JSON to bench/results/.
  * Usage: npm run bench:engine [-- --quick] [-- --cpu-kernel-only]
  */
@@ -158,8 +160,8 @@ async function demoEpochs(epochs: number): Promise<Row[]> {
 
 /** Part C: the fused CPU kernel's rows, printed and written to bench/results/engine.json. */
 async function cpuKernelPart(): Promise<void> {
-  const { rows, memory } = await cpuKernelRows(quick);
-  printKernelRows(rows, memory);
+  const { rows, memory, check, clock } = await cpuKernelRows(quick);
+  printKernelRows(rows, memory, check);
   const file = join(here, "results", "engine.json");
   const body = `${JSON.stringify(
     {
@@ -169,6 +171,9 @@ async function cpuKernelPart(): Promise<void> {
       node: process.version,
       loadAverage: loadavg(),
       quick,
+      // shareOfPeak: cpus × clock × lanes × 2 FMA pipes × 2 flops (bench/engine-cpu.ts peakGflops)
+      clock,
+      trainerCheck: check,
       rows,
       memory,
     },

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { cholesky, mahalanobis, subMatrix } from "../linalg.ts";
 import { deriveSeed, Stream, TrialRng } from "../rng.ts";
 import { randomSpd, referenceChi2, testRandom } from "../testing/reference.ts";
-import { BlockMatrix, PointSet } from "./covariance.ts";
+import { BlockMatrix, blockWhitening, PointSet } from "./covariance.ts";
 import { buildDataset, type DatasetJson } from "./dataset.ts";
 import { DatasetLimitError, DEFAULT_DATASET_LIMITS, datasetLimitsFromEnv } from "./limits.ts";
 import { pseudoData } from "./replicas.ts";
@@ -121,6 +121,19 @@ describe("block covariance", () => {
       return s;
     });
     expect(Array.from(pseudoData(ds, 4, 2))).toEqual(want);
+  });
+
+  it("whitens a diagonal covariance by 1/σ at the sets' points, zero at the others (the factor's inverse)", () => {
+    const variances = [0.25, 4, 1e-6, 9, 2.5, 1];
+    const cov = BlockMatrix.diagonal(variances);
+    expect(cov.isDiagonal).toBe(true);
+    const w = blockWhitening(cov, [[0, 3, 4], [2]]);
+    // the dense route: L⁻¹ of the 1 × 1 block is 1 / its Cholesky factor
+    const want = variances.map((v, i) =>
+      i === 1 || i === 5 ? 0 : Math.fround(1 / cholesky({ n: 1, data: Float64Array.of(v) }).data[0]!),
+    );
+    expect(Array.from(w)).toEqual(want);
+    expect(() => blockWhitening(BlockMatrix.diagonal([1, 0]), [[0, 1]])).toThrow(/positive/i);
   });
 
   it("a non-positive-definite block is refused naming its sub-dataset, or `covariance`", () => {

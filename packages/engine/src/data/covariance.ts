@@ -369,6 +369,17 @@ export function blockWhitening(cov: BlockMatrix, sets: Iterable<number>[], trans
   const B = cov.maxBlockSize;
   const { blockOf, slot } = cov;
   const out = new Float32Array(cov.nBlocks * B * B);
+  if (cov.isDiagonal) {
+    // one point per block: L⁻¹ = 1/σ, the number the factorisation below gives, without its per-block
+    // restriction and matrices (0.7 s per member for 32,000 points; a stack of 1,000 took minutes)
+    for (const set of sets)
+      for (const i of set) {
+        const v = cov.variance(i);
+        if (!(v > 0) || !Number.isFinite(v)) throw new NotPositiveDefiniteError(0, v);
+        out[blockOf[i]!] = 1 / Math.sqrt(v);
+      }
+    return out;
+  }
   for (const set of sets)
     for (const { points, inverse } of inverseFactors(cov, set)) {
       const at = blockOf[points[0]!]! * B * B;

@@ -3,16 +3,22 @@
  * (native AVX2/FMA, wasm SIMD128): its region header mirrors member.h, its in-kernel dropout stream is
  * drawDropoutMasks' bit for bit (the TF.js kernel draws with it), every activation's loss and
  * gradient (select head, fixed exponents, positivity) follows the float64 reference, the thread count
- * changes nothing, and a tabular runTrial scores as the TF.js trainer does.
+ * changes nothing, a tabular runTrial scores as the TF.js trainer does, and on the benchmark's MSE
+ * problem (identity covariance, select head) it takes the float64 stacked-MLP reference's steps.
  */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../backend.ts";
-import type { Activation, ArchitectureConfig } from "../../model/mlp.ts";
+import {
+  type Activation,
+  type ArchitectureConfig,
+  initialParameters,
+  parameterLayout,
+} from "../../model/mlp.ts";
 import { buildClosureTask } from "../../tasks/closure.ts";
 import { maxRelDiff } from "../../testing/compare.ts";
-import { ensembleTestSetup } from "../../testing/fixtures.ts";
-import { referenceTaskLoss } from "../../testing/training.ts";
+import { ensembleTestSetup, mseKernelSpec } from "../../testing/fixtures.ts";
+import { ReferenceEnsemble, referenceTaskLoss } from "../../testing/training.ts";
 import { stackSpec } from "../../train/host.ts";
 import type { EnsembleSetup } from "../../train/members.ts";
 import { runTrial } from "../../trial.ts";
@@ -156,6 +162,38 @@ describe.each(builds)("cpu kernel (%s build)", (_build, backend) => {
       }
     },
   );
+
+  it("takes the MSE steps of the float64 stacked-MLP reference on bench:engine's problem (identity covariance, select head)", async () => {
+    const sizes = [2, 25, 20, 8];
+    const [N, R, F] = [200, 3, 8];
+    const a: ArchitectureConfig = { ...arch, hidden: [25, 20], outputDim: F, preprocessing: undefined };
+    const layout = parameterLayout(a);
+    const params = new Float32Array(R * layout.size);
+    for (let r = 0; r < R; r++) params.set(initialParameters(a, layout, 5, r), r * layout.size);
+    const xs = Array.from({ length: N }, (_, n) => 10 ** (-3 + (2.9 * n) / N));
+    const inputs = xs.flatMap((x) => [x, Math.log(x)]);
+    // float32 targets: the kernel stores its data in float32, the reference reads these
+    const targets = Float32Array.from({ length: R * N * F }, (_, i) => {
+      const [r, n, k] = [Math.floor(i / (N * F)), Math.floor(i / F) % N, i % F];
+      return Math.sin(xs[n]! * (k + 1) + r);
+    });
+    const optimiser = { name: "adam" as const, learningRate: 1e-2 };
+    const problem = { sizes, activation: "tanh" as const, optimiser, inputs, targets, params };
+    const ref = new ReferenceEnsemble({ ...problem, replicas: R });
+    // 3 members on 2 threads: the threads take members from the counter
+    const k = await createCpuKernelBackend({ build: _build, threads: 2 }).create(mseKernelSpec(problem));
+    try {
+      for (let e = 0; e < 8; e++) {
+        await k.step(1);
+        const st = await k.state();
+        expect(maxRelDiff(st.train, ref.step().train)).toBeLessThan(1e-5);
+        expect(Array.from(st.active)).toEqual([1, 1, 1]);
+      }
+      expect(maxRelDiff(await k.readParameters("current"), ref.params)).toBeLessThan(1e-5);
+    } finally {
+      k.dispose();
+    }
+  });
 
   it("gives the same numbers on 1 and 3 threads", async () => {
     const { spec } = stackSpec([setupFor({ arch: { ...arch, dropout: 0.2 }, patienceEpochs: 4 })]);

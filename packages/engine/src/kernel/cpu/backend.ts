@@ -349,6 +349,8 @@ export function createCpuKernelBackend(options: CpuBackendOptions = {}): KernelB
         BMAX: wb.B,
         P: pl.size,
         NPRED: npred,
+        fk: task.head.kind === "fk",
+        fixedPrefactor: !!spec.arch.preprocessing && !spec.arch.preprocessing.trainable,
         threads: T,
         lanes: kernel.lanes,
       });

@@ -216,6 +216,21 @@ static void chi2(const MCtx* c, const MScratch* s, int p, float* train, float* v
   float* e = s->Z;
   float* q = s->Z + B;
   double ct = 0, cv = 0;
+  if (B == 1) {
+    /* a diagonal covariance (one point per block): the loop below without its per-block loops, which
+       took a third of a member's epoch on 32,000 points; the same operations in the same order */
+    for (int k = 0; k < c->NBLK; k++) {
+      const int i = pts[k];
+      const float zf = (float)((double)W[k] * (s->T[i] - data[i]));
+      const float wt = wtr[i], wv = wva[i];
+      ct += (double)wt * zf * zf;
+      cv += (double)wv * zf * zf;
+      if (grad) s->dT[i] = (float)((double)(2.f * wt * zf) * W[k]);
+    }
+    *train = (float)ct;
+    *val = (float)cv;
+    return;
+  }
   for (int k = 0; k < c->NBLK; k++, pts += B, W += (long)B * B) {
     for (int a = 0; a < B; a++) e[a] = pts[a] >= 0 ? s->T[pts[a]] - data[pts[a]] : 0.f;
     for (int a = 0; a < B; a++) {

@@ -146,6 +146,9 @@ export interface MemberShape {
   P: number;
   /** Rows the prediction area holds. */
   NPRED: number;
+  /** Whether the head is an FK map (its N × G·F matrix is stored) and the prefactor fixed (stored per member). */
+  fk: boolean;
+  fixedPrefactor: boolean;
   threads: number;
   lanes: number;
 }
@@ -181,7 +184,7 @@ export function memberLayout(s: MemberShape): MemberLayout {
     OFF_DATA: s.N,
     OFF_WTR: s.N,
     OFF_WVA: s.N,
-    OFF_PF: GF,
+    OFF_PF: s.fixedPrefactor ? GF : 0,
     OFF_PARAMS: s.P,
     OFF_BEST: s.P,
     OFF_SLOT0: s.P,
@@ -212,7 +215,8 @@ export function memberLayout(s: MemberShape): MemberLayout {
     OFF_X: D * GP,
     OFF_LX: s.G,
     OFF_L1X: s.G,
-    OFF_FK: s.N * GFP,
+    // a select head has no matrix: N · G·F floats would be 4 GB for 32,000 points of 8 outputs
+    OFF_FK: s.fk ? s.N * GFP : 0,
     OFF_SEL: s.N,
     OFF_BPTS: s.NBLK * B,
     OFF_PPARAMS: s.NPRED * s.P,
