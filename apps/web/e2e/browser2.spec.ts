@@ -4,7 +4,7 @@
 import path from "node:path";
 import { createDb } from "@hyperensemble/db";
 import { DEMO_ORG, DEMO_USER, seedDemo } from "@hyperensemble/platform";
-import { expect, type Page, test } from "@playwright/test";
+import { expect, type Locator, type Page, test } from "@playwright/test";
 import { screenshotDir, seriousViolations, signIn } from "./helpers";
 import { seedStudy } from "./seed";
 
@@ -79,6 +79,17 @@ test.afterAll(async () => {
 
 const signInDemo = (page: Page) => signIn(page, DEMO_USER.email, DEMO_USER.password, DEMO_ORG.slug);
 
+/** Whether a select is wide enough for its widest option's text (measured in the select's own font). */
+const widestOptionFits = (select: Locator) =>
+  select.evaluate((el) => {
+    const s = el as HTMLSelectElement;
+    const canvas = document.createElement("canvas").getContext("2d");
+    if (!canvas) return false;
+    canvas.font = getComputedStyle(s).font;
+    const widest = Math.max(...[...s.options].map((x) => canvas.measureText(x.text).width));
+    return s.clientWidth >= widest + 16;
+  });
+
 test("builder: 'Only when' on a fresh row does not crash; operator readable; empty condition marked once", async ({
   page,
 }) => {
@@ -100,29 +111,10 @@ test("builder: 'Only when' on a fresh row does not crash; operator readable; emp
   const op = page.getByLabel(`Condition operator of ${row}`);
   await op.selectOption("in");
   await page.getByLabel(`Condition value of ${row}`).fill("");
-  const fits = await op.evaluate((el) => {
-    const select = el as HTMLSelectElement;
-    const canvas = document.createElement("canvas").getContext("2d");
-    if (!canvas) return false;
-    canvas.font = getComputedStyle(select).font;
-    const widest = Math.max(...[...select.options].map((x) => canvas.measureText(x.text).width));
-    return select.clientWidth >= widest + 16;
-  });
-  expect(fits).toBe(true);
+  expect(await widestOptionFits(op)).toBe(true);
   // Types and choices are not cut off: every type's name fits its select, and the default space's
   // categorical choices show whole in their cell.
-  const typeFits = await page
-    .locator('select[aria-label^="Type of "]')
-    .first()
-    .evaluate((el) => {
-      const select = el as HTMLSelectElement;
-      const canvas = document.createElement("canvas").getContext("2d");
-      if (!canvas) return false;
-      canvas.font = getComputedStyle(select).font;
-      const widest = Math.max(...[...select.options].map((x) => canvas.measureText(x.text).width));
-      return select.clientWidth >= widest + 16;
-    });
-  expect(typeFits).toBe(true);
+  expect(await widestOptionFits(page.locator('select[aria-label^="Type of "]').first())).toBe(true);
   const choices = page.getByLabel("Choices of activation");
   await expect(choices).not.toHaveValue("");
   expect(await choices.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
