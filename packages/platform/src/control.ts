@@ -220,12 +220,9 @@ export async function enqueueConfigurations(
   }
   if (ids.length === 0) return ids;
   if (study.state !== "PAUSED" && study.executor !== "external") {
-    // Queued at once, at the head of the queue (last to first, so they run in the order given):
-    // ahead of the trials the sampler had already queued, and while they wait they fill the study's
-    // parallelism, so the sampler proposes nothing new before they run. An external study's workers
-    // ask for them instead.
-    for (const trialId of ids.toReversed())
-      await enqueuer.enqueue({ trialId, studyId: ref.studyId, orgId: ref.orgId }, { first: true });
+    // Queued at once; while they wait they fill the study's parallelism, so the sampler proposes
+    // nothing new before they run. An external study's workers ask for them instead.
+    for (const trialId of ids) await enqueuer.enqueue({ trialId, studyId: ref.studyId, orgId: ref.orgId });
   }
   await notifyStudy(db, { ...ref, kind: "study" });
   return ids;

@@ -1,17 +1,8 @@
 import type { Db } from "@hyperensemble/db";
-import { createTestDatabase, testRedisUrl } from "@hyperensemble/db/testing";
-import { createQueueConnection, createTrialWorker, queueEnqueuer, trialQueue } from "@hyperensemble/queue";
+import { createTestDatabase } from "@hyperensemble/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  cancelStudy,
-  enqueueConfigurations,
-  pauseStudy,
-  rerunFailedTrials,
-  resumeStudy,
-  StudyStateError,
-} from "./control.ts";
+import { cancelStudy, pauseStudy, rerunFailedTrials, resumeStudy, StudyStateError } from "./control.ts";
 import { seedDemo } from "./demo.ts";
-import { setOrgLimits } from "./limits.ts";
 import { isCancelledTrial } from "./outcome.ts";
 import { createStudyInputSchema, fieldErrors } from "./schema.ts";
 import { createStudy, fillQueue, requeueWaitingTrials, StudyInputError, type TrialJob } from "./study.ts";
@@ -20,7 +11,6 @@ import { fillActiveStudies } from "./sweep.ts";
 let db: Db;
 let drop: () => Promise<void>;
 let orgId: string;
-let orgSlug: string;
 let ownerId: string;
 const jobs: TrialJob[] = [];
 const enqueuer = { enqueue: async (j: TrialJob) => void jobs.push(j) };
@@ -35,7 +25,6 @@ beforeAll(async () => {
     password: "pw-123456",
   });
   orgId = org.id;
-  orgSlug = org.slug;
   ownerId = user.id;
 });
 afterAll(async () => drop());
@@ -174,54 +163,5 @@ describe("fillQueue", () => {
     expect(one).toBeInstanceOf(StudyInputError);
     expect(one.message).toMatch(/^folds: 2 folds need 2 sub-datasets to hold out; the dataset has 1/);
     expect(await db.study.count({ where: { orgId } })).toBe(before);
-  });
-});
-
-describe("enqueued configurations", () => {
-  // Over a real BullMQ queue and worker: what a runner receives is the queue's order, not the table's.
-  it.each([
-    ["FIFO, no admission limit", 0],
-    ["prioritised, under the admission limit", null],
-  ])("are the next trials a runner receives, in the order given (%s)", async (_mode, maxActiveTrials) => {
-    await setOrgLimits(db, orgSlug, { maxActiveTrials });
-    const conn = createQueueConnection({ redisUrl: testRedisUrl(), namespace: `first-${Date.now()}` });
-    const queue = trialQueue(conn);
-    const enqueuer = queueEnqueuer(queue);
-    try {
-      const study = await createStudy(db, enqueuer, {
-        orgId,
-        ownerId,
-        spec: spec({
-          trials: 10,
-          parallelism: 3,
-          sampler: "random",
-          searchSpace: { dropout: { type: "float", low: 0, high: 0.5 } },
-        }),
-      });
-      const ref = { orgId, studyId: study.id };
-      const sampled = await db.trial.findMany({ where: ref, orderBy: { number: "asc" } });
-      expect(sampled).toHaveLength(3); // the sampler's trials, queued before the user's
-      const given = [{ dropout: 0.125 }, { dropout: 0.375 }];
-      const enqueued = await enqueueConfigurations(db, enqueuer, ref, given);
-      expect(enqueued).toHaveLength(2);
-
-      const received: string[] = [];
-      const worker = createTrialWorker(conn, async (job) => void received.push(job.data.trialId));
-      try {
-        await expect.poll(() => received.length, { timeout: 20_000 }).toBe(5);
-      } finally {
-        await worker.close();
-      }
-      expect(received.slice(0, 2)).toEqual(enqueued);
-      const params = await db.trial.findMany({
-        where: { orgId, id: { in: enqueued } },
-        select: { id: true, params: true },
-      });
-      expect(enqueued.map((id) => params.find((t) => t.id === id)?.params)).toEqual(given);
-      expect(received.slice(2).sort()).toEqual(sampled.map((t) => t.id).sort());
-    } finally {
-      await setOrgLimits(db, orgSlug, { maxActiveTrials: null });
-      await queue.close();
-    }
   });
 });

@@ -18,12 +18,3 @@ it("passes the priority through and adds nothing for a repeated trial id", async
   expect((await queue.getJob("t2"))?.opts.priority ?? 0).toBe(0);
   expect(await queue.count()).toBe(2);
 });
-
-it("puts a job marked first ahead of every waiting job, prioritised or not", async () => {
-  const enqueuer = queueEnqueuer(() => queue);
-  await enqueuer.enqueue({ trialId: "f1", studyId: "s", orgId: "o" }, { first: true });
-  expect((await queue.getJob("f1"))?.opts.lifo).toBe(true);
-  expect((await queue.getJob("t2"))?.opts.lifo ?? false).toBe(false);
-  // The head of the waiting list is the next job a worker takes (t1 waits among the prioritised).
-  expect((await queue.getWaiting(0, 0)).map((j) => j.id)).toEqual(["f1"]);
-});

@@ -10,11 +10,6 @@ export interface EnqueueOptions {
    * round-robin between organisations on open-source BullMQ (no Pro groups).
    */
   priority?: number;
-  /**
-   * Ahead of every job already waiting, prioritised or not (BullMQ `lifo`): configurations a user
-   * enqueued run before the trials the sampler had queued. Enqueue several last to first.
-   */
-  first?: boolean;
 }
 
 /** Where new trials go: the BullMQ trial queue in production, anything with the same shape in tests. */
@@ -27,10 +22,7 @@ export function queueEnqueuer(queue: TrialQueue | (() => TrialQueue)): TrialEnqu
   const get = typeof queue === "function" ? queue : () => queue;
   return {
     async enqueue(job, options = {}) {
-      await enqueueTrial(get(), job, {
-        ...(options.priority ? { priority: options.priority } : {}),
-        ...(options.first ? { lifo: true } : {}),
-      });
+      await enqueueTrial(get(), job, options.priority ? { priority: options.priority } : {});
     },
   };
 }

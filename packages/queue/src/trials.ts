@@ -91,7 +91,7 @@ async function produce<T>(queue: TrialQueue, call: () => Promise<T>): Promise<T>
 export async function enqueueTrial(
   queue: TrialQueue,
   job: TrialJob,
-  options: Pick<JobsOptions, "priority" | "delay" | "lifo"> = {},
+  options: Pick<JobsOptions, "priority" | "delay"> = {},
 ): Promise<Job<TrialJob>> {
   const data = trialJobSchema.parse(job);
   return produce(
