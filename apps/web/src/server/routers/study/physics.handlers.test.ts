@@ -58,7 +58,9 @@ describe("physics reads", () => {
 
   it("an unknown sort is refused naming the field", () => {
     const r = ZStudyTrials.safeParse({ studyId, sort: "closure" });
-    expect(r.error?.issues[0]?.message).toMatch(/^sort must be one of .*bias, variance, closureRatio, or param:<parameter name>$/);
+    expect(r.error?.issues[0]?.message).toMatch(
+      /^sort must be one of .*bias, variance, closureRatio, or param:<parameter name>$/,
+    );
   });
 
   it("plots carry the closure estimators per point and the selected trial's physics", async () => {
