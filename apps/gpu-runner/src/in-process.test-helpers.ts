@@ -77,9 +77,14 @@ export function inProcessRunners(
   });
   // Closing waits for the runners' jobs in flight: on a loaded CI that can outlast the 60 s hook
   // default, so files with busy runners pass a longer closeTimeoutMs.
+  // Each close is bounded: in the full suite modes.test.ts's close has hung past 180 s after every test
+  // passed (2026-12-03, cause not found yet); a close that has not returned in 30 s is left behind so
+  // the file's results stand and the test database is still dropped.
+  const bounded = (p: Promise<unknown>) =>
+    Promise.race([p, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
   afterAll(async () => {
-    await Promise.allSettled(open.reverse().map((c) => c.close()));
-    await h.database?.drop();
+    await Promise.allSettled(open.reverse().map((c) => bounded(c.close())));
+    await bounded(h.database?.drop() ?? Promise.resolve());
   }, o.closeTimeoutMs);
   return h;
 }
